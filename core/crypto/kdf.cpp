@@ -1,0 +1,75 @@
+#include "core/crypto/kdf.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+namespace sotto::crypto {
+
+namespace {
+
+Result<SecretBytes> derive(const char* kdf_name, OSSL_PARAM* params, std::size_t len) {
+    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, kdf_name, nullptr);
+    if (kdf == nullptr) return fail(Errc::Crypto, std::string(kdf_name) + " unavailable");
+    EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+    EVP_KDF_free(kdf);
+    if (ctx == nullptr) return fail(Errc::Crypto, "KDF context allocation failed");
+    SecretBytes out(len);
+    int ok = EVP_KDF_derive(ctx, out.data(), len, params);
+    EVP_KDF_CTX_free(ctx);
+    if (ok != 1) return fail(Errc::Crypto, std::string(kdf_name) + " derivation failed");
+    return out;
+}
+
+char* mut(ByteView v) { return const_cast<char*>(reinterpret_cast<const char*>(v.data())); }
+
+}  // namespace
+
+Result<SecretBytes> hkdf(HkdfHash h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {
+    const char* digest = h == HkdfHash::Sha256 ? "SHA256" : "SHA3-256";
+    OSSL_PARAM params[5];
+    int i = 0;
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest), 0);
+    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, mut(ikm), ikm.size());
+    if (!salt.empty())
+        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size());
+    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, mut(info), info.size());
+    params[i] = OSSL_PARAM_construct_end();
+    return derive("HKDF", params, len);
+}
+
+Result<Bytes> hmac_sha3_256(ByteView key, ByteView data) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) return fail(Errc::Crypto, "HMAC unavailable");
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    if (ctx == nullptr) return fail(Errc::Crypto, "HMAC context allocation failed");
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA3-256"), 0),
+        OSSL_PARAM_construct_end()};
+    Bytes out(32);
+    std::size_t outlen = 0;
+    bool ok = EVP_MAC_init(ctx, key.data(), key.size(), params) == 1 &&
+              EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
+              EVP_MAC_final(ctx, out.data(), &outlen, out.size()) == 1;
+    EVP_MAC_CTX_free(ctx);
+    if (!ok) return fail(Errc::Crypto, "HMAC failed");
+    return out;
+}
+
+Result<SecretBytes> scrypt(ByteView passphrase, ByteView salt, const ScryptParams& p,
+                           std::size_t len) {
+    std::uint64_t n = p.n;
+    std::uint32_t r = p.r, par = p.p;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, mut(passphrase), passphrase.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size()),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &par),
+        OSSL_PARAM_construct_end()};
+    return derive("SCRYPT", params, len);
+}
+
+}  // namespace sotto::crypto
