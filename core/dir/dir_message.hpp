@@ -1,0 +1,69 @@
+// Directory requests and responses, carried on a BEGIN_DIR stream (a stream
+// that ends at the relay itself). Framing on the stream: length(4) | body,
+// body at most kMaxDirMessageLen. Used by relays to upload descriptors, by
+// clients to fetch the consensus, and by authorities to exchange votes and
+// signatures.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+
+#include "core/dir/consensus.hpp"
+#include "core/dir/relay_descriptor.hpp"
+
+namespace sotto::dir {
+
+inline constexpr std::size_t kMaxDirMessageLen = kMaxConsensusLen + 1024;
+
+// A vote: one authority's view of the relays for a voting round.
+struct Vote {
+    crypto::Ed25519PublicKey authority;
+    std::int64_t valid_after = 0;  // the round it is for
+    std::vector<RelayDescriptor> descriptors;
+    crypto::Ed25519Signature signature;  // over "sotto-vote-v1" || body
+};
+Vote sign_vote(Vote v, const crypto::Ed25519SecretKey& authority_key);
+Bytes encode_vote(const Vote& v);
+Result<Vote> decode_vote(ByteView in);  // verifies the signature
+
+struct PostDescriptor {
+    RelayDescriptor descriptor;
+};
+struct GetConsensus {};
+struct PostVote {
+    Vote vote;
+};
+struct PostSignature {
+    crypto::Digest256 consensus_digest;
+    std::int64_t valid_after = 0;
+    ConsensusSignature signature;
+};
+using DirRequest = std::variant<PostDescriptor, GetConsensus, PostVote, PostSignature>;
+
+enum class DirStatus : std::uint8_t { Ok = 0, Rejected = 1, NotFound = 2, Malformed = 3 };
+struct DirResponse {
+    DirStatus status = DirStatus::Ok;
+    std::string message;  // one line for people, at most 200 bytes
+    std::optional<Consensus> consensus;  // answer to GetConsensus
+};
+
+Bytes encode_dir_request(const DirRequest& r);
+Result<DirRequest> decode_dir_request(ByteView in);
+Bytes encode_dir_response(const DirResponse& r);
+Result<DirResponse> decode_dir_response(ByteView in);
+
+// Stream framing: collects bytes and yields complete bodies.
+class DirFramer {
+public:
+    // Appends `length(4) | body` to out.
+    static void frame(ByteView body, Bytes& out);
+    // Error when a length exceeds kMaxDirMessageLen.
+    Status feed(ByteView bytes);
+    std::optional<Bytes> next();
+
+private:
+    Bytes buf_;
+};
+
+}  // namespace sotto::dir

@@ -1,0 +1,93 @@
+// The contract between a Node (core) and whatever drives it: real sockets in
+// net/, in-memory pipes in core/sim. A driver feeds inputs (link bytes, exit
+// connection bytes, the time) and carries out the outputs the node returns.
+// All identifiers are assigned by the node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/util/bytes.hpp"
+
+namespace sotto::node {
+
+using LinkId = std::uint64_t;     // one transport connection
+using ExitId = std::uint64_t;     // one connection an exit relay opened for a stream
+using CircuitRef = std::uint64_t; // a circuit this node originated
+using StreamRef = std::uint64_t;  // a stream this node originated (or accepted, issue 3)
+
+// ---- outputs: things the driver must do ----------------------------------
+
+// Open a transport connection to host:port and report on_link_connected /
+// on_link_failed. `expected` is the relay the link must authenticate as (the
+// driver may use it for logs; the node checks it).
+struct ConnectLink {
+    LinkId link;
+    std::string host;
+    std::uint16_t port;
+    crypto::Ed25519PublicKey expected;
+};
+struct SendLink {
+    LinkId link;
+    Bytes bytes;
+};
+struct CloseLink {
+    LinkId link;
+};
+// Exit role: open a plain connection for a stream that asked for host:port.
+struct ExitConnect {
+    ExitId exit;
+    std::string host;
+    std::uint16_t port;
+};
+struct ExitSend {
+    ExitId exit;
+    Bytes bytes;
+};
+struct ExitClose {
+    ExitId exit;
+};
+// Stop / resume reading from an exit connection (stream window exhausted).
+struct ExitPause {
+    ExitId exit;
+    bool paused;
+};
+
+// ---- events: things that happened, for the application ---------------------
+
+struct CircuitReady {
+    CircuitRef circuit;
+};
+struct CircuitClosed {
+    CircuitRef circuit;
+    std::string reason;  // one line, for people
+};
+struct StreamOpened {
+    StreamRef stream;
+};
+struct StreamData {
+    StreamRef stream;
+    Bytes data;
+};
+struct StreamClosed {
+    StreamRef stream;
+    std::string reason;
+};
+// The node accepted a new consensus (clients, relays) or published one
+// (authorities).
+struct ConsensusChanged {
+    std::int64_t valid_after;  // unix seconds
+    std::size_t relays;
+};
+// A one-line diagnostic worth showing to an operator.
+struct Notice {
+    std::string line;
+};
+
+using Output = std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose,
+                            ExitPause, CircuitReady, CircuitClosed, StreamOpened, StreamData,
+                            StreamClosed, ConsensusChanged, Notice>;
+
+}  // namespace sotto::node
