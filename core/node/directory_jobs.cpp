@@ -1,0 +1,235 @@
+// Directory traffic of a node. As a client: fetch the consensus from an
+// authority over a one-hop BEGIN_DIR circuit and accept it only after
+// verify_consensus. As a relay: upload its signed descriptor to every
+// authority. As an authority: carry votes and signatures to the other
+// authorities. As any relay: answer BEGIN_DIR requests (authorities through
+// dir::Authority, other relays serve their cached consensus).
+#include "core/node/node_impl.hpp"
+
+namespace sotto::node {
+
+using wire::RelayCell;
+using wire::RelayCommand;
+
+namespace {
+// Retry quickly while bootstrapping: a network starting up has no consensus
+// for its first voting round.
+constexpr Duration kRetryDelay = Duration::seconds(2);
+}  // namespace
+
+dir::RelayDescriptor Node::Impl::make_descriptor(TimePoint now) const {
+    const auto& r = *config.relay;
+    dir::RelayDescriptor d;
+    d.nickname = r.nickname;
+    d.identity = keys.identity.public_key();
+    d.onion_key = keys.onion.public_key();
+    d.host = r.host;
+    d.port = r.port;
+    d.capabilities = (r.hsdir ? dir::kCapHsDir : 0u) | (r.intro_rend ? dir::kCapIntroRend : 0u) |
+                     (r.exit_policy.empty() ? 0u : dir::kCapExit);
+    d.published = now.unix_seconds();
+    return dir::sign_relay_descriptor(std::move(d), keys.identity);
+}
+
+void Node::Impl::start_job(DirJob::Kind kind, std::size_t authority_index,
+                           const dir::DirRequest& req, TimePoint now) {
+    DirJob job;
+    job.kind = kind;
+    job.id = new_id();
+    job.authority = authority_index;
+    job.request = dir::encode_dir_request(req);
+    job.deadline = now + config.dir_request_timeout;
+    const auto& info = config.network.authorities[authority_index];
+    // Use the authority's onion key from the consensus when we have one.
+    PathHop hop = PathHop::from(info);
+    if (consensus)
+        if (auto* e = consensus->find(info.identity)) hop = PathHop::from(*e);
+    const auto id = job.id;
+    jobs.emplace(id, std::move(job));
+    auto circ = start_circuit({hop}, id, now);
+    if (!circ) {
+        job_failed(id, circ.error().message, now);
+        return;
+    }
+    if (auto it = jobs.find(id); it != jobs.end()) it->second.circuit = *circ;
+    schedule_housekeeping(now);
+}
+
+void Node::Impl::job_circuit_ready(std::uint64_t id, TimePoint now) {
+    auto it = jobs.find(id);
+    if (it == jobs.end()) return;
+    auto s = start_stream(it->second.circuit, RelayCommand::BeginDir, {}, id, now);
+    if (!s) {
+        job_failed(id, s.error().message, now);
+        return;
+    }
+    it->second.stream = *s;
+}
+
+void Node::Impl::job_stream_open(std::uint64_t id, TimePoint now) {
+    auto it = jobs.find(id);
+    if (it == jobs.end()) return;
+    Bytes framed;
+    dir::DirFramer::frame(it->second.request, framed);
+    auto ss = origin_streams.find(it->second.stream);
+    if (ss == origin_streams.end()) return;
+    ss->second.backlog.insert(ss->second.backlog.end(), framed.begin(), framed.end());
+    origin_stream_flush(ss->second);
+    (void)now;
+}
+
+void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now) {
+    auto it = jobs.find(id);
+    if (it == jobs.end()) return;
+    if (!it->second.framer.feed(data)) {
+        job_failed(id, "directory answer too large", now);
+        return;
+    }
+    auto body = it->second.framer.next();
+    if (!body) return;
+    DirJob job = std::move(it->second);
+    jobs.erase(it);
+    origin_close(job.circuit, "directory request done", true, now);
+    const auto& who = config.network.authorities[job.authority].nickname;
+    auto resp = dir::decode_dir_response(*body);
+    if (!resp) {
+        notice(LogLevel::Warning, "authority " + who + " sent a malformed answer: " + resp.error().message);
+        if (job.kind == DirJob::Kind::FetchConsensus) next_consensus_fetch = now + kRetryDelay;
+        return;
+    }
+    switch (job.kind) {
+        case DirJob::Kind::FetchConsensus:
+            if (resp->status == dir::DirStatus::Ok && resp->consensus) {
+                adopt_consensus(std::move(*resp->consensus), now);
+            } else {
+                next_consensus_fetch = now + kRetryDelay;
+            }
+            break;
+        case DirJob::Kind::UploadDescriptor:
+            if (resp->status != dir::DirStatus::Ok)
+                notice(LogLevel::Warning, "authority " + who + " rejected our descriptor: " + resp->message);
+            break;
+        case DirJob::Kind::AuthorityMessage:
+            if (resp->status != dir::DirStatus::Ok)
+                log->log(LogLevel::Info, "dir", "authority " + who + ": " + resp->message);
+            break;
+    }
+}
+
+void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint) {
+    auto it = jobs.find(id);
+    if (it == jobs.end()) return;
+    DirJob job = std::move(it->second);
+    jobs.erase(it);
+    const TimePoint now = last_now;
+    origin_close(job.circuit, "directory request failed", true, now);
+    const auto& who = config.network.authorities[job.authority].nickname;
+    log->log(LogLevel::Info, "dir", "request to authority " + who + " failed: " + why);
+    if (job.kind == DirJob::Kind::FetchConsensus) next_consensus_fetch = now + kRetryDelay;
+    if (job.kind == DirJob::Kind::UploadDescriptor) {
+        // Retry this authority alone; descriptors must reach every authority.
+        auto resp = dir::decode_dir_request(job.request);
+        if (resp) retry_uploads.push_back({now + kRetryDelay, job.authority});
+    }
+}
+
+void Node::Impl::job_timeouts(TimePoint now) {
+    std::vector<std::uint64_t> late;
+    for (auto& [id, j] : jobs)
+        if (j.deadline <= now) late.push_back(id);
+    for (auto id : late) job_failed(id, "timed out", now);
+}
+
+void Node::Impl::adopt_consensus(dir::Consensus c, TimePoint now) {
+    if (auto s = dir::verify_consensus(c, config.network, now.unix_seconds()); !s) {
+        notice(LogLevel::Warning, "refused a consensus: " + s.error().message);
+        next_consensus_fetch = now + kRetryDelay;
+        return;
+    }
+    if (consensus && c.valid_after <= consensus->valid_after) {
+        next_consensus_fetch = now + config.consensus_fetch_interval;
+        return;
+    }
+    const auto relays = c.relays.size();
+    const auto va = c.valid_after;
+    consensus = std::move(c);
+    next_consensus_fetch = now + config.consensus_fetch_interval;
+    outputs.push_back(ConsensusChanged{va, relays});
+}
+
+void Node::Impl::upload_descriptor(TimePoint now) {
+    auto desc = make_descriptor(now);
+    for (std::size_t i = 0; i < config.network.authorities.size(); ++i) {
+        if (authority && i == authority->index()) {
+            authority->handle(dir::PostDescriptor{desc}, now);
+            continue;
+        }
+        start_job(DirJob::Kind::UploadDescriptor, i, dir::PostDescriptor{desc}, now);
+    }
+}
+
+void Node::Impl::directory_schedule(TimePoint now) {
+    if (config.relay && next_descriptor_upload <= now) {
+        next_descriptor_upload = now + config.relay->descriptor_interval;
+        upload_descriptor(now);
+    }
+    for (auto it = retry_uploads.begin(); it != retry_uploads.end();) {
+        if (it->first <= now && config.relay) {
+            start_job(DirJob::Kind::UploadDescriptor, it->second,
+                      dir::PostDescriptor{make_descriptor(now)}, now);
+            it = retry_uploads.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (authority) {
+        for (auto& out : authority->poll(now))
+            start_job(DirJob::Kind::AuthorityMessage, out.authority_index, out.request, now);
+        if (auto* c = authority->current_consensus();
+            c && (!consensus || c->valid_after > consensus->valid_after)) {
+            consensus = *c;
+            outputs.push_back(ConsensusChanged{c->valid_after, c->relays.size()});
+        }
+        next_consensus_fetch = TimePoint::never();  // an authority has its own
+        return;
+    }
+    if (next_consensus_fetch <= now) {
+        bool fetching = false;
+        for (auto& [id, j] : jobs) fetching |= j.kind == DirJob::Kind::FetchConsensus;
+        if (!fetching) {
+            const auto n = config.network.authorities.size();
+            start_job(DirJob::Kind::FetchConsensus, rng->uniform(n), dir::GetConsensus{}, now);
+        }
+        next_consensus_fetch = now + config.dir_request_timeout + Duration::seconds(1);
+    }
+}
+
+void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now) {
+    dir::DirResponse resp;
+    auto req = dir::decode_dir_request(body);
+    if (!req) {
+        resp.status = dir::DirStatus::Malformed;
+        resp.message = "malformed request: " + req.error().message;
+    } else if (authority) {
+        resp = authority->handle(*req, now);
+        // A new signature may have completed a consensus.
+        if (auto* cur = authority->current_consensus();
+            cur && (!consensus || cur->valid_after > consensus->valid_after)) {
+            consensus = *cur;
+            outputs.push_back(ConsensusChanged{cur->valid_after, cur->relays.size()});
+        }
+    } else if (std::holds_alternative<dir::GetConsensus>(*req) && consensus) {
+        resp.consensus = *consensus;
+    } else {
+        resp.status = dir::DirStatus::NotFound;
+        resp.message = "this relay is not a directory authority";
+    }
+    if (resp.message.size() > 200) resp.message.resize(200);
+    Bytes framed;
+    dir::DirFramer::frame(dir::encode_dir_response(resp), framed);
+    s.pending.insert(s.pending.end(), framed.begin(), framed.end());
+    s.end_after_pending = true;
+    hop_stream_flush(c, s);
+}
+
+}  // namespace sotto::node

@@ -1,0 +1,336 @@
+// Node facade: construction, the driver inputs, links, outputs and timers.
+// Role logic lives in relay_circuits.cpp, origin_circuits.cpp and
+// directory_jobs.cpp.
+#include "core/node/node.hpp"
+
+#include "core/node/node_impl.hpp"
+
+namespace sotto::node {
+
+PathHop PathHop::from(const dir::ConsensusEntry& e) {
+    return PathHop{e.identity, e.onion_key, e.host, e.port};
+}
+
+PathHop PathHop::from(const dir::AuthorityInfo& a) {
+    return PathHop{a.identity, crypto::X25519PublicKey{}, a.host, a.port};
+}
+
+Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng& rng,
+                                           LogSink& log, TimePoint now) {
+    if (config.network.authorities.empty())
+        return fail(Errc::Config, "the network file names no directory authority");
+    if (config.authority && !config.relay)
+        return fail(Errc::Config, "an authority must also be a relay (give it an address)");
+    auto impl = std::unique_ptr<Impl>(new Impl{std::move(config), std::move(keys), &rng, &log});
+    if (impl->config.authority) {
+        auto a = dir::Authority::create(impl->config.network, impl->keys.identity,
+                                        impl->config.authority_config, log);
+        if (!a) return std::unexpected(a.error());
+        impl->authority.emplace(std::move(*a));
+    }
+    impl->next_consensus_fetch = now;
+    if (impl->config.relay) impl->next_descriptor_upload = now;
+    return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() = default;
+
+void Node::Impl::notice(LogLevel level, const std::string& line) {
+    log->log(level, "node", line);
+    if (level >= LogLevel::Warning) outputs.push_back(Notice{line});
+}
+
+LinkEntry* Node::Impl::link(LinkId id) {
+    auto it = links.find(id);
+    return it == links.end() ? nullptr : &it->second;
+}
+
+LinkId Node::Impl::link_to(const PathHop& hop, TimePoint now) {
+    if (auto it = links_by_peer.find(hop.identity); it != links_by_peer.end()) return it->second;
+    LinkId id = new_id();
+    links.emplace(id, LinkEntry{id,
+                                link::LinkSession::initiator(hop.identity, *rng, now, config.link),
+                                true, false, hop.identity, {}, config.limits.create_burst, now});
+    links_by_peer[hop.identity] = id;
+    outputs.push_back(ConnectLink{id, hop.host, hop.port, hop.identity});
+    return id;
+}
+
+void Node::Impl::send_cell(LinkId id, const wire::Cell& cell) {
+    auto* l = link(id);
+    if (l == nullptr) return;
+    l->session.send(cell);
+    dirty_links.insert(id);
+}
+
+CircuitId Node::Impl::allocate_circ_id(LinkEntry& l) {
+    // The link initiator uses ids with the high bit set, the responder
+    // without, so the two ends never pick the same id.
+    const CircuitId high = l.outbound ? 0x80000000u : 0;
+    for (;;) {
+        CircuitId id = high | static_cast<CircuitId>(rng->uniform(0x7fffffffu) + 1);
+        if (!l.circuits.contains(id)) return id;
+    }
+}
+
+void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bool tell_driver) {
+    auto it = links.find(id);
+    if (it == links.end()) return;
+    auto circuits = std::move(it->second.circuits);
+    if (it->second.peer) {
+        auto p = links_by_peer.find(*it->second.peer);
+        if (p != links_by_peer.end() && p->second == id) links_by_peer.erase(p);
+    }
+    links.erase(it);
+    dirty_links.erase(id);
+    if (tell_driver) outputs.push_back(CloseLink{id});
+    log->log(LogLevel::Debug, "link", "link " + std::to_string(id) + " closed: " + why);
+    for (auto& [circ_id, slot] : circuits) {
+        if (slot.kind == CircuitSlot::Kind::Relay)
+            relay_link_lost(slot.key, id, now);
+        else
+            origin_close(slot.key, "link to first relay closed: " + why, false, now);
+    }
+}
+
+void Node::Impl::on_link_open(LinkEntry& l, TimePoint now) {
+    // Circuits waiting for this link: our own first hops and relayed extends.
+    std::vector<CircuitRef> origins;
+    for (auto& [ref, c] : origin_circuits)
+        if (c.link == l.id && c.state == OriginCircuit::State::Connecting) origins.push_back(ref);
+    for (auto ref : origins) {
+        auto it = origin_circuits.find(ref);
+        if (it != origin_circuits.end()) origin_link_open(it->second, now);
+    }
+    relay_next_link_open(l.id, now);
+}
+
+void Node::Impl::dispatch_cell(LinkEntry& l, const wire::Cell& cell, TimePoint now) {
+    if (cell.command == wire::CellCommand::Padding) return;
+    if (cell.command == wire::CellCommand::Create2) {
+        relay_on_create(l, cell, now);
+        return;
+    }
+    auto it = l.circuits.find(cell.circ_id);
+    if (it == l.circuits.end()) return;  // late cells for a circuit already gone
+    CircuitSlot slot = it->second;
+    if (slot.kind == CircuitSlot::Kind::Origin) {
+        auto oc = origin_circuits.find(slot.key);
+        if (oc != origin_circuits.end()) origin_on_cell(oc->second, cell, now);
+        return;
+    }
+    auto rc = relay_circuits.find(slot.key);
+    if (rc == relay_circuits.end()) return;
+    const bool from_prev = rc->second.prev_link == l.id && rc->second.prev_id == cell.circ_id;
+    if (cell.command == wire::CellCommand::Destroy) {
+        auto reason = static_cast<wire::DestroyReason>(cell.payload[0]);
+        relay_on_destroy(rc->second, from_prev, reason, now);
+        return;
+    }
+    relay_on_cell(rc->second, from_prev, cell, now);
+}
+
+void Node::Impl::flush_links() {
+    for (LinkId id : dirty_links) {
+        auto* l = link(id);
+        if (l == nullptr || !l->transport_up) continue;
+        stats.bytes_queued = l->session.queued_cells() * wire::kCellLen;
+        Bytes out;
+        l->session.take_output(out, last_now);
+        if (!out.empty()) outputs.push_back(SendLink{id, std::move(out)});
+    }
+    dirty_links.clear();
+}
+
+void Node::Impl::schedule_housekeeping(TimePoint now) {
+    // A coarse one-second sweep handles every per-object timeout, so that
+    // next_deadline() need not scan thousands of circuits.
+    if (next_housekeeping == TimePoint::never()) next_housekeeping = now + Duration::seconds(1);
+}
+
+void Node::Impl::housekeeping(TimePoint now) {
+    next_housekeeping = TimePoint::never();
+    origin_timeouts(now);
+    relay_timeouts(now);
+    job_timeouts(now);
+    bool pending = !jobs.empty();
+    for (auto& [r, c] : origin_circuits) pending |= c.state != OriginCircuit::State::Open;
+    for (auto& [r, s] : origin_streams) pending |= s.state != OriginStream::State::Open;
+    for (auto& [k, c] : relay_circuits)
+        pending |= c.next == RelayCircuit::Next::Connecting || c.next == RelayCircuit::Next::Creating;
+    if (pending) schedule_housekeeping(now);
+}
+
+// ---- driver inputs ----
+
+LinkId Node::accept_link(TimePoint now) {
+    impl_->last_now = now;
+    auto& d = *impl_;
+    LinkId id = d.new_id();
+    d.links.emplace(id, LinkEntry{id,
+                                  link::LinkSession::responder(d.keys.identity, *d.rng, now,
+                                                               d.config.link),
+                                  false, true, std::nullopt, {}, d.config.limits.create_burst, now});
+    return id;
+}
+
+void Node::link_connected(LinkId id, TimePoint now) {
+    impl_->last_now = now;
+    auto* l = impl_->link(id);
+    if (l == nullptr) return;
+    l->transport_up = true;
+    impl_->dirty_links.insert(id);  // sends the handshake's first message
+    (void)now;
+}
+
+void Node::link_failed(LinkId id, const std::string& reason, TimePoint now) {
+    impl_->last_now = now;
+    impl_->close_link(id, "could not connect: " + reason, now, false);
+}
+
+void Node::link_data(LinkId id, ByteView bytes, TimePoint now) {
+    impl_->last_now = now;
+    auto& d = *impl_;
+    auto* l = d.link(id);
+    if (l == nullptr) return;
+    const bool was_open = l->session.state() == link::LinkState::Open;
+    if (auto s = l->session.receive(bytes, now); !s) {
+        d.notice(s.error().code == Errc::BadIdentity ? LogLevel::Warning : LogLevel::Info,
+                 "link " + std::to_string(id) + ": " + s.error().message);
+        d.close_link(id, s.error().message, now, true);
+        return;
+    }
+    d.dirty_links.insert(id);  // the handshake may have produced a reply
+    if (!was_open && l->session.state() == link::LinkState::Open) d.on_link_open(*l, now);
+    while (true) {
+        l = d.link(id);  // handlers may close the link
+        if (l == nullptr) break;
+        auto cell = l->session.pop_cell();
+        if (!cell) break;
+        d.dispatch_cell(*l, *cell, now);
+    }
+}
+
+void Node::link_closed(LinkId id, TimePoint now) {
+    impl_->last_now = now;
+    impl_->close_link(id, "closed by peer", now, false);
+}
+
+void Node::tick(TimePoint now) {
+    impl_->last_now = now;
+    auto& d = *impl_;
+    std::vector<LinkId> dead;
+    for (auto& [id, l] : d.links) {
+        if (l.session.next_deadline() <= now) {
+            l.session.on_timer(now);
+            d.dirty_links.insert(id);
+            if (l.session.state() == link::LinkState::Closed) dead.push_back(id);
+        }
+    }
+    for (auto id : dead) {
+        auto* l = d.link(id);
+        std::string why = l && l->session.close_reason() ? l->session.close_reason()->message
+                                                         : std::string("timeout");
+        d.close_link(id, why, now, true);
+    }
+    if (d.next_housekeeping <= now) d.housekeeping(now);
+    d.directory_schedule(now);
+}
+
+TimePoint Node::next_deadline() const {
+    auto& d = *impl_;
+    TimePoint t = earliest(d.next_housekeeping, d.next_consensus_fetch);
+    t = earliest(t, d.next_descriptor_upload);
+    if (d.authority) t = earliest(t, d.authority->next_deadline());
+    for (auto& [id, l] : d.links) t = earliest(t, l.session.next_deadline());
+    return t;
+}
+
+std::vector<Output> Node::take_outputs() {
+    impl_->flush_links();
+    std::vector<Output> out;
+    out.swap(impl_->outputs);
+    return out;
+}
+
+// ---- client API ----
+
+Result<CircuitRef> Node::build_circuit(TimePoint now, std::size_t hops) {
+    if (!impl_->consensus) return fail(Errc::NotFound, "no consensus yet: cannot choose a path");
+    auto path = impl_->pick_path(hops);
+    if (path.size() != hops)
+        return fail(Errc::NotFound, "the consensus lists too few relays for a " +
+                                        std::to_string(hops) + "-hop path");
+    return impl_->start_circuit(std::move(path), 0, now);
+}
+
+Result<CircuitRef> Node::build_circuit(std::vector<PathHop> path, TimePoint now) {
+    impl_->last_now = now;
+    if (path.empty()) return fail(Errc::Config, "a circuit needs at least one hop");
+    return impl_->start_circuit(std::move(path), 0, now);
+}
+
+Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host,
+                                    std::uint16_t port, TimePoint now) {
+    impl_->last_now = now;
+    if (host.empty() || host.size() > 255 || port == 0)
+        return fail(Errc::Config, "stream target must be host:port with a non-zero port");
+    return impl_->start_stream(circuit, wire::RelayCommand::Begin,
+                               wire::encode_begin({host, port}), 0, now);
+}
+
+Status Node::stream_send(StreamRef ref, ByteView data, TimePoint) {
+    auto it = impl_->origin_streams.find(ref);
+    if (it == impl_->origin_streams.end()) return fail(Errc::NotFound, "no such stream");
+    auto& s = it->second;
+    if (s.backlog.size() + data.size() > impl_->config.limits.max_stream_buffer)
+        return fail(Errc::Limit, "stream buffer full: wait until queued data is sent");
+    s.backlog.insert(s.backlog.end(), data.begin(), data.end());
+    if (s.state == OriginStream::State::Open) impl_->origin_stream_flush(s);
+    return {};
+}
+
+void Node::close_stream(StreamRef ref, TimePoint) {
+    impl_->origin_stream_closed(ref, "closed locally", true);
+}
+
+void Node::close_circuit(CircuitRef ref, TimePoint now) {
+    impl_->last_now = now;
+    impl_->origin_close(ref, "closed locally", true, now);
+}
+
+std::size_t Node::stream_backlog(StreamRef ref) const {
+    auto it = impl_->origin_streams.find(ref);
+    return it == impl_->origin_streams.end() ? 0 : it->second.backlog.size();
+}
+
+// ---- state ----
+
+const dir::Consensus* Node::consensus() const {
+    return impl_->consensus ? &*impl_->consensus : nullptr;
+}
+const crypto::Ed25519PublicKey& Node::identity() const { return impl_->keys.identity.public_key(); }
+const crypto::X25519PublicKey& Node::onion_key() const { return impl_->keys.onion.public_key(); }
+const NodeConfig& Node::config() const { return impl_->config; }
+
+NodeStats Node::stats() const {
+    NodeStats s = impl_->stats;
+    s.links = impl_->links.size();
+    s.relay_circuits = impl_->relay_circuits.size();
+    s.origin_circuits = impl_->origin_circuits.size();
+    s.streams = impl_->origin_streams.size();
+    std::uint64_t queued = 0;
+    for (auto& [id, l] : impl_->links) queued += l.session.queued_cells() * wire::kCellLen;
+    s.bytes_queued = queued;
+    return s;
+}
+
+std::optional<dir::RelayDescriptor> Node::relay_descriptor(TimePoint now) const {
+    if (!impl_->config.relay) return std::nullopt;
+    return impl_->make_descriptor(now);
+}
+
+void Node::set_misbehaviour(Misbehaviour m) { impl_->config.misbehaviour = m; }
+
+}  // namespace sotto::node

@@ -1,0 +1,104 @@
+// An onion node, sans-I/O: the client, relay and directory-authority roles
+// of the onion network in one state machine. A driver (net/NodeDriver over
+// real sockets, or core/sim over in-memory links) calls the input methods
+// with the current time and then carries out `take_outputs()`; it calls
+// `tick()` when `next_deadline()` is reached. The node never blocks, reads a
+// clock, or touches a socket.
+//
+// What it implements (tor-spec, reduced; see docs/protocol.md): links
+// (core/link), circuits with ntor handshakes and layered relay crypto
+// (core/onion), EXTEND2 hop by hop, streams with SENDME windows, exit
+// streams under an exit policy, BEGIN_DIR directory streams, relay
+// descriptor upload, consensus fetch and validation, and the authority role
+// (core/dir/authority).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/dir/consensus.hpp"
+#include "core/node/node_config.hpp"
+#include "core/node/node_io.hpp"
+#include "core/util/log.hpp"
+#include "core/util/rng.hpp"
+
+namespace sotto::node {
+
+// One hop of a path chosen by the caller.
+struct PathHop {
+    crypto::Ed25519PublicKey identity;
+    crypto::X25519PublicKey onion_key;
+    std::string host;
+    std::uint16_t port = 0;
+    static PathHop from(const dir::ConsensusEntry& e);
+    static PathHop from(const dir::AuthorityInfo& a);  // onion key learnt later (see below)
+};
+
+struct NodeStats {
+    std::size_t links = 0;
+    std::size_t relay_circuits = 0;   // circuits passing through or ending here
+    std::size_t origin_circuits = 0;  // circuits this node built
+    std::size_t streams = 0;
+    std::uint64_t cells_relayed = 0;
+    std::uint64_t circuits_refused = 0;      // create limits
+    std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
+    std::uint64_t bytes_queued = 0;  // cells waiting in link queues, in bytes
+};
+
+class Node {
+public:
+    // `rng` and `log` must outlive the node.
+    static Result<std::unique_ptr<Node>> create(NodeConfig config, NodeKeys keys, Rng& rng,
+                                                LogSink& log, TimePoint now);
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    // ---- driver inputs ----
+    LinkId accept_link(TimePoint now);  // a transport connection came in
+    void link_connected(LinkId link, TimePoint now);
+    void link_failed(LinkId link, const std::string& reason, TimePoint now);
+    void link_data(LinkId link, ByteView bytes, TimePoint now);
+    void link_closed(LinkId link, TimePoint now);
+    void exit_connected(ExitId exit, TimePoint now);
+    void exit_failed(ExitId exit, const std::string& reason, TimePoint now);
+    void exit_data(ExitId exit, ByteView bytes, TimePoint now);
+    void exit_closed(ExitId exit, TimePoint now);
+    void tick(TimePoint now);
+    TimePoint next_deadline() const;
+    // Everything the driver must do, and events, in order.
+    std::vector<Output> take_outputs();
+
+    // ---- client API ----
+    // A random path of `hops` distinct Running relays from the consensus.
+    Result<CircuitRef> build_circuit(TimePoint now, std::size_t hops = 3);
+    Result<CircuitRef> build_circuit(std::vector<PathHop> path, TimePoint now);
+    // An exit stream to host:port from the circuit's last hop.
+    Result<StreamRef> open_stream(CircuitRef circuit, const std::string& host, std::uint16_t port,
+                                  TimePoint now);
+    Status stream_send(StreamRef stream, ByteView data, TimePoint now);
+    void close_stream(StreamRef stream, TimePoint now);
+    void close_circuit(CircuitRef circuit, TimePoint now);
+    // Bytes accepted by stream_send but not yet packaged into cells.
+    std::size_t stream_backlog(StreamRef stream) const;
+
+    // ---- state ----
+    const dir::Consensus* consensus() const;
+    const crypto::Ed25519PublicKey& identity() const;
+    const crypto::X25519PublicKey& onion_key() const;
+    const NodeConfig& config() const;
+    NodeStats stats() const;
+    // For the relay role: the descriptor this node uploads.
+    std::optional<dir::RelayDescriptor> relay_descriptor(TimePoint now) const;
+    // Test-only: change misbehaviour at run time (adversarial simulations).
+    void set_misbehaviour(Misbehaviour m);
+
+    struct Impl;
+
+private:
+    explicit Node(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sotto::node

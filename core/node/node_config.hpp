@@ -1,0 +1,74 @@
+// Configuration of one onion node: which roles it plays (client always; relay
+// and authority optionally), its keys, and every limit and timer. Defaults
+// suit a real deployment; the simulator and localnet shorten the timers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/x25519.hpp"
+#include "core/dir/authority.hpp"
+#include "core/dir/network_file.hpp"
+#include "core/link/link_session.hpp"
+
+namespace sotto::node {
+
+struct NodeKeys {
+    crypto::Ed25519SecretKey identity;
+    crypto::X25519SecretKey onion;
+};
+
+// Exit policy: which targets a BEGIN may reach. Empty = no exit.
+struct ExitRule {
+    std::string host;            // exact host, or "*" for any
+    std::uint16_t port_min = 1;  // inclusive
+    std::uint16_t port_max = 65535;
+};
+
+struct RelayConfig {
+    std::string nickname;
+    std::string host;  // advertised address
+    std::uint16_t port = 0;
+    bool hsdir = true;
+    bool intro_rend = true;
+    std::vector<ExitRule> exit_policy;
+    // Re-upload the descriptor this often (and at start).
+    Duration descriptor_interval = Duration::minutes(30);
+};
+
+struct Limits {
+    std::size_t max_circuits_total = 20000;
+    std::size_t max_circuits_per_link = 2000;
+    // Token bucket for CREATE2 per link: `create_burst` at once, refilled at
+    // `create_per_second`.
+    double create_per_second = 50;
+    double create_burst = 200;
+    std::size_t max_streams_per_circuit = 500;
+    // Bytes an origin stream may hold queued before stream_send refuses.
+    std::size_t max_stream_buffer = 16 * 1024 * 1024;
+};
+
+// Test-only behaviour for adversarial simulations; all off in production.
+struct Misbehaviour {
+    bool corrupt_relayed_cells = false;  // flip a byte in every relayed cell
+    bool replay_relayed_cells = false;   // send every relayed cell twice
+};
+
+struct NodeConfig {
+    dir::NetworkFile network;
+    std::optional<RelayConfig> relay;  // absent: client only
+    bool authority = false;            // requires relay; identity must be in `network`
+    dir::AuthorityConfig authority_config;
+    link::LinkConfig link;
+    Limits limits;
+    Duration circuit_build_timeout = Duration::seconds(30);
+    Duration stream_connect_timeout = Duration::seconds(30);
+    Duration dir_request_timeout = Duration::seconds(30);
+    // Clients re-fetch the consensus this often (and when it expires).
+    Duration consensus_fetch_interval = Duration::minutes(10);
+    Misbehaviour misbehaviour;
+};
+
+}  // namespace sotto::node

@@ -1,0 +1,191 @@
+// Internal state of a Node, shared by the files that implement its roles:
+// node.cpp (links, outputs, timers), relay_circuits.cpp (the relay role),
+// origin_circuits.cpp (circuits and streams this node builds),
+// directory_jobs.cpp (consensus fetch, descriptor upload, authority
+// traffic, serving BEGIN_DIR). Not a public header.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "core/dir/authority.hpp"
+#include "core/dir/dir_message.hpp"
+#include "core/link/link_session.hpp"
+#include "core/node/node.hpp"
+#include "core/onion/flow_control.hpp"
+#include "core/onion/ntor.hpp"
+#include "core/onion/relay_crypto.hpp"
+#include "core/wire/relay_cell.hpp"
+
+namespace sotto::node {
+
+using wire::CircuitId;
+using wire::StreamId;
+
+// Which circuit a (link, circuit id) pair belongs to.
+struct CircuitSlot {
+    enum class Kind { Relay, Origin } kind;
+    std::uint64_t key;  // relay circuit key or CircuitRef
+};
+
+struct LinkEntry {
+    LinkId id = 0;
+    link::LinkSession session;
+    bool outbound = false;
+    bool transport_up = false;
+    std::optional<crypto::Ed25519PublicKey> peer;  // outbound only
+    std::unordered_map<CircuitId, CircuitSlot> circuits;
+    double create_tokens = 0;
+    TimePoint tokens_at;
+};
+
+// A stream that ends at this relay: an exit connection or a directory request.
+struct HopStream {
+    enum class Kind { Exit, Dir } kind;
+    StreamId id = 0;
+    ExitId exit = 0;
+    bool connected = false;
+    bool paused = false;  // we asked the driver to stop reading the exit
+    onion::Window window = onion::Window::stream();
+    std::deque<std::uint8_t> pending;  // waiting for window space, towards the client
+    bool end_after_pending = false;
+    dir::DirFramer framer;
+};
+
+struct RelayCircuit {
+    std::uint64_t key = 0;
+    LinkId prev_link = 0;
+    CircuitId prev_id = 0;
+    LinkId next_link = 0;
+    CircuitId next_id = 0;
+    enum class Next { None, Connecting, Creating, Open } next = Next::None;
+    std::optional<wire::Create2> pending_create;
+    TimePoint extend_deadline = TimePoint::never();
+    onion::HopCrypto crypto;
+    onion::Window window = onion::Window::circuit();
+    std::map<StreamId, HopStream> streams;
+    int relay_early_seen = 0;
+};
+
+struct OriginStream {
+    StreamRef ref = 0;
+    CircuitRef circuit = 0;
+    StreamId id = 0;
+    enum class State { Connecting, Open } state = State::Connecting;
+    onion::Window window = onion::Window::stream();
+    std::deque<std::uint8_t> backlog;
+    TimePoint deadline = TimePoint::never();
+    std::uint64_t job = 0;  // nonzero: internal directory stream
+};
+
+struct OriginCircuit {
+    CircuitRef ref = 0;
+    LinkId link = 0;
+    CircuitId id = 0;
+    std::vector<PathHop> path;
+    std::vector<onion::HopCrypto> hops;
+    std::optional<onion::ClientHandshake> pending;
+    enum class State { Connecting, Building, Open } state = State::Connecting;
+    TimePoint build_deadline = TimePoint::never();
+    onion::Window window = onion::Window::circuit();
+    std::map<StreamId, StreamRef> streams;
+    StreamId next_stream = 1;
+    std::uint64_t job = 0;  // nonzero: built for an internal directory job
+};
+
+struct DirJob {
+    enum class Kind { FetchConsensus, UploadDescriptor, AuthorityMessage } kind;
+    std::uint64_t id = 0;
+    std::size_t authority = 0;
+    Bytes request;  // encoded DirRequest
+    CircuitRef circuit = 0;
+    StreamRef stream = 0;
+    dir::DirFramer framer;
+    TimePoint deadline = TimePoint::never();
+};
+
+struct Node::Impl {
+    NodeConfig config;
+    NodeKeys keys;
+    Rng* rng;
+    LogSink* log;
+
+    std::vector<Output> outputs;
+    std::set<LinkId> dirty_links;
+
+    std::uint64_t next_id = 1;  // all node-assigned identifiers
+    std::map<LinkId, LinkEntry> links;
+    std::map<crypto::Ed25519PublicKey, LinkId> links_by_peer;
+    std::map<std::uint64_t, RelayCircuit> relay_circuits;
+    std::map<CircuitRef, OriginCircuit> origin_circuits;
+    std::map<StreamRef, OriginStream> origin_streams;
+    std::map<ExitId, std::pair<std::uint64_t, StreamId>> exits;  // -> relay circuit, stream
+    std::map<std::uint64_t, DirJob> jobs;
+
+    std::optional<dir::Consensus> consensus;
+    std::optional<dir::Authority> authority;
+    TimePoint next_consensus_fetch;
+    TimePoint next_descriptor_upload = TimePoint::never();
+    TimePoint next_housekeeping = TimePoint::never();
+    NodeStats stats;
+    TimePoint last_now;  // time of the current input, for paths that have none
+    std::vector<std::pair<TimePoint, std::size_t>> retry_uploads;
+
+    // ---- node.cpp ----
+    std::uint64_t new_id() { return next_id++; }
+    void notice(LogLevel level, const std::string& line);
+    LinkEntry* link(LinkId id);
+    // An open or opening outbound link to `hop`, creating one if needed.
+    LinkId link_to(const PathHop& hop, TimePoint now);
+    void send_cell(LinkId link, const wire::Cell& cell);
+    void close_link(LinkId link, const std::string& why, TimePoint now, bool tell_driver);
+    CircuitId allocate_circ_id(LinkEntry& l);
+    void on_link_open(LinkEntry& l, TimePoint now);
+    void dispatch_cell(LinkEntry& l, const wire::Cell& cell, TimePoint now);
+    void flush_links();
+    void housekeeping(TimePoint now);
+    void schedule_housekeeping(TimePoint now);
+
+    // ---- relay_circuits.cpp ----
+    void relay_on_create(LinkEntry& l, const wire::Cell& cell, TimePoint now);
+    void relay_on_cell(RelayCircuit& c, bool from_prev, const wire::Cell& cell, TimePoint now);
+    void relay_on_destroy(RelayCircuit& c, bool from_prev, wire::DestroyReason r, TimePoint now);
+    void relay_link_lost(std::uint64_t key, LinkId lost, TimePoint now);
+    void relay_next_link_open(LinkId link, TimePoint now);
+    void relay_send_back(RelayCircuit& c, const wire::RelayCell& rc);
+    void relay_destroy(RelayCircuit& c, wire::DestroyReason r, bool tell_prev, bool tell_next);
+    void hop_stream_flush(RelayCircuit& c, HopStream& s);
+    void hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r, bool send_end);
+    void relay_timeouts(TimePoint now);
+    bool exit_allowed(const std::string& host, std::uint16_t port) const;
+
+    // ---- origin_circuits.cpp ----
+    Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
+    void origin_link_open(OriginCircuit& c, TimePoint now);
+    void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
+    void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc, bool early = false);
+    void origin_close(CircuitRef ref, const std::string& reason, bool send_destroy, TimePoint now);
+    void origin_stream_flush(OriginStream& s);
+    void origin_stream_closed(StreamRef ref, const std::string& reason, bool send_end);
+    Result<StreamRef> start_stream(CircuitRef circuit, wire::RelayCommand cmd, Bytes begin_data,
+                                   std::uint64_t job, TimePoint now);
+    void origin_timeouts(TimePoint now);
+    std::vector<PathHop> pick_path(std::size_t hops);
+
+    // ---- directory_jobs.cpp ----
+    void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req, TimePoint now);
+    void job_circuit_ready(std::uint64_t job, TimePoint now);
+    void job_stream_open(std::uint64_t job, TimePoint now);
+    void job_stream_data(std::uint64_t job, ByteView data, TimePoint now);
+    void job_failed(std::uint64_t job, const std::string& why, TimePoint now);
+    void job_timeouts(TimePoint now);
+    void directory_schedule(TimePoint now);
+    void serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now);
+    void adopt_consensus(dir::Consensus c, TimePoint now);
+    void upload_descriptor(TimePoint now);
+    dir::RelayDescriptor make_descriptor(TimePoint now) const;
+};
+
+}  // namespace sotto::node
