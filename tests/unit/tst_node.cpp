@@ -1,0 +1,282 @@
+// Node behaviour on a tiny zero-latency in-process network: bootstrapping a
+// consensus, circuits and streams, limits, and misbehaving relays. The full
+// network simulator (core/sim) is exercised by the tests in tests/sim; this
+// pump is deliberately minimal so that Node bugs show up close to their cause.
+#include <QtTest>
+
+#include <deque>
+#include <map>
+
+#include "core/node/node.hpp"
+
+using namespace sotto;
+using namespace sotto::node;
+
+namespace {
+
+constexpr TimePoint kStart = TimePoint::from_seconds(1'800'000'000);
+
+struct Pump {
+    struct Member {
+        std::unique_ptr<Node> node;
+        std::string host;
+        std::uint16_t port = 0;
+        std::vector<Output> events;
+    };
+    DeterministicRng rng{77};
+    std::vector<std::unique_ptr<Rng>> rngs;
+    std::vector<Member> members;
+    // (member, link) <-> (member, link)
+    std::map<std::pair<std::size_t, LinkId>, std::pair<std::size_t, LinkId>> peer;
+    std::deque<std::function<void()>> queue;
+    std::map<std::pair<std::size_t, ExitId>, bool> exits;  // echo service
+    TimePoint now = kStart;
+
+    std::size_t find(const std::string& host, std::uint16_t port) {
+        for (std::size_t i = 0; i < members.size(); ++i)
+            if (members[i].host == host && members[i].port == port && members[i].node) return i;
+        return SIZE_MAX;
+    }
+
+    void drain(std::size_t m) {
+        auto& node = *members[m].node;
+        for (auto& o : node.take_outputs()) {
+            if (auto* c = std::get_if<ConnectLink>(&o)) {
+                auto target = find(c->host, c->port);
+                LinkId l = c->link;
+                queue.push_back([this, m, l, target] {
+                    if (target == SIZE_MAX || !members[m].node) {
+                        if (members[m].node) members[m].node->link_failed(l, "refused", now);
+                        return;
+                    }
+                    LinkId r = members[target].node->accept_link(now);
+                    peer[{m, l}] = {target, r};
+                    peer[{target, r}] = {m, l};
+                    members[m].node->link_connected(l, now);
+                });
+            } else if (auto* s = std::get_if<SendLink>(&o)) {
+                auto it = peer.find({m, s->link});
+                if (it == peer.end()) continue;
+                auto [t, tl] = it->second;
+                Bytes b = std::move(s->bytes);
+                queue.push_back([this, t, tl, b] {
+                    if (members[t].node) members[t].node->link_data(tl, b, now);
+                });
+            } else if (auto* c = std::get_if<CloseLink>(&o)) {
+                auto it = peer.find({m, c->link});
+                if (it == peer.end()) continue;
+                auto [t, tl] = it->second;
+                peer.erase(it);
+                peer.erase({t, tl});
+                queue.push_back([this, t, tl] {
+                    if (members[t].node) members[t].node->link_closed(tl, now);
+                });
+            } else if (auto* e = std::get_if<ExitConnect>(&o)) {
+                ExitId id = e->exit;
+                bool ok = e->host == "echo";
+                queue.push_back([this, m, id, ok] {
+                    if (!members[m].node) return;
+                    if (ok) {
+                        exits[{m, id}] = true;
+                        members[m].node->exit_connected(id, now);
+                    } else {
+                        members[m].node->exit_failed(id, "refused", now);
+                    }
+                });
+            } else if (auto* e = std::get_if<ExitSend>(&o)) {
+                ExitId id = e->exit;
+                Bytes b = e->bytes;
+                queue.push_back([this, m, id, b] {
+                    if (members[m].node && exits.contains({m, id})) members[m].node->exit_data(id, b, now);
+                });
+            } else if (auto* e = std::get_if<ExitClose>(&o)) {
+                exits.erase({m, e->exit});
+            } else {
+                members[m].events.push_back(std::move(o));
+            }
+        }
+    }
+
+    // Runs queued deliveries and timers until `done` or the virtual deadline.
+    bool run_until(const std::function<bool()>& done, Duration limit) {
+        const TimePoint end = now + limit;
+        while (!done()) {
+            for (std::size_t m = 0; m < members.size(); ++m)
+                if (members[m].node) drain(m);
+            if (!queue.empty()) {
+                auto f = std::move(queue.front());
+                queue.pop_front();
+                f();
+                continue;
+            }
+            TimePoint next = TimePoint::never();
+            for (auto& mem : members)
+                if (mem.node) next = earliest(next, mem.node->next_deadline());
+            if (next > end) return done();
+            now = std::max(now, next);
+            for (auto& mem : members)
+                if (mem.node && mem.node->next_deadline() <= now) mem.node->tick(now);
+        }
+        return true;
+    }
+
+    static dir::AuthorityConfig fast_votes() {
+        dir::AuthorityConfig a;
+        a.interval = Duration::seconds(60);
+        a.vote_delay = Duration::seconds(10);
+        return a;
+    }
+
+    // 3 authorities + `relays` relays, all exits to "echo".
+    void build(std::size_t authorities, std::size_t relays) {
+        dir::NetworkFile nf;
+        nf.name = "pump";
+        std::vector<NodeKeys> keys;
+        for (std::size_t i = 0; i < authorities + relays; ++i) {
+            rngs.push_back(rng.fork(i));
+            keys.push_back(NodeKeys{crypto::Ed25519SecretKey::generate(*rngs.back()),
+                                    crypto::X25519SecretKey::generate(*rngs.back())});
+            if (i < authorities)
+                nf.authorities.push_back({"auth" + std::to_string(i), keys.back().identity.public_key(),
+                                          "10.0.0." + std::to_string(i + 1), 9000});
+        }
+        for (std::size_t i = 0; i < authorities + relays; ++i) {
+            NodeConfig cfg;
+            cfg.network = nf;
+            cfg.authority = i < authorities;
+            cfg.authority_config = fast_votes();
+            cfg.consensus_fetch_interval = Duration::seconds(60);
+            RelayConfig rc;
+            rc.nickname = (i < authorities ? "auth" : "relay") + std::to_string(i);
+            rc.host = "10.0.0." + std::to_string(i + 1);
+            rc.port = 9000;
+            rc.exit_policy = {ExitRule{"echo", 1, 65535}};
+            cfg.relay = rc;
+            auto n = Node::create(std::move(cfg), std::move(keys[i]), *rngs[i], null_log(), now);
+            QVERIFY2(n.has_value(), n ? "" : n.error().message.c_str());
+            members.push_back({std::move(*n), rc.host, rc.port, {}});
+        }
+    }
+
+    std::size_t add_client() {
+        rngs.push_back(rng.fork(1000 + members.size()));
+        NodeConfig cfg;
+        cfg.network = members[0].node->config().network;
+        cfg.consensus_fetch_interval = Duration::seconds(60);
+        NodeKeys k{crypto::Ed25519SecretKey::generate(*rngs.back()),
+                   crypto::X25519SecretKey::generate(*rngs.back())};
+        auto n = Node::create(std::move(cfg), std::move(k), *rngs.back(), null_log(), now);
+        members.push_back({std::move(*n), "client", 0, {}});
+        return members.size() - 1;
+    }
+
+    bool has_full_consensus(std::size_t m) {
+        auto* c = members[m].node->consensus();
+        return c != nullptr && c->relays.size() + 1 == members.size();
+    }
+
+    template <typename T>
+    std::vector<T> events(std::size_t m) {
+        std::vector<T> out;
+        for (auto& o : members[m].events)
+            if (auto* e = std::get_if<T>(&o)) out.push_back(*e);
+        return out;
+    }
+};
+
+}  // namespace
+
+class TestNode : public QObject {
+    Q_OBJECT
+private slots:
+    void bootstrap_consensus_and_echo_through_three_hops() {
+        Pump p;
+        p.build(3, 5);
+        auto client = p.add_client();
+        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+        QCOMPARE(p.members[client].node->consensus()->relays.size(), std::size_t(8));
+        QCOMPARE(p.members[client].node->consensus()->signatures.size(), std::size_t(3));
+
+        auto circ = p.members[client].node->build_circuit(p.now, 3);
+        QVERIFY(circ.has_value());
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
+        QVERIFY(stream.has_value());
+        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); }, Duration::seconds(30)));
+        Bytes msg(300000);
+        for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<std::uint8_t>(i * 7);
+        QVERIFY(p.members[client].node->stream_send(*stream, msg, p.now).has_value());
+        Bytes got;
+        QVERIFY(p.run_until(
+            [&] {
+                got.clear();
+                for (auto& d : p.events<StreamData>(client)) got.insert(got.end(), d.data.begin(), d.data.end());
+                return got.size() >= msg.size();
+            },
+            Duration::seconds(60)));
+        QCOMPARE(got, msg);
+    }
+
+    void exit_policy_refuses_other_targets() {
+        Pump p;
+        p.build(1, 3);
+        auto client = p.add_client();
+        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+        auto circ = p.members[client].node->build_circuit(p.now, 3);
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        auto stream = p.members[client].node->open_stream(*circ, "elsewhere", 80, p.now);
+        QVERIFY(stream.has_value());
+        QVERIFY(p.run_until([&] { return !p.events<StreamClosed>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(QString::fromStdString(p.events<StreamClosed>(client)[0].reason).contains("policy"));
+    }
+
+    void corrupting_relay_gets_its_circuits_torn_down() {
+        Pump p;
+        p.build(1, 4);
+        auto client = p.add_client();
+        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+        // Path through relay 2 (corrupting) and a path avoiding it.
+        auto hop = [&](std::size_t i) {
+            return PathHop::from(*p.members[client].node->consensus()->find(p.members[i].node->identity()));
+        };
+        p.members[2].node->set_misbehaviour(Misbehaviour{.corrupt_relayed_cells = true});
+        auto bad = p.members[client].node->build_circuit({hop(1), hop(2), hop(3)}, p.now);
+        auto good = p.members[client].node->build_circuit({hop(1), hop(4), hop(3)}, p.now);
+        QVERIFY(bad && good);
+        QVERIFY(p.run_until([&] { return p.events<CircuitReady>(client).size() == 2; }, Duration::seconds(60)));
+        // Cells the corrupting relay only originates (EXTENDED2) are intact; the
+        // first relayed cell (the BEGIN) is what it breaks.
+        auto bad_stream = p.members[client].node->open_stream(*bad, "echo", 7, p.now);
+        auto good_stream = p.members[client].node->open_stream(*good, "echo", 7, p.now);
+        QVERIFY(bad_stream && good_stream);
+        QVERIFY(p.members[client].node->stream_send(*good_stream, as_bytes("still here"), p.now));
+        QVERIFY(p.run_until(
+            [&] {
+                bool closed = false, echoed = false;
+                for (auto& e : p.events<CircuitClosed>(client)) closed |= e.circuit == *bad;
+                for (auto& e : p.events<StreamData>(client)) echoed |= e.stream == *good_stream;
+                return closed && echoed;
+            },
+            Duration::seconds(60)));
+        for (auto& e : p.events<CircuitClosed>(client)) QVERIFY(e.circuit != *good);
+        QVERIFY(p.members[client].node->stats().circuits_torn_protocol +
+                    p.members[3].node->stats().circuits_torn_protocol >= 1);
+    }
+
+    void create_limit_refuses_a_flood() {
+        Pump p;
+        p.build(1, 3);
+        auto client = p.add_client();
+        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+        auto hop = PathHop::from(*p.members[client].node->consensus()->find(p.members[1].node->identity()));
+        const auto burst = static_cast<int>(p.members[1].node->config().limits.create_burst);
+        for (int i = 0; i < burst + 50; ++i)
+            QVERIFY(p.members[client].node->build_circuit({hop}, p.now).has_value());
+        p.run_until([] { return false; }, Duration::millis(1));
+        QVERIFY(p.members[1].node->stats().circuits_refused >= 50);
+        QVERIFY(p.events<CircuitReady>(client).size() >= std::size_t(burst) - 5);
+    }
+};
+
+QTEST_APPLESS_MAIN(TestNode)
+#include "tst_node.moc"
