@@ -42,7 +42,7 @@ struct OutgoingDirRequest {
 };
 
 class Authority {
-public:
+  public:
     // `identity` must be one of network.authorities (else Config error) and
     // must outlive the Authority.
     static Result<Authority> create(const NetworkFile& network,
@@ -52,29 +52,53 @@ public:
     // A request that arrived on a BEGIN_DIR stream.
     DirResponse handle(const DirRequest& request, TimePoint now);
     // Runs due round steps and returns requests to send to other authorities.
+    // The first call (or handle) fixes the first round: the next multiple of
+    // `interval` at or after `now`.
     std::vector<OutgoingDirRequest> poll(TimePoint now);
+    // Before the first poll this is the epoch: poll at once.
     TimePoint next_deadline() const;
     // The newest consensus with a majority of signatures, if any.
     const Consensus* current_consensus() const;
     std::size_t descriptor_count() const;
     std::size_t index() const { return self_; }
 
-private:
+  private:
     Authority() = default;
-    // Implementation state; the helper owns the details.
-    const NetworkFile* network_ = nullptr;
-    NetworkFile network_copy_;
+
+    void start(TimePoint now);
+    void vote(std::int64_t round, TimePoint now, std::vector<OutgoingDirRequest>& out);
+    void compute(std::int64_t round, std::vector<OutgoingDirRequest>& out);
+    void add_signature(std::int64_t round, const ConsensusSignature& sig);
+    void maybe_publish(std::int64_t round);
+    void prune(std::int64_t round, TimePoint now);
+    void drop_old_descriptors(TimePoint now);
+    DirResponse post_descriptor(const RelayDescriptor& d, TimePoint now);
+    DirResponse post_vote(const Vote& v);
+    DirResponse post_signature(const PostSignature& s);
+    bool round_is_open(std::int64_t round) const;
+    std::int64_t interval_s() const { return config_.interval.seconds_count(); }
+
+    // A copy, not a pointer, so an Authority can be moved freely.
+    NetworkFile network_;
     const crypto::Ed25519SecretKey* identity_ = nullptr;
     AuthorityConfig config_;
     LogSink* log_ = nullptr;
     std::size_t self_ = 0;
+    bool started_ = false;
     std::map<crypto::Ed25519PublicKey, RelayDescriptor> descriptors_;
-    std::map<std::int64_t, std::map<crypto::Ed25519PublicKey, Vote>> votes_;  // by round
-    std::map<std::int64_t, Consensus> pending_;  // computed, collecting signatures
-    std::map<std::int64_t, std::vector<PostSignature>> early_signatures_;
-    std::optional<Consensus> published_;
-    std::int64_t next_round_ = 0;      // unix seconds of the next round to vote in
-    std::int64_t next_consensus_ = 0;  // unix seconds when the pending round is computed
+    // Votes received (own included) for rounds whose consensus is not computed yet.
+    std::map<std::int64_t, std::map<crypto::Ed25519PublicKey, Vote>> votes_;
+    // Signatures that arrived before this authority computed that round.
+    std::map<std::int64_t, std::map<crypto::Ed25519PublicKey, PostSignature>> early_signatures_;
+    struct Computed {
+        Consensus consensus;
+        crypto::Digest256 digest;
+    };
+    // Computed consensuses, collecting signatures, by round.
+    std::map<std::int64_t, Computed> computed_;
+    std::optional<std::int64_t> published_round_;  // key into computed_
+    std::int64_t next_vote_ = 0;                   // unix seconds of the next round to vote in
+    std::optional<std::int64_t> to_compute_;       // round voted in, consensus not yet computed
 };
 
 }  // namespace sotto::dir

@@ -16,6 +16,7 @@ namespace sotto::dir {
 inline constexpr std::uint8_t kConsensusVersion = 1;
 inline constexpr std::size_t kMaxConsensusLen = 4 * 1024 * 1024;
 inline constexpr std::size_t kMaxConsensusRelays = 10000;
+inline constexpr std::size_t kMaxConsensusSignatures = kMaxAuthorities;
 
 enum RelayFlag : std::uint32_t {
     kFlagRunning = 1u << 0,
@@ -33,11 +34,13 @@ struct ConsensusEntry {
     std::uint16_t port = 0;
     std::uint32_t flags = 0;
     std::int64_t published = 0;
+    friend bool operator==(const ConsensusEntry&, const ConsensusEntry&) = default;
 };
 
 struct ConsensusSignature {
     crypto::Ed25519PublicKey authority;
     crypto::Ed25519Signature signature;
+    friend bool operator==(const ConsensusSignature&, const ConsensusSignature&) = default;
 };
 
 struct Consensus {
@@ -49,11 +52,16 @@ struct Consensus {
     std::vector<ConsensusSignature> signatures;
 
     const ConsensusEntry* find(const crypto::Ed25519PublicKey& id) const;
+    friend bool operator==(const Consensus&, const Consensus&) = default;
 };
 
 // Digest of everything but the signatures; what authorities sign (with the
 // prefix "sotto-consensus-v1").
 crypto::Digest256 consensus_digest(const Consensus& c);
+// An authority's signature: Ed25519 over the 32 digest bytes.
+ConsensusSignature sign_consensus_digest(const crypto::Digest256& digest,
+                                         const crypto::Ed25519SecretKey& authority_key);
+bool verify_consensus_signature(const crypto::Digest256& digest, const ConsensusSignature& sig);
 Bytes encode_consensus(const Consensus& c);
 // Structural checks only (sorting, bounds, duplicates); signatures are checked
 // by verify_consensus.

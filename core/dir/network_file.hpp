@@ -15,11 +15,16 @@
 
 namespace sotto::dir {
 
+inline constexpr std::size_t kMaxNetworkNameLen = 64;
+// Votes and signatures are exchanged all-to-all, so the set stays small.
+inline constexpr std::size_t kMaxAuthorities = 32;
+
 struct AuthorityInfo {
     std::string nickname;
     crypto::Ed25519PublicKey identity;
     std::string host;
     std::uint16_t port = 0;
+    friend bool operator==(const AuthorityInfo&, const AuthorityInfo&) = default;
 };
 
 struct NetworkFile {
@@ -29,11 +34,16 @@ struct NetworkFile {
     // Signatures needed for a consensus to be accepted: a strict majority.
     std::size_t majority() const { return authorities.size() / 2 + 1; }
     const AuthorityInfo* find(const crypto::Ed25519PublicKey& id) const;
+    friend bool operator==(const NetworkFile&, const NetworkFile&) = default;
 };
+
+// Network names are 1..kMaxNetworkNameLen visible ASCII characters (no spaces).
+bool is_valid_network_name(std::string_view name);
 
 // Errors name the line and say what to fix, e.g.
 // "network file line 3: authority identity must be 64 hex digits".
 Result<NetworkFile> parse_network_file(std::string_view text);
+// For values parse accepts (no '#' or spaces), parse(format(nf)) == nf.
 std::string format_network_file(const NetworkFile& nf);
 
 }  // namespace sotto::dir

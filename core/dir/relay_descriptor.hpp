@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/x25519.hpp"
@@ -15,6 +16,13 @@ namespace sotto::dir {
 
 inline constexpr std::size_t kMaxRelayDescriptorLen = 1024;
 inline constexpr std::uint8_t kRelayDescriptorVersion = 1;
+inline constexpr std::size_t kMaxNicknameLen = 32;
+inline constexpr std::size_t kMaxHostLen = 255;
+
+// "Printable" means visible ASCII (0x21..0x7e): names appear in log lines and
+// in the space-separated network file.
+bool is_valid_nickname(std::string_view s);  // 1..kMaxNicknameLen printable
+bool is_valid_host(std::string_view s);      // 1..kMaxHostLen printable
 
 // Capability bits a relay announces; authorities turn them into flags.
 enum RelayCapability : std::uint32_t {
@@ -32,6 +40,7 @@ struct RelayDescriptor {
     std::uint32_t capabilities = 0;
     std::int64_t published = 0;  // unix seconds
     crypto::Ed25519Signature signature;
+    friend bool operator==(const RelayDescriptor&, const RelayDescriptor&) = default;
 };
 
 // Bytes covered by the signature: "sotto-relay-descriptor-v1" || body.
@@ -40,5 +49,8 @@ RelayDescriptor sign_relay_descriptor(RelayDescriptor d, const crypto::Ed25519Se
 Bytes encode_relay_descriptor(const RelayDescriptor& d);
 // Decodes and verifies the signature; BadSignature when it does not verify.
 Result<RelayDescriptor> decode_relay_descriptor(ByteView in);
+// The checks decode applies (field bounds, signature), for descriptors that
+// arrive as structs rather than bytes.
+Status check_relay_descriptor(const RelayDescriptor& d);
 
 }  // namespace sotto::dir

@@ -1,0 +1,432 @@
+#include "net/node_driver.hpp"
+
+#include <QHostAddress>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <chrono>
+#include <climits>
+#include <optional>
+#include <utility>
+
+namespace sotto::net {
+
+namespace {
+
+// An exit connection reads at most this far ahead of its stream window, so a
+// paused exit pushes back on its server through TCP instead of buffering.
+constexpr qint64 kExitReadBuffer = 256 * 1024;
+// A closing socket gets this long to flush its last bytes (e.g. a DESTROY).
+constexpr int kCloseFlushMs = 10000;
+// This many timer expiries in a row with a deadline already due means the
+// node's deadline does not advance: worth one warning, not a silent spin.
+constexpr int kSpinWarning = 1000;
+
+template <class... Fs>
+struct Overloaded : Fs... {
+    using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+ByteView view_of(const QByteArray& a) {
+    return {reinterpret_cast<const std::uint8_t*>(a.constData()),
+            static_cast<std::size_t>(a.size())};
+}
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+}  // namespace
+
+TimePoint NodeDriver::now() {
+    using namespace std::chrono;
+    return TimePoint{
+        duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()};
+}
+
+NodeDriver::NodeDriver() {
+    timer_.setSingleShot(true);
+    timer_.setTimerType(Qt::PreciseTimer);
+    connect(&timer_, &QTimer::timeout, this, &NodeDriver::on_timer);
+}
+
+Result<std::unique_ptr<NodeDriver>> NodeDriver::create(node::NodeConfig config,
+                                                       node::NodeKeys keys,
+                                                       DriverOptions options) {
+    std::unique_ptr<NodeDriver> d(new NodeDriver());
+    std::optional<std::pair<QString, std::uint16_t>> listen_at;
+    if (config.relay) {
+        listen_at.emplace(options.listen_host.isEmpty() ? q(config.relay->host)
+                                                        : options.listen_host,
+                          config.relay->port);
+    }
+    auto n = node::Node::create(std::move(config), std::move(keys), d->rng_, d->log_, now());
+    if (!n) return std::unexpected(n.error());
+    d->node_ = std::move(*n);
+    if (listen_at) {
+        if (auto s = d->listen(listen_at->first, listen_at->second); !s)
+            return std::unexpected(s.error());
+    }
+    // The first outputs run from the event loop, after the caller had a
+    // chance to connect to the signals.
+    NodeDriver* raw = d.get();
+    QTimer::singleShot(0, raw, [raw] { raw->pump(); });
+    return d;
+}
+
+NodeDriver::~NodeDriver() {
+    timer_.stop();
+    // Sockets go before the node: their last signals must not reach it.
+    auto drop = [this](QTcpSocket* s) {
+        s->disconnect(this);
+        s->abort();
+        delete s;
+    };
+    for (auto& [id, l] : links_) drop(l.socket);
+    for (auto& [id, e] : exits_) drop(e.socket);
+    links_.clear();
+    exits_.clear();
+    if (server_) server_->close();
+}
+
+Status NodeDriver::listen(const QString& host, std::uint16_t port) {
+    const std::string where = QStringLiteral("%1:%2").arg(host).arg(port).toStdString();
+    QHostAddress address;
+    if (!address.setAddress(host))
+        return fail(Errc::Config, "cannot listen on " + where +
+                                      ": the listen host must be an IP address, not a name");
+    server_ = new QTcpServer(this);
+    connect(server_, &QTcpServer::newConnection, this, &NodeDriver::on_new_connection);
+    if (!server_->listen(address, port)) {
+        if (server_->serverError() == QAbstractSocket::AddressInUseError)
+            return fail(Errc::Io, "cannot listen on " + where +
+                                      ": address already in use — choose another --port or "
+                                      "stop the other process");
+        return fail(Errc::Io,
+                    "cannot listen on " + where + ": " + server_->errorString().toStdString());
+    }
+    qCInfo(lcSottoNet).noquote() << "listening on" << q(where);
+    return {};
+}
+
+// ---- client API -------------------------------------------------------------
+
+Result<node::CircuitRef> NodeDriver::build_circuit(std::size_t hops) {
+    auto r = node_->build_circuit(now(), hops);
+    pump();
+    return r;
+}
+
+Result<node::CircuitRef> NodeDriver::build_circuit(std::vector<node::PathHop> path) {
+    auto r = node_->build_circuit(std::move(path), now());
+    pump();
+    return r;
+}
+
+Result<node::StreamRef> NodeDriver::open_stream(node::CircuitRef circuit,
+                                                const std::string& host, std::uint16_t port) {
+    auto r = node_->open_stream(circuit, host, port, now());
+    pump();
+    return r;
+}
+
+Status NodeDriver::stream_send(node::StreamRef stream, ByteView data) {
+    auto r = node_->stream_send(stream, data, now());
+    pump();
+    return r;
+}
+
+void NodeDriver::close_stream(node::StreamRef stream) {
+    node_->close_stream(stream, now());
+    pump();
+}
+
+void NodeDriver::close_circuit(node::CircuitRef circuit) {
+    node_->close_circuit(circuit, now());
+    pump();
+}
+
+std::size_t NodeDriver::stream_backlog(node::StreamRef stream) const {
+    return node_->stream_backlog(stream);
+}
+
+const dir::Consensus* NodeDriver::consensus() const { return node_->consensus(); }
+const crypto::Ed25519PublicKey& NodeDriver::identity() const { return node_->identity(); }
+node::NodeStats NodeDriver::stats() const { return node_->stats(); }
+void NodeDriver::set_misbehaviour(node::Misbehaviour m) { node_->set_misbehaviour(m); }
+
+// ---- outputs ----------------------------------------------------------------
+
+void NodeDriver::pump() {
+    for (auto& o : node_->take_outputs()) pending_.push_back(std::move(o));
+    if (pumping_) return;  // the outer call carries these out, in order
+    pumping_ = true;
+    while (!pending_.empty()) {
+        node::Output out = std::move(pending_.front());
+        pending_.pop_front();
+        execute(out);
+    }
+    pumping_ = false;
+    arm_timer();
+}
+
+void NodeDriver::execute(node::Output& out) {
+    std::visit(
+        Overloaded{
+            [this](node::ConnectLink& c) { connect_link(c); },
+            [this](node::SendLink& s) { send_link(s); },
+            [this](node::CloseLink& c) { close_link(c.link); },
+            [this](node::ExitConnect& c) { connect_exit(c); },
+            [this](node::ExitSend& s) { send_exit(s); },
+            [this](node::ExitClose& c) { close_exit(c.exit); },
+            [this](node::ExitPause& p) { pause_exit(p); },
+            [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
+            [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
+            [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
+            [this](node::StreamData& e) {
+                emit streamData(e.stream,
+                                QByteArray(reinterpret_cast<const char*>(e.data.data()),
+                                           static_cast<qsizetype>(e.data.size())));
+            },
+            [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
+            [this](node::ConsensusChanged& e) {
+                emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
+            },
+            [this](node::Notice& e) {
+                qCInfo(lcSottoNode).noquote() << q(e.line);
+                emit notice(q(e.line));
+            },
+        },
+        out);
+}
+
+void NodeDriver::arm_timer() {
+    const TimePoint deadline = node_->next_deadline();
+    if (deadline == TimePoint::never()) {
+        timer_.stop();
+        return;
+    }
+    const std::int64_t us = (deadline - now()).us;
+    // Rounded up: a timer that fires a little early would find nothing due.
+    const std::int64_t ms = us <= 0 ? 0 : std::min<std::int64_t>((us + 999) / 1000, INT_MAX);
+    timer_.start(static_cast<int>(ms));
+}
+
+void NodeDriver::on_timer() {
+    const TimePoint t = now();
+    node_->tick(t);
+    if (node_->next_deadline() <= t) {
+        if (++zero_timer_streak_ == kSpinWarning)
+            qCWarning(lcSottoNet) << "the node's next deadline stays in the past after tick();"
+                                     " the timer is spinning";
+    } else {
+        zero_timer_streak_ = 0;
+    }
+    pump();
+}
+
+void NodeDriver::retire(QTcpSocket* socket, bool flush) {
+    socket->disconnect(this);
+    if (flush && socket->state() == QAbstractSocket::ConnectedState) {
+        connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
+        // A peer that never reads must not keep the socket forever.
+        QTimer::singleShot(kCloseFlushMs, socket, [socket] {
+            socket->abort();
+            socket->deleteLater();
+        });
+        socket->disconnectFromHost();
+        return;
+    }
+    socket->abort();
+    socket->deleteLater();
+}
+
+// ---- links ------------------------------------------------------------------
+
+void NodeDriver::watch_link(node::LinkId id, QTcpSocket* s) {
+    connect(s, &QTcpSocket::readyRead, this, [this, id] { on_link_readable(id); });
+    connect(s, &QTcpSocket::errorOccurred, this, [this, id] { on_link_gone(id); });
+    connect(s, &QTcpSocket::disconnected, this, [this, id] { on_link_gone(id); });
+}
+
+void NodeDriver::connect_link(const node::ConnectLink& c) {
+    auto* s = new QTcpSocket(this);
+    links_[c.link] = LinkSocket{s, false};
+    watch_link(c.link, s);
+    const node::LinkId id = c.link;
+    connect(s, &QTcpSocket::connected, this, [this, id] { on_link_connected(id); });
+    qCDebug(lcSottoNet).noquote() << "link" << id << "connecting to" << q(c.host) << c.port
+                                  << "for relay" << q(short_id(c.expected.view()));
+    s->connectToHost(q(c.host), c.port);
+}
+
+void NodeDriver::on_new_connection() {
+    while (QTcpSocket* s = server_->nextPendingConnection()) {
+        s->setParent(this);
+        s->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        const node::LinkId id = node_->accept_link(now());
+        links_[id] = LinkSocket{s, true};
+        watch_link(id, s);
+        qCDebug(lcSottoNet) << "link" << id << "accepted";
+        pump();
+        // Bytes may have arrived before we connected readyRead.
+        if (s->bytesAvailable() > 0) on_link_readable(id);
+    }
+}
+
+void NodeDriver::on_link_connected(node::LinkId id) {
+    auto it = links_.find(id);
+    if (it == links_.end()) return;
+    it->second.connected = true;
+    it->second.socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    node_->link_connected(id, now());
+    pump();
+}
+
+void NodeDriver::on_link_readable(node::LinkId id) {
+    auto it = links_.find(id);
+    if (it == links_.end()) return;
+    const QByteArray data = it->second.socket->readAll();
+    if (data.isEmpty()) return;
+    node_->link_data(id, view_of(data), now());
+    pump();
+}
+
+void NodeDriver::on_link_gone(node::LinkId id) {
+    auto it = links_.find(id);
+    if (it == links_.end()) return;
+    // Cells that arrived just before the close still count (e.g. a DESTROY).
+    if (it->second.connected && it->second.socket->bytesAvailable() > 0) {
+        on_link_readable(id);
+        it = links_.find(id);
+        if (it == links_.end()) return;  // the node closed it meanwhile
+    }
+    const LinkSocket l = it->second;
+    links_.erase(it);
+    const std::string reason = l.socket->errorString().toStdString();
+    qCDebug(lcSottoNet).noquote() << "link" << id << (l.connected ? "closed:" : "failed:")
+                                  << q(reason);
+    retire(l.socket, false);
+    if (l.connected)
+        node_->link_closed(id, now());
+    else
+        node_->link_failed(id, reason, now());
+    pump();
+}
+
+void NodeDriver::send_link(node::SendLink& s) {
+    auto it = links_.find(s.link);
+    // The node may still send on a link whose close it has not seen yet.
+    if (it == links_.end()) return;
+    it->second.socket->write(reinterpret_cast<const char*>(s.bytes.data()),
+                             static_cast<qint64>(s.bytes.size()));
+}
+
+void NodeDriver::close_link(node::LinkId id) {
+    auto it = links_.find(id);
+    if (it == links_.end()) return;
+    QTcpSocket* s = it->second.socket;
+    links_.erase(it);
+    retire(s, true);
+}
+
+// ---- exits ------------------------------------------------------------------
+
+void NodeDriver::connect_exit(const node::ExitConnect& c) {
+    auto* s = new QTcpSocket(this);
+    s->setReadBufferSize(kExitReadBuffer);
+    exits_[c.exit] = ExitSocket{s};
+    const node::ExitId id = c.exit;
+    connect(s, &QTcpSocket::connected, this, [this, id] { on_exit_connected(id); });
+    connect(s, &QTcpSocket::readyRead, this, [this, id] { on_exit_readable(id); });
+    connect(s, &QTcpSocket::errorOccurred, this, [this, id] { on_exit_gone(id); });
+    connect(s, &QTcpSocket::disconnected, this, [this, id] { on_exit_gone(id); });
+    qCDebug(lcSottoExit).noquote() << "exit" << id << "connecting to" << q(c.host) << c.port;
+    s->connectToHost(q(c.host), c.port);
+}
+
+void NodeDriver::on_exit_connected(node::ExitId id) {
+    auto it = exits_.find(id);
+    if (it == exits_.end()) return;
+    it->second.connected = true;
+    it->second.socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    node_->exit_connected(id, now());
+    pump();
+}
+
+void NodeDriver::on_exit_readable(node::ExitId id) {
+    auto it = exits_.find(id);
+    if (it == exits_.end() || it->second.paused) return;
+    drain_exit(id);
+}
+
+void NodeDriver::drain_exit(node::ExitId id) {
+    auto it = exits_.find(id);
+    if (it == exits_.end()) return;
+    const QByteArray data = it->second.socket->readAll();
+    if (data.isEmpty()) return;
+    node_->exit_data(id, view_of(data), now());
+    pump();
+}
+
+void NodeDriver::on_exit_gone(node::ExitId id) {
+    auto it = exits_.find(id);
+    if (it == exits_.end()) return;
+    if (!it->second.connected) {
+        const std::string reason = it->second.socket->errorString().toStdString();
+        retire(it->second.socket, false);
+        exits_.erase(it);
+        node_->exit_failed(id, reason, now());
+        pump();
+        return;
+    }
+    if (it->second.paused) {
+        // Keep the socket: its buffered bytes go out when the node resumes.
+        it->second.remote_closed = true;
+        it->second.socket->disconnect(this);
+        return;
+    }
+    drain_exit(id);
+    it = exits_.find(id);
+    if (it == exits_.end()) return;
+    if (it->second.paused) {
+        it->second.remote_closed = true;
+        it->second.socket->disconnect(this);
+        return;
+    }
+    retire(it->second.socket, false);
+    exits_.erase(it);
+    node_->exit_closed(id, now());
+    pump();
+}
+
+void NodeDriver::send_exit(node::ExitSend& s) {
+    auto it = exits_.find(s.exit);
+    if (it == exits_.end()) return;
+    it->second.socket->write(reinterpret_cast<const char*>(s.bytes.data()),
+                             static_cast<qint64>(s.bytes.size()));
+}
+
+void NodeDriver::close_exit(node::ExitId id) {
+    auto it = exits_.find(id);
+    if (it == exits_.end()) return;
+    const ExitSocket e = it->second;
+    exits_.erase(it);
+    retire(e.socket, !e.remote_closed);
+}
+
+void NodeDriver::pause_exit(const node::ExitPause& p) {
+    auto it = exits_.find(p.exit);
+    if (it == exits_.end() || it->second.paused == p.paused) return;
+    it->second.paused = p.paused;
+    if (p.paused) return;
+    drain_exit(p.exit);
+    it = exits_.find(p.exit);
+    if (it == exits_.end() || !it->second.remote_closed || it->second.paused) return;
+    // The server had closed while we were paused; everything is delivered now.
+    retire(it->second.socket, false);
+    exits_.erase(it);
+    node_->exit_closed(p.exit, now());
+    pump();
+}
+
+}  // namespace sotto::net
