@@ -5,15 +5,20 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include <string_view>
+
 namespace sotto::crypto {
 
 namespace {
 
 Result<SecretBytes> derive(const char* kdf_name, OSSL_PARAM* params, std::size_t len) {
-    EVP_KDF* kdf = EVP_KDF_fetch(nullptr, kdf_name, nullptr);
+    // Fetched once per algorithm: an implicit fetch per call costs more than
+    // the derivation itself on the handshake path.
+    static EVP_KDF* hkdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+    static EVP_KDF* scrypt_kdf = EVP_KDF_fetch(nullptr, "SCRYPT", nullptr);
+    EVP_KDF* kdf = std::string_view(kdf_name) == "HKDF" ? hkdf : scrypt_kdf;
     if (kdf == nullptr) return fail(Errc::Crypto, std::string(kdf_name) + " unavailable");
     EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
     if (ctx == nullptr) return fail(Errc::Crypto, "KDF context allocation failed");
     SecretBytes out(len);
     int ok = EVP_KDF_derive(ctx, out.data(), len, params);
@@ -40,10 +45,9 @@ Result<SecretBytes> hkdf(HkdfHash h, ByteView ikm, ByteView salt, ByteView info,
 }
 
 Result<Bytes> hmac_sha3_256(ByteView key, ByteView data) {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac == nullptr) return fail(Errc::Crypto, "HMAC unavailable");
     EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);
     if (ctx == nullptr) return fail(Errc::Crypto, "HMAC context allocation failed");
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA3-256"), 0),

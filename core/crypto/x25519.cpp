@@ -6,6 +6,8 @@
 
 namespace sotto::crypto {
 
+void PkeyFree::operator()(evp_pkey_st* p) const noexcept { EVP_PKEY_free(p); }
+
 Result<X25519SecretKey> X25519SecretKey::from_bytes(ByteView scalar32) {
     if (scalar32.size() != 32) return fail(Errc::Malformed, "X25519 secret must be 32 bytes");
     EVP_PKEY* pk =
@@ -15,7 +17,7 @@ Result<X25519SecretKey> X25519SecretKey::from_bytes(ByteView scalar32) {
     k.scalar_ = Secret<32>(scalar32);
     std::size_t len = 32;
     int ok = EVP_PKEY_get_raw_public_key(pk, k.pub_.data(), &len);
-    EVP_PKEY_free(pk);
+    k.pkey_.reset(pk);
     if (ok != 1) return fail(Errc::Crypto, "X25519 public key derivation failed");
     return k;
 }
@@ -29,8 +31,7 @@ X25519SecretKey X25519SecretKey::generate(Rng& rng) {
 }
 
 Result<SharedSecret> X25519SecretKey::agree(const X25519PublicKey& peer) const {
-    EVP_PKEY* mine =
-        EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, scalar_.data(), scalar_.size);
+    EVP_PKEY* mine = pkey_.get();
     EVP_PKEY* theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), peer.size);
     EVP_PKEY_CTX* ctx = mine ? EVP_PKEY_CTX_new(mine, nullptr) : nullptr;
     SharedSecret out;
@@ -40,7 +41,6 @@ Result<SharedSecret> X25519SecretKey::agree(const X25519PublicKey& peer) const {
               EVP_PKEY_derive(ctx, out.data(), &len) == 1 && len == 32;
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(theirs);
-    EVP_PKEY_free(mine);
     // OpenSSL already refuses an all-zero result; the explicit check keeps
     // that guarantee independent of the provider.
     if (!ok) return fail(Errc::Crypto, "X25519 agreement failed (invalid peer key)");

@@ -2,11 +2,20 @@
 // handshake, the link handshake and, later, the introduction handshake.
 #pragma once
 
+#include <memory>
+
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
 
+struct evp_pkey_st;
+
 namespace sotto::crypto {
+
+// Frees (and thereby wipes) an OpenSSL key object.
+struct PkeyFree {
+    void operator()(evp_pkey_st* p) const noexcept;
+};
 
 struct X25519PublicTag {};
 using X25519PublicKey = FixedBytes<32, X25519PublicTag>;
@@ -30,6 +39,8 @@ private:
     X25519SecretKey() = default;
     Secret<32> scalar_;
     X25519PublicKey pub_;
+    // Kept so each agreement costs one scalar multiplication, not three.
+    std::unique_ptr<evp_pkey_st, PkeyFree> pkey_;
 };
 
 }  // namespace sotto::crypto
