@@ -125,11 +125,18 @@ void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint)
     origin_close(job.circuit, "directory request failed", true, now);
     const auto& who = config.network.authorities[job.authority].nickname;
     log->log(LogLevel::Info, "dir", "request to authority " + who + " failed: " + why);
-    if (job.kind == DirJob::Kind::FetchConsensus) next_consensus_fetch = now + kRetryDelay;
+    if (job.kind == DirJob::Kind::FetchConsensus) {
+        next_consensus_fetch = now + kRetryDelay;
+        // Said once per authority until a consensus arrives, not every retry.
+        const auto& a = config.network.authorities[job.authority];
+        if (!consensus && warned_authorities.insert(job.authority).second)
+            notice(LogLevel::Warning, "cannot fetch the consensus from authority " + a.nickname +
+                                          " at " + a.host + ":" + std::to_string(a.port) + ": " +
+                                          why + " (is the network running? check the network file)");
+    }
     if (job.kind == DirJob::Kind::UploadDescriptor) {
         // Retry this authority alone; descriptors must reach every authority.
-        auto resp = dir::decode_dir_request(job.request);
-        if (resp) retry_uploads.push_back({now + kRetryDelay, job.authority});
+        retry_uploads.push_back({now + kRetryDelay, job.authority});
     }
 }
 
@@ -153,6 +160,7 @@ void Node::Impl::adopt_consensus(dir::Consensus c, TimePoint now) {
     const auto relays = c.relays.size();
     const auto va = c.valid_after;
     consensus = std::move(c);
+    warned_authorities.clear();
     next_consensus_fetch = now + config.consensus_fetch_interval;
     outputs.push_back(ConsensusChanged{va, relays});
 }

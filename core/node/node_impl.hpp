@@ -132,6 +132,7 @@ struct Node::Impl {
     NodeStats stats;
     TimePoint last_now;  // time of the current input, for paths that have none
     std::vector<std::pair<TimePoint, std::size_t>> retry_uploads;
+    std::set<std::size_t> warned_authorities;  // unreachable, already reported
 
     // ---- node.cpp ----
     std::uint64_t new_id() { return next_id++; }
