@@ -13,11 +13,13 @@ namespace sotto::net {
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 // A file descriptor that closes itself.
 class Fd {
-public:
+  public:
     explicit Fd(int fd) : fd_(fd) {}
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
@@ -31,7 +33,7 @@ public:
         return f;
     }
 
-private:
+  private:
     int fd_;
 };
 
@@ -124,7 +126,8 @@ Result<node::NodeKeys> load_or_create_keys(const std::string& dir, Rng& rng) {
             identity.emplace(std::move(*k));
         } else if (r.error().code == Errc::NotFound) {
             identity.emplace(crypto::Ed25519SecretKey::generate(rng));
-            if (auto w = write_key(id_path, identity->seed()); !w) return std::unexpected(w.error());
+            if (auto w = write_key(id_path, identity->seed()); !w)
+                return std::unexpected(w.error());
         } else {
             return std::unexpected(r.error());
         }

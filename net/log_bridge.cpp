@@ -22,10 +22,10 @@ struct AreaCategory {
 // Areas are free-form strings chosen by the core; these prefixes cover the
 // names the core units use, anything else lands in sotto.node.
 constexpr AreaCategory kAreas[] = {
-    {"link", lcSottoLink},    {"onion", lcSottoOnion},  {"circuit", lcSottoOnion},
-    {"relay", lcSottoOnion},  {"stream", lcSottoOnion}, {"dir", lcSottoDir},
+    {"link", lcSottoLink},     {"onion", lcSottoOnion},   {"circuit", lcSottoOnion},
+    {"relay", lcSottoOnion},   {"stream", lcSottoOnion},  {"dir", lcSottoDir},
     {"authority", lcSottoDir}, {"consensus", lcSottoDir}, {"exit", lcSottoExit},
-    {"net", lcSottoNet},      {"node", lcSottoNode},
+    {"net", lcSottoNet},       {"node", lcSottoNode},
 };
 }  // namespace
 

@@ -20,7 +20,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcSottoNet)
 namespace sotto::net {
 
 class QtLogSink final : public LogSink {
-public:
+  public:
     void log(LogLevel level, std::string_view area, std::string_view message) override;
 };
 

@@ -1,6 +1,7 @@
 #include "net/node_driver.hpp"
 
 #include <QHostAddress>
+#include <QNetworkProxy>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <chrono>
@@ -17,6 +18,14 @@ namespace {
 constexpr qint64 kExitReadBuffer = 256 * 1024;
 // A closing socket gets this long to flush its last bytes (e.g. a DESTROY).
 constexpr int kCloseFlushMs = 10000;
+// Bytes a socket may hold unsent before the driver gives up on it. The node
+// has no input for "the transport is slow", so a peer that stops reading
+// would otherwise grow this buffer without bound.
+constexpr qint64 kMaxLinkWriteBacklog = 64 * 1024 * 1024;
+constexpr qint64 kMaxExitWriteBacklog = 16 * 1024 * 1024;
+// After an accept error (e.g. out of file descriptors) Qt stops accepting;
+// try again after this long.
+constexpr int kAcceptRetryMs = 1000;
 // This many timer expiries in a row with a deadline already due means the
 // node's deadline does not advance: worth one warning, not a silent spin.
 constexpr int kSpinWarning = 1000;
@@ -33,14 +42,23 @@ ByteView view_of(const QByteArray& a) {
             static_cast<std::size_t>(a.size())};
 }
 
-QString q(const std::string& s) { return QString::fromStdString(s); }
+QString q(const std::string& s) {
+    return QString::fromStdString(s);
+}
+
+// A relay's connections must go where the node says, never through a proxy
+// picked up from the environment or application settings.
+QTcpSocket* new_socket(QObject* parent) {
+    auto* s = new QTcpSocket(parent);
+    s->setProxy(QNetworkProxy::NoProxy);
+    return s;
+}
 
 }  // namespace
 
 TimePoint NodeDriver::now() {
     using namespace std::chrono;
-    return TimePoint{
-        duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()};
+    return TimePoint{duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()};
 }
 
 NodeDriver::NodeDriver() {
@@ -49,15 +67,14 @@ NodeDriver::NodeDriver() {
     connect(&timer_, &QTimer::timeout, this, &NodeDriver::on_timer);
 }
 
-Result<std::unique_ptr<NodeDriver>> NodeDriver::create(node::NodeConfig config,
-                                                       node::NodeKeys keys,
+Result<std::unique_ptr<NodeDriver>> NodeDriver::create(node::NodeConfig config, node::NodeKeys keys,
                                                        DriverOptions options) {
     std::unique_ptr<NodeDriver> d(new NodeDriver());
     std::optional<std::pair<QString, std::uint16_t>> listen_at;
     if (config.relay) {
-        listen_at.emplace(options.listen_host.isEmpty() ? q(config.relay->host)
-                                                        : options.listen_host,
-                          config.relay->port);
+        listen_at.emplace(
+            options.listen_host.isEmpty() ? q(config.relay->host) : options.listen_host,
+            config.relay->port);
     }
     auto n = node::Node::create(std::move(config), std::move(keys), d->rng_, d->log_, now());
     if (!n) return std::unexpected(n.error());
@@ -95,7 +112,15 @@ Status NodeDriver::listen(const QString& host, std::uint16_t port) {
         return fail(Errc::Config, "cannot listen on " + where +
                                       ": the listen host must be an IP address, not a name");
     server_ = new QTcpServer(this);
+    server_->setProxy(QNetworkProxy::NoProxy);
     connect(server_, &QTcpServer::newConnection, this, &NodeDriver::on_new_connection);
+    connect(server_, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError) {
+        qCWarning(lcSottoNet).noquote()
+            << "accepting a connection failed:" << server_->errorString() << "- retrying in"
+            << kAcceptRetryMs << "ms";
+        server_->pauseAccepting();
+        QTimer::singleShot(kAcceptRetryMs, server_, [this] { server_->resumeAccepting(); });
+    });
     if (!server_->listen(address, port)) {
         if (server_->serverError() == QAbstractSocket::AddressInUseError)
             return fail(Errc::Io, "cannot listen on " + where +
@@ -122,8 +147,8 @@ Result<node::CircuitRef> NodeDriver::build_circuit(std::vector<node::PathHop> pa
     return r;
 }
 
-Result<node::StreamRef> NodeDriver::open_stream(node::CircuitRef circuit,
-                                                const std::string& host, std::uint16_t port) {
+Result<node::StreamRef> NodeDriver::open_stream(node::CircuitRef circuit, const std::string& host,
+                                                std::uint16_t port) {
     auto r = node_->open_stream(circuit, host, port, now());
     pump();
     return r;
@@ -149,10 +174,18 @@ std::size_t NodeDriver::stream_backlog(node::StreamRef stream) const {
     return node_->stream_backlog(stream);
 }
 
-const dir::Consensus* NodeDriver::consensus() const { return node_->consensus(); }
-const crypto::Ed25519PublicKey& NodeDriver::identity() const { return node_->identity(); }
-node::NodeStats NodeDriver::stats() const { return node_->stats(); }
-void NodeDriver::set_misbehaviour(node::Misbehaviour m) { node_->set_misbehaviour(m); }
+const dir::Consensus* NodeDriver::consensus() const {
+    return node_->consensus();
+}
+const crypto::Ed25519PublicKey& NodeDriver::identity() const {
+    return node_->identity();
+}
+node::NodeStats NodeDriver::stats() const {
+    return node_->stats();
+}
+void NodeDriver::set_misbehaviour(node::Misbehaviour m) {
+    node_->set_misbehaviour(m);
+}
 
 // ---- outputs ----------------------------------------------------------------
 
@@ -170,33 +203,32 @@ void NodeDriver::pump() {
 }
 
 void NodeDriver::execute(node::Output& out) {
-    std::visit(
-        Overloaded{
-            [this](node::ConnectLink& c) { connect_link(c); },
-            [this](node::SendLink& s) { send_link(s); },
-            [this](node::CloseLink& c) { close_link(c.link); },
-            [this](node::ExitConnect& c) { connect_exit(c); },
-            [this](node::ExitSend& s) { send_exit(s); },
-            [this](node::ExitClose& c) { close_exit(c.exit); },
-            [this](node::ExitPause& p) { pause_exit(p); },
-            [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
-            [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
-            [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
-            [this](node::StreamData& e) {
-                emit streamData(e.stream,
-                                QByteArray(reinterpret_cast<const char*>(e.data.data()),
-                                           static_cast<qsizetype>(e.data.size())));
-            },
-            [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
-            [this](node::ConsensusChanged& e) {
-                emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
-            },
-            [this](node::Notice& e) {
-                qCInfo(lcSottoNode).noquote() << q(e.line);
-                emit notice(q(e.line));
-            },
-        },
-        out);
+    std::visit(Overloaded{
+                   [this](node::ConnectLink& c) { connect_link(c); },
+                   [this](node::SendLink& s) { send_link(s); },
+                   [this](node::CloseLink& c) { close_link(c.link); },
+                   [this](node::ExitConnect& c) { connect_exit(c); },
+                   [this](node::ExitSend& s) { send_exit(s); },
+                   [this](node::ExitClose& c) { close_exit(c.exit); },
+                   [this](node::ExitPause& p) { pause_exit(p); },
+                   [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
+                   [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
+                   [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
+                   [this](node::StreamData& e) {
+                       emit streamData(e.stream,
+                                       QByteArray(reinterpret_cast<const char*>(e.data.data()),
+                                                  static_cast<qsizetype>(e.data.size())));
+                   },
+                   [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
+                   [this](node::ConsensusChanged& e) {
+                       emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
+                   },
+                   [this](node::Notice& e) {
+                       qCInfo(lcSottoNode).noquote() << q(e.line);
+                       emit notice(q(e.line));
+                   },
+               },
+               out);
 }
 
 void NodeDriver::arm_timer() {
@@ -249,7 +281,7 @@ void NodeDriver::watch_link(node::LinkId id, QTcpSocket* s) {
 }
 
 void NodeDriver::connect_link(const node::ConnectLink& c) {
-    auto* s = new QTcpSocket(this);
+    auto* s = new_socket(this);
     links_[c.link] = LinkSocket{s, false};
     watch_link(c.link, s);
     const node::LinkId id = c.link;
@@ -317,8 +349,21 @@ void NodeDriver::send_link(node::SendLink& s) {
     auto it = links_.find(s.link);
     // The node may still send on a link whose close it has not seen yet.
     if (it == links_.end()) return;
-    it->second.socket->write(reinterpret_cast<const char*>(s.bytes.data()),
-                             static_cast<qint64>(s.bytes.size()));
+    QTcpSocket* socket = it->second.socket;
+    socket->write(reinterpret_cast<const char*>(s.bytes.data()),
+                  static_cast<qint64>(s.bytes.size()));
+    if (socket->bytesToWrite() > kMaxLinkWriteBacklog) {
+        qCWarning(lcSottoNet) << "link" << s.link << "peer stopped reading ("
+                              << socket->bytesToWrite() << "bytes unsent); closing it";
+        const bool connected = it->second.connected;
+        links_.erase(it);
+        retire(socket, false);
+        if (connected)
+            node_->link_closed(s.link, now());
+        else
+            node_->link_failed(s.link, "peer stopped reading", now());
+        pump();
+    }
 }
 
 void NodeDriver::close_link(node::LinkId id) {
@@ -332,7 +377,7 @@ void NodeDriver::close_link(node::LinkId id) {
 // ---- exits ------------------------------------------------------------------
 
 void NodeDriver::connect_exit(const node::ExitConnect& c) {
-    auto* s = new QTcpSocket(this);
+    auto* s = new_socket(this);
     s->setReadBufferSize(kExitReadBuffer);
     exits_[c.exit] = ExitSocket{s};
     const node::ExitId id = c.exit;
@@ -402,8 +447,21 @@ void NodeDriver::on_exit_gone(node::ExitId id) {
 void NodeDriver::send_exit(node::ExitSend& s) {
     auto it = exits_.find(s.exit);
     if (it == exits_.end()) return;
-    it->second.socket->write(reinterpret_cast<const char*>(s.bytes.data()),
-                             static_cast<qint64>(s.bytes.size()));
+    QTcpSocket* socket = it->second.socket;
+    socket->write(reinterpret_cast<const char*>(s.bytes.data()),
+                  static_cast<qint64>(s.bytes.size()));
+    if (socket->bytesToWrite() > kMaxExitWriteBacklog) {
+        qCWarning(lcSottoExit) << "exit" << s.exit << "server stopped reading ("
+                               << socket->bytesToWrite() << "bytes unsent); closing it";
+        const bool connected = it->second.connected;
+        exits_.erase(it);
+        retire(socket, false);
+        if (connected)
+            node_->exit_closed(s.exit, now());
+        else
+            node_->exit_failed(s.exit, "server stopped reading", now());
+        pump();
+    }
 }
 
 void NodeDriver::close_exit(node::ExitId id) {

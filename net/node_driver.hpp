@@ -35,14 +35,13 @@ struct DriverOptions {
 
 class NodeDriver : public QObject {
     Q_OBJECT
-public:
+  public:
     // Creates the node and, for a relay, starts listening. The node's first
     // outputs (descriptor upload, consensus fetch) run from the event loop,
     // so connect to the signals right after create(). Listening problems
     // come back as one-line errors, e.g. "cannot listen on 127.0.0.1:5001:
     // address already in use — ...".
-    static Result<std::unique_ptr<NodeDriver>> create(node::NodeConfig config,
-                                                      node::NodeKeys keys,
+    static Result<std::unique_ptr<NodeDriver>> create(node::NodeConfig config, node::NodeKeys keys,
                                                       DriverOptions options = {});
     // Closes every socket. Do not delete a driver from inside one of its
     // signals; use deleteLater().
@@ -72,7 +71,7 @@ public:
     // Wall-clock microseconds since the Unix epoch: the node's clock.
     static TimePoint now();
 
-signals:
+  signals:
     void circuitReady(quint64 circuit);
     void circuitClosed(quint64 circuit, const QString& reason);
     void streamOpened(quint64 stream);
@@ -81,7 +80,7 @@ signals:
     void consensusChanged(qint64 validAfter, qsizetype relays);
     void notice(const QString& line);
 
-private:
+  private:
     struct LinkSocket {
         QTcpSocket* socket = nullptr;
         bool connected = false;  // outgoing links: until connected(), errors are failures

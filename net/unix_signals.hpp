@@ -14,7 +14,7 @@ namespace sotto::net {
 
 class TerminationSignals : public QObject {
     Q_OBJECT
-public:
+  public:
     // Blocks SIGTERM and SIGINT for the calling thread (and threads it starts
     // later) and opens the signalfd. Call early in main(), before Qt starts
     // threads, so no thread receives the signals the ordinary way.
@@ -24,11 +24,11 @@ public:
     static Status block();
     ~TerminationSignals() override;
 
-signals:
+  signals:
     // `signal_number` is SIGTERM or SIGINT.
     void terminationRequested(int signal_number);
 
-private:
+  private:
     explicit TerminationSignals(int fd, QObject* parent);
     void on_readable();
     int fd_;

@@ -4,9 +4,9 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
-#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHostAddress>
 #include <QLoggingCategory>
@@ -41,7 +41,9 @@ void complain(const QString& line) {
     std::fflush(stderr);
 }
 
-QString pids_path(const QString& dir) { return QDir(dir).filePath(QStringLiteral("pids")); }
+QString pids_path(const QString& dir) {
+    return QDir(dir).filePath(QStringLiteral("pids"));
+}
 QString data_dir_of(const QString& dir, const QString& name) {
     return QDir(QDir(dir).absolutePath()).filePath(name);
 }
@@ -184,13 +186,12 @@ bool is_recorded_node_alive(qint64 pid, const QString& data_dir) {
     QFile f(QStringLiteral("/proc/%1/cmdline").arg(pid));
     if (!f.open(QIODevice::ReadOnly)) return false;
     const QList<QByteArray> argv = f.readAll().split('\0');
-    if (argv.isEmpty() || QFileInfo(QString::fromLocal8Bit(argv[0])).fileName() !=
-                              QLatin1String("sotto-node"))
+    if (argv.isEmpty() ||
+        QFileInfo(QString::fromLocal8Bit(argv[0])).fileName() != QLatin1String("sotto-node"))
         return false;
     const QString want = QDir::cleanPath(QDir(data_dir).absolutePath());
     for (qsizetype i = 0; i + 1 < argv.size(); ++i) {
-        if (argv[i] == "--data-dir" &&
-            QDir::cleanPath(QString::fromLocal8Bit(argv[i + 1])) == want)
+        if (argv[i] == "--data-dir" && QDir::cleanPath(QString::fromLocal8Bit(argv[i + 1])) == want)
             return true;
     }
     return false;
@@ -268,8 +269,8 @@ int localnet_start(const StartOptions& o) {
                          .arg(QString::fromUtf8(hex)));
             return 1;
         }
-        network.authorities.push_back({p.name.toStdString(),
-                                       crypto::Ed25519PublicKey::from(id), kHost, p.port});
+        network.authorities.push_back(
+            {p.name.toStdString(), crypto::Ed25519PublicKey::from(id), kHost, p.port});
     }
     const QString network_path = QDir(dir).filePath(QStringLiteral("network.txt"));
     {
@@ -328,7 +329,8 @@ int localnet_start(const StartOptions& o) {
         return false;
     };
     auto died = [&](const RecordedNode& n) {
-        return QStringLiteral("%1 did not come up: %2").arg(n.name, last_log_line(log_of(dir, n.name)));
+        return QStringLiteral("%1 did not come up: %2")
+            .arg(n.name, last_log_line(log_of(dir, n.name)));
     };
 
     say(QStringLiteral("starting %1 authorities and %2 relays in %3 (ports %4-%5)")
@@ -372,8 +374,9 @@ int localnet_start(const StartOptions& o) {
     QTimer deadline;
     deadline.setSingleShot(true);
     QObject::connect(&deadline, &QTimer::timeout, &loop, [&] {
-        failure = QStringLiteral("no consensus listing all %1 nodes within %2 s (best: %3); "
-                                 "see %4/*/node.log")
+        failure = QStringLiteral(
+                      "no consensus listing all %1 nodes within %2 s (best: %3); "
+                      "see %4/*/node.log")
                       .arg(total)
                       .arg(o.timeout_seconds)
                       .arg(best)
@@ -395,7 +398,9 @@ int localnet_start(const StartOptions& o) {
     loop.exec();
     client->reset();
     if (!failure.isEmpty()) return abort_start(failure);
-    say(QStringLiteral("network ready: %1 relays; network file: %2").arg(o.relays).arg(network_path));
+    say(QStringLiteral("network ready: %1 relays; network file: %2")
+            .arg(o.relays)
+            .arg(network_path));
     return 0;
 }
 

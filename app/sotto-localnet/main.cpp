@@ -19,10 +19,8 @@ bool read_int(const QCommandLineParser& p, const QString& name, int min, int max
     bool ok = false;
     const int v = p.value(name).toInt(&ok);
     if (!ok || v < min || v > max) {
-        error = QStringLiteral("--%1 must be a whole number from %2 to %3")
-                    .arg(name)
-                    .arg(min)
-                    .arg(max);
+        error =
+            QStringLiteral("--%1 must be a whole number from %2 to %3").arg(name).arg(min).arg(max);
         return false;
     }
     out = v;
@@ -69,7 +67,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     const QStringList args = p.positionalArguments();
-    if (args.size() != 1) return usage_error(QStringLiteral("give one command: start, stop or status"));
+    if (args.size() != 1)
+        return usage_error(QStringLiteral("give one command: start, stop or status"));
     if (!p.isSet(QStringLiteral("dir"))) return usage_error(QStringLiteral("missing --dir DIR"));
     const QString dir = p.value(QStringLiteral("dir"));
     const QString command = args.first();
@@ -92,10 +91,11 @@ int main(int argc, char** argv) {
         !read_int(p, QStringLiteral("vote-delay"), 1, 1800, o.vote_delay, error))
         return usage_error(error);
     if (base_port + o.authorities + o.relays - 1 > 65535)
-        return usage_error(QStringLiteral("--base-port too high for %1 nodes")
-                               .arg(o.authorities + o.relays));
+        return usage_error(
+            QStringLiteral("--base-port too high for %1 nodes").arg(o.authorities + o.relays));
     if (o.vote_delay * 2 >= o.vote_interval)
-        return usage_error(QStringLiteral("--vote-delay must be less than half of --vote-interval"));
+        return usage_error(
+            QStringLiteral("--vote-delay must be less than half of --vote-interval"));
     o.base_port = static_cast<std::uint16_t>(base_port);
     return sotto::app::localnet_start(o);
 }

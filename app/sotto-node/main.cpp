@@ -81,8 +81,8 @@ int main(int argc, char** argv) {
                          qCInfo(lcSottoDir) << "consensus valid-after" << valid_after << "lists"
                                             << relays << "relays";
                      });
-    QObject::connect(term->get(), &net::TerminationSignals::terminationRequested,
-                     &qapp, [](int signo) {
+    QObject::connect(term->get(), &net::TerminationSignals::terminationRequested, &qapp,
+                     [](int signo) {
                          qCInfo(lcSottoNode) << "signal" << signo << "received, shutting down";
                          QCoreApplication::quit();
                      });

@@ -68,7 +68,8 @@ Result<std::int64_t> parse_int(std::string_view key, std::string_view v, std::in
 Result<bool> parse_bool(std::string_view key, std::string_view v) {
     if (v == "yes" || v == "true" || v == "1" || v == "on") return true;
     if (v == "no" || v == "false" || v == "0" || v == "off") return false;
-    return fail(Errc::Config, std::string(key) + " must be yes or no, not '" + std::string(v) + "'");
+    return fail(Errc::Config,
+                std::string(key) + " must be yes or no, not '" + std::string(v) + "'");
 }
 
 // Applies one setting. `base_dir` resolves relative paths (the config
@@ -269,11 +270,11 @@ Result<node::NodeConfig> build_node_config(NodeOptions& o,
         if (!o.host_set) o.host = listed->host;
         if (!o.port) o.port = listed->port;
         if (o.host != listed->host || *o.port != listed->port)
-            return fail(Errc::Config,
-                        "the network file lists this authority at " + listed->host + ":" +
-                            std::to_string(listed->port) + " but it is configured for " + o.host +
-                            ":" + std::to_string(*o.port) +
-                            "; change --host/--port or the network file");
+            return fail(Errc::Config, "the network file lists this authority at " + listed->host +
+                                          ":" + std::to_string(listed->port) +
+                                          " but it is configured for " + o.host + ":" +
+                                          std::to_string(*o.port) +
+                                          "; change --host/--port or the network file");
         if (o.nickname.empty()) o.nickname = listed->nickname;
     } else if (listed) {
         return fail(Errc::Config, "this node's identity is authority '" + listed->nickname +
@@ -297,17 +298,18 @@ Result<node::NodeConfig> build_node_config(NodeOptions& o,
     relay.hsdir = o.hsdir;
     relay.intro_rend = o.intro_rend;
     relay.exit_policy = o.exit_policy;
-    if (o.descriptor_interval) relay.descriptor_interval = Duration::seconds(*o.descriptor_interval);
+    if (o.descriptor_interval)
+        relay.descriptor_interval = Duration::seconds(*o.descriptor_interval);
     config.relay = std::move(relay);
     config.authority = o.authority;
     if (o.vote_interval) config.authority_config.interval = Duration::seconds(*o.vote_interval);
     if (o.vote_delay) config.authority_config.vote_delay = Duration::seconds(*o.vote_delay);
     if (config.authority_config.vote_delay * 2 >= config.authority_config.interval)
-        return fail(Errc::Config, "--vote-delay (" +
-                                      std::to_string(config.authority_config.vote_delay.seconds_count()) +
-                                      " s) must be less than half of --vote-interval (" +
-                                      std::to_string(config.authority_config.interval.seconds_count()) +
-                                      " s)");
+        return fail(Errc::Config,
+                    "--vote-delay (" +
+                        std::to_string(config.authority_config.vote_delay.seconds_count()) +
+                        " s) must be less than half of --vote-interval (" +
+                        std::to_string(config.authority_config.interval.seconds_count()) + " s)");
     if (o.fetch_interval) config.consensus_fetch_interval = Duration::seconds(*o.fetch_interval);
     return config;
 }

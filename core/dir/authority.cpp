@@ -8,6 +8,13 @@ namespace {
 
 constexpr std::string_view kArea = "dir";
 
+// Own votes must fit in one directory message even when every descriptor has
+// the longest nickname and host.
+constexpr std::size_t kLongestDescriptor =
+    1 + 2 + kMaxNicknameLen + 32 + 32 + 2 + kMaxHostLen + 2 + 4 + 8 + 64;
+constexpr std::size_t kMaxConfigDescriptors = (kMaxDirMessageLen - 128) / (2 + kLongestDescriptor);
+static_assert(kMaxConfigDescriptors <= kMaxVoteDescriptors);
+
 DirResponse reply(DirStatus status, std::string message) {
     if (message.size() > kMaxDirResponseMessageLen) message.resize(kMaxDirResponseMessageLen);
     return DirResponse{status, std::move(message), std::nullopt};
@@ -62,19 +69,24 @@ Result<Authority> Authority::create(const NetworkFile& network,
         return fail(Errc::Config, "identity " + id.hex() + " is not an authority of network '" +
                                       network.name +
                                       "'; add it to the network file or use the listed key");
+    // Upper bounds keep all time arithmetic far from overflow.
     const Duration second = Duration::seconds(1);
-    if (config.interval < second || config.interval.us % second.us != 0)
-        return fail(Errc::Config, "authority interval must be a whole number of seconds");
+    const Duration week = Duration::hours(24 * 7);
+    if (config.interval < second || config.interval > week || config.interval.us % second.us != 0)
+        return fail(Errc::Config,
+                    "authority interval must be a whole number of seconds, at most 7 days");
     if (config.vote_delay < Duration{} || !(config.vote_delay < config.interval / 2))
         return fail(Errc::Config, "authority vote_delay must be shorter than half the interval");
-    if (config.validity_rounds < 1)
-        return fail(Errc::Config, "authority validity_rounds must be at least 1");
-    if (config.max_descriptors == 0 || config.max_descriptors > kMaxVoteDescriptors)
+    if (config.validity_rounds < 1 || config.validity_rounds > 100)
+        return fail(Errc::Config, "authority validity_rounds must be from 1 to 100");
+    if (config.max_descriptors == 0 || config.max_descriptors > kMaxConfigDescriptors)
         return fail(Errc::Config, "authority max_descriptors must be from 1 to " +
-                                      std::to_string(kMaxVoteDescriptors));
-    if (config.descriptor_lifetime <= Duration{} || config.max_skew < Duration{})
+                                      std::to_string(kMaxConfigDescriptors));
+    if (config.descriptor_lifetime <= Duration{} || config.descriptor_lifetime > week * 4 ||
+        config.max_skew < Duration{} || config.max_skew > week)
         return fail(Errc::Config,
-                    "authority descriptor_lifetime must be positive and max_skew not negative");
+                    "authority descriptor_lifetime must be from 1 s to 28 days and max_skew "
+                    "from 0 to 7 days");
     Authority a;
     a.network_ = network;
     a.identity_ = &identity;
@@ -209,6 +221,10 @@ void Authority::maybe_publish(std::int64_t round) {
     if (computed_.at(round).consensus.signatures.size() < network_.majority()) return;
     if (published_round_ && *published_round_ >= round) return;
     published_round_ = round;
+    log_->log(LogLevel::Debug, kArea,
+              "round " + std::to_string(round) + ": consensus published with " +
+                  std::to_string(computed_.at(round).consensus.signatures.size()) + " of " +
+                  std::to_string(network_.authorities.size()) + " signatures");
 }
 
 bool Authority::round_is_open(std::int64_t round) const {

@@ -63,11 +63,14 @@ node::NodeConfig OnionNetwork::base_config() const {
     c.network = network_;
     c.authority_config.interval = options_.authority_interval;
     c.authority_config.vote_delay = options_.vote_delay;
+    c.authority_config.descriptor_lifetime = options_.descriptor_lifetime;
     c.consensus_fetch_interval = options_.consensus_fetch_interval;
     return c;
 }
 
-node::NodeConfig OnionNetwork::client_config() const { return base_config(); }
+node::NodeConfig OnionNetwork::client_config() const {
+    return base_config();
+}
 
 node::NodeConfig OnionNetwork::relay_config(const std::string& nickname,
                                             const std::string& host) const {
@@ -87,8 +90,8 @@ Result<SimNode*> OnionNetwork::add_node(std::string name, std::string addr,
     if (options_.tweak) options_.tweak(config);
     node::NodeKeys k{crypto::Ed25519SecretKey::generate(*keys_rng_),
                      crypto::X25519SecretKey::generate(*keys_rng_)};
-    return SimNode::create(*sim_, std::move(name), std::move(addr), std::move(config),
-                           std::move(k), next_label_++);
+    return SimNode::create(*sim_, std::move(name), std::move(addr), std::move(config), std::move(k),
+                           next_label_++);
 }
 
 Result<SimNode*> OnionNetwork::add_relay(std::string name) {

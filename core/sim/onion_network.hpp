@@ -34,6 +34,9 @@ struct OnionNetworkOptions {
     Duration vote_delay = Duration::seconds(10);
     Duration consensus_fetch_interval = Duration::seconds(60);
     Duration descriptor_interval = Duration::minutes(10);
+    // Authorities forget descriptors this old (a crashed relay leaves the
+    // consensus after it).
+    Duration descriptor_lifetime = Duration::minutes(30);
     std::uint16_t relay_port = 9001;
     // Every relay and authority exits to these (the default: anything).
     std::vector<node::ExitRule> exit_policy = {{"*", 1, 65535}};
@@ -44,7 +47,7 @@ struct OnionNetworkOptions {
 };
 
 class OnionNetwork {
-public:
+  public:
     static Result<OnionNetwork> create(Simulator& sim, OnionNetworkOptions options = {});
 
     Simulator& sim() const { return *sim_; }
@@ -75,7 +78,7 @@ public:
     // `n` holds a consensus listing all relays of the network.
     bool has_full_consensus(const SimNode& n) const;
 
-private:
+  private:
     explicit OnionNetwork(Simulator& sim, OnionNetworkOptions options);
     node::NodeConfig base_config() const;
     Result<SimNode*> add_node(std::string name, std::string address, node::NodeConfig config);

@@ -34,10 +34,14 @@ int print_level() {
 
 const char* level_name(LogLevel l) {
     switch (l) {
-        case LogLevel::Debug: return "debug";
-        case LogLevel::Info: return "info";
-        case LogLevel::Warning: return "warning";
-        case LogLevel::Error: return "error";
+        case LogLevel::Debug:
+            return "debug";
+        case LogLevel::Info:
+            return "info";
+        case LogLevel::Warning:
+            return "warning";
+        case LogLevel::Error:
+            return "error";
     }
     return "?";
 }
@@ -102,8 +106,8 @@ Status SimNode::start(Simulator& sim) {
     if (!id || !onion) return fail(Errc::Crypto, name_ + ": stored keys do not load");
     node_.reset();
     rng_ = sim.fork_rng(kNodeRngDomain | rng_label_ << 16 | (incarnation_ & 0xffff));
-    auto n = node::Node::create(config_, node::NodeKeys{std::move(*id), std::move(*onion)},
-                                *rng_, log_, sim.now());
+    auto n = node::Node::create(config_, node::NodeKeys{std::move(*id), std::move(*onion)}, *rng_,
+                                log_, sim.now());
     if (!n) return std::unexpected(n.error());
     node_ = std::move(*n);
     return {};
@@ -195,51 +199,52 @@ void SimNode::pump() {
 
 void SimNode::execute(node::Output& out) {
     Simulator& s = sim();
-    std::visit(
-        Overloaded{
-            [&](node::ConnectLink& c) {
-                const SocketId id = s.connect(host(), c.host, c.port);
-                links_[c.link] = id;
-                sockets_[id] = Attachment{true, c.link};
-            },
-            [&](node::SendLink& c) {
-                if (auto it = links_.find(c.link); it != links_.end()) s.send(it->second, c.bytes);
-            },
-            [&](node::CloseLink& c) {
-                if (auto it = links_.find(c.link); it != links_.end()) {
-                    const SocketId id = it->second;
-                    forget(id);
-                    s.close(id);
-                }
-            },
-            [&](node::ExitConnect& c) {
-                const SocketId id = s.connect(host(), c.host, c.port);
-                exits_[c.exit] = id;
-                sockets_[id] = Attachment{false, c.exit};
-            },
-            [&](node::ExitSend& c) {
-                if (auto it = exits_.find(c.exit); it != exits_.end()) s.send(it->second, c.bytes);
-            },
-            [&](node::ExitClose& c) {
-                if (auto it = exits_.find(c.exit); it != exits_.end()) {
-                    const SocketId id = it->second;
-                    forget(id);
-                    s.close(id);
-                }
-            },
-            [&](node::ExitPause& c) {
-                if (auto it = exits_.find(c.exit); it != exits_.end())
-                    s.set_reading(it->second, !c.paused);
-            },
-            [&](node::CircuitReady& e) { record(e); },
-            [&](node::CircuitClosed& e) { record(std::move(e)); },
-            [&](node::StreamOpened& e) { record(e); },
-            [&](node::StreamData& e) { record(std::move(e)); },
-            [&](node::StreamClosed& e) { record(std::move(e)); },
-            [&](node::ConsensusChanged& e) { record(e); },
-            [&](node::Notice& e) { record(std::move(e)); },
-        },
-        out);
+    std::visit(Overloaded{
+                   [&](node::ConnectLink& c) {
+                       const SocketId id = s.connect(host(), c.host, c.port);
+                       links_[c.link] = id;
+                       sockets_[id] = Attachment{true, c.link};
+                   },
+                   [&](node::SendLink& c) {
+                       if (auto it = links_.find(c.link); it != links_.end())
+                           s.send(it->second, c.bytes);
+                   },
+                   [&](node::CloseLink& c) {
+                       if (auto it = links_.find(c.link); it != links_.end()) {
+                           const SocketId id = it->second;
+                           forget(id);
+                           s.close(id);
+                       }
+                   },
+                   [&](node::ExitConnect& c) {
+                       const SocketId id = s.connect(host(), c.host, c.port);
+                       exits_[c.exit] = id;
+                       sockets_[id] = Attachment{false, c.exit};
+                   },
+                   [&](node::ExitSend& c) {
+                       if (auto it = exits_.find(c.exit); it != exits_.end())
+                           s.send(it->second, c.bytes);
+                   },
+                   [&](node::ExitClose& c) {
+                       if (auto it = exits_.find(c.exit); it != exits_.end()) {
+                           const SocketId id = it->second;
+                           forget(id);
+                           s.close(id);
+                       }
+                   },
+                   [&](node::ExitPause& c) {
+                       if (auto it = exits_.find(c.exit); it != exits_.end())
+                           s.set_reading(it->second, !c.paused);
+                   },
+                   [&](node::CircuitReady& e) { record(e); },
+                   [&](node::CircuitClosed& e) { record(std::move(e)); },
+                   [&](node::StreamOpened& e) { record(e); },
+                   [&](node::StreamData& e) { record(std::move(e)); },
+                   [&](node::StreamClosed& e) { record(std::move(e)); },
+                   [&](node::ConsensusChanged& e) { record(e); },
+                   [&](node::Notice& e) { record(std::move(e)); },
+               },
+               out);
 }
 
 void SimNode::forget(SocketId s) {

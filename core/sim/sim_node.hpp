@@ -26,9 +26,9 @@
 
 namespace sotto::sim {
 
-using NodeEvent = std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened,
-                               node::StreamData, node::StreamClosed, node::ConsensusChanged,
-                               node::Notice>;
+using NodeEvent =
+    std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened, node::StreamData,
+                 node::StreamClosed, node::ConsensusChanged, node::Notice>;
 
 struct TimedEvent {
     TimePoint at;
@@ -37,7 +37,7 @@ struct TimedEvent {
 };
 
 class SimNode final : public Endpoint {
-public:
+  public:
     // Creates the node and puts it on a new host at `address` (for a relay,
     // config.relay->host; it listens on config.relay->port). `rng_label`
     // selects the node's random stream (distinct per node).
@@ -116,7 +116,7 @@ public:
     void on_crash() override;
     void on_restart() override;
 
-private:
+  private:
     struct Log final : LogSink {
         std::string* name = nullptr;
         Simulator* sim = nullptr;

@@ -61,7 +61,9 @@ bool Simulator::run_next(TimePoint limit) {
     return false;
 }
 
-bool Simulator::step() { return run_next(TimePoint::never()); }
+bool Simulator::step() {
+    return run_next(TimePoint::never());
+}
 
 bool Simulator::run_until(const std::function<bool()>& done, Duration max) {
     const TimePoint deadline = now_ + max;
@@ -96,9 +98,13 @@ void Simulator::attach_endpoint(HostId host, std::unique_ptr<Endpoint> endpoint)
     hosts_.at(host).endpoint = std::move(endpoint);
 }
 
-Endpoint* Simulator::endpoint(HostId host) const { return hosts_.at(host).endpoint.get(); }
+Endpoint* Simulator::endpoint(HostId host) const {
+    return hosts_.at(host).endpoint.get();
+}
 
-const std::string& Simulator::address(HostId host) const { return hosts_.at(host).address; }
+const std::string& Simulator::address(HostId host) const {
+    return hosts_.at(host).address;
+}
 
 std::optional<HostId> Simulator::find_host(const std::string& address) const {
     auto it = by_address_.find(address);
@@ -106,7 +112,9 @@ std::optional<HostId> Simulator::find_host(const std::string& address) const {
     return it->second;
 }
 
-void Simulator::listen(HostId host, std::uint16_t port) { hosts_.at(host).ports.insert(port); }
+void Simulator::listen(HostId host, std::uint16_t port) {
+    hosts_.at(host).ports.insert(port);
+}
 
 // ---- sockets ----------------------------------------------------------------
 
@@ -154,8 +162,9 @@ std::optional<HostId> Simulator::peer_host(SocketId socket) const {
 
 Duration Simulator::one_way_delay(const PathModel& p, Rng& rng) {
     Duration d = p.latency;
-    if (p.jitter.us > 0) d = d + Duration::micros(static_cast<std::int64_t>(rng.uniform(
-                                    static_cast<std::uint64_t>(p.jitter.us) + 1)));
+    if (p.jitter.us > 0)
+        d = d + Duration::micros(static_cast<std::int64_t>(
+                    rng.uniform(static_cast<std::uint64_t>(p.jitter.us) + 1)));
     if (p.loss > 0) {
         constexpr std::uint64_t kScale = 1ull << 32;
         const auto threshold = static_cast<std::uint64_t>(std::min(p.loss, 1.0) * kScale);
@@ -253,11 +262,12 @@ void Simulator::transmit(SocketId from, ByteView bytes) {
         }
         TimePoint at = std::max(sent + one_way_delay(p, *src.rng), src.last_arrival);
         src.last_arrival = at;
-        schedule_at(at, [this, to, a, chunk = Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(off),
-                                                     bytes.begin() +
-                                                         static_cast<std::ptrdiff_t>(off + n))]() mutable {
-            deliver(to, a, std::move(chunk));
-        });
+        schedule_at(
+            at, [this, to, a,
+                 chunk = Bytes(bytes.begin() + static_cast<std::ptrdiff_t>(off),
+                               bytes.begin() + static_cast<std::ptrdiff_t>(off + n))]() mutable {
+                deliver(to, a, std::move(chunk));
+            });
     }
 }
 
@@ -380,6 +390,14 @@ void Simulator::partition(const std::vector<HostId>& a, const std::vector<HostId
     }
 }
 
+void Simulator::partition(std::initializer_list<const Endpoint*> a,
+                          std::initializer_list<const Endpoint*> b) {
+    std::vector<HostId> ha, hb;
+    for (const Endpoint* e : a) ha.push_back(e->host());
+    for (const Endpoint* e : b) hb.push_back(e->host());
+    partition(ha, hb);
+}
+
 void Simulator::heal() {
     partitions_.clear();
     record("heal", {});
@@ -415,7 +433,9 @@ void Simulator::restart(HostId host) {
     if (h.endpoint) h.endpoint->on_restart();
 }
 
-bool Simulator::is_up(HostId host) const { return hosts_.at(host).up; }
+bool Simulator::is_up(HostId host) const {
+    return hosts_.at(host).up;
+}
 
 // ---- determinism ------------------------------------------------------------
 

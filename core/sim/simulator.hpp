@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,7 +45,7 @@ class Simulator;
 // What runs on a simulated host. Callbacks arrive as events on the virtual
 // clock; the endpoint reacts with Simulator transport calls.
 class Endpoint {
-public:
+  public:
     virtual ~Endpoint() = default;
     // A connection this endpoint opened with Simulator::connect is up.
     virtual void on_connected(SocketId) {}
@@ -62,7 +63,7 @@ public:
     HostId host() const { return host_; }
     Simulator& sim() const { return *sim_; }
 
-private:
+  private:
     friend class Simulator;
     Simulator* sim_ = nullptr;
     HostId host_ = 0;
@@ -80,7 +81,7 @@ struct SimStats {
 };
 
 class Simulator {
-public:
+  public:
     explicit Simulator(std::uint64_t seed, NetworkModel model = {}, TimePoint start = kEpoch);
     ~Simulator();
     Simulator(const Simulator&) = delete;
@@ -152,14 +153,19 @@ public:
     // new connects fail and existing connections between them are cut (both
     // ends get on_closed). Partitions accumulate; other pairs are unaffected.
     void partition(const std::vector<HostId>& a, const std::vector<HostId>& b);
+    // The same by endpoint: sim.partition({alice, guard}, {exit}).
+    void partition(std::initializer_list<const Endpoint*> a,
+                   std::initializer_list<const Endpoint*> b);
     void heal();
     bool reachable(HostId a, HostId b) const;
     // The host stops abruptly: every peer gets on_closed one latency later,
     // nothing in flight to or from it is delivered, connects to it fail, and
     // its endpoint gets on_crash.
     void crash(HostId host);
+    void crash(const Endpoint& e) { crash(e.host()); }
     // Brings the host back; its endpoint gets on_restart.
     void restart(HostId host);
+    void restart(const Endpoint& e) { restart(e.host()); }
     bool is_up(HostId host) const;
 
     // ---- determinism ----
@@ -172,7 +178,7 @@ public:
     crypto::Digest256 fingerprint() const { return digest_.peek(); }
     const SimStats& stats() const { return stats_; }
 
-private:
+  private:
     struct Event {
         TimePoint at;
         std::uint64_t seq;
@@ -187,10 +193,10 @@ private:
         HostId peer_host = 0;
         SocketState state = SocketState::Connecting;
         bool reading = true;
-        std::vector<Bytes> held;       // arrived while not reading
-        bool close_held = false;       // on_closed waits for held bytes
-        TimePoint last_arrival;        // of bytes this end sent, at the peer
-        Bytes unsent;                  // written while connecting
+        std::vector<Bytes> held;                // arrived while not reading
+        bool close_held = false;                // on_closed waits for held bytes
+        TimePoint last_arrival;                 // of bytes this end sent, at the peer
+        Bytes unsent;                           // written while connecting
         std::unique_ptr<DeterministicRng> rng;  // jitter and loss, this direction
     };
     struct Host {

@@ -18,7 +18,9 @@ void SinkService::on_data(ServiceSocket& socket, ByteView data) {
     r.hash->update(data);
 }
 
-void SinkService::on_closed(ServiceSocket& socket) { received_[socket.id()].closed = true; }
+void SinkService::on_closed(ServiceSocket& socket) {
+    received_[socket.id()].closed = true;
+}
 
 void ServiceHost::add(std::uint16_t port, std::shared_ptr<VirtualService> service) {
     services_[port] = std::move(service);

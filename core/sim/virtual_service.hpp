@@ -17,7 +17,7 @@ namespace sotto::sim {
 
 // One accepted connection, as a service sees it.
 class ServiceSocket {
-public:
+  public:
     ServiceSocket(Simulator& sim, SocketId id, std::uint16_t port)
         : sim_(&sim), id_(id), port_(port) {}
     void send(ByteView bytes) { sim_->send(id_, bytes); }
@@ -28,14 +28,14 @@ public:
     std::uint16_t port() const { return port_; }
     TimePoint now() const { return sim_->now(); }
 
-private:
+  private:
     Simulator* sim_;
     SocketId id_;
     std::uint16_t port_;
 };
 
 class VirtualService {
-public:
+  public:
     virtual ~VirtualService() = default;
     virtual void on_open(ServiceSocket&) {}
     virtual void on_data(ServiceSocket& socket, ByteView data) = 0;
@@ -44,7 +44,7 @@ public:
 };
 
 class EchoService final : public VirtualService {
-public:
+  public:
     void on_open(ServiceSocket&) override { ++connections_; }
     void on_data(ServiceSocket& socket, ByteView data) override {
         bytes_ += data.size();
@@ -53,13 +53,13 @@ public:
     std::uint64_t connections() const { return connections_; }
     std::uint64_t bytes() const { return bytes_; }
 
-private:
+  private:
     std::uint64_t connections_ = 0;
     std::uint64_t bytes_ = 0;
 };
 
 class SinkService final : public VirtualService {
-public:
+  public:
     struct Received {
         std::uint64_t bytes = 0;
         bool closed = false;
@@ -74,13 +74,13 @@ public:
     // Per connection, in accept order.
     const std::map<SocketId, Received>& received() const { return received_; }
 
-private:
+  private:
     std::uint64_t bytes_ = 0;
     std::map<SocketId, Received> received_;
 };
 
 class CallbackService final : public VirtualService {
-public:
+  public:
     std::function<void(ServiceSocket&)> open;
     std::function<void(ServiceSocket&, ByteView)> data;
     std::function<void(ServiceSocket&)> closed;
@@ -97,14 +97,14 @@ public:
 
 // The endpoint on a host that serves virtual services on its ports.
 class ServiceHost final : public Endpoint {
-public:
+  public:
     void add(std::uint16_t port, std::shared_ptr<VirtualService> service);
     void on_accepted(SocketId socket, std::uint16_t port) override;
     void on_data(SocketId socket, ByteView bytes) override;
     void on_closed(SocketId socket) override;
     void on_crash() override { open_.clear(); }
 
-private:
+  private:
     std::map<std::uint16_t, std::shared_ptr<VirtualService>> services_;
     std::map<SocketId, std::uint16_t> open_;
 };

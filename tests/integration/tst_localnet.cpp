@@ -85,8 +85,12 @@ Ran run(const QString& program, const QStringList& args, int timeout_ms = kProce
     return r;
 }
 
-QString node_bin() { return QStringLiteral(SOTTO_NODE_BIN); }
-QString localnet_bin() { return QStringLiteral(SOTTO_LOCALNET_BIN); }
+QString node_bin() {
+    return QStringLiteral(SOTTO_NODE_BIN);
+}
+QString localnet_bin() {
+    return QStringLiteral(SOTTO_LOCALNET_BIN);
+}
 
 QByteArray pseudo_random(qsizetype n, quint32 seed) {
     QRandomGenerator g(seed);
@@ -97,7 +101,7 @@ QByteArray pseudo_random(qsizetype n, quint32 seed) {
 
 // Echoes every byte back on the same connection.
 class EchoServer : public QObject {
-public:
+  public:
     EchoServer() {
         connect(&server_, &QTcpServer::newConnection, this, [this] {
             while (QTcpSocket* s = server_.nextPendingConnection()) {
@@ -112,8 +116,29 @@ public:
     quint16 port() const { return server_.serverPort(); }
     int connections = 0;
 
-private:
+  private:
     QTcpServer server_;
+};
+
+// Sends a fixed blob to every connection, then closes it at once: the exit
+// sees the close while it is still paused on a full stream window.
+class SourceServer : public QObject {
+  public:
+    explicit SourceServer(QByteArray blob) : blob_(std::move(blob)) {
+        connect(&server_, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket* s = server_.nextPendingConnection()) {
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+                s->write(blob_);
+                s->disconnectFromHost();  // after the blob is flushed
+            }
+        });
+        server_.listen(QHostAddress::LocalHost, 0);
+    }
+    quint16 port() const { return server_.serverPort(); }
+
+  private:
+    QTcpServer server_;
+    QByteArray blob_;
 };
 
 }  // namespace
@@ -212,7 +237,7 @@ class TestLocalnet : public QObject {
         return id;
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         QVERIFY(tmp_.isValid());
         QVERIFY2(QFileInfo(node_bin()).isExecutable(), qPrintable(node_bin()));
@@ -275,10 +300,10 @@ private slots:
     void localnet_starts() {
         QElapsedTimer clock;
         clock.start();
-        const Ran r = run(localnet_bin(), {"start", "--dir", dir_, "--authorities",
-                                           QString::number(kAuthorities), "--relays",
-                                           QString::number(kRelays), "--base-port",
-                                           QString::number(base_port_)});
+        const Ran r =
+            run(localnet_bin(),
+                {"start", "--dir", dir_, "--authorities", QString::number(kAuthorities), "--relays",
+                 QString::number(kRelays), "--base-port", QString::number(base_port_)});
         QVERIFY(r.finished);
         QVERIFY2(r.exit_code == 0, qPrintable(r.err + r.out));
         localnet_running_ = true;
@@ -327,9 +352,9 @@ private slots:
         clock.start();
         // localnet only reported ready once a consensus listed every node, so
         // the first one fetched should already be complete; allow a few.
-        while (!(client_->consensus() &&
-                 client_->consensus()->relays.size() == std::size_t(kNodes)) &&
-               clock.elapsed() < 30000)
+        while (
+            !(client_->consensus() && client_->consensus()->relays.size() == std::size_t(kNodes)) &&
+            clock.elapsed() < 30000)
             QVERIFY(consensus.wait(30000));
         QVERIFY(client_->consensus());
         QCOMPARE(client_->consensus()->relays.size(), std::size_t(kNodes));
@@ -385,6 +410,41 @@ private slots:
         client_->close_stream(*s);
         QVERIFY(echo_.connections >= 1);
         QVERIFY(wait_for([&] { return stream_closed_.contains(*s); }, 10000));
+    }
+
+    void server_closing_while_exit_paused_delivers_everything() {
+        QVERIFY(client_);
+        const QByteArray blob = pseudo_random(8 * 1024 * 1024, 7);
+        SourceServer source(blob);
+        auto c = circuit_through({"relay3", "relay1", "auth3"});
+        QVERIFY(c);
+        auto s = client_->open_stream(*c, "127.0.0.1", source.port());
+        QVERIFY2(s.has_value(), s ? "" : s.error().message.c_str());
+        QVERIFY(wait_for([&] { return stream_closed_.contains(*s); }, 120000));
+        QVERIFY(opened_.contains(*s));
+        QCOMPARE(received_[*s].size(), blob.size());
+        QCOMPARE(QCryptographicHash::hash(received_[*s], QCryptographicHash::Sha256),
+                 QCryptographicHash::hash(blob, QCryptographicHash::Sha256));
+    }
+
+    void refused_exit_connection_closes_stream() {
+        QVERIFY(client_);
+        quint16 closed_port = 0;
+        {
+            QTcpServer probe;  // a port that was just free and is closed again
+            QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+            closed_port = probe.serverPort();
+        }
+        auto c = circuit_through({"relay5", "relay4", "relay1"});
+        QVERIFY(c);
+        auto s = client_->open_stream(*c, "127.0.0.1", closed_port);
+        QVERIFY2(s.has_value(), s ? "" : s.error().message.c_str());
+        QVERIFY(wait_for([&] { return stream_closed_.contains(*s); }, 30000));
+        QVERIFY(!opened_.contains(*s));
+        qInfo("refused stream closed: %s", qPrintable(stream_closed_[*s]));
+        // The circuit survives a failed stream.
+        auto echo = echo_stream(*c);
+        QVERIFY(echo);
     }
 
     void killed_relay_closes_circuit_and_rebuild_works() {
@@ -452,12 +512,14 @@ private slots:
         QCOMPARE(bystander.state(), QProcess::Running);
 
         // SIGTERM: clean exit with code 0, and the identity survives a restart.
-        const Ran before = run(node_bin(), {"--print-identity", "--data-dir", tmp_.filePath("decoy")});
+        const Ran before =
+            run(node_bin(), {"--print-identity", "--data-dir", tmp_.filePath("decoy")});
         decoy.terminate();
         QVERIFY(decoy.waitForFinished(15000));
         QCOMPARE(decoy.exitStatus(), QProcess::NormalExit);
         QCOMPARE(decoy.exitCode(), 0);
-        const Ran after = run(node_bin(), {"--print-identity", "--data-dir", tmp_.filePath("decoy")});
+        const Ran after =
+            run(node_bin(), {"--print-identity", "--data-dir", tmp_.filePath("decoy")});
         QCOMPARE(after.exit_code, 0);
         QCOMPARE(after.out.trimmed().size(), 64);
         QCOMPARE(after.out, before.out);
@@ -473,15 +535,15 @@ private slots:
         if (localnet_running_) run(localnet_bin(), {"stop", "--dir", dir_});
     }
 
-private:
+  private:
     // A network file whose single authority is some other key: enough for a
     // plain relay to start (it never reaches the authority in these tests).
     QString write_standalone_network_file() {
         SystemRng rng;
         dir::NetworkFile nf;
         nf.name = "standalone";
-        nf.authorities.push_back({"elsewhere", crypto::Ed25519SecretKey::generate(rng).public_key(),
-                                  "127.0.0.1", 9});
+        nf.authorities.push_back(
+            {"elsewhere", crypto::Ed25519SecretKey::generate(rng).public_key(), "127.0.0.1", 9});
         const QString path = tmp_.filePath(QStringLiteral("standalone.txt"));
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly)) return {};

@@ -21,7 +21,7 @@ namespace {
 // stream to the echo service sends a payload of a few hundred bytes; the
 // check passes when exactly that payload comes back.
 class EchoChecker {
-public:
+  public:
     enum class State { Building, Checking, Good, Bad, Closed };
 
     explicit EchoChecker(SimNode& client, bool close_when_good = false)
@@ -64,7 +64,7 @@ public:
         return b;
     }
 
-private:
+  private:
     std::optional<CircuitRef> track(Result<CircuitRef> r) {
         if (!r) {
             ++build_errors_;
@@ -86,7 +86,8 @@ private:
         } else if (const auto* opened = std::get_if<node::StreamOpened>(&e)) {
             auto it = stream_circuit_.find(opened->stream);
             if (it == stream_circuit_.end()) return;
-            if (!client_->send(opened->stream, payload(it->second))) state_[it->second] = State::Bad;
+            if (!client_->send(opened->stream, payload(it->second)))
+                state_[it->second] = State::Bad;
         } else if (const auto* data = std::get_if<node::StreamData>(&e)) {
             auto it = stream_circuit_.find(data->stream);
             if (it == stream_circuit_.end()) return;
@@ -131,7 +132,9 @@ std::string dump(const SimNode& n) {
 // it; prints the nodes' logs when it does not happen.
 bool converge(Simulator& sim, const OnionNetwork& net, SimNode& client) {
     const bool ok = sim.run_until(
-        [&] { return net.authorities_published_full_consensus() && net.has_full_consensus(client); },
+        [&] {
+            return net.authorities_published_full_consensus() && net.has_full_consensus(client);
+        },
         Duration::minutes(10));
     if (!ok) {
         for (auto* a : net.authorities()) qWarning("%s", dump(*a).c_str());
@@ -195,7 +198,8 @@ void misbehaving_relay_scenario(std::uint64_t seed, node::Misbehaviour m) {
     for (CircuitRef c : around) QCOMPARE(checker.state(c), EchoChecker::State::Good);
     std::map<std::string, int> reasons;
     for (CircuitRef c : through) ++reasons[*client->circuit_closed(c)];
-    for (const auto& [why, n] : reasons) qInfo("%d circuits through the bad relay: %s", n, why.c_str());
+    for (const auto& [why, n] : reasons)
+        qInfo("%d circuits through the bad relay: %s", n, why.c_str());
     // The honest neighbours noticed the bad cells.
     std::uint64_t torn = 0;
     for (auto* r : honest) torn += r->stats().circuits_torn_protocol;
@@ -233,11 +237,45 @@ SmallRun small_run(std::uint64_t seed) {
     return out;
 }
 
+// A ready 3-hop circuit of `client` (random path), or nullopt.
+std::optional<CircuitRef> ready_circuit(Simulator& sim, SimNode& client) {
+    auto c = client.build_circuit(3);
+    if (!c) return std::nullopt;
+    if (!sim.run_until([&] { return client.circuit_ready(*c) || client.circuit_closed(*c); },
+                       Duration::minutes(1)) ||
+        !client.circuit_ready(*c))
+        return std::nullopt;
+    return *c;
+}
+
+std::optional<StreamRef> open_stream(Simulator& sim, SimNode& client, CircuitRef c,
+                                     const std::string& host, std::uint16_t port) {
+    auto s = client.open_stream(c, host, port);
+    if (!s) return std::nullopt;
+    sim.run_until([&] { return client.stream_opened(*s) || client.stream_closed(*s); },
+                  Duration::minutes(1));
+    if (!client.stream_opened(*s)) return std::nullopt;
+    return *s;
+}
+
+// Nothing left behind on any relay once the circuits are gone.
+std::string leftovers(const OnionNetwork& net) {
+    std::string out;
+    for (const SimNode* r : net.all_relays()) {
+        if (!r->alive()) continue;
+        const auto st = r->stats();
+        if (st.relay_circuits != 0 || st.streams != 0)
+            out += r->name() + ": " + std::to_string(st.relay_circuits) + " circuits, " +
+                   std::to_string(st.streams) + " streams; ";
+    }
+    return out;
+}
+
 }  // namespace
 
 class TestOnionNetworkSim : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void authorities_agree_on_103_relays_and_client_fetches_consensus() {
         Simulator sim(1, wan());
         auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 100});
@@ -288,6 +326,11 @@ private slots:
         }
         QCOMPARE(checker.count(EchoChecker::State::Good), std::size_t{1000});
         QCOMPARE(net->echo()->connections(), std::uint64_t{1000});
+        // Every circuit was closed after its check: no state is left anywhere.
+        sim.run_for(Duration::seconds(30));
+        QCOMPARE(leftovers(*net), std::string());
+        QCOMPARE(client->stats().origin_circuits, std::size_t{0});
+        QCOMPARE(client->stats().streams, std::size_t{0});
         qInfo("1000 circuits in %.1f s of virtual time, %llu events, %llu bytes delivered",
               static_cast<double>((sim.now() - kEpoch).us) / 1e6,
               static_cast<unsigned long long>(sim.stats().events),
@@ -341,8 +384,10 @@ private slots:
                 if (auto c = checker.build_and_check()) wave.push_back(*c);
             QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
             for (CircuitRef c : wave)
-                if (checker.state(c) == EchoChecker::State::Good) rebuilt.insert(c);
-                else QVERIFY2(checker.state(c) == EchoChecker::State::Closed, "a broken echo");
+                if (checker.state(c) == EchoChecker::State::Good)
+                    rebuilt.insert(c);
+                else
+                    QVERIFY2(checker.state(c) == EchoChecker::State::Closed, "a broken echo");
         }
         QCOMPARE(rebuilt.size(), through.size());
 
@@ -363,6 +408,249 @@ private slots:
 
     void relay_replaying_cells_loses_its_circuits_others_keep_working() {
         misbehaving_relay_scenario(5, node::Misbehaviour{.replay_relayed_cells = true});
+    }
+
+    void bulk_upload_reaches_the_sink_intact() {
+        Simulator sim(6, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        auto c = ready_circuit(sim, *client);
+        QVERIFY(c.has_value());
+        auto s = open_stream(sim, *client, *c, kSinkHost, kSinkPort);
+        QVERIFY(s.has_value());
+        const Bytes data = sim.fork_rng(1)->bytes(2 * 1024 * 1024);
+        QVERIFY(client->send(*s, data));
+        QVERIFY(sim.run_until([&] { return client->node()->stream_backlog(*s) == 0; },
+                              Duration::minutes(5)));
+        client->close_stream(*s);
+        SinkService& sink = *net->sink();
+        QVERIFY(sim.run_until(
+            [&] { return sink.connections() == 1 && sink.received().begin()->second.closed; },
+            Duration::minutes(5)));
+        const auto& got = sink.received().begin()->second;
+        QCOMPARE(got.bytes, std::uint64_t{data.size()});
+        QCOMPARE(got.digest(), crypto::sha3_256(data));
+        QVERIFY(client->circuit_open(*c));
+    }
+
+    void bulk_download_pauses_the_exit_and_arrives_intact() {
+        Simulator sim(7, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        const Bytes data = sim.fork_rng(2)->bytes(3 * 1024 * 1024);
+        auto source = std::make_shared<CallbackService>();
+        source->open = [&data](ServiceSocket& sock) {
+            sock.send(data);
+            sock.close();
+        };
+        add_service(sim, "source.sim", 19, source);
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        auto c = ready_circuit(sim, *client);
+        QVERIFY(c.has_value());
+        auto s = open_stream(sim, *client, *c, "source.sim", 19);
+        QVERIFY(s.has_value());
+        QVERIFY(sim.run_until([&] { return client->stream_closed(*s).has_value(); },
+                              Duration::minutes(5)));
+        QCOMPARE(client->stream_data(*s).size(), data.size());
+        QVERIFY(client->stream_data(*s) == data);
+        // 3 MiB is far beyond a stream window: the exit had to stop reading.
+        QVERIFY(sim.stats().reads_paused > 0);
+        QVERIFY(client->circuit_open(*c));
+    }
+
+    void streams_to_missing_services_or_refused_ports_close_cleanly() {
+        Simulator sim(8, wan());
+        auto net = OnionNetwork::create(
+            sim, {.authorities = 3,
+                  .relays = 10,
+                  .exit_policy = {{kEchoHost, kEchoPort, kEchoPort}, {"nowhere.sim", 1, 65535}}});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        auto c = ready_circuit(sim, *client);
+        QVERIFY(c.has_value());
+        auto missing = client->open_stream(*c, "nowhere.sim", 80);
+        auto refused = client->open_stream(*c, kSinkHost, kSinkPort);
+        QVERIFY(missing && refused);
+        QVERIFY(sim.run_until(
+            [&] { return client->stream_closed(*missing) && client->stream_closed(*refused); },
+            Duration::minutes(1)));
+        QVERIFY(!client->stream_opened(*missing));
+        QVERIFY(!client->stream_opened(*refused));
+        QCOMPARE(net->sink()->connections(), std::size_t{0});
+        qInfo("missing service: %s; exit policy: %s", client->stream_closed(*missing)->c_str(),
+              client->stream_closed(*refused)->c_str());
+        // The circuit survives both and still carries an echo.
+        EchoChecker checker(*client);
+        checker.check(*c);
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QCOMPARE(checker.state(*c), EchoChecker::State::Good);
+    }
+
+    void partition_from_the_first_hop_closes_circuits_and_heal_restores() {
+        Simulator sim(9, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 12});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        SimNode* guard = net->relays().at(3);
+        const auto others = without(net->all_relays(), guard);
+        auto rng = sim.fork_rng(3);
+        EchoChecker checker(*client);
+        std::vector<CircuitRef> via, around;
+        for (int i = 0; i < 8; ++i) {
+            via.push_back(*checker.build_and_check(path_through(guard, 0, others, *rng)));
+            around.push_back(*checker.build_and_check(path_through(nullptr, 0, others, *rng)));
+        }
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QCOMPARE(checker.count(EchoChecker::State::Good), std::size_t{16});
+
+        sim.partition({client}, {guard});
+        QVERIFY(sim.run_until(
+            [&] {
+                return std::all_of(via.begin(), via.end(), [&](CircuitRef c) {
+                    return client->circuit_closed(c).has_value();
+                });
+            },
+            Duration::minutes(1)));
+        for (CircuitRef c : around) QVERIFY(client->circuit_open(c));
+        auto blocked = checker.build_and_check(path_through(guard, 0, others, *rng));
+        QVERIFY(blocked.has_value());
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QCOMPARE(checker.state(*blocked), EchoChecker::State::Closed);
+
+        sim.heal();
+        auto healed = checker.build_and_check(path_through(guard, 0, others, *rng));
+        QVERIFY(healed.has_value());
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QCOMPARE(checker.state(*healed), EchoChecker::State::Good);
+    }
+
+    void consensus_continues_with_one_authority_down() {
+        Simulator sim(10, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        const std::int64_t first = client->consensus()->valid_after;
+        net->authorities().back()->crash();
+        SimNode* late = *net->add_relay("latecomer");
+        // Two of three authorities are a majority: a newer consensus, listing
+        // the new relay, reaches the client.
+        QVERIFY(sim.run_until(
+            [&] {
+                const auto* c = client->consensus();
+                return c != nullptr && c->valid_after > first && c->find(late->identity());
+            },
+            Duration::minutes(10)));
+        QVERIFY(client->consensus()->signatures.size() >= 2);
+        EchoChecker checker(*client);
+        auto c = checker.build_and_check(
+            path_through(late, 2, without(net->relays(), late), *sim.fork_rng(4)));
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QCOMPARE(checker.state(*c), EchoChecker::State::Good);
+    }
+
+    void idle_circuit_survives_half_an_hour_and_consensus_stays_fresh() {
+        Simulator sim(11, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        EchoChecker checker(*client);
+        auto c = checker.build_and_check();
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QCOMPARE(checker.state(*c), EchoChecker::State::Good);
+        sim.run_for(Duration::minutes(30));
+        QVERIFY2(client->circuit_open(*c),
+                 client->circuit_closed(*c).value_or("not ready").c_str());
+        const dir::Consensus* cons = client->consensus();
+        QVERIFY(cons != nullptr);
+        QVERIFY(dir::verify_consensus(*cons, net->network_file(), sim.now().unix_seconds()));
+        QVERIFY(cons->relays.size() == 13);
+        checker.check(*c);
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QCOMPARE(checker.state(*c), EchoChecker::State::Good);
+    }
+
+    void restarted_authority_and_client_rejoin() {
+        Simulator sim(12, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        SimNode* auth = net->authorities().front();
+        auth->crash();
+        sim.run_for(Duration::minutes(3));
+        QVERIFY(auth->restart());
+        client->crash();
+        QVERIFY(client->restart());
+        QVERIFY(client->consensus() == nullptr);
+        const std::int64_t after = sim.now().unix_seconds();
+        // The restarted authority signs again and the client fetches anew.
+        QVERIFY(sim.run_until(
+            [&] {
+                auto e = auth->last_consensus();
+                const auto* c = client->consensus();
+                return e && e->valid_after > after && e->relays == 13 && c != nullptr &&
+                       c->valid_after >= e->valid_after;
+            },
+            Duration::minutes(10)));
+        const auto* c = client->consensus();
+        QVERIFY(std::any_of(c->signatures.begin(), c->signatures.end(),
+                            [&](const auto& s) { return s.authority == auth->identity(); }));
+        EchoChecker checker(*client);
+        auto circ = checker.build_and_check();
+        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QCOMPARE(checker.state(*circ), EchoChecker::State::Good);
+    }
+
+    void crashed_client_leaves_no_state_on_relays() {
+        Simulator sim(13, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        // Circuits with streams still open at the echo service.
+        std::vector<StreamRef> streams;
+        for (int i = 0; i < 30; ++i) {
+            auto c = ready_circuit(sim, *client);
+            QVERIFY(c.has_value());
+            auto s = open_stream(sim, *client, *c, kEchoHost, kEchoPort);
+            QVERIFY(s.has_value());
+        }
+        std::uint64_t busy = 0;
+        for (const SimNode* r : net->all_relays()) busy += r->stats().relay_circuits;
+        QVERIFY(busy >= 90);
+        client->crash();
+        sim.run_for(Duration::minutes(1));
+        QCOMPARE(leftovers(*net), std::string());
+        QCOMPARE(net->echo()->connections(), std::uint64_t{30});
+    }
+
+    void crashed_relay_leaves_the_consensus_after_descriptor_lifetime() {
+        Simulator sim(14, wan());
+        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        QVERIFY(net.has_value());
+        SimNode* client = *net->add_client();
+        QVERIFY(converge(sim, *net, *client));
+        SimNode* gone = net->relays().at(4);
+        gone->crash();
+        const TimePoint crashed = sim.now();
+        QVERIFY(sim.run_until(
+            [&] {
+                const auto* c = client->consensus();
+                return c != nullptr && c->find(gone->identity()) == nullptr;
+            },
+            Duration::minutes(60)));
+        const Duration took = sim.now() - crashed;
+        qInfo("dropped after %lld s", static_cast<long long>(took.seconds_count()));
+        QVERIFY(took >= Duration::minutes(20));  // not before its descriptor expired
+        QVERIFY(took <= Duration::minutes(35));
+        QCOMPARE(client->consensus()->relays.size(), std::size_t{12});
     }
 
     void same_seed_replays_bit_for_bit() {

@@ -101,16 +101,17 @@ crypto::Digest256 random_traffic_run(std::uint64_t seed) {
         p->when_connected = [p, &rng](SocketId s) {
             p->sim().send(s, rng->bytes(1 + rng->uniform(20000)));
         };
-        p->when_accepted = [p, &rng](SocketId s) { p->sim().send(s, rng->bytes(rng->uniform(5000))); };
+        p->when_accepted = [p, &rng](SocketId s) {
+            p->sim().send(s, rng->bytes(rng->uniform(5000)));
+        };
     }
     for (int i = 0; i < 40; ++i) {
         auto* from = probes[rng->uniform(probes.size())];
         const bool to_echo = rng->uniform(3) == 0;
         const std::string to = to_echo ? "echo.sim" : "p" + std::to_string(rng->uniform(6));
-        sim.schedule_after(Duration::millis(static_cast<std::int64_t>(rng->uniform(2000))),
-                           [from, to, to_echo] {
-                               from->sim().connect(from->host(), to, to_echo ? 7 : 1);
-                           });
+        sim.schedule_after(
+            Duration::millis(static_cast<std::int64_t>(rng->uniform(2000))),
+            [from, to, to_echo] { from->sim().connect(from->host(), to, to_echo ? 7 : 1); });
     }
     sim.run_for(Duration::seconds(30));
     return sim.fingerprint();
@@ -120,7 +121,7 @@ crypto::Digest256 random_traffic_run(std::uint64_t seed) {
 
 class TestSimulator : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void clock_starts_at_epoch_and_run_for_advances_it() {
         Simulator sim(1);
         QCOMPARE(sim.now(), kEpoch);

@@ -168,6 +168,11 @@ class TestAuthority : public QObject {
         QTest::newRow("max_descriptors huge") << 6;
         QTest::newRow("lifetime 0") << 7;
         QTest::newRow("skew negative") << 8;
+        QTest::newRow("interval over a week") << 9;
+        QTest::newRow("validity_rounds 101") << 10;
+        QTest::newRow("max_descriptors beyond one message") << 11;
+        QTest::newRow("lifetime over 28 days") << 12;
+        QTest::newRow("skew over a week") << 13;
     }
     void create_rejects_bad_config() {
         QFETCH(int, which);
@@ -201,15 +206,52 @@ class TestAuthority : public QObject {
             case 8:
                 c.max_skew = Duration::seconds(-1);
                 break;
+            case 9:
+                c.interval = Duration::hours(24 * 7 + 1);
+                break;
+            case 10:
+                c.validity_rounds = 101;
+                break;
+            case 11:
+                c.max_descriptors = 9623;
+                break;
+            case 12:
+                c.descriptor_lifetime = Duration::hours(24 * 28 + 1);
+                break;
+            case 13:
+                c.max_skew = Duration::hours(24 * 7 + 1);
+                break;
         }
         auto a = Authority::create(net.network, net.keys[0], c, null_log());
         QVERIFY(!a.has_value());
         QCOMPARE(a.error().code, Errc::Config);
     }
 
+    void create_accepts_limits() {
+        Net net(1);
+        AuthorityConfig c;
+        c.interval = Duration::hours(24 * 7);
+        c.vote_delay = {};
+        c.validity_rounds = 100;
+        c.max_descriptors = 9622;
+        c.descriptor_lifetime = Duration::hours(24 * 28);
+        c.max_skew = Duration::hours(24 * 7);
+        QVERIFY(Authority::create(net.network, net.keys[0], c, null_log()).has_value());
+    }
+
     void index_is_position_in_network_file() {
         Net net(3);
         for (std::size_t i = 0; i < 3; ++i) QCOMPARE(net.auths[i].index(), i);
+    }
+
+    void zero_vote_delay_votes_and_computes_at_once() {
+        AuthorityConfig config;
+        config.vote_delay = {};
+        Net net(1, config);
+        net.upload_all(net.descriptor(0, kT - 60), kRound - Duration::seconds(50));
+        net.auths[0].poll(kRound);
+        QVERIFY(net.auths[0].current_consensus() != nullptr);
+        QCOMPARE(net.auths[0].next_deadline(), kRound + Duration::seconds(kInterval));
     }
 
     void first_round_is_next_multiple_of_interval() {
