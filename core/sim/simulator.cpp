@@ -255,8 +255,9 @@ void Simulator::transmit(SocketId from, ByteView bytes) {
         TimePoint sent = now_;
         if (p.bandwidth > 0) {
             TimePoint& free = link_free_[{a, b}];
+            // Rounded up to whole microseconds (n is at most segment_size).
             const auto ser = static_cast<std::int64_t>(
-                (static_cast<unsigned __int128>(n) * 1000000 + p.bandwidth - 1) / p.bandwidth);
+                (static_cast<std::uint64_t>(n) * 1000000 + p.bandwidth - 1) / p.bandwidth);
             free = std::max(free, now_) + Duration::micros(ser);
             sent = free;
         }

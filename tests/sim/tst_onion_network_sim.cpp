@@ -433,6 +433,10 @@ class TestOnionNetworkSim : public QObject {
         QCOMPARE(got.bytes, std::uint64_t{data.size()});
         QCOMPARE(got.digest(), crypto::sha3_256(data));
         QVERIFY(client->circuit_open(*c));
+        const auto backlog =
+            client->with_node([&](node::Node& n, TimePoint) { return n.stream_backlog(*s); });
+        QVERIFY(backlog.has_value());
+        QCOMPARE(*backlog, std::size_t{0});
     }
 
     void bulk_download_pauses_the_exit_and_arrives_intact() {
