@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DSOTTO_FUZZ=ON >/dev/null
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-19 -DSOTTO_FUZZ=ON >/dev/null
 ninja -C build-fuzz -j"$(nproc)"
 mkdir -p build-fuzz/corpus
 for f in build-fuzz/tests/fuzz/fuzz_*; do

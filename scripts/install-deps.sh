@@ -5,7 +5,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config git \
+  cmake ninja-build g++ clang-19 libclang-rt-19-dev pkg-config git \
   libssl-dev libsqlite3-dev \
   qt6-base-dev qt6-declarative-dev qt6-tools-dev libqrencode-dev libzxing-dev \
   xvfb xauth fonts-dejavu-core ca-certificates >/dev/null
