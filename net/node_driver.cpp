@@ -223,10 +223,8 @@ void NodeDriver::execute(node::Output& out) {
                    [this](node::ConsensusChanged& e) {
                        emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
                    },
-                   [this](node::Notice& e) {
-                       qCInfo(lcSottoNode).noquote() << q(e.line);
-                       emit notice(q(e.line));
-                   },
+                   // The node has already logged the line; this is for people.
+                   [this](node::Notice& e) { emit notice(q(e.line)); },
                },
                out);
 }
@@ -426,6 +424,8 @@ void NodeDriver::on_exit_gone(node::ExitId id) {
     }
     if (it->second.paused) {
         // Keep the socket: its buffered bytes go out when the node resumes.
+        qCDebug(lcSottoExit) << "exit" << id << "closed by the server while paused;"
+                             << it->second.socket->bytesAvailable() << "bytes still to deliver";
         it->second.remote_closed = true;
         it->second.socket->disconnect(this);
         return;

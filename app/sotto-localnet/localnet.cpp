@@ -166,6 +166,17 @@ std::optional<qint64> launch(const QString& program, const QStringList& args,
     return pid;
 }
 
+// The kernel's range for outgoing connections' local ports, if readable.
+std::optional<std::pair<int, int>> ephemeral_range() {
+    QFile f(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+    if (!f.open(QIODevice::ReadOnly)) return std::nullopt;
+    const QList<QByteArray> parts = f.readAll().simplified().split(' ');
+    bool ok_low = false, ok_high = false;
+    const int low = parts.value(0).toInt(&ok_low), high = parts.value(1).toInt(&ok_high);
+    if (!ok_low || !ok_high) return std::nullopt;
+    return std::pair{low, high};
+}
+
 bool port_free(std::uint16_t port) {
     QTcpServer probe;
     return probe.listen(QHostAddress(QString::fromLatin1(kHost)), port);
@@ -225,6 +236,15 @@ int localnet_start(const StartOptions& o) {
             return 1;
         }
     }
+    if (auto r = ephemeral_range();
+        r && o.base_port <= r->second && o.base_port + total - 1 >= r->first)
+        complain(QStringLiteral("warning: ports %1-%2 overlap the range the kernel uses for "
+                                "outgoing connections (%3-%4); a node may find its port taken — "
+                                "prefer a --base-port below %3")
+                     .arg(o.base_port)
+                     .arg(o.base_port + total - 1)
+                     .arg(r->first)
+                     .arg(r->second));
     const QString node_bin =
         QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("sotto-node"));
     if (!QFileInfo(node_bin).isExecutable()) {

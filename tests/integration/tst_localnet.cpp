@@ -55,11 +55,22 @@ bool port_free(quint16 port) {
     return probe.listen(QHostAddress::LocalHost, port);
 }
 
-// A block of consecutive free ports at a random place, so parallel test runs
-// (and other builds on this machine) do not collide.
+// The first port the kernel hands out for outgoing connections: listening
+// ports above it can be taken by the network's own connections.
+int ephemeral_low() {
+    QFile f(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+    bool ok = false;
+    int low = 0;
+    if (f.open(QIODevice::ReadOnly)) low = f.readAll().simplified().split(' ').value(0).toInt(&ok);
+    return ok && low > 12000 ? low : 32768;
+}
+
+// A block of consecutive free ports at a random place below the ephemeral
+// range, so parallel test runs and other builds on this machine do not collide.
 quint16 free_port_block(int count) {
+    const int span = ephemeral_low() - count - 10000;
     for (int attempt = 0; attempt < 200; ++attempt) {
-        const auto base = static_cast<quint16>(20000 + QRandomGenerator::global()->bounded(40000));
+        const auto base = static_cast<quint16>(10000 + QRandomGenerator::global()->bounded(span));
         bool ok = true;
         for (int i = 0; i < count && ok; ++i) ok = port_free(static_cast<quint16>(base + i));
         if (ok) return base;
@@ -240,6 +251,11 @@ class TestLocalnet : public QObject {
   private slots:
     void initTestCase() {
         QVERIFY(tmp_.isValid());
+        // Keeps the nodes' logs for a post-mortem.
+        if (qEnvironmentVariableIsSet("SOTTO_KEEP_TEST_DIR")) {
+            tmp_.setAutoRemove(false);
+            qInfo("test directory kept: %s", qPrintable(tmp_.path()));
+        }
         QVERIFY2(QFileInfo(node_bin()).isExecutable(), qPrintable(node_bin()));
         QVERIFY2(QFileInfo(localnet_bin()).isExecutable(), qPrintable(localnet_bin()));
         dir_ = tmp_.filePath(QStringLiteral("net"));
@@ -284,6 +300,14 @@ class TestLocalnet : public QObject {
                                                "in use")
                                     .arg(port)),
                  qPrintable(r.err));
+
+        // sotto-localnet checks its whole port range before starting anything.
+        const Ran ln =
+            run(localnet_bin(), {"start", "--dir", tmp_.filePath("busy-net"), "--relays", "1",
+                                 "--authorities", "1", "--base-port", QString::number(port)});
+        QCOMPARE(ln.exit_code, 1);
+        QVERIFY2(ln.err.contains(QLatin1String("choose another --base-port")), qPrintable(ln.err));
+        QVERIFY(!QFile::exists(QDir(tmp_.filePath("busy-net")).filePath("pids")));
     }
 
     void authority_missing_from_network_file_is_clear_error() {
