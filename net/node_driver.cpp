@@ -381,6 +381,10 @@ void NodeDriver::connect_exit(const node::ExitConnect& c) {
     const node::ExitId id = c.exit;
     connect(s, &QTcpSocket::connected, this, [this, id] { on_exit_connected(id); });
     connect(s, &QTcpSocket::readyRead, this, [this, id] { on_exit_readable(id); });
+    connect(s, &QTcpSocket::bytesWritten, this, [this, id](qint64 n) {
+        node_->exit_written(id, static_cast<std::size_t>(n), now());
+        pump();
+    });
     connect(s, &QTcpSocket::errorOccurred, this, [this, id] { on_exit_gone(id); });
     connect(s, &QTcpSocket::disconnected, this, [this, id] { on_exit_gone(id); });
     qCDebug(lcSottoExit).noquote() << "exit" << id << "connecting to" << q(c.host) << c.port;

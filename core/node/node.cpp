@@ -323,6 +323,8 @@ NodeStats Node::stats() const {
     std::uint64_t queued = 0;
     for (auto& [id, l] : impl_->links) queued += l.session.queued_cells() * wire::kCellLen;
     s.bytes_queued = queued;
+    for (auto& [k, c] : impl_->relay_circuits)
+        for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
     return s;
 }
 

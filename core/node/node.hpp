@@ -44,6 +44,7 @@ struct NodeStats {
     std::uint64_t circuits_refused = 0;      // create limits
     std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
     std::uint64_t bytes_queued = 0;  // cells waiting in link queues, in bytes
+    std::uint64_t exit_bytes_unwritten = 0;  // handed to exit connections, not yet written
 };
 
 class Node {
@@ -64,6 +65,10 @@ public:
     void exit_connected(ExitId exit, TimePoint now);
     void exit_failed(ExitId exit, const std::string& reason, TimePoint now);
     void exit_data(ExitId exit, ByteView bytes, TimePoint now);
+    // The exit connection actually wrote `bytes` of what ExitSend gave it.
+    // Until it does, the node withholds stream SENDMEs, so a target that
+    // stops reading stalls the sender instead of growing this relay's buffer.
+    void exit_written(ExitId exit, std::size_t bytes, TimePoint now);
     void exit_closed(ExitId exit, TimePoint now);
     void tick(TimePoint now);
     TimePoint next_deadline() const;

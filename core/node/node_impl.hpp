@@ -51,6 +51,8 @@ struct HopStream {
     onion::Window window = onion::Window::stream();
     std::deque<std::uint8_t> pending;  // waiting for window space, towards the client
     bool end_after_pending = false;
+    std::size_t unwritten = 0;  // ExitSend bytes the driver has not written yet
+    int owed_sendmes = 0;       // stream SENDMEs withheld while `unwritten` is high
     dir::DirFramer framer;
 };
 

@@ -17,6 +17,8 @@ using wire::RelayCommand;
 namespace {
 
 constexpr int kMaxRelayEarly = 8;
+// Above this many unwritten bytes on an exit connection, stream SENDMEs wait.
+constexpr std::size_t kExitWriteHighWater = 256 * 1024;
 
 Cell destroy_cell(CircuitId id, DestroyReason r) {
     Cell c = Cell::make(id, CellCommand::Destroy);
@@ -303,10 +305,17 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
                 hop_stream_end(c, s.id, wire::EndReason::Protocol, true);
                 return;
             }
-            if (s.window.take_sendme())
-                relay_send_back(c, RelayCell{RelayCommand::Sendme, s.id, {}});
+            if (s.window.take_sendme()) {
+                if (s.kind == HopStream::Kind::Exit && s.unwritten > kExitWriteHighWater)
+                    ++s.owed_sendmes;
+                else
+                    relay_send_back(c, RelayCell{RelayCommand::Sendme, s.id, {}});
+            }
             if (s.kind == HopStream::Kind::Exit) {
-                if (s.connected) outputs.push_back(ExitSend{s.exit, std::move(rc->data)});
+                if (s.connected && !rc->data.empty()) {
+                    s.unwritten += rc->data.size();
+                    outputs.push_back(ExitSend{s.exit, std::move(rc->data)});
+                }
                 return;
             }
             if (!s.framer.feed(rc->data)) {
@@ -385,6 +394,15 @@ void Node::exit_data(ExitId exit, ByteView bytes, TimePoint) {
     with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
         s.pending.insert(s.pending.end(), bytes.begin(), bytes.end());
         impl_->hop_stream_flush(c, s);
+    });
+}
+
+void Node::exit_written(ExitId exit, std::size_t bytes, TimePoint now) {
+    impl_->last_now = now;
+    with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
+        s.unwritten -= std::min(bytes, s.unwritten);
+        for (; s.owed_sendmes > 0 && s.unwritten <= kExitWriteHighWater; --s.owed_sendmes)
+            impl_->relay_send_back(c, RelayCell{RelayCommand::Sendme, s.id, {}});
     });
 }
 

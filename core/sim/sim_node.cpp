@@ -222,8 +222,11 @@ void SimNode::execute(node::Output& out) {
                        sockets_[id] = Attachment{false, c.exit};
                    },
                    [&](node::ExitSend& c) {
-                       if (auto it = exits_.find(c.exit); it != exits_.end())
+                       if (auto it = exits_.find(c.exit); it != exits_.end()) {
                            s.send(it->second, c.bytes);
+                           // The in-memory socket takes every byte at once.
+                           node_->exit_written(c.exit, c.bytes.size(), s.now());
+                       }
                    },
                    [&](node::ExitClose& c) {
                        if (auto it = exits_.find(c.exit); it != exits_.end()) {

@@ -31,6 +31,8 @@ struct Pump {
     std::deque<std::function<void()>> queue;
     std::map<std::pair<std::size_t, ExitId>, bool> exits;  // echo service
     TimePoint now = kStart;
+    bool stalled = false;  // exit targets stop reading
+    std::map<std::pair<std::size_t, ExitId>, std::size_t> stalled_bytes;
 
     std::size_t find(const std::string& host, std::uint16_t port) {
         for (std::size_t i = 0; i < members.size(); ++i)
@@ -87,7 +89,13 @@ struct Pump {
                 ExitId id = e->exit;
                 Bytes b = e->bytes;
                 queue.push_back([this, m, id, b] {
-                    if (members[m].node && exits.contains({m, id})) members[m].node->exit_data(id, b, now);
+                    if (!members[m].node || !exits.contains({m, id})) return;
+                    if (stalled) {
+                        stalled_bytes[{m, id}] += b.size();  // the target is not reading
+                        return;
+                    }
+                    members[m].node->exit_written(id, b.size(), now);
+                    members[m].node->exit_data(id, b, now);
                 });
             } else if (auto* e = std::get_if<ExitClose>(&o)) {
                 exits.erase({m, e->exit});
@@ -261,6 +269,34 @@ private slots:
         for (auto& e : p.events<CircuitClosed>(client)) QVERIFY(e.circuit != *good);
         QVERIFY(p.members[client].node->stats().circuits_torn_protocol +
                     p.members[3].node->stats().circuits_torn_protocol >= 1);
+    }
+
+    void exit_buffer_is_bounded_when_the_target_stops_reading() {
+        Pump p;
+        p.build(1, 3);
+        auto client = p.add_client();
+        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+        auto circ = p.members[client].node->build_circuit(p.now, 3);
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
+        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); }, Duration::seconds(30)));
+        p.stalled = true;
+        const Bytes big(8 * 1024 * 1024, 0x42);
+        QVERIFY(p.members[client].node->stream_send(*stream, big, p.now).has_value());
+        p.run_until([] { return false; }, Duration::seconds(30));  // until quiet
+        std::uint64_t unwritten = 0;
+        for (std::size_t i = 0; i < client; ++i)
+            unwritten += p.members[i].node->stats().exit_bytes_unwritten;
+        // High-water mark plus at most one stream window in flight.
+        QVERIFY2(unwritten <= 256 * 1024 + 500 * 498, std::to_string(unwritten).c_str());
+        QVERIFY(unwritten >= 256 * 1024);
+        QVERIFY(p.members[client].node->stream_backlog(*stream) > 7 * 1024 * 1024);
+        // The target reads again: everything arrives.
+        p.stalled = false;
+        for (auto& [key, n] : p.stalled_bytes) p.members[key.first].node->exit_written(key.second, n, p.now);
+        p.stalled_bytes.clear();
+        QVERIFY(p.run_until([&] { return p.members[client].node->stream_backlog(*stream) == 0; },
+                            Duration::seconds(60)));
     }
 
     void create_limit_refuses_a_flood() {
