@@ -31,7 +31,17 @@ enum class RelayCommand : std::uint8_t {
     BeginDir = 13,
     Extend2 = 14,
     Extended2 = 15,
-    // 32..63 are reserved for the private-service protocol (issue 3).
+    // The private-service protocol (core/hs, docs/protocol.md §7).
+    EstablishIntro = 32,
+    IntroEstablished = 33,
+    Introduce1 = 34,
+    Introduce2 = 35,
+    IntroduceAck = 36,
+    EstablishRendezvous = 37,
+    RendezvousEstablished = 38,
+    Rendezvous1 = 39,
+    Rendezvous2 = 40,
+    // 41..63 reserved.
 };
 bool is_known_relay_command(std::uint8_t c);
 
