@@ -87,12 +87,13 @@ int main(int argc, char** argv) {
     SystemRng rng;
     node::NodeConfig cfg;
     cfg.network = *nf;
-    auto driver = net::NodeDriver::create(
-        std::move(cfg), node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
-                                       crypto::X25519SecretKey::generate(rng)});
+    auto driver = net::NodeDriver::create(std::move(cfg),
+                                          node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
+                                                         crypto::X25519SecretKey::generate(rng)});
     if (!driver) return 1;
     auto& d = **driver;
-    if (!wait_for([&] { return d.consensus() && d.consensus()->relays.size() == 8; }, 60000)) return 1;
+    if (!wait_for([&] { return d.consensus() && d.consensus()->relays.size() == 8; }, 60000))
+        return 1;
 
     // A 3-hop circuit and two streams.
     node::CircuitRef circ = 0;
@@ -103,7 +104,8 @@ int main(int argc, char** argv) {
     std::map<quint64, QByteArray> got;
     std::set<quint64> opened;
     QObject::connect(&d, &net::NodeDriver::streamOpened, [&](quint64 s) { opened.insert(s); });
-    QObject::connect(&d, &net::NodeDriver::streamData, [&](quint64 s, const QByteArray& b) { got[s] += b; });
+    QObject::connect(&d, &net::NodeDriver::streamData,
+                     [&](quint64 s, const QByteArray& b) { got[s] += b; });
     auto echo_stream = *d.open_stream(circ, "127.0.0.1", echo.serverPort());
     if (!wait_for([&] { return opened.contains(echo_stream); }, 10000)) return 1;
 
@@ -124,7 +126,8 @@ int main(int argc, char** argv) {
     direct.connectToHost(QHostAddress::LocalHost, echo.serverPort());
     direct.waitForConnected(5000);
     qint64 direct_got = 0;
-    QObject::connect(&direct, &QTcpSocket::readyRead, [&] { direct_got += direct.readAll().size(); });
+    QObject::connect(&direct, &QTcpSocket::readyRead,
+                     [&] { direct_got += direct.readAll().size(); });
     for (int i = 0; i < kSamples; ++i) {
         QElapsedTimer t;
         t.start();
@@ -149,13 +152,18 @@ int main(int argc, char** argv) {
         QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
         if (bulk.elapsed() > 120000) return 1;
     }
-    const double onion_mbps = static_cast<double>(kBulkBytes) / 1e6 / (static_cast<double>(bulk.nsecsElapsed()) / 1e9);
+    const double onion_mbps =
+        static_cast<double>(kBulkBytes) / 1e6 / (static_cast<double>(bulk.nsecsElapsed()) / 1e9);
 
     auto r = percentiles(rtt), dr = percentiles(direct_rtt);
-    std::printf("| %-46s | %10s | %10s |\n", "measurement (real processes, loopback)", "3 hops", "direct TCP");
-    std::printf("|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(12, '-').c_str(), std::string(12, '-').c_str());
-    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p50 (ms) (goal <= 0.3)", r.p50, dr.p50);
+    std::printf("| %-46s | %10s | %10s |\n", "measurement (real processes, loopback)", "3 hops",
+                "direct TCP");
+    std::printf("|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(12, '-').c_str(),
+                std::string(12, '-').c_str());
+    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p50 (ms) (goal <= 0.3)",
+                r.p50, dr.p50);
     std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p99 (ms)", r.p99, dr.p99);
-    std::printf("| %-46s | %10.1f | %10s |\n", "bulk throughput MB/s (goal >= 50)", onion_mbps, "-");
+    std::printf("| %-46s | %10.1f | %10s |\n", "bulk throughput MB/s (goal >= 50)", onion_mbps,
+                "-");
     return 0;
 }

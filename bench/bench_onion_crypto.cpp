@@ -27,16 +27,19 @@ double ns_per_op(std::size_t iterations, F&& f) {
     auto t0 = Clock::now();
     for (std::size_t i = 0; i < iterations; ++i) f();
     auto t1 = Clock::now();
-    return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(iterations);
+    return std::chrono::duration<double, std::nano>(t1 - t0).count() /
+           static_cast<double>(iterations);
 }
 
 std::pair<onion::HopCrypto, onion::HopCrypto> hop(Rng& rng) {
     auto id = crypto::Ed25519SecretKey::generate(rng);
     auto onion_key = crypto::X25519SecretKey::generate(rng);
     auto c = onion::ClientHandshake::ntor(id.public_key(), onion_key.public_key(), rng);
-    auto s = onion::server_handshake(onion::kHandshakeNtor, c.request(), id.public_key(), onion_key, rng);
+    auto s = onion::server_handshake(onion::kHandshakeNtor, c.request(), id.public_key(), onion_key,
+                                     rng);
     auto k = c.finish(s->reply);
-    return {std::move(*onion::HopCrypto::create(*k)), std::move(*onion::HopCrypto::create(s->keys))};
+    return {std::move(*onion::HopCrypto::create(*k)),
+            std::move(*onion::HopCrypto::create(s->keys))};
 }
 
 void row(const char* what, double ours, double raw) {
@@ -48,8 +51,8 @@ void row(const char* what, double ours, double raw) {
 int main() {
     DeterministicRng rng(1);
     constexpr std::size_t kCells = 2'000'000;
-    std::printf("| %-44s | %10s | %10s | %6s |\n", "operation (ns per cell / per handshake)", "sotto",
-                "raw", "ratio");
+    std::printf("| %-44s | %10s | %10s | %6s |\n", "operation (ns per cell / per handshake)",
+                "sotto", "raw", "ratio");
     std::printf("|%s|%s|%s|%s|\n", std::string(46, '-').c_str(), std::string(12, '-').c_str(),
                 std::string(12, '-').c_str(), std::string(8, '-').c_str());
 
@@ -75,7 +78,8 @@ int main() {
             relay.relay_wrap_backward(cell);
         });
         double raw = ns_per_op(kCells, [&] {
-            EVP_EncryptUpdate(raw_ctx[0], cell.data(), &len, cell.data(), static_cast<int>(cell.size()));
+            EVP_EncryptUpdate(raw_ctx[0], cell.data(), &len, cell.data(),
+                              static_cast<int>(cell.size()));
         });
         row("middle hop: relay one layer", ours, raw);
     }
@@ -112,7 +116,8 @@ int main() {
         SystemRng sys;
         constexpr std::size_t kHs = 5000;
         double ours = ns_per_op(kHs, [&] {
-            auto r = onion::server_handshake(onion::kHandshakeNtor, c.request(), id.public_key(), onion_key, sys);
+            auto r = onion::server_handshake(onion::kHandshakeNtor, c.request(), id.public_key(),
+                                             onion_key, sys);
             if (!r) std::abort();
         });
         auto peer = crypto::X25519SecretKey::generate(rng).public_key();
@@ -123,7 +128,8 @@ int main() {
             if (!a || !b) std::abort();
         });
         row("ntor server handshake", ours, raw);
-        std::printf("\nntor server handshakes per second on one core: %.0f (goal >= 5000)\n", 1e9 / ours);
+        std::printf("\nntor server handshakes per second on one core: %.0f (goal >= 5000)\n",
+                    1e9 / ours);
     }
     for (auto* c : raw_ctx) EVP_CIPHER_CTX_free(c);
     EVP_MD_CTX_free(raw_md);

@@ -26,13 +26,14 @@ namespace {
 QElapsedTimer g_clock;
 
 void say(const QString& line) {
-    std::printf("[%6.2fs] %s\n", static_cast<double>(g_clock.nsecsElapsed()) / 1e9, qPrintable(line));
+    std::printf("[%6.2fs] %s\n", static_cast<double>(g_clock.nsecsElapsed()) / 1e9,
+                qPrintable(line));
     std::fflush(stdout);
 }
 
 // One person: a client node, an inbox, and a circuit + stream to the peer's inbox.
 class Person : public QObject {
-public:
+  public:
     Person(QString name, std::unique_ptr<net::NodeDriver> driver)
         : name_(std::move(name)), driver_(std::move(driver)) {
         inbox_.listen(QHostAddress::LocalHost, 0);
@@ -76,7 +77,9 @@ int main(int argc, char** argv) {
 
     QFile f(p.value("network"));
     if (p.value("network").isEmpty() || !f.open(QIODevice::ReadOnly)) {
-        std::fprintf(stderr, "sotto-demo: cannot read the network file '%s' — pass --network DIR/network.txt from sotto-localnet\n",
+        std::fprintf(stderr,
+                     "sotto-demo: cannot read the network file '%s' — pass --network "
+                     "DIR/network.txt from sotto-localnet\n",
                      qPrintable(p.value("network")));
         return 2;
     }
@@ -92,7 +95,8 @@ int main(int argc, char** argv) {
         node::NodeConfig cfg;
         cfg.network = *nf;
         cfg.consensus_fetch_interval = Duration::seconds(5);
-        node::NodeKeys keys{crypto::Ed25519SecretKey::generate(rng), crypto::X25519SecretKey::generate(rng)};
+        node::NodeKeys keys{crypto::Ed25519SecretKey::generate(rng),
+                            crypto::X25519SecretKey::generate(rng)};
         auto d = net::NodeDriver::create(std::move(cfg), std::move(keys));
         if (!d) {
             std::fprintf(stderr, "sotto-demo: %s\n", d.error().message.c_str());
@@ -113,18 +117,23 @@ int main(int argc, char** argv) {
 
     std::map<QString, qint64> sent_at;
     auto send_next = [&](Person& from, int i) {
-        QString text = QStringLiteral("%1 → %2 #%3: %4").arg(from.name_, &from == alice.get() ? "bob" : "alice")
-                           .arg(i).arg(i == 1 ? "hello!" : "how are you?");
+        QString text = QStringLiteral("%1 → %2 #%3: %4")
+                           .arg(from.name_, &from == alice.get() ? "bob" : "alice")
+                           .arg(i)
+                           .arg(i == 1 ? "hello!" : "how are you?");
         sent_at[text] = g_clock.nsecsElapsed();
         QByteArray line = text.toUtf8() + '\n';
-        (void)from.driver_->stream_send(from.stream_, ByteView(reinterpret_cast<const std::uint8_t*>(line.data()),
-                                                                static_cast<std::size_t>(line.size())));
+        (void)from.driver_->stream_send(from.stream_,
+                                        ByteView(reinterpret_cast<const std::uint8_t*>(line.data()),
+                                                 static_cast<std::size_t>(line.size())));
     };
     for (Person* me : {alice.get(), bob.get()}) {
         Person* peer = me == alice.get() ? bob.get() : alice.get();
         me->on_line = [&, me](const QString& text) {
             const double ms = static_cast<double>(g_clock.nsecsElapsed() - sent_at[text]) / 1e6;
-            say(QStringLiteral("%1 received \"%2\" (%3 ms through 3 relays)").arg(me->name_, text).arg(ms, 0, 'f', 2));
+            say(QStringLiteral("%1 received \"%2\" (%3 ms through 3 relays)")
+                    .arg(me->name_, text)
+                    .arg(ms, 0, 'f', 2));
             if (++received == 2 * messages) {
                 say("done: every message crossed a 3-hop circuit in both directions");
                 exit_code = 0;
@@ -132,38 +141,48 @@ int main(int argc, char** argv) {
             }
         };
         auto* d = me->driver_.get();
-        QObject::connect(d, &net::NodeDriver::notice, &app, [me](const QString& l) { say(me->name_ + ": " + l); });
-        QObject::connect(d, &net::NodeDriver::consensusChanged, &app, [&, me, d](qint64, qsizetype relays) {
-            if (me->circuit_ != 0) return;
-            say(QStringLiteral("%1: consensus with %2 relays, signed by a majority of %3 authorities")
-                    .arg(me->name_).arg(relays).arg(nf->authorities.size()));
-            auto c = d->build_circuit(3);
-            if (!c) {
-                say(me->name_ + ": " + QString::fromStdString(c.error().message));
-                return;
-            }
-            me->circuit_ = *c;
-        });
+        QObject::connect(d, &net::NodeDriver::notice, &app,
+                         [me](const QString& l) { say(me->name_ + ": " + l); });
+        QObject::connect(
+            d, &net::NodeDriver::consensusChanged, &app, [&, me, d](qint64, qsizetype relays) {
+                if (me->circuit_ != 0) return;
+                say(QStringLiteral(
+                        "%1: consensus with %2 relays, signed by a majority of %3 authorities")
+                        .arg(me->name_)
+                        .arg(relays)
+                        .arg(nf->authorities.size()));
+                auto c = d->build_circuit(3);
+                if (!c) {
+                    say(me->name_ + ": " + QString::fromStdString(c.error().message));
+                    return;
+                }
+                me->circuit_ = *c;
+            });
         QObject::connect(d, &net::NodeDriver::circuitReady, &app, [&, me, peer, d](quint64 c) {
             if (c != me->circuit_) return;
-            say(QStringLiteral("%1: circuit ready, streaming to %2's inbox 127.0.0.1:%3 via the exit")
-                    .arg(me->name_, peer->name_).arg(peer->inbox_.serverPort()));
+            say(QStringLiteral(
+                    "%1: circuit ready, streaming to %2's inbox 127.0.0.1:%3 via the exit")
+                    .arg(me->name_, peer->name_)
+                    .arg(peer->inbox_.serverPort()));
             auto s = d->open_stream(c, "127.0.0.1", peer->inbox_.serverPort());
             if (s) me->stream_ = *s;
         });
-        QObject::connect(d, &net::NodeDriver::circuitClosed, &app, [me](quint64 c, const QString& why) {
-            if (c == me->circuit_) say(me->name_ + ": circuit closed: " + why);
-        });
+        QObject::connect(d, &net::NodeDriver::circuitClosed, &app,
+                         [me](quint64 c, const QString& why) {
+                             if (c == me->circuit_) say(me->name_ + ": circuit closed: " + why);
+                         });
         QObject::connect(d, &net::NodeDriver::streamOpened, &app, [&, me](quint64 s) {
             if (s != me->stream_) return;
             for (int i = 1; i <= messages; ++i) send_next(*me, i);
         });
-        QObject::connect(d, &net::NodeDriver::streamClosed, &app, [me](quint64 s, const QString& why) {
-            if (s == me->stream_) say(me->name_ + ": stream closed: " + why);
-        });
+        QObject::connect(d, &net::NodeDriver::streamClosed, &app,
+                         [me](quint64 s, const QString& why) {
+                             if (s == me->stream_) say(me->name_ + ": stream closed: " + why);
+                         });
     }
     say(QStringLiteral("alice and bob start as clients of network '%1' (%2 authorities)")
-            .arg(QString::fromStdString(nf->name)).arg(nf->authorities.size()));
+            .arg(QString::fromStdString(nf->name))
+            .arg(nf->authorities.size()));
     app.exec();
     return exit_code;
 }

@@ -24,7 +24,6 @@ Result<Bytes> aead_seal(const AeadKey& key, const AeadNonce& nonce, ByteView aad
 Status aead_seal_append(const AeadKey& key, const AeadNonce& nonce, ByteView aad, ByteView plain,
                         Bytes& out);
 // Fails with BadSignature when the tag does not verify; returns no plaintext then.
-Result<Bytes> aead_open(const AeadKey& key, const AeadNonce& nonce, ByteView aad,
-                        ByteView sealed);
+Result<Bytes> aead_open(const AeadKey& key, const AeadNonce& nonce, ByteView aad, ByteView sealed);
 
 }  // namespace sotto::crypto

@@ -22,9 +22,13 @@ Result<AesCtr> AesCtr::create(ByteView key) {
     return a;
 }
 
-AesCtr::~AesCtr() { EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_)); }
+AesCtr::~AesCtr() {
+    EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(ctx_));
+}
 
-AesCtr::AesCtr(AesCtr&& o) noexcept : ctx_(o.ctx_) { o.ctx_ = nullptr; }
+AesCtr::AesCtr(AesCtr&& o) noexcept : ctx_(o.ctx_) {
+    o.ctx_ = nullptr;
+}
 
 AesCtr& AesCtr::operator=(AesCtr&& o) noexcept {
     if (this != &o) {

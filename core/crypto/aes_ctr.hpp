@@ -9,7 +9,7 @@
 namespace sotto::crypto {
 
 class AesCtr {
-public:
+  public:
     // key: 16 or 32 bytes; the IV is all zero because each key is used for one
     // direction of one circuit hop only.
     static Result<AesCtr> create(ByteView key);
@@ -22,7 +22,7 @@ public:
     // In-place XOR with the next keystream bytes.
     void apply(MutableByteView data);
 
-private:
+  private:
     AesCtr() = default;
     void* ctx_ = nullptr;  // EVP_CIPHER_CTX
 };

@@ -16,7 +16,7 @@ using Ed25519Signature = FixedBytes<64, Ed25519SignatureTag>;
 
 // Holds the 32-byte seed; move-only and wiped.
 class Ed25519SecretKey {
-public:
+  public:
     static Ed25519SecretKey generate(Rng& rng);
     static Result<Ed25519SecretKey> from_seed(ByteView seed32);
 
@@ -27,7 +27,7 @@ public:
     Ed25519SecretKey(Ed25519SecretKey&&) noexcept = default;
     Ed25519SecretKey& operator=(Ed25519SecretKey&&) noexcept = default;
 
-private:
+  private:
     Ed25519SecretKey() = default;
     Secret<32> seed_;
     Ed25519PublicKey pub_;

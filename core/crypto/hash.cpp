@@ -31,18 +31,21 @@ Digest256 one_shot(const char* name, ByteView data) {
 
 }  // namespace
 
-Digest256 sha3_256(ByteView data) { return one_shot("SHA3-256", data); }
-Digest256 sha256(ByteView data) { return one_shot("SHA256", data); }
+Digest256 sha3_256(ByteView data) {
+    return one_shot("SHA3-256", data);
+}
+Digest256 sha256(ByteView data) {
+    return one_shot("SHA256", data);
+}
 
 Digest256 sha3_256_parts(std::initializer_list<ByteView> parts) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     must(ctx != nullptr);
     must(EVP_DigestInit_ex(ctx, md_for(RunningDigest::Algorithm::Sha3_256), nullptr));
     for (auto p : parts) {
-        std::uint8_t len[4] = {static_cast<std::uint8_t>(p.size() >> 24),
-                               static_cast<std::uint8_t>(p.size() >> 16),
-                               static_cast<std::uint8_t>(p.size() >> 8),
-                               static_cast<std::uint8_t>(p.size())};
+        std::uint8_t len[4] = {
+            static_cast<std::uint8_t>(p.size() >> 24), static_cast<std::uint8_t>(p.size() >> 16),
+            static_cast<std::uint8_t>(p.size() >> 8), static_cast<std::uint8_t>(p.size())};
         must(EVP_DigestUpdate(ctx, len, 4));
         must(EVP_DigestUpdate(ctx, p.data(), p.size()));
     }
@@ -69,7 +72,9 @@ RunningDigest::RunningDigest(Algorithm a) : alg_(a) {
     ctx_ = ctx;
 }
 
-RunningDigest::~RunningDigest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+RunningDigest::~RunningDigest() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 RunningDigest::RunningDigest(RunningDigest&& o) noexcept : ctx_(o.ctx_), alg_(o.alg_) {
     o.ctx_ = nullptr;
@@ -100,8 +105,7 @@ Digest256 RunningDigest::peek() const {
 }
 
 void RunningDigest::copy_to(RunningDigest& other) const {
-    must(EVP_MD_CTX_copy_ex(static_cast<EVP_MD_CTX*>(other.ctx_),
-                            static_cast<EVP_MD_CTX*>(ctx_)));
+    must(EVP_MD_CTX_copy_ex(static_cast<EVP_MD_CTX*>(other.ctx_), static_cast<EVP_MD_CTX*>(ctx_)));
     other.alg_ = alg_;
 }
 

@@ -23,7 +23,7 @@ void shake256(ByteView data, MutableByteView out);
 // Incremental hash whose intermediate state can be read without ending it
 // (needed for the running relay-cell digest).
 class RunningDigest {
-public:
+  public:
     enum class Algorithm { Sha256, Sha3_256 };
     explicit RunningDigest(Algorithm a = Algorithm::Sha256);
     ~RunningDigest();
@@ -38,7 +38,7 @@ public:
     // Copies state into `other` (for try-then-commit checks).
     void copy_to(RunningDigest& other) const;
 
-private:
+  private:
     void* ctx_ = nullptr;  // EVP_MD_CTX
     Algorithm alg_;
 };

@@ -27,7 +27,9 @@ Result<SecretBytes> derive(const char* kdf_name, OSSL_PARAM* params, std::size_t
     return out;
 }
 
-char* mut(ByteView v) { return const_cast<char*>(reinterpret_cast<const char*>(v.data())); }
+char* mut(ByteView v) {
+    return const_cast<char*>(reinterpret_cast<const char*>(v.data()));
+}
 
 }  // namespace
 
@@ -35,10 +37,12 @@ Result<SecretBytes> hkdf(HkdfHash h, ByteView ikm, ByteView salt, ByteView info,
     const char* digest = h == HkdfHash::Sha256 ? "SHA256" : "SHA3-256";
     OSSL_PARAM params[5];
     int i = 0;
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest), 0);
+    params[i++] =
+        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, const_cast<char*>(digest), 0);
     params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, mut(ikm), ikm.size());
     if (!salt.empty())
-        params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size());
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size());
     params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, mut(info), info.size());
     params[i] = OSSL_PARAM_construct_end();
     return derive("HKDF", params, len);
@@ -67,7 +71,8 @@ Result<SecretBytes> scrypt(ByteView passphrase, ByteView salt, const ScryptParam
     std::uint64_t n = p.n;
     std::uint32_t r = p.r, par = p.p;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, mut(passphrase), passphrase.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, mut(passphrase),
+                                          passphrase.size()),
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, mut(salt), salt.size()),
         OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
         OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),

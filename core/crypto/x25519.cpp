@@ -6,7 +6,9 @@
 
 namespace sotto::crypto {
 
-void PkeyFree::operator()(evp_pkey_st* p) const noexcept { EVP_PKEY_free(p); }
+void PkeyFree::operator()(evp_pkey_st* p) const noexcept {
+    EVP_PKEY_free(p);
+}
 
 Result<X25519SecretKey> X25519SecretKey::from_bytes(ByteView scalar32) {
     if (scalar32.size() != 32) return fail(Errc::Malformed, "X25519 secret must be 32 bytes");
@@ -32,7 +34,8 @@ X25519SecretKey X25519SecretKey::generate(Rng& rng) {
 
 Result<SharedSecret> X25519SecretKey::agree(const X25519PublicKey& peer) const {
     EVP_PKEY* mine = pkey_.get();
-    EVP_PKEY* theirs = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), peer.size);
+    EVP_PKEY* theirs =
+        EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, peer.data(), peer.size);
     EVP_PKEY_CTX* ctx = mine ? EVP_PKEY_CTX_new(mine, nullptr) : nullptr;
     SharedSecret out;
     std::size_t len = out.size;

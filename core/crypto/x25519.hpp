@@ -22,7 +22,7 @@ using X25519PublicKey = FixedBytes<32, X25519PublicTag>;
 using SharedSecret = Secret<32>;
 
 class X25519SecretKey {
-public:
+  public:
     static X25519SecretKey generate(Rng& rng);
     static Result<X25519SecretKey> from_bytes(ByteView scalar32);
 
@@ -35,7 +35,7 @@ public:
     X25519SecretKey(X25519SecretKey&&) noexcept = default;
     X25519SecretKey& operator=(X25519SecretKey&&) noexcept = default;
 
-private:
+  private:
     X25519SecretKey() = default;
     Secret<32> scalar_;
     X25519PublicKey pub_;

@@ -41,12 +41,12 @@ struct LinkConfig {
 enum class LinkState { Handshaking, Open, Closed };
 
 class LinkSession {
-public:
+  public:
     static LinkSession initiator(const crypto::Ed25519PublicKey& expected_identity, Rng& rng,
                                  TimePoint now, LinkConfig config = {});
     // `identity` must outlive the session (it is owned by the node).
-    static LinkSession responder(const crypto::Ed25519SecretKey& identity, Rng& rng,
-                                 TimePoint now, LinkConfig config = {});
+    static LinkSession responder(const crypto::Ed25519SecretKey& identity, Rng& rng, TimePoint now,
+                                 LinkConfig config = {});
 
     LinkSession(LinkSession&&) noexcept;
     LinkSession& operator=(LinkSession&&) noexcept;
@@ -78,7 +78,7 @@ public:
     // Cells queued but not yet turned into bytes (for back-pressure).
     std::size_t queued_cells() const;
 
-private:
+  private:
     struct Impl;
     explicit LinkSession(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -93,7 +93,8 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
     const auto& who = config.network.authorities[job.authority].nickname;
     auto resp = dir::decode_dir_response(*body);
     if (!resp) {
-        notice(LogLevel::Warning, "authority " + who + " sent a malformed answer: " + resp.error().message);
+        notice(LogLevel::Warning,
+               "authority " + who + " sent a malformed answer: " + resp.error().message);
         if (job.kind == DirJob::Kind::FetchConsensus) next_consensus_fetch = now + kRetryDelay;
         return;
     }
@@ -107,7 +108,8 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
             break;
         case DirJob::Kind::UploadDescriptor:
             if (resp->status != dir::DirStatus::Ok)
-                notice(LogLevel::Warning, "authority " + who + " rejected our descriptor: " + resp->message);
+                notice(LogLevel::Warning,
+                       "authority " + who + " rejected our descriptor: " + resp->message);
             break;
         case DirJob::Kind::AuthorityMessage:
             if (resp->status != dir::DirStatus::Ok)
@@ -132,7 +134,8 @@ void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint)
         if (!consensus && warned_authorities.insert(job.authority).second)
             notice(LogLevel::Warning, "cannot fetch the consensus from authority " + a.nickname +
                                           " at " + a.host + ":" + std::to_string(a.port) + ": " +
-                                          why + " (is the network running? check the network file)");
+                                          why +
+                                          " (is the network running? check the network file)");
     }
     if (job.kind == DirJob::Kind::UploadDescriptor) {
         // Retry this authority alone; descriptors must reach every authority.

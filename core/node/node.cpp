@@ -15,8 +15,8 @@ PathHop PathHop::from(const dir::AuthorityInfo& a) {
     return PathHop{a.identity, crypto::X25519PublicKey{}, a.host, a.port};
 }
 
-Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng& rng,
-                                           LogSink& log, TimePoint now) {
+Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng& rng, LogSink& log,
+                                           TimePoint now) {
     if (config.network.authorities.empty())
         return fail(Errc::Config, "the network file names no directory authority");
     if (config.authority && !config.relay)
@@ -51,7 +51,12 @@ LinkId Node::Impl::link_to(const PathHop& hop, TimePoint now) {
     LinkId id = new_id();
     links.emplace(id, LinkEntry{id,
                                 link::LinkSession::initiator(hop.identity, *rng, now, config.link),
-                                true, false, hop.identity, {}, config.limits.create_burst, now});
+                                true,
+                                false,
+                                hop.identity,
+                                {},
+                                config.limits.create_burst,
+                                now});
     links_by_peer[hop.identity] = id;
     outputs.push_back(ConnectLink{id, hop.host, hop.port, hop.identity});
     return id;
@@ -135,7 +140,6 @@ void Node::Impl::flush_links() {
     for (LinkId id : dirty_links) {
         auto* l = link(id);
         if (l == nullptr || !l->transport_up) continue;
-        stats.bytes_queued = l->session.queued_cells() * wire::kCellLen;
         Bytes out;
         l->session.take_output(out, last_now);
         if (!out.empty()) outputs.push_back(SendLink{id, std::move(out)});
@@ -158,7 +162,8 @@ void Node::Impl::housekeeping(TimePoint now) {
     for (auto& [r, c] : origin_circuits) pending |= c.state != OriginCircuit::State::Open;
     for (auto& [r, s] : origin_streams) pending |= s.state != OriginStream::State::Open;
     for (auto& [k, c] : relay_circuits)
-        pending |= c.next == RelayCircuit::Next::Connecting || c.next == RelayCircuit::Next::Creating;
+        pending |=
+            c.next == RelayCircuit::Next::Connecting || c.next == RelayCircuit::Next::Creating;
     if (pending) schedule_housekeeping(now);
 }
 
@@ -168,10 +173,15 @@ LinkId Node::accept_link(TimePoint now) {
     impl_->last_now = now;
     auto& d = *impl_;
     LinkId id = d.new_id();
-    d.links.emplace(id, LinkEntry{id,
-                                  link::LinkSession::responder(d.keys.identity, *d.rng, now,
-                                                               d.config.link),
-                                  false, true, std::nullopt, {}, d.config.limits.create_burst, now});
+    d.links.emplace(
+        id, LinkEntry{id,
+                      link::LinkSession::responder(d.keys.identity, *d.rng, now, d.config.link),
+                      false,
+                      true,
+                      std::nullopt,
+                      {},
+                      d.config.limits.create_burst,
+                      now});
     return id;
 }
 
@@ -271,13 +281,13 @@ Result<CircuitRef> Node::build_circuit(std::vector<PathHop> path, TimePoint now)
     return impl_->start_circuit(std::move(path), 0, now);
 }
 
-Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host,
-                                    std::uint16_t port, TimePoint now) {
+Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host, std::uint16_t port,
+                                    TimePoint now) {
     impl_->last_now = now;
     if (host.empty() || host.size() > 255 || port == 0)
         return fail(Errc::Config, "stream target must be host:port with a non-zero port");
-    return impl_->start_stream(circuit, wire::RelayCommand::Begin,
-                               wire::encode_begin({host, port}), 0, now);
+    return impl_->start_stream(circuit, wire::RelayCommand::Begin, wire::encode_begin({host, port}),
+                               0, now);
 }
 
 Status Node::stream_send(StreamRef ref, ByteView data, TimePoint) {
@@ -310,9 +320,15 @@ std::size_t Node::stream_backlog(StreamRef ref) const {
 const dir::Consensus* Node::consensus() const {
     return impl_->consensus ? &*impl_->consensus : nullptr;
 }
-const crypto::Ed25519PublicKey& Node::identity() const { return impl_->keys.identity.public_key(); }
-const crypto::X25519PublicKey& Node::onion_key() const { return impl_->keys.onion.public_key(); }
-const NodeConfig& Node::config() const { return impl_->config; }
+const crypto::Ed25519PublicKey& Node::identity() const {
+    return impl_->keys.identity.public_key();
+}
+const crypto::X25519PublicKey& Node::onion_key() const {
+    return impl_->keys.onion.public_key();
+}
+const NodeConfig& Node::config() const {
+    return impl_->config;
+}
 
 NodeStats Node::stats() const {
     NodeStats s = impl_->stats;
@@ -333,6 +349,8 @@ std::optional<dir::RelayDescriptor> Node::relay_descriptor(TimePoint now) const 
     return impl_->make_descriptor(now);
 }
 
-void Node::set_misbehaviour(Misbehaviour m) { impl_->config.misbehaviour = m; }
+void Node::set_misbehaviour(Misbehaviour m) {
+    impl_->config.misbehaviour = m;
+}
 
 }  // namespace sotto::node

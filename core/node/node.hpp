@@ -41,14 +41,14 @@ struct NodeStats {
     std::size_t origin_circuits = 0;  // circuits this node built
     std::size_t streams = 0;
     std::uint64_t cells_relayed = 0;
-    std::uint64_t circuits_refused = 0;      // create limits
+    std::uint64_t circuits_refused = 0;        // create limits
     std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
-    std::uint64_t bytes_queued = 0;  // cells waiting in link queues, in bytes
-    std::uint64_t exit_bytes_unwritten = 0;  // handed to exit connections, not yet written
+    std::uint64_t bytes_queued = 0;            // cells waiting in link queues, in bytes
+    std::uint64_t exit_bytes_unwritten = 0;    // handed to exit connections, not yet written
 };
 
 class Node {
-public:
+  public:
     // `rng` and `log` must outlive the node.
     static Result<std::unique_ptr<Node>> create(NodeConfig config, NodeKeys keys, Rng& rng,
                                                 LogSink& log, TimePoint now);
@@ -101,7 +101,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     explicit Node(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

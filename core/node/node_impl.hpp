@@ -168,7 +168,8 @@ struct Node::Impl {
     Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
     void origin_link_open(OriginCircuit& c, TimePoint now);
     void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
-    void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc, bool early = false);
+    void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc,
+                     bool early = false);
     void origin_close(CircuitRef ref, const std::string& reason, bool send_destroy, TimePoint now);
     void origin_stream_flush(OriginStream& s);
     void origin_stream_closed(StreamRef ref, const std::string& reason, bool send_end);
@@ -178,7 +179,8 @@ struct Node::Impl {
     std::vector<PathHop> pick_path(std::size_t hops);
 
     // ---- directory_jobs.cpp ----
-    void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req, TimePoint now);
+    void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req,
+                   TimePoint now);
     void job_circuit_ready(std::uint64_t job, TimePoint now);
     void job_stream_open(std::uint64_t job, TimePoint now);
     void job_stream_data(std::uint64_t job, ByteView data, TimePoint now);

@@ -13,10 +13,10 @@
 
 namespace sotto::node {
 
-using LinkId = std::uint64_t;     // one transport connection
-using ExitId = std::uint64_t;     // one connection an exit relay opened for a stream
-using CircuitRef = std::uint64_t; // a circuit this node originated
-using StreamRef = std::uint64_t;  // a stream this node originated (or accepted, issue 3)
+using LinkId = std::uint64_t;      // one transport connection
+using ExitId = std::uint64_t;      // one connection an exit relay opened for a stream
+using CircuitRef = std::uint64_t;  // a circuit this node originated
+using StreamRef = std::uint64_t;   // a stream this node originated (or accepted, issue 3)
 
 // ---- outputs: things the driver must do ----------------------------------
 

@@ -25,13 +25,20 @@ onion::ClientHandshake handshake_for(const PathHop& hop, Rng& rng) {
 std::string end_reason_text(const Bytes& data) {
     if (data.empty()) return "closed by the exit";
     switch (static_cast<wire::EndReason>(data[0])) {
-        case wire::EndReason::Done: return "closed by the other side";
-        case wire::EndReason::ConnectRefused: return "the exit could not connect to the target";
-        case wire::EndReason::ExitPolicy: return "the exit's policy does not allow this target";
-        case wire::EndReason::ResourceLimit: return "the relay refused: resource limit";
-        case wire::EndReason::Protocol: return "protocol violation";
-        case wire::EndReason::Timeout: return "timeout";
-        default: return "closed by the exit (reason " + std::to_string(data[0]) + ")";
+        case wire::EndReason::Done:
+            return "closed by the other side";
+        case wire::EndReason::ConnectRefused:
+            return "the exit could not connect to the target";
+        case wire::EndReason::ExitPolicy:
+            return "the exit's policy does not allow this target";
+        case wire::EndReason::ResourceLimit:
+            return "the relay refused: resource limit";
+        case wire::EndReason::Protocol:
+            return "protocol violation";
+        case wire::EndReason::Timeout:
+            return "timeout";
+        default:
+            return "closed by the exit (reason " + std::to_string(data[0]) + ")";
     }
 }
 
@@ -157,7 +164,8 @@ Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd,
     auto it = origin_circuits.find(circuit);
     if (it == origin_circuits.end()) return fail(Errc::NotFound, "no such circuit");
     auto& c = it->second;
-    if (c.state != OriginCircuit::State::Open) return fail(Errc::Protocol, "circuit is not built yet");
+    if (c.state != OriginCircuit::State::Open)
+        return fail(Errc::Protocol, "circuit is not built yet");
     if (c.streams.size() >= config.limits.max_streams_per_circuit)
         return fail(Errc::Limit, "too many streams on this circuit");
     while (c.streams.contains(c.next_stream) || c.next_stream == 0) ++c.next_stream;
@@ -228,8 +236,9 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                 auto hop = keys_ ? onion::HopCrypto::create(*keys_)
                                  : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
                 if (!hop) {
-                    origin_close(ref, "handshake with hop " + std::to_string(c.hops.size() + 1) +
-                                          " failed: " + hop.error().message,
+                    origin_close(ref,
+                                 "handshake with hop " + std::to_string(c.hops.size() + 1) +
+                                     " failed: " + hop.error().message,
                                  true, now);
                     return;
                 }
@@ -241,7 +250,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                 auto s = c.streams.find(rc->stream_id);
                 if (s == c.streams.end()) return;
                 auto os = origin_streams.find(s->second);
-                if (os == origin_streams.end() || os->second.state == OriginStream::State::Open) return;
+                if (os == origin_streams.end() || os->second.state == OriginStream::State::Open)
+                    return;
                 os->second.state = OriginStream::State::Open;
                 os->second.deadline = TimePoint::never();
                 if (os->second.job != 0)
@@ -268,7 +278,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     return;
                 }
                 if (os->second.window.take_sendme())
-                    origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Sendme, rc->stream_id, {}});
+                    origin_send(c, c.hops.size() - 1,
+                                RelayCell{RelayCommand::Sendme, rc->stream_id, {}});
                 if (os->second.job != 0)
                     job_stream_data(os->second.job, rc->data, now);
                 else
@@ -277,7 +288,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             }
             case RelayCommand::End: {
                 auto s = c.streams.find(rc->stream_id);
-                if (s != c.streams.end()) origin_stream_closed(s->second, end_reason_text(rc->data), false);
+                if (s != c.streams.end())
+                    origin_stream_closed(s->second, end_reason_text(rc->data), false);
                 return;
             }
             case RelayCommand::Sendme: {
@@ -307,7 +319,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             case RelayCommand::Truncated:
                 origin_close(ref, "a relay truncated the circuit", true, now);
                 return;
-            case RelayCommand::Drop: return;
+            case RelayCommand::Drop:
+                return;
             default:
                 origin_close(ref, "unexpected relay command", true, now);
                 return;
@@ -322,8 +335,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
         c.pending = onion::ClientHandshake::ntor(next.identity, next.onion_key, *rng);
         wire::Extend2 ext{next.identity, next.host, next.port,
                           wire::Create2{c.pending->type(), c.pending->request()}};
-        origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Extend2, 0, wire::encode_extend2(ext)},
-                    true);
+        origin_send(c, c.hops.size() - 1,
+                    RelayCell{RelayCommand::Extend2, 0, wire::encode_extend2(ext)}, true);
         return;
     }
     c.state = OriginCircuit::State::Open;

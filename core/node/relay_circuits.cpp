@@ -30,11 +30,10 @@ Cell destroy_cell(CircuitId id, DestroyReason r) {
 
 bool Node::Impl::exit_allowed(const std::string& host, std::uint16_t port) const {
     if (!config.relay) return false;
-    return std::any_of(config.relay->exit_policy.begin(), config.relay->exit_policy.end(),
-                       [&](const ExitRule& r) {
-                           return (r.host == "*" || r.host == host) && port >= r.port_min &&
-                                  port <= r.port_max;
-                       });
+    return std::any_of(
+        config.relay->exit_policy.begin(), config.relay->exit_policy.end(), [&](const ExitRule& r) {
+            return (r.host == "*" || r.host == host) && port >= r.port_min && port <= r.port_max;
+        });
 }
 
 void Node::Impl::relay_on_create(LinkEntry& l, const Cell& cell, TimePoint now) {
@@ -75,9 +74,9 @@ void Node::Impl::relay_on_create(LinkEntry& l, const Cell& cell, TimePoint now) 
         return;
     }
     std::uint64_t key = new_id();
-    relay_circuits.emplace(key, RelayCircuit{key, l.id, cell.circ_id, 0, 0,
-                                             RelayCircuit::Next::None, std::nullopt,
-                                             TimePoint::never(), std::move(*crypto)});
+    relay_circuits.emplace(
+        key, RelayCircuit{key, l.id, cell.circ_id, 0, 0, RelayCircuit::Next::None, std::nullopt,
+                          TimePoint::never(), std::move(*crypto)});
     l.circuits[cell.circ_id] = CircuitSlot{CircuitSlot::Kind::Relay, key};
     send_cell(l.id, Cell::make(cell.circ_id, CellCommand::Created2,
                                wire::encode_created2({std::move(hs->reply)})));
@@ -132,7 +131,8 @@ void Node::Impl::relay_next_link_open(LinkId id, TimePoint) {
     for (auto& [key, c] : relay_circuits) {
         if (c.next_link != id || c.next != RelayCircuit::Next::Connecting) continue;
         c.next = RelayCircuit::Next::Creating;
-        send_cell(id, Cell::make(c.next_id, CellCommand::Create2, wire::encode_create2(*c.pending_create)));
+        send_cell(id, Cell::make(c.next_id, CellCommand::Create2,
+                                 wire::encode_create2(*c.pending_create)));
         c.pending_create.reset();
     }
 }
@@ -145,14 +145,16 @@ void Node::Impl::relay_timeouts(TimePoint now) {
             late.push_back(key);
     for (auto key : late) {
         auto it = relay_circuits.find(key);
-        if (it != relay_circuits.end()) relay_destroy(it->second, DestroyReason::Timeout, true, true);
+        if (it != relay_circuits.end())
+            relay_destroy(it->second, DestroyReason::Timeout, true, true);
     }
 }
 
 void Node::Impl::hop_stream_flush(RelayCircuit& c, HopStream& s) {
     while (!s.pending.empty() && c.window.can_package() && s.window.can_package()) {
         const std::size_t n = std::min(s.pending.size(), wire::kRelayDataMax);
-        RelayCell rc{RelayCommand::Data, s.id, Bytes(s.pending.begin(), s.pending.begin() + static_cast<long>(n))};
+        RelayCell rc{RelayCommand::Data, s.id,
+                     Bytes(s.pending.begin(), s.pending.begin() + static_cast<long>(n))};
         s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<long>(n));
         c.window.packaged();
         s.window.packaged();
@@ -167,7 +169,8 @@ void Node::Impl::hop_stream_flush(RelayCircuit& c, HopStream& s) {
             outputs.push_back(ExitPause{s.exit, should_pause});
         }
     }
-    if (s.pending.empty() && s.end_after_pending) hop_stream_end(c, s.id, wire::EndReason::Done, true);
+    if (s.pending.empty() && s.end_after_pending)
+        hop_stream_end(c, s.id, wire::EndReason::Done, true);
 }
 
 void Node::Impl::hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r, bool send_end) {
@@ -178,11 +181,13 @@ void Node::Impl::hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r,
         exits.erase(it->second.exit);
     }
     c.streams.erase(it);
-    if (send_end) relay_send_back(c, RelayCell{RelayCommand::End, id, Bytes{static_cast<std::uint8_t>(r)}});
+    if (send_end)
+        relay_send_back(c, RelayCell{RelayCommand::End, id, Bytes{static_cast<std::uint8_t>(r)}});
 }
 
 void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, TimePoint now) {
-    const bool relay_cmd = in.command == CellCommand::Relay || in.command == CellCommand::RelayEarly;
+    const bool relay_cmd =
+        in.command == CellCommand::Relay || in.command == CellCommand::RelayEarly;
     if (!from_prev) {
         if (in.command == CellCommand::Created2 && c.next == RelayCircuit::Next::Creating) {
             c.next = RelayCircuit::Next::Open;
@@ -192,7 +197,8 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
                 relay_destroy(c, DestroyReason::Protocol, true, true);
                 return;
             }
-            relay_send_back(c, RelayCell{RelayCommand::Extended2, 0, wire::encode_extended2(*created)});
+            relay_send_back(
+                c, RelayCell{RelayCommand::Extended2, 0, wire::encode_extended2(*created)});
             return;
         }
         if (!relay_cmd || c.next != RelayCircuit::Next::Open) {
@@ -257,7 +263,8 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             schedule_housekeeping(now);
             if (nl->session.state() == link::LinkState::Open) {
                 c.next = RelayCircuit::Next::Creating;
-                send_cell(next, Cell::make(c.next_id, CellCommand::Create2, wire::encode_create2(ext->create)));
+                send_cell(next, Cell::make(c.next_id, CellCommand::Create2,
+                                           wire::encode_create2(ext->create)));
             } else {
                 c.next = RelayCircuit::Next::Connecting;
                 c.pending_create = std::move(ext->create);
@@ -268,8 +275,9 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
         case RelayCommand::BeginDir: {
             if (rc->stream_id == 0 || c.streams.contains(rc->stream_id) ||
                 c.streams.size() >= config.limits.max_streams_per_circuit) {
-                relay_send_back(c, RelayCell{RelayCommand::End, rc->stream_id,
-                                             Bytes{static_cast<std::uint8_t>(wire::EndReason::ResourceLimit)}});
+                relay_send_back(
+                    c, RelayCell{RelayCommand::End, rc->stream_id,
+                                 Bytes{static_cast<std::uint8_t>(wire::EndReason::ResourceLimit)}});
                 return;
             }
             if (rc->command == RelayCommand::BeginDir) {
@@ -281,8 +289,9 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             }
             auto begin = wire::decode_begin(rc->data);
             if (!begin || !exit_allowed(begin->host, begin->port)) {
-                relay_send_back(c, RelayCell{RelayCommand::End, rc->stream_id,
-                                             Bytes{static_cast<std::uint8_t>(wire::EndReason::ExitPolicy)}});
+                relay_send_back(
+                    c, RelayCell{RelayCommand::End, rc->stream_id,
+                                 Bytes{static_cast<std::uint8_t>(wire::EndReason::ExitPolicy)}});
                 return;
             }
             ExitId exit = new_id();
@@ -351,7 +360,8 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             hop_stream_flush(c, it->second);
             return;
         }
-        case RelayCommand::Drop: return;
+        case RelayCommand::Drop:
+            return;
         default:
             // Unknown or out-of-place commands for this hop.
             relay_destroy(c, DestroyReason::Protocol, true, true);

@@ -19,8 +19,12 @@ struct Window {
     int initial;
     int increment;
 
-    static Window circuit() { return {kCircuitWindow, kCircuitWindow, kCircuitWindow, kCircuitIncrement}; }
-    static Window stream() { return {kStreamWindow, kStreamWindow, kStreamWindow, kStreamIncrement}; }
+    static Window circuit() {
+        return {kCircuitWindow, kCircuitWindow, kCircuitWindow, kCircuitIncrement};
+    }
+    static Window stream() {
+        return {kStreamWindow, kStreamWindow, kStreamWindow, kStreamIncrement};
+    }
 
     bool can_package() const { return package > 0; }
     void packaged() { --package; }

@@ -35,8 +35,13 @@ Result<NtorOutput> ntor_core(ByteView xy, ByteView xb, const crypto::Ed25519Publ
     auto verify = crypto::hmac_sha3_256(as_bytes(kTVerify), secret_input.view());
     if (!seed || !verify) return fail(Errc::Crypto, "ntor HMAC failed");
     wire::Writer auth_input;
-    auth_input.bytes(*verify).fixed(id).fixed(b).fixed(y).fixed(x).bytes(as_bytes(kProtoId)).bytes(
-        as_bytes("Server"));
+    auth_input.bytes(*verify)
+        .fixed(id)
+        .fixed(b)
+        .fixed(y)
+        .fixed(x)
+        .bytes(as_bytes(kProtoId))
+        .bytes(as_bytes("Server"));
     auto auth = crypto::hmac_sha3_256(as_bytes(kTMac), auth_input.data());
     secure_wipe(verify->data(), verify->size());
     if (!auth) return fail(Errc::Crypto, "ntor HMAC failed");
@@ -46,7 +51,8 @@ Result<NtorOutput> ntor_core(ByteView xy, ByteView xb, const crypto::Ed25519Publ
 }
 
 Result<HopKeys> expand(ByteView seed, std::string_view info) {
-    auto km = crypto::hkdf(crypto::HkdfHash::Sha3_256, seed, {}, as_bytes(info), kHopKeyMaterialLen);
+    auto km =
+        crypto::hkdf(crypto::HkdfHash::Sha3_256, seed, {}, as_bytes(info), kHopKeyMaterialLen);
     if (!km) return std::unexpected(km.error());
     return split_hop_keys(km->view());
 }

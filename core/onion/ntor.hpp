@@ -34,7 +34,7 @@ inline constexpr std::size_t kFastLen = 32;
 
 // Client state between sending the request and getting the reply.
 class ClientHandshake {
-public:
+  public:
     static ClientHandshake ntor(const crypto::Ed25519PublicKey& relay_id,
                                 const crypto::X25519PublicKey& onion_key, Rng& rng);
     static ClientHandshake fast(Rng& rng);
@@ -47,7 +47,7 @@ public:
     ClientHandshake(ClientHandshake&&) noexcept = default;
     ClientHandshake& operator=(ClientHandshake&&) noexcept = default;
 
-private:
+  private:
     ClientHandshake() = default;
     std::uint16_t type_ = 0;
     Bytes request_;

@@ -58,7 +58,9 @@ void HopCrypto::relay_originate_backward(CellPayload& p) {
     backward_.apply(p);
 }
 
-void HopCrypto::client_seal_forward(CellPayload& p) { seal(forward_digest_, p); }
+void HopCrypto::client_seal_forward(CellPayload& p) {
+    seal(forward_digest_, p);
+}
 
 bool HopCrypto::client_unwrap_backward(CellPayload& p) {
     backward_.apply(p);

@@ -29,7 +29,7 @@ namespace sotto::onion {
 using CellPayload = std::array<std::uint8_t, wire::kCellPayloadLen>;
 
 class HopCrypto {
-public:
+  public:
     static Result<HopCrypto> create(const HopKeys& keys);
 
     // Relay side, forward direction: removes this hop's layer; true when the
@@ -51,8 +51,9 @@ public:
     HopCrypto(HopCrypto&&) noexcept = default;
     HopCrypto& operator=(HopCrypto&&) noexcept = default;
 
-private:
-    HopCrypto(crypto::AesCtr f, crypto::AesCtr b) : forward_(std::move(f)), backward_(std::move(b)) {}
+  private:
+    HopCrypto(crypto::AesCtr f, crypto::AesCtr b)
+        : forward_(std::move(f)), backward_(std::move(b)) {}
     static void seal(crypto::RunningDigest& d, CellPayload& p);
     static bool check(crypto::RunningDigest& d, crypto::RunningDigest& scratch, CellPayload& p);
 

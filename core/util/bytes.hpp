@@ -58,7 +58,7 @@ struct FixedBytes {
 
 template <std::size_t N>
 class Secret {
-public:
+  public:
     static constexpr std::size_t size = N;
     Secret() = default;
     explicit Secret(ByteView v) { std::copy_n(v.begin(), std::min(v.size(), N), bytes_.begin()); }
@@ -80,13 +80,13 @@ public:
     const std::uint8_t* data() const { return bytes_.data(); }
     std::uint8_t* data() { return bytes_.data(); }
 
-private:
+  private:
     std::array<std::uint8_t, N> bytes_{};
 };
 
 // Variable-length secret buffer (e.g. derived key material).
 class SecretBytes {
-public:
+  public:
     SecretBytes() = default;
     explicit SecretBytes(std::size_t n) : b_(n) {}
     explicit SecretBytes(ByteView v) : b_(v.begin(), v.end()) {}
@@ -108,7 +108,7 @@ public:
     const std::uint8_t* data() const { return b_.data(); }
     std::uint8_t* data() { return b_.data(); }
 
-private:
+  private:
     void wipe() {
         if (!b_.empty()) secure_wipe(b_.data(), b_.size());
     }

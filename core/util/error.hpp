@@ -10,17 +10,17 @@
 namespace sotto {
 
 enum class Errc {
-    Truncated,         // input ended early
-    Malformed,         // input is structurally wrong
-    TooLarge,          // a length field exceeds its bound
-    BadVersion,        // unknown protocol or format version
-    BadSignature,      // a signature or MAC did not verify
-    BadIdentity,       // the peer is not who we expected
-    Expired,           // outside a validity interval
-    NotYetValid,       // timestamp in the future
-    Crypto,            // the crypto library failed
-    Protocol,          // a message arrived in the wrong state
-    Limit,             // a resource limit was reached
+    Truncated,     // input ended early
+    Malformed,     // input is structurally wrong
+    TooLarge,      // a length field exceeds its bound
+    BadVersion,    // unknown protocol or format version
+    BadSignature,  // a signature or MAC did not verify
+    BadIdentity,   // the peer is not who we expected
+    Expired,       // outside a validity interval
+    NotYetValid,   // timestamp in the future
+    Crypto,        // the crypto library failed
+    Protocol,      // a message arrived in the wrong state
+    Limit,         // a resource limit was reached
     NotFound,
     Io,
     Config,

@@ -4,7 +4,7 @@ namespace sotto {
 
 namespace {
 class NullLog final : public LogSink {
-public:
+  public:
     void log(LogLevel, std::string_view, std::string_view) override {}
 };
 }  // namespace

@@ -14,7 +14,7 @@ namespace sotto {
 enum class LogLevel { Debug, Info, Warning, Error };
 
 class LogSink {
-public:
+  public:
     virtual ~LogSink() = default;
     virtual void log(LogLevel level, std::string_view area, std::string_view message) = 0;
 };

@@ -12,7 +12,7 @@
 namespace sotto {
 
 class Rng {
-public:
+  public:
     virtual ~Rng() = default;
     virtual void fill(MutableByteView out) = 0;
 
@@ -25,19 +25,19 @@ public:
 // OpenSSL RAND_bytes; aborts if the CSPRNG fails, because continuing with
 // predictable keys would be worse than stopping.
 class SystemRng final : public Rng {
-public:
+  public:
     void fill(MutableByteView out) override;
 };
 
 // SHAKE-256 keyed stream; for tests and the simulator only.
 class DeterministicRng final : public Rng {
-public:
+  public:
     explicit DeterministicRng(std::uint64_t seed);
     void fill(MutableByteView out) override;
     // A child generator with an independent stream (one per simulated node).
     std::unique_ptr<DeterministicRng> fork(std::uint64_t label);
 
-private:
+  private:
     DeterministicRng(ByteView key, std::uint64_t label);
     std::array<std::uint8_t, 32> key_{};
     std::uint64_t counter_ = 0;

@@ -34,6 +34,8 @@ struct TimePoint {
     friend constexpr Duration operator-(TimePoint a, TimePoint b) { return {a.us - b.us}; }
 };
 
-inline constexpr TimePoint earliest(TimePoint a, TimePoint b) { return a < b ? a : b; }
+inline constexpr TimePoint earliest(TimePoint a, TimePoint b) {
+    return a < b ? a : b;
+}
 
 }  // namespace sotto

@@ -13,23 +13,34 @@ bool is_known_cell_command(std::uint8_t c) {
         case CellCommand::Destroy:
         case CellCommand::RelayEarly:
         case CellCommand::Create2:
-        case CellCommand::Created2: return true;
+        case CellCommand::Created2:
+            return true;
     }
     return false;
 }
 
 const char* destroy_reason_name(DestroyReason r) {
     switch (r) {
-        case DestroyReason::None: return "none";
-        case DestroyReason::Protocol: return "protocol violation";
-        case DestroyReason::Internal: return "internal error";
-        case DestroyReason::Requested: return "requested";
-        case DestroyReason::ResourceLimit: return "resource limit";
-        case DestroyReason::ConnectFailed: return "could not connect to next hop";
-        case DestroyReason::BadIdentity: return "next hop had the wrong identity";
-        case DestroyReason::LinkClosed: return "link closed";
-        case DestroyReason::Finished: return "finished";
-        case DestroyReason::Timeout: return "timeout";
+        case DestroyReason::None:
+            return "none";
+        case DestroyReason::Protocol:
+            return "protocol violation";
+        case DestroyReason::Internal:
+            return "internal error";
+        case DestroyReason::Requested:
+            return "requested";
+        case DestroyReason::ResourceLimit:
+            return "resource limit";
+        case DestroyReason::ConnectFailed:
+            return "could not connect to next hop";
+        case DestroyReason::BadIdentity:
+            return "next hop had the wrong identity";
+        case DestroyReason::LinkClosed:
+            return "link closed";
+        case DestroyReason::Finished:
+            return "finished";
+        case DestroyReason::Timeout:
+            return "timeout";
     }
     return "unknown";
 }

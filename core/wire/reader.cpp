@@ -47,8 +47,8 @@ Result<ByteView> Reader::var16(std::size_t max) {
     auto n = u16();
     if (!n) return std::unexpected(n.error());
     if (*n > max)
-        return fail(Errc::TooLarge, "length " + std::to_string(*n) + " exceeds limit " +
-                                        std::to_string(max));
+        return fail(Errc::TooLarge,
+                    "length " + std::to_string(*n) + " exceeds limit " + std::to_string(max));
     return bytes(*n);
 }
 

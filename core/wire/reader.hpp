@@ -12,7 +12,7 @@
 namespace sotto::wire {
 
 class Reader {
-public:
+  public:
     explicit Reader(ByteView data) : data_(data) {}
 
     std::size_t remaining() const { return data_.size() - pos_; }
@@ -39,13 +39,13 @@ public:
     // Fails unless every byte was consumed: trailing data is malformed input.
     Status expect_end(const char* what) const;
 
-private:
+  private:
     ByteView data_;
     std::size_t pos_ = 0;
 };
 
 class Writer {
-public:
+  public:
     Writer() = default;
     explicit Writer(std::size_t reserve) { out_.reserve(reserve); }
 
@@ -67,7 +67,7 @@ public:
     const Bytes& data() const { return out_; }
     Bytes take() { return std::move(out_); }
 
-private:
+  private:
     Bytes out_;
 };
 

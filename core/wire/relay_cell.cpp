@@ -18,7 +18,8 @@ bool is_known_relay_command(std::uint8_t c) {
         case RelayCommand::Drop:
         case RelayCommand::BeginDir:
         case RelayCommand::Extend2:
-        case RelayCommand::Extended2: return true;
+        case RelayCommand::Extended2:
+            return true;
     }
     return c >= 32 && c <= 63;
 }
@@ -52,7 +53,8 @@ Result<RelayCell> decode_relay_cell(ByteView payload) {
 namespace {
 
 Status check_host(const std::string& host) {
-    if (host.empty() || host.size() > 255) return fail(Errc::Malformed, "host must be 1..255 bytes");
+    if (host.empty() || host.size() > 255)
+        return fail(Errc::Malformed, "host must be 1..255 bytes");
     for (char c : host)
         if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
             return fail(Errc::Malformed, "host contains a non-printable character");
@@ -84,8 +86,11 @@ Result<Begin> decode_begin(ByteView data) {
 
 Bytes encode_extend2(const Extend2& e) {
     Writer w;
-    w.fixed(e.identity).string16(e.host).u16(e.port).u16(e.create.handshake_type).var16(
-        e.create.handshake);
+    w.fixed(e.identity)
+        .string16(e.host)
+        .u16(e.port)
+        .u16(e.create.handshake_type)
+        .var16(e.create.handshake);
     return w.take();
 }
 

@@ -93,8 +93,12 @@ Bytes encode_extend2(const Extend2& e);
 Result<Extend2> decode_extend2(ByteView data);
 
 // EXTENDED2 carries the CREATED2 body back.
-inline Bytes encode_extended2(const Created2& c) { return encode_created2(c); }
-inline Result<Created2> decode_extended2(ByteView data) { return decode_created2(data); }
+inline Bytes encode_extended2(const Created2& c) {
+    return encode_created2(c);
+}
+inline Result<Created2> decode_extended2(ByteView data) {
+    return decode_created2(data);
+}
 
 // SENDME carries no data in this version (windows are counted, not
 // authenticated; see docs/protocol.md).

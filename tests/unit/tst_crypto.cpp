@@ -21,18 +21,21 @@ Bytes hex(std::string_view s) {
 
 class TestCrypto : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void sha3_fips202() {
-        QCOMPARE(QString::fromStdString(sha3_256({}).hex()),
-                 QStringLiteral("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"));
-        QCOMPARE(QString::fromStdString(sha3_256(as_bytes("abc")).hex()),
-                 QStringLiteral("3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"));
+        QCOMPARE(
+            QString::fromStdString(sha3_256({}).hex()),
+            QStringLiteral("a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a"));
+        QCOMPARE(
+            QString::fromStdString(sha3_256(as_bytes("abc")).hex()),
+            QStringLiteral("3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532"));
     }
     void shake256_fips202() {
         std::uint8_t out[32];
         shake256({}, out);
-        QCOMPARE(QString::fromStdString(to_hex(out)),
-                 QStringLiteral("46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f"));
+        QCOMPARE(
+            QString::fromStdString(to_hex(out)),
+            QStringLiteral("46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f"));
     }
     void running_digest_matches_one_shot() {
         RunningDigest d;
@@ -54,12 +57,14 @@ private slots:
         auto sk = Ed25519SecretKey::from_seed(
             hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
         QVERIFY(sk.has_value());
-        QCOMPARE(QString::fromStdString(sk->public_key().hex()),
-                 QStringLiteral("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
+        QCOMPARE(
+            QString::fromStdString(sk->public_key().hex()),
+            QStringLiteral("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"));
         auto sig = sk->sign({});
-        QCOMPARE(QString::fromStdString(sig.hex()),
-                 QStringLiteral("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
-                                "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"));
+        QCOMPARE(
+            QString::fromStdString(sig.hex()),
+            QStringLiteral("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+                           "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"));
         QVERIFY(ed25519_verify(sk->public_key(), {}, sig));
         sig.bytes[0] ^= 1;
         QVERIFY(!ed25519_verify(sk->public_key(), {}, sig));
@@ -70,13 +75,15 @@ private slots:
         auto b = X25519SecretKey::from_bytes(
             hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
         QVERIFY(a && b);
-        QCOMPARE(QString::fromStdString(a->public_key().hex()),
-                 QStringLiteral("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
+        QCOMPARE(
+            QString::fromStdString(a->public_key().hex()),
+            QStringLiteral("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
         auto s1 = a->agree(b->public_key());
         auto s2 = b->agree(a->public_key());
         QVERIFY(s1 && s2);
-        QCOMPARE(QString::fromStdString(to_hex(s1->view())),
-                 QStringLiteral("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"));
+        QCOMPARE(
+            QString::fromStdString(to_hex(s1->view())),
+            QStringLiteral("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"));
         QVERIFY(ct_equal(s1->view(), s2->view()));
         // Small-order point: must be refused, not produce a zero secret.
         QVERIFY(!a->agree(X25519PublicKey{}).has_value());

@@ -145,7 +145,8 @@ struct Pump {
             keys.push_back(NodeKeys{crypto::Ed25519SecretKey::generate(*rngs.back()),
                                     crypto::X25519SecretKey::generate(*rngs.back())});
             if (i < authorities)
-                nf.authorities.push_back({"auth" + std::to_string(i), keys.back().identity.public_key(),
+                nf.authorities.push_back({"auth" + std::to_string(i),
+                                          keys.back().identity.public_key(),
                                           "10.0.0." + std::to_string(i + 1), 9000});
         }
         for (std::size_t i = 0; i < authorities + relays; ++i) {
@@ -196,7 +197,7 @@ struct Pump {
 
 class TestNode : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void bootstrap_consensus_and_echo_through_three_hops() {
         Pump p;
         p.build(3, 5);
@@ -207,10 +208,12 @@ private slots:
 
         auto circ = p.members[client].node->build_circuit(p.now, 3);
         QVERIFY(circ.has_value());
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
+                            Duration::seconds(30)));
         auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
         QVERIFY(stream.has_value());
-        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); },
+                            Duration::seconds(30)));
         Bytes msg(300000);
         for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<std::uint8_t>(i * 7);
         QVERIFY(p.members[client].node->stream_send(*stream, msg, p.now).has_value());
@@ -218,7 +221,8 @@ private slots:
         QVERIFY(p.run_until(
             [&] {
                 got.clear();
-                for (auto& d : p.events<StreamData>(client)) got.insert(got.end(), d.data.begin(), d.data.end());
+                for (auto& d : p.events<StreamData>(client))
+                    got.insert(got.end(), d.data.begin(), d.data.end());
                 return got.size() >= msg.size();
             },
             Duration::seconds(60)));
@@ -231,11 +235,14 @@ private slots:
         auto client = p.add_client();
         QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
         auto circ = p.members[client].node->build_circuit(p.now, 3);
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
+                            Duration::seconds(30)));
         auto stream = p.members[client].node->open_stream(*circ, "elsewhere", 80, p.now);
         QVERIFY(stream.has_value());
-        QVERIFY(p.run_until([&] { return !p.events<StreamClosed>(client).empty(); }, Duration::seconds(30)));
-        QVERIFY(QString::fromStdString(p.events<StreamClosed>(client)[0].reason).contains("policy"));
+        QVERIFY(p.run_until([&] { return !p.events<StreamClosed>(client).empty(); },
+                            Duration::seconds(30)));
+        QVERIFY(
+            QString::fromStdString(p.events<StreamClosed>(client)[0].reason).contains("policy"));
     }
 
     void corrupting_relay_gets_its_circuits_torn_down() {
@@ -245,13 +252,15 @@ private slots:
         QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
         // Path through relay 2 (corrupting) and a path avoiding it.
         auto hop = [&](std::size_t i) {
-            return PathHop::from(*p.members[client].node->consensus()->find(p.members[i].node->identity()));
+            return PathHop::from(
+                *p.members[client].node->consensus()->find(p.members[i].node->identity()));
         };
         p.members[2].node->set_misbehaviour(Misbehaviour{.corrupt_relayed_cells = true});
         auto bad = p.members[client].node->build_circuit({hop(1), hop(2), hop(3)}, p.now);
         auto good = p.members[client].node->build_circuit({hop(1), hop(4), hop(3)}, p.now);
         QVERIFY(bad && good);
-        QVERIFY(p.run_until([&] { return p.events<CircuitReady>(client).size() == 2; }, Duration::seconds(60)));
+        QVERIFY(p.run_until([&] { return p.events<CircuitReady>(client).size() == 2; },
+                            Duration::seconds(60)));
         // Cells the corrupting relay only originates (EXTENDED2) are intact; the
         // first relayed cell (the BEGIN) is what it breaks.
         auto bad_stream = p.members[client].node->open_stream(*bad, "echo", 7, p.now);
@@ -268,7 +277,8 @@ private slots:
             Duration::seconds(60)));
         for (auto& e : p.events<CircuitClosed>(client)) QVERIFY(e.circuit != *good);
         QVERIFY(p.members[client].node->stats().circuits_torn_protocol +
-                    p.members[3].node->stats().circuits_torn_protocol >= 1);
+                    p.members[3].node->stats().circuits_torn_protocol >=
+                1);
     }
 
     void exit_buffer_is_bounded_when_the_target_stops_reading() {
@@ -277,9 +287,11 @@ private slots:
         auto client = p.add_client();
         QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
         auto circ = p.members[client].node->build_circuit(p.now, 3);
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
+                            Duration::seconds(30)));
         auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
-        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); }, Duration::seconds(30)));
+        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); },
+                            Duration::seconds(30)));
         p.stalled = true;
         const Bytes big(8 * 1024 * 1024, 0x42);
         QVERIFY(p.members[client].node->stream_send(*stream, big, p.now).has_value());
@@ -293,7 +305,8 @@ private slots:
         QVERIFY(p.members[client].node->stream_backlog(*stream) > 7 * 1024 * 1024);
         // The target reads again: everything arrives.
         p.stalled = false;
-        for (auto& [key, n] : p.stalled_bytes) p.members[key.first].node->exit_written(key.second, n, p.now);
+        for (auto& [key, n] : p.stalled_bytes)
+            p.members[key.first].node->exit_written(key.second, n, p.now);
         p.stalled_bytes.clear();
         QVERIFY(p.run_until([&] { return p.members[client].node->stream_backlog(*stream) == 0; },
                             Duration::seconds(60)));
@@ -304,7 +317,8 @@ private slots:
         p.build(1, 3);
         auto client = p.add_client();
         QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
-        auto hop = PathHop::from(*p.members[client].node->consensus()->find(p.members[1].node->identity()));
+        auto hop = PathHop::from(
+            *p.members[client].node->consensus()->find(p.members[1].node->identity()));
         const auto burst = static_cast<int>(p.members[1].node->config().limits.create_burst);
         for (int i = 0; i < burst + 50; ++i)
             QVERIFY(p.members[client].node->build_circuit({hop}, p.now).has_value());

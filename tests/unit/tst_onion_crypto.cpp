@@ -42,7 +42,7 @@ CellPayload relay_payload(wire::RelayCommand cmd, std::string_view text) {
 
 class TestOnionCrypto : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void ntor_agrees() {
         DeterministicRng rng(1);
         auto r = make_relay(rng);

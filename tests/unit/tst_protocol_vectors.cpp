@@ -45,7 +45,7 @@ struct FixedRng : Rng {
 
 class TestProtocolVectors : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void ntor_vector_matches_the_document() {
         auto v = read_vector("ntor");
         QCOMPARE(v.size(), std::size_t(12));
