@@ -19,9 +19,18 @@ bool is_known_relay_command(std::uint8_t c) {
         case RelayCommand::BeginDir:
         case RelayCommand::Extend2:
         case RelayCommand::Extended2:
+        case RelayCommand::EstablishIntro:
+        case RelayCommand::IntroEstablished:
+        case RelayCommand::Introduce1:
+        case RelayCommand::Introduce2:
+        case RelayCommand::IntroduceAck:
+        case RelayCommand::EstablishRendezvous:
+        case RelayCommand::RendezvousEstablished:
+        case RelayCommand::Rendezvous1:
+        case RelayCommand::Rendezvous2:
             return true;
     }
-    return c >= 32 && c <= 63;
+    return false;
 }
 
 Status encode_relay_cell(const RelayCell& rc, std::array<std::uint8_t, kCellPayloadLen>& p) {
