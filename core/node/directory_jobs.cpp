@@ -126,7 +126,7 @@ void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint)
     const TimePoint now = last_now;
     origin_close(job.circuit, "directory request failed", true, now);
     const auto& who = config.network.authorities[job.authority].nickname;
-    log->log(LogLevel::Info, "dir", "request to authority " + who + " failed: " + why);
+    log->log(LogLevel::Debug, "dir", "request to authority " + who + " failed: " + why);
     if (job.kind == DirJob::Kind::FetchConsensus) {
         next_consensus_fetch = now + kRetryDelay;
         // Said once per authority until a consensus arrives, not every retry.
