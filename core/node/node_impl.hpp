@@ -69,6 +69,10 @@ struct RelayCircuit {
     onion::Window window = onion::Window::circuit();
     std::map<StreamId, HopStream> streams;
     int relay_early_seen = 0;
+    crypto::Digest256 binding;  // onion::circuit_binding of this hop
+    // Rendezvous point: the circuit this one is joined to. Cells that no hop
+    // here recognises cross over to it.
+    std::uint64_t splice = 0;
 };
 
 struct OriginStream {
@@ -88,6 +92,7 @@ struct OriginCircuit {
     CircuitId id = 0;
     std::vector<PathHop> path;
     std::vector<onion::HopCrypto> hops;
+    std::vector<crypto::Digest256> bindings;  // per hop, onion::circuit_binding
     std::optional<onion::ClientHandshake> pending;
     enum class State { Connecting, Building, Open } state = State::Connecting;
     TimePoint build_deadline = TimePoint::never();
@@ -168,6 +173,8 @@ struct Node::Impl {
     Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
     void origin_link_open(OriginCircuit& c, TimePoint now);
     void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
+    // Finishes the pending handshake with the relay's reply and adds the hop.
+    Status origin_add_hop(OriginCircuit& c, ByteView reply);
     void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc,
                      bool early = false);
     void origin_close(CircuitRef ref, const std::string& reason, bool send_destroy, TimePoint now);

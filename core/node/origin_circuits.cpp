@@ -184,6 +184,17 @@ Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd,
     return ref;
 }
 
+Status Node::Impl::origin_add_hop(OriginCircuit& c, ByteView reply) {
+    auto keys_ = c.pending->finish(reply);
+    c.pending.reset();
+    if (!keys_) return std::unexpected(keys_.error());
+    auto hop = onion::HopCrypto::create(*keys_);
+    if (!hop) return std::unexpected(hop.error());
+    c.hops.push_back(std::move(*hop));
+    c.bindings.push_back(onion::circuit_binding(*keys_));
+    return {};
+}
+
 void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint now) {
     const CircuitRef ref = c.ref;
     if (cell.command == CellCommand::Destroy) {
@@ -198,16 +209,12 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             return;
         }
         auto created = wire::decode_created2(cell.payload);
-        auto keys_ = created ? c.pending->finish(created->handshake)
-                             : Result<onion::HopKeys>(std::unexpected(created.error()));
-        auto hop = keys_ ? onion::HopCrypto::create(*keys_)
-                         : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
-        if (!hop) {
-            origin_close(ref, "first hop handshake failed: " + hop.error().message, true, now);
+        auto added = created ? origin_add_hop(c, created->handshake)
+                             : Status(std::unexpected(created.error()));
+        if (!added) {
+            origin_close(ref, "first hop handshake failed: " + added.error().message, true, now);
             return;
         }
-        c.hops.push_back(std::move(*hop));
-        c.pending.reset();
     } else if (cell.command == CellCommand::Relay || cell.command == CellCommand::RelayEarly) {
         if (c.hops.empty()) {
             origin_close(ref, "relay cell before the circuit was created", true, now);
@@ -231,19 +238,15 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     return;
                 }
                 auto created = wire::decode_extended2(rc->data);
-                auto keys_ = created ? c.pending->finish(created->handshake)
-                                     : Result<onion::HopKeys>(std::unexpected(created.error()));
-                auto hop = keys_ ? onion::HopCrypto::create(*keys_)
-                                 : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
-                if (!hop) {
+                auto added = created ? origin_add_hop(c, created->handshake)
+                                     : Status(std::unexpected(created.error()));
+                if (!added) {
                     origin_close(ref,
                                  "handshake with hop " + std::to_string(c.hops.size() + 1) +
-                                     " failed: " + hop.error().message,
+                                     " failed: " + added.error().message,
                                  true, now);
                     return;
                 }
-                c.hops.push_back(std::move(*hop));
-                c.pending.reset();
                 break;
             }
             case RelayCommand::Connected: {

@@ -74,9 +74,10 @@ void Node::Impl::relay_on_create(LinkEntry& l, const Cell& cell, TimePoint now) 
         return;
     }
     std::uint64_t key = new_id();
-    relay_circuits.emplace(
+    auto [it, inserted] = relay_circuits.emplace(
         key, RelayCircuit{key, l.id, cell.circ_id, 0, 0, RelayCircuit::Next::None, std::nullopt,
                           TimePoint::never(), std::move(*crypto)});
+    it->second.binding = onion::circuit_binding(hs->keys);
     l.circuits[cell.circ_id] = CircuitSlot{CircuitSlot::Kind::Relay, key};
     send_cell(l.id, Cell::make(cell.circ_id, CellCommand::Created2,
                                wire::encode_created2({std::move(hs->reply)})));
@@ -92,6 +93,15 @@ void Node::Impl::relay_send_back(RelayCircuit& c, const RelayCell& rc) {
 }
 
 void Node::Impl::relay_destroy(RelayCircuit& c, DestroyReason r, bool tell_prev, bool tell_next) {
+    if (c.splice != 0) {
+        // A rendezvous joins two circuits into one path: both go together.
+        auto partner = relay_circuits.find(c.splice);
+        c.splice = 0;
+        if (partner != relay_circuits.end()) {
+            partner->second.splice = 0;
+            relay_destroy(partner->second, r, true, true);
+        }
+    }
     for (auto& [id, s] : c.streams)
         if (s.kind == HopStream::Kind::Exit && s.exit != 0) {
             outputs.push_back(ExitClose{s.exit});
@@ -225,6 +235,22 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
     }
     Cell cell = in;
     if (!c.crypto.relay_unwrap_forward(cell.payload)) {
+        if (c.splice != 0) {
+            // Joined at this rendezvous point: the cell is for the far end,
+            // sealed end to end; it leaves on the other circuit with this
+            // relay's backward layer added, like any cell towards that origin.
+            auto partner = relay_circuits.find(c.splice);
+            if (partner == relay_circuits.end()) {
+                relay_destroy(c, DestroyReason::Protocol, true, true);
+                return;
+            }
+            cell.circ_id = partner->second.prev_id;
+            cell.command = CellCommand::Relay;
+            partner->second.crypto.relay_wrap_backward(cell.payload);
+            send_cell(partner->second.prev_link, cell);
+            ++stats.cells_relayed;
+            return;
+        }
         if (c.next != RelayCircuit::Next::Open) {
             // Not for us and nowhere to send it: a corrupt or forged cell.
             ++stats.circuits_torn_protocol;

@@ -59,6 +59,11 @@ Result<HopKeys> expand(ByteView seed, std::string_view info) {
 
 }  // namespace
 
+crypto::Digest256 circuit_binding(const HopKeys& keys) {
+    return crypto::sha3_256_parts(
+        {as_bytes("sotto-circuit-binding"), keys.forward_digest.view(), keys.backward_digest.view()});
+}
+
 HopKeys split_hop_keys(ByteView m) {
     HopKeys k;
     k.forward_digest = Secret<32>(m.subspan(0, 32));
