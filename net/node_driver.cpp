@@ -223,6 +223,16 @@ void NodeDriver::execute(node::Output& out) {
                    [this](node::ConsensusChanged& e) {
                        emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
                    },
+                   [this](node::IncomingStream& e) {
+                       emit incomingStream(e.contact, e.stream, e.circuit);
+                   },
+                   [this](node::ServiceConnected& e) { emit serviceConnected(e.attempt, e.circuit); },
+                   [this](node::ServiceUnreachable& e) {
+                       emit serviceUnreachable(e.attempt, q(e.reason));
+                   },
+                   [this](node::ContactFlagged& e) {
+                       emit contactFlagged(e.contact, static_cast<qsizetype>(e.violations));
+                   },
                    // The node has already logged the line; this is for people.
                    [this](node::Notice& e) { emit notice(q(e.line)); },
                },

@@ -79,6 +79,11 @@ class NodeDriver : public QObject {
     void streamClosed(quint64 stream, const QString& reason);
     void consensusChanged(qint64 validAfter, qsizetype relays);
     void notice(const QString& line);
+    // Private services (see node_io.hpp).
+    void incomingStream(quint64 contact, quint64 stream, quint64 circuit);
+    void serviceConnected(quint64 attempt, quint64 circuit);
+    void serviceUnreachable(quint64 attempt, const QString& reason);
+    void contactFlagged(quint64 contact, qsizetype violations);
 
   private:
     struct LinkSocket {

@@ -36,7 +36,10 @@ AuthKeyId auth_key_id(const crypto::Ed25519PublicKey& auth_key) {
 
 Bytes establish_intro_signed_part(const EstablishIntro& e) {
     wire::Writer w(kEstablishIntroPrefix.size() + 96);
-    w.bytes(as_bytes(kEstablishIntroPrefix)).fixed(e.auth_key).fixed(e.nonce).fixed(e.circuit_binding);
+    w.bytes(as_bytes(kEstablishIntroPrefix))
+        .fixed(e.auth_key)
+        .fixed(e.nonce)
+        .fixed(e.circuit_binding);
     return w.take();
 }
 
@@ -98,8 +101,8 @@ Bytes encode_intro_established() {
 Status decode_intro_established(ByteView in) {
     if (in.empty()) return fail(Errc::Truncated, "INTRO_ESTABLISHED has no status byte");
     if (in.size() != 1)
-        return fail(Errc::Malformed, "INTRO_ESTABLISHED body must be 1 byte, got " +
-                                         std::to_string(in.size()));
+        return fail(Errc::Malformed,
+                    "INTRO_ESTABLISHED body must be 1 byte, got " + std::to_string(in.size()));
     if (in[0] != 0)
         return fail(Errc::Malformed,
                     "INTRO_ESTABLISHED status " + std::to_string(in[0]) + " is not defined");
@@ -156,7 +159,8 @@ Result<IntroduceAckStatus> decode_introduce_ack(ByteView in) {
         case IntroduceAckStatus::UnknownAuthKey:
             return static_cast<IntroduceAckStatus>(in[0]);
     }
-    return fail(Errc::Malformed, "INTRODUCE_ACK status " + std::to_string(in[0]) + " is not defined");
+    return fail(Errc::Malformed,
+                "INTRODUCE_ACK status " + std::to_string(in[0]) + " is not defined");
 }
 
 // --- Rendezvous -----------------------------------------------------------

@@ -29,7 +29,8 @@ std::unexpected<Error> pass(const Result<T>& r) {
 Result<crypto::AeadKey> introduce_key(ByteView xb, const AuthKeyId& id,
                                       const crypto::X25519PublicKey& x,
                                       const crypto::X25519PublicKey& b) {
-    auto salt = crypto::sha3_256_parts({as_bytes(kIntroduceSaltLabel), id.view(), x.view(), b.view()});
+    auto salt =
+        crypto::sha3_256_parts({as_bytes(kIntroduceSaltLabel), id.view(), x.view(), b.view()});
     auto k = crypto::hkdf(crypto::HkdfHash::Sha3_256, xb, salt.view(), as_bytes(kIntroduceKeyInfo),
                           crypto::kAeadKeyLen);
     if (!k) return pass(k);
@@ -54,8 +55,8 @@ Result<HsNtorOutput> hs_ntor_core(ByteView xy, ByteView xb, const AuthKeyId& id,
                                   const crypto::X25519PublicKey& y, const Secret<32>& dc) {
     SecretBytes secret_input(xy.size() + xb.size() + 32 * 5 + kProtoId.size());
     auto* p = secret_input.data();
-    for (ByteView part : {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view(),
-                          as_bytes(kProtoId)}) {
+    for (ByteView part :
+         {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view(), as_bytes(kProtoId)}) {
         std::copy(part.begin(), part.end(), p);
         p += part.size();
     }
@@ -177,7 +178,8 @@ Result<ClientIntroduce> client_introduce(const IntroducePayload& payload,
     c.descriptor_cookie_ = payload.descriptor_cookie.clone();
     const auto x_pub = c.x_->public_key();
     auto xb = c.x_->agree(enc_key);
-    if (!xb) return fail(Errc::Crypto, "the descriptor lists an invalid introduction encryption key");
+    if (!xb)
+        return fail(Errc::Crypto, "the descriptor lists an invalid introduction encryption key");
     auto k = introduce_key(xb->view(), c.auth_key_id_, x_pub, enc_key);
     if (!k) return pass(k);
     wire::Writer w(kIntroduce1Len);
@@ -223,17 +225,15 @@ Result<OpenedIntroduce> service_open_introduce(ByteView body,
     if (m->auth_key_id != id)
         return fail(Errc::BadIdentity, "INTRODUCE2 names another introduction key");
     if (m->encrypted.size() != kIntroducePlaintextLen + crypto::kAeadTagLen)
-        return fail(Errc::Malformed, "INTRODUCE2 encrypted part must be " +
-                                         std::to_string(kIntroducePlaintextLen +
-                                                        crypto::kAeadTagLen) +
-                                         " bytes");
+        return fail(Errc::Malformed,
+                    "INTRODUCE2 encrypted part must be " +
+                        std::to_string(kIntroducePlaintextLen + crypto::kAeadTagLen) + " bytes");
     auto xb = enc_key.agree(m->client_key);
     if (!xb) return fail(Errc::Crypto, "INTRODUCE2 carries an invalid client key");
     auto k = introduce_key(xb->view(), id, m->client_key, enc_key.public_key());
     if (!k) return pass(k);
-    auto plain =
-        crypto::aead_open(*k, crypto::nonce_from_counter(0), introduce_aad(id, m->client_key),
-                          m->encrypted);
+    auto plain = crypto::aead_open(*k, crypto::nonce_from_counter(0),
+                                   introduce_aad(id, m->client_key), m->encrypted);
     if (!plain)
         return fail(Errc::BadSignature,
                     "INTRODUCE2 does not decrypt with this introduction point's key");

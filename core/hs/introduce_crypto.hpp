@@ -118,8 +118,8 @@ Result<OpenedIntroduce> service_open_introduce(ByteView introduce2_body,
                                                const crypto::X25519SecretKey& enc_key);
 
 struct ServiceRendezvous {
-    HandshakeReply reply;      // Y | AUTH
-    Bytes rendezvous1;         // the RENDEZVOUS1 body: cookie | reply
+    HandshakeReply reply;         // Y | AUTH
+    Bytes rendezvous1;            // the RENDEZVOUS1 body: cookie | reply
     onion::HopKeys service_keys;  // directions swapped for the service (see above)
 };
 

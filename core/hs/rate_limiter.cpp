@@ -13,7 +13,8 @@ std::size_t RateLimiter::KeyHash::operator()(const ContactKey& k) const noexcept
 RateLimiter::RateLimiter(RateLimitConfig config) : config_(config) {}
 
 void RateLimiter::drop_old(State& s, TimePoint now) const {
-    while (!s.accepted.empty() && s.accepted.front() + config_.window <= now) s.accepted.pop_front();
+    while (!s.accepted.empty() && s.accepted.front() + config_.window <= now)
+        s.accepted.pop_front();
 }
 
 bool RateLimiter::allow(const ContactKey& contact, TimePoint now) {

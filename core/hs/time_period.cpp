@@ -43,8 +43,9 @@ std::int64_t saturate(__int128 v) {
 std::int64_t time_period(std::int64_t now_unix, const ClientKeyId& id, Duration period) {
     const std::int64_t p = period_seconds(period);
     // floor((now + off) / p) = floor(now / p) + floor((now mod p + off) / p);
-    // both terms of the second sum are below p (< 2^54), so nothing overflows
-    // even for now near the int64 limits.
+    // both terms of the second sum are below p (at most about 2^43 s, the
+    // longest Duration), so nothing overflows even for now near the int64
+    // limits.
     return floor_div(now_unix, p) + (floor_mod(now_unix, p) + id_offset(id, p)) / p;
 }
 

@@ -4,6 +4,7 @@
 // authority. As an authority: carry votes and signatures to the other
 // authorities. As any relay: answer BEGIN_DIR requests (authorities through
 // dir::Authority, other relays serve their cached consensus).
+#include "core/hs/hsdir_messages.hpp"
 #include "core/node/node_impl.hpp"
 
 namespace sotto::node {
@@ -90,6 +91,15 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
     DirJob job = std::move(it->second);
     jobs.erase(it);
     origin_close(job.circuit, "directory request done", true, now);
+    if (job.hs()) {
+        auto hresp = hs::decode_hsdir_response(*body);
+        const bool ok = hresp && hresp->status == hs::HsDirStatus::Ok;
+        if (job.kind == DirJob::Kind::HsFetch)
+            client_job_done(job, ok ? hresp->descriptor : std::nullopt, now);
+        else
+            service_job_done(job, ok, now);
+        return;
+    }
     const auto& who = config.network.authorities[job.authority].nickname;
     auto resp = dir::decode_dir_response(*body);
     if (!resp) {
@@ -115,6 +125,9 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
             if (resp->status != dir::DirStatus::Ok)
                 log->log(LogLevel::Info, "dir", "authority " + who + ": " + resp->message);
             break;
+        case DirJob::Kind::HsUpload:
+        case DirJob::Kind::HsWithdraw:
+        case DirJob::Kind::HsFetch: break;  // answered above
     }
 }
 
@@ -125,6 +138,13 @@ void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint)
     jobs.erase(it);
     const TimePoint now = last_now;
     origin_close(job.circuit, "directory request failed", true, now);
+    if (job.hs()) {
+        if (job.kind == DirJob::Kind::HsFetch)
+            client_job_done(job, std::nullopt, now);
+        else
+            service_job_done(job, false, now);
+        return;
+    }
     const auto& who = config.network.authorities[job.authority].nickname;
     log->log(LogLevel::Debug, "dir", "request to authority " + who + " failed: " + why);
     if (job.kind == DirJob::Kind::FetchConsensus) {
@@ -163,6 +183,7 @@ void Node::Impl::adopt_consensus(dir::Consensus c, TimePoint now) {
     const auto relays = c.relays.size();
     const auto va = c.valid_after;
     consensus = std::move(c);
+    ring.emplace(*consensus);
     warned_authorities.clear();
     next_consensus_fetch = now + config.consensus_fetch_interval;
     outputs.push_back(ConsensusChanged{va, relays});
@@ -199,6 +220,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
         if (auto* c = authority->current_consensus();
             c && (!consensus || c->valid_after > consensus->valid_after)) {
             consensus = *c;
+            ring.emplace(*consensus);
             outputs.push_back(ConsensusChanged{c->valid_after, c->relays.size()});
         }
         next_consensus_fetch = TimePoint::never();  // an authority has its own
@@ -216,6 +238,14 @@ void Node::Impl::directory_schedule(TimePoint now) {
 }
 
 void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now) {
+    if (auto hs_answer = hs_serve_dir(body, now)) {
+        Bytes framed;
+        dir::DirFramer::frame(*hs_answer, framed);
+        s.pending.insert(s.pending.end(), framed.begin(), framed.end());
+        s.end_after_pending = true;
+        hop_stream_flush(c, s);
+        return;
+    }
     dir::DirResponse resp;
     auto req = dir::decode_dir_request(body);
     if (!req) {
@@ -227,6 +257,7 @@ void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body,
         if (auto* cur = authority->current_consensus();
             cur && (!consensus || cur->valid_after > consensus->valid_after)) {
             consensus = *cur;
+            ring.emplace(*consensus);
             outputs.push_back(ConsensusChanged{cur->valid_after, cur->relays.size()});
         }
     } else if (std::holds_alternative<dir::GetConsensus>(*req) && consensus) {

@@ -158,7 +158,9 @@ void Node::Impl::housekeeping(TimePoint now) {
     origin_timeouts(now);
     relay_timeouts(now);
     job_timeouts(now);
-    bool pending = !jobs.empty();
+    client_timeouts(now);
+    hs_relay_timeouts(now);
+    bool pending = !jobs.empty() || !client.attempts.empty() || !hs_relay.rendezvous.empty();
     for (auto& [r, c] : origin_circuits) pending |= c.state != OriginCircuit::State::Open;
     for (auto& [r, s] : origin_streams) pending |= s.state != OriginStream::State::Open;
     for (auto& [k, c] : relay_circuits)
@@ -246,6 +248,8 @@ void Node::tick(TimePoint now) {
     }
     if (d.next_housekeeping <= now) d.housekeeping(now);
     d.directory_schedule(now);
+    d.service_tick(now);
+    if (d.hs_relay.store.next_expiry() <= now) d.hs_relay.store.expire(now);
 }
 
 TimePoint Node::next_deadline() const {
@@ -253,6 +257,8 @@ TimePoint Node::next_deadline() const {
     TimePoint t = earliest(d.next_housekeeping, d.next_consensus_fetch);
     t = earliest(t, d.next_descriptor_upload);
     if (d.authority) t = earliest(t, d.authority->next_deadline());
+    t = earliest(t, d.service_deadline());
+    t = earliest(t, d.hs_relay.store.next_expiry());
     for (auto& [id, l] : d.links) t = earliest(t, l.session.next_deadline());
     return t;
 }
@@ -339,6 +345,9 @@ NodeStats Node::stats() const {
     std::uint64_t queued = 0;
     for (auto& [id, l] : impl_->links) queued += l.session.queued_cells() * wire::kCellLen;
     s.bytes_queued = queued;
+    s.introductions_forwarded = impl_->hs_relay.introductions_forwarded;
+    s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
+    s.hsdir_descriptors = impl_->hs_relay.store.size();
     for (auto& [k, c] : impl_->relay_circuits)
         for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
     return s;

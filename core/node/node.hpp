@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/dir/consensus.hpp"
+#include "core/hs/service_api.hpp"
 #include "core/node/node_config.hpp"
 #include "core/node/node_io.hpp"
 #include "core/util/log.hpp"
@@ -45,6 +46,9 @@ struct NodeStats {
     std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
     std::uint64_t bytes_queued = 0;            // cells waiting in link queues, in bytes
     std::uint64_t exit_bytes_unwritten = 0;    // handed to exit connections, not yet written
+    std::uint64_t introductions_forwarded = 0;   // as an introduction point
+    std::uint64_t introductions_unknown_key = 0;
+    std::size_t hsdir_descriptors = 0;  // as an HSDir
 };
 
 class Node {
@@ -87,6 +91,27 @@ class Node {
     void close_circuit(CircuitRef circuit, TimePoint now);
     // Bytes accepted by stream_send but not yet packaged into cells.
     std::size_t stream_backlog(StreamRef stream) const;
+
+    // ---- private service: this node as the service (Bob) ----
+    // Starts establishing introduction points; descriptors follow for every
+    // contact once they are up.
+    Status service_start(hs::ServiceConfig config, TimePoint now);
+    Status service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden, TimePoint now);
+    // Stops publishing, withdraws, forgets the grant, rotates introduction
+    // points and republishes the others (DESIGN §2 "Revocation").
+    Status service_revoke(hs::ContactId id, TimePoint now);
+    // Like revoke, but keeps the grant so the contact can be shown again.
+    Status service_hide(hs::ContactId id, bool hidden, TimePoint now);
+    // Invisible: no descriptor for anyone and no introduction point.
+    void service_set_visible(bool visible, TimePoint now);
+    hs::ServiceStats service_stats() const;
+    // Test-only: the introduction keys IK_i currently in use.
+    std::vector<crypto::Ed25519PublicKey> service_intro_keys() const;
+
+    // ---- private service: this node as a client (Alice) ----
+    // Ends in ServiceConnected or ServiceUnreachable.
+    Result<hs::ConnectId> connect_service(const hs::ContactCredentials& creds, TimePoint now);
+    void set_client_config(hs::ClientConfig config, Duration time_period);
 
     // ---- state ----
     const dir::Consensus* consensus() const;

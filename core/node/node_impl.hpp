@@ -13,6 +13,7 @@
 #include "core/dir/authority.hpp"
 #include "core/dir/dir_message.hpp"
 #include "core/link/link_session.hpp"
+#include "core/node/hs_state.hpp"
 #include "core/node/node.hpp"
 #include "core/onion/flow_control.hpp"
 #include "core/onion/ntor.hpp"
@@ -73,6 +74,10 @@ struct RelayCircuit {
     // Rendezvous point: the circuit this one is joined to. Cells that no hop
     // here recognises cross over to it.
     std::uint64_t splice = 0;
+    // Introduction point: the key this circuit was established for.
+    std::optional<hs::AuthKeyId> intro_key;
+    // Rendezvous point: the cookie waiting for a service on this circuit.
+    std::optional<hs::RendezvousCookie> rend_cookie;
 };
 
 struct OriginStream {
@@ -100,12 +105,27 @@ struct OriginCircuit {
     std::map<StreamId, StreamRef> streams;
     StreamId next_stream = 1;
     std::uint64_t job = 0;  // nonzero: built for an internal directory job
+    // What the circuit is for; internal purposes are not reported to the
+    // application until they become its (a joined rendezvous circuit).
+    enum class Purpose { General, Dir, ServiceIntro, ServiceRend, ClientIntro, ClientRend };
+    Purpose purpose = Purpose::General;
+    std::uint64_t owner = 0;  // intro slot, contact, or connect attempt
+    bool app_visible = true;
 };
 
 struct DirJob {
-    enum class Kind { FetchConsensus, UploadDescriptor, AuthorityMessage } kind;
+    enum class Kind {
+        FetchConsensus,
+        UploadDescriptor,
+        AuthorityMessage,
+        HsUpload,    // service: a descriptor to an HSDir
+        HsWithdraw,  // service: a signed withdrawal to an HSDir
+        HsFetch,     // client: a descriptor from an HSDir
+    } kind;
     std::uint64_t id = 0;
-    std::size_t authority = 0;
+    std::size_t authority = 0;  // directory jobs
+    std::uint64_t owner = 0;    // private-service jobs: connect attempt
+    bool hs() const { return kind >= Kind::HsUpload; }
     Bytes request;  // encoded DirRequest
     CircuitRef circuit = 0;
     StreamRef stream = 0;
@@ -140,6 +160,10 @@ struct Node::Impl {
     TimePoint last_now;  // time of the current input, for paths that have none
     std::vector<std::pair<TimePoint, std::size_t>> retry_uploads;
     std::set<std::size_t> warned_authorities;  // unreachable, already reported
+    HsRelayState hs_relay;
+    std::optional<hs::HsDirRing> ring;  // rebuilt with each consensus
+    std::optional<ServiceState> service;
+    ClientState client;
 
     // ---- node.cpp ----
     std::uint64_t new_id() { return next_id++; }
@@ -184,6 +208,47 @@ struct Node::Impl {
                                    std::uint64_t job, TimePoint now);
     void origin_timeouts(TimePoint now);
     std::vector<PathHop> pick_path(std::size_t hops);
+
+    // ---- hs_relay_roles.cpp ----
+    // A private-service relay command addressed to this hop; false if not one.
+    bool hs_relay_cell(RelayCircuit& c, wire::RelayCell& rc, TimePoint now);
+    std::optional<Bytes> hs_serve_dir(ByteView body, TimePoint now);
+    void hs_relay_circuit_gone(std::uint64_t key);
+    void hs_relay_timeouts(TimePoint now);
+
+    // ---- private_service.cpp ----
+    void service_tick(TimePoint now);
+    TimePoint service_deadline() const;
+    void service_circuit_ready(OriginCircuit& c, TimePoint now);
+    void service_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose, std::uint64_t owner,
+                                TimePoint now);
+    void service_cell(OriginCircuit& c, std::size_t hop, wire::RelayCell& rc, TimePoint now);
+    void service_establish_intros(TimePoint now);
+    void service_rotate_intros(const char* why, TimePoint now);
+    void service_publish(hs::ContactId id, TimePoint now);
+    void service_publish_all(TimePoint now);
+    void service_withdraw(hs::ContactId id, TimePoint now);
+    void service_close_intros();
+    void service_job_done(const DirJob& job, bool ok, TimePoint now);
+
+    // ---- service_client.cpp ----
+    void client_circuit_ready(OriginCircuit& c, TimePoint now);
+    void client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose, std::uint64_t owner,
+                               TimePoint now);
+    void client_cell(OriginCircuit& c, std::size_t hop, wire::RelayCell& rc, TimePoint now);
+    void client_fetch_next(hs::ConnectId id, TimePoint now);
+    void client_introduce_next(hs::ConnectId id, TimePoint now);
+    void client_job_done(const DirJob& job, std::optional<Bytes> descriptor, TimePoint now);
+    void client_fail(hs::ConnectId id, TimePoint now);
+    void client_timeouts(TimePoint now);
+
+    // Internal circuits: a path of `hops` ending at `last`.
+    std::vector<PathHop> path_to(const PathHop& last, std::size_t hops);
+    Result<CircuitRef> start_internal_circuit(std::vector<PathHop> path,
+                                              OriginCircuit::Purpose purpose, std::uint64_t owner,
+                                              TimePoint now);
+    void start_hs_job(DirJob::Kind kind, const PathHop& hsdir, Bytes request, std::uint64_t owner,
+                      TimePoint now);
 
     // ---- directory_jobs.cpp ----
     void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req,

@@ -81,6 +81,32 @@ struct ConsensusChanged {
     std::int64_t valid_after;  // unix seconds
     std::size_t relays;
 };
+// Private services (core/hs/service_api.hpp). A contact opened a stream to
+// this node's service; the stream is used like any other.
+struct IncomingStream {
+    std::uint64_t contact;
+    StreamRef stream;
+    CircuitRef circuit;
+};
+// A client's connection attempt reached the service: open streams on
+// `circuit` (any host:port; the service ignores the target).
+struct ServiceConnected {
+    std::uint64_t attempt;
+    CircuitRef circuit;
+};
+// The attempt failed. The reason is the same whether the service is offline,
+// hid its presence, or revoked the contact: nothing else can be told apart.
+struct ServiceUnreachable {
+    std::uint64_t attempt;
+    std::string reason;
+};
+// A contact exceeded its introduction rate limit (paper 4.6): a rogue
+// contact the user may want to revoke.
+struct ContactFlagged {
+    std::uint64_t contact;
+    std::size_t violations;
+};
+
 // A one-line diagnostic worth showing to an operator.
 struct Notice {
     std::string line;
@@ -88,6 +114,7 @@ struct Notice {
 
 using Output = std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose,
                             ExitPause, CircuitReady, CircuitClosed, StreamOpened, StreamData,
-                            StreamClosed, ConsensusChanged, Notice>;
+                            StreamClosed, ConsensusChanged, IncomingStream, ServiceConnected,
+                            ServiceUnreachable, ContactFlagged, Notice>;
 
 }  // namespace sotto::node

@@ -117,12 +117,21 @@ void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool se
     }
     auto streams = std::move(c.streams);
     const std::uint64_t job = c.job;
+    const auto purpose = c.purpose;
+    const auto owner = c.owner;
+    const bool visible = c.app_visible;
     origin_circuits.erase(it);
     for (auto& [id, sref] : streams) origin_stream_closed(sref, "circuit closed: " + reason, false);
-    if (job != 0)
-        job_failed(job, "circuit closed: " + reason, TimePoint{});
-    else
-        outputs.push_back(CircuitClosed{ref, reason});
+    using P = OriginCircuit::Purpose;
+    if (job != 0) {
+        job_failed(job, "circuit closed: " + reason, last_now);
+        return;
+    }
+    if (purpose == P::ServiceIntro || purpose == P::ServiceRend)
+        service_circuit_closed(ref, purpose, owner, last_now);
+    else if (purpose == P::ClientIntro || purpose == P::ClientRend)
+        client_circuit_closed(ref, purpose, owner, last_now);
+    if (visible) outputs.push_back(CircuitClosed{ref, reason});
 }
 
 void Node::Impl::origin_stream_closed(StreamRef ref, const std::string& reason, bool send_end) {
@@ -325,6 +334,22 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             case RelayCommand::Drop:
                 return;
             default:
+                // Private-service commands (and BEGIN from a joined client)
+                // belong to the circuit's purpose.
+                switch (c.purpose) {
+                    case OriginCircuit::Purpose::ServiceIntro:
+                    case OriginCircuit::Purpose::ServiceRend:
+                        if (service) {
+                            service_cell(c, *from, *rc, now);
+                            return;
+                        }
+                        break;
+                    case OriginCircuit::Purpose::ClientIntro:
+                    case OriginCircuit::Purpose::ClientRend:
+                        client_cell(c, *from, *rc, now);
+                        return;
+                    default: break;
+                }
                 origin_close(ref, "unexpected relay command", true, now);
                 return;
         }
@@ -344,10 +369,21 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
     }
     c.state = OriginCircuit::State::Open;
     c.build_deadline = TimePoint::never();
-    if (c.job != 0)
-        job_circuit_ready(c.job, now);
-    else
-        outputs.push_back(CircuitReady{ref});
+    switch (c.purpose) {
+        case OriginCircuit::Purpose::Dir: job_circuit_ready(c.job, now); return;
+        case OriginCircuit::Purpose::ServiceIntro:
+        case OriginCircuit::Purpose::ServiceRend:
+            if (service) service_circuit_ready(c, now);
+            return;
+        case OriginCircuit::Purpose::ClientIntro:
+        case OriginCircuit::Purpose::ClientRend: client_circuit_ready(c, now); return;
+        case OriginCircuit::Purpose::General:
+            if (c.job != 0)
+                job_circuit_ready(c.job, now);
+            else
+                outputs.push_back(CircuitReady{ref});
+            return;
+    }
 }
 
 void Node::Impl::origin_timeouts(TimePoint now) {

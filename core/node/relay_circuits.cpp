@@ -102,6 +102,7 @@ void Node::Impl::relay_destroy(RelayCircuit& c, DestroyReason r, bool tell_prev,
             relay_destroy(partner->second, r, true, true);
         }
     }
+    hs_relay_circuit_gone(c.key);
     for (auto& [id, s] : c.streams)
         if (s.kind == HopStream::Kind::Exit && s.exit != 0) {
             outputs.push_back(ExitClose{s.exit});
@@ -389,6 +390,7 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
         case RelayCommand::Drop:
             return;
         default:
+            if (hs_relay_cell(c, *rc, now)) return;
             // Unknown or out-of-place commands for this hop.
             relay_destroy(c, DestroyReason::Protocol, true, true);
             return;

@@ -245,6 +245,10 @@ void SimNode::execute(node::Output& out) {
                    [&](node::StreamData& e) { record(std::move(e)); },
                    [&](node::StreamClosed& e) { record(std::move(e)); },
                    [&](node::ConsensusChanged& e) { record(e); },
+                   [&](node::IncomingStream& e) { record(e); },
+                   [&](node::ServiceConnected& e) { record(e); },
+                   [&](node::ServiceUnreachable& e) { record(std::move(e)); },
+                   [&](node::ContactFlagged& e) { record(e); },
                    [&](node::Notice& e) { record(std::move(e)); },
                },
                out);
@@ -297,6 +301,25 @@ void SimNode::record(NodeEvent event) {
                        fp.push_back(6);
                        put_u64(fp, static_cast<std::uint64_t>(e.valid_after));
                        put_u64(fp, e.relays);
+                   },
+                   [&](const node::IncomingStream& e) {
+                       opened_.insert(e.stream);
+                       fp.push_back(8);
+                       put_u64(fp, e.contact);
+                       put_u64(fp, e.stream);
+                   },
+                   [&](const node::ServiceConnected& e) {
+                       fp.push_back(9);
+                       put_u64(fp, e.attempt);
+                       put_u64(fp, e.circuit);
+                   },
+                   [&](const node::ServiceUnreachable& e) {
+                       fp.push_back(10);
+                       put_u64(fp, e.attempt);
+                   },
+                   [&](const node::ContactFlagged& e) {
+                       fp.push_back(11);
+                       put_u64(fp, e.contact);
                    },
                    [&](const node::Notice& e) {
                        fp.push_back(7);

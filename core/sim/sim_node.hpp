@@ -28,7 +28,9 @@ namespace sotto::sim {
 
 using NodeEvent =
     std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened, node::StreamData,
-                 node::StreamClosed, node::ConsensusChanged, node::Notice>;
+                 node::StreamClosed, node::ConsensusChanged, node::IncomingStream,
+                 node::ServiceConnected, node::ServiceUnreachable, node::ContactFlagged,
+                 node::Notice>;
 
 struct TimedEvent {
     TimePoint at;

@@ -1,0 +1,131 @@
+// Node state for the private-service protocol (paper Fig. 3), shared by
+// hs_relay_roles.cpp (HSDir, introduction point, rendezvous point),
+// private_service.cpp (the service, Bob) and service_client.cpp (the client,
+// Alice). Not a public header.
+#pragma once
+
+#include <cstring>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "core/hs/hs_descriptor.hpp"
+#include "core/hs/hsdir_ring.hpp"
+#include "core/hs/hsdir_store.hpp"
+#include "core/hs/intro_messages.hpp"
+#include "core/hs/introduce_crypto.hpp"
+#include "core/hs/introduction_checks.hpp"
+#include "core/hs/publication_scheduler.hpp"
+#include "core/hs/service_api.hpp"
+#include "core/node/node.hpp"
+
+namespace sotto::node {
+
+// ---- relay roles ----
+
+struct AuthKeyIdHash {
+    std::size_t operator()(const hs::AuthKeyId& k) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, k.data(), sizeof h);
+        return h;
+    }
+};
+struct CookieHash {
+    std::size_t operator()(const hs::RendezvousCookie& k) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, k.data(), sizeof h);
+        return h;
+    }
+};
+
+struct HsRelayState {
+    hs::HsDirStore store{hs::HsDirConfig{}};
+    // Introduction point: auth key id -> the service's circuit.
+    std::unordered_map<hs::AuthKeyId, std::uint64_t, AuthKeyIdHash> intro_circuits;
+    // Rendezvous point: single-use cookie -> (client circuit, expiry).
+    std::unordered_map<hs::RendezvousCookie, std::pair<std::uint64_t, TimePoint>, CookieHash>
+        rendezvous;
+    Duration rendezvous_timeout = Duration::minutes(2);
+    std::uint64_t introductions_forwarded = 0;
+    std::uint64_t introductions_unknown = 0;
+};
+
+// ---- the service (Bob) ----
+
+struct ServiceContact {
+    hs::ContactGrant grant;
+    hs::ClientKeyId ck_id;
+    hs::CookieIndex index;
+    bool hidden = false;
+    TimePoint next_publish = TimePoint::never();
+    // Descriptor ids currently published, with the revision, for withdrawal.
+    std::vector<std::pair<hs::DescriptorId, std::pair<hs::SecretIdPart, std::uint64_t>>> published;
+};
+
+struct IntroSlot {
+    std::uint64_t id = 0;
+    crypto::Ed25519SecretKey auth_key;  // IK_i: fresh for this establishment only
+    crypto::X25519SecretKey enc_key;    // decrypts INTRODUCE2 for this intro point
+    PathHop relay;
+    CircuitRef circuit = 0;
+    bool established = false;
+    TimePoint established_at;
+    std::uint32_t introductions = 0;
+};
+
+struct ServiceState {
+    hs::ServiceConfig config;
+    std::map<hs::ContactId, ServiceContact> contacts;
+    std::map<hs::ContactKey, hs::ContactId> by_key;
+    hs::CookieTable cookies;
+    std::vector<IntroSlot> intros;
+    bool visible = true;
+    hs::IntroductionChecks checks;
+    std::optional<hs::PublicationScheduler> scheduler;
+    std::uint64_t revision = 0;  // monotonic, also across restarts (time based)
+    TimePoint rotate_at = TimePoint::never();
+    TimePoint next_intro_attempt = TimePoint::never();
+    struct PendingBody {
+        Bytes body;  // encoded PostHsDescriptor
+        std::size_t remaining = 0;
+        hs::ContactId contact = 0;
+    };
+    std::map<std::uint64_t, PendingBody> uploads;  // scheduler token -> body
+    std::map<CircuitRef, hs::ContactId> rendezvous_pending;  // building towards an RP
+    std::map<CircuitRef, std::pair<Bytes, onion::HopKeys>> rendezvous_reply;
+    std::map<CircuitRef, hs::ContactId> joined;  // circuits carrying a contact's streams
+    std::map<hs::ContactId, std::size_t> flagged;
+    hs::ServiceStats stats;
+    TimePoint next_contact_publish = TimePoint::never();
+    TimePoint next_prune = TimePoint::never();
+};
+
+// ---- the client (Alice) ----
+
+struct ConnectAttempt {
+    hs::ConnectId id = 0;
+    hs::ContactCredentials creds;
+    TimePoint deadline;
+    // Descriptor fetch: (descriptor id, HSDir) pairs still to try.
+    std::vector<std::pair<hs::DescriptorId, PathHop>> fetch_targets;
+    std::size_t next_fetch = 0;  // the target being fetched is next_fetch - 1
+    bool fetching = false;
+    std::optional<std::vector<hs::IntroPointInfo>> intro_points;
+    std::size_t next_intro = 0;
+    CircuitRef rend_circuit = 0;
+    hs::RendezvousCookie cookie;
+    bool rend_ready = false;
+    PathHop rend_point;
+    CircuitRef intro_circuit = 0;
+    std::optional<hs::ClientIntroduce> handshake;
+};
+
+struct ClientState {
+    Duration time_period = Duration::hours(24);  // must match the services'
+
+    hs::ClientConfig config;
+    std::map<hs::ConnectId, ConnectAttempt> attempts;
+};
+
+}  // namespace sotto::node

@@ -1,0 +1,510 @@
+// The private service (Bob) on the onion network: the service side of the
+// paper's Fig. 3 with the points DESIGN §2 closes.
+//
+// - Introduction points (4.1): k relays, each established with a fresh key
+//   pair IK_i (and an X25519 key for INTRODUCE encryption) made for that
+//   establishment alone; rotated after a lifetime or a number of
+//   introductions, and on every revoke or hide, so keys a former contact
+//   learnt are dead everywhere.
+// - Per-contact descriptors (4.2-4.4): signed with that contact's CK, stored
+//   under H(H(CK), S) with S = H(DC, TP, RI), introduction points encrypted
+//   under DC; all contacts share the same introduction points.
+// - Delayed publication (4.5) through hs::PublicationScheduler.
+// - Checks on every INTRODUCE2 (4.6) through hs::IntroductionChecks, all
+//   before a circuit to the rendezvous point is built.
+// - Revoke and hide withdraw the contact's descriptors with a request signed
+//   by CK, and the short descriptor lifetime removes any withdrawal lost on
+//   the way.
+#include <algorithm>
+
+#include "core/hs/descriptor_id.hpp"
+#include "core/hs/hsdir_messages.hpp"
+#include "core/hs/time_period.hpp"
+#include "core/node/node_impl.hpp"
+
+namespace sotto::node {
+
+using wire::RelayCell;
+using wire::RelayCommand;
+
+namespace {
+constexpr Duration kIntroRetry = Duration::seconds(5);
+constexpr Duration kPruneInterval = Duration::minutes(10);
+}  // namespace
+
+std::vector<PathHop> Node::Impl::path_to(const PathHop& last, std::size_t hops) {
+    std::vector<PathHop> path;
+    if (!consensus || hops == 0) return path;
+    std::vector<const dir::ConsensusEntry*> pool;
+    for (auto& e : consensus->relays)
+        if ((e.flags & dir::kFlagRunning) && e.identity != last.identity &&
+            e.identity != keys.identity.public_key())
+            pool.push_back(&e);
+    if (pool.size() + 1 < hops) return path;
+    for (std::size_t i = 0; i + 1 < hops; ++i) {
+        auto k = rng->uniform(pool.size());
+        path.push_back(PathHop::from(*pool[k]));
+        pool.erase(pool.begin() + static_cast<long>(k));
+    }
+    path.push_back(last);
+    return path;
+}
+
+Result<CircuitRef> Node::Impl::start_internal_circuit(std::vector<PathHop> path,
+                                                      OriginCircuit::Purpose purpose,
+                                                      std::uint64_t owner, TimePoint now) {
+    if (path.empty()) return fail(Errc::NotFound, "no path: the consensus lists too few relays");
+    auto ref = start_circuit(std::move(path), 0, now);
+    if (!ref) return ref;
+    auto& c = origin_circuits.at(*ref);
+    c.purpose = purpose;
+    c.owner = owner;
+    c.app_visible = false;
+    return ref;
+}
+
+void Node::Impl::start_hs_job(DirJob::Kind kind, const PathHop& hsdir, Bytes request,
+                              std::uint64_t owner, TimePoint now) {
+    DirJob job;
+    job.kind = kind;
+    job.id = new_id();
+    job.owner = owner;
+    job.request = std::move(request);
+    job.deadline = now + config.dir_request_timeout;
+    const auto id = job.id;
+    jobs.emplace(id, std::move(job));
+    auto path = path_to(hsdir, 3);
+    auto circ = path.empty() ? Result<CircuitRef>(fail(Errc::NotFound, "no path to the HSDir"))
+                             : start_circuit(std::move(path), id, now);
+    if (!circ) {
+        job_failed(id, circ.error().message, now);
+        return;
+    }
+    if (auto it = jobs.find(id); it != jobs.end()) {
+        it->second.circuit = *circ;
+        origin_circuits.at(*circ).purpose = OriginCircuit::Purpose::Dir;
+    }
+    schedule_housekeeping(now);
+}
+
+// ---- introduction points ----
+
+void Node::Impl::service_establish_intros(TimePoint now) {
+    auto& s = *service;
+    s.next_intro_attempt = TimePoint::never();
+    if (!s.visible) return;
+    if (!consensus) {
+        s.next_intro_attempt = now + kIntroRetry;
+        return;
+    }
+    std::vector<const dir::ConsensusEntry*> pool;
+    for (auto& e : consensus->relays) {
+        if (!(e.flags & dir::kFlagIntroRend) || e.identity == keys.identity.public_key()) continue;
+        const bool used = std::any_of(s.intros.begin(), s.intros.end(),
+                                      [&](const IntroSlot& x) { return x.relay.identity == e.identity; });
+        if (!used) pool.push_back(&e);
+    }
+    const bool fresh_generation = s.intros.empty();
+    while (s.intros.size() < s.config.intro_points && !pool.empty()) {
+        auto k = rng->uniform(pool.size());
+        const auto* relay = pool[k];
+        pool.erase(pool.begin() + static_cast<long>(k));
+        IntroSlot slot{new_id(), crypto::Ed25519SecretKey::generate(*rng),
+                       crypto::X25519SecretKey::generate(*rng), PathHop::from(*relay)};
+        auto circ = start_internal_circuit(path_to(slot.relay, 3),
+                                           OriginCircuit::Purpose::ServiceIntro, slot.id, now);
+        if (!circ) continue;
+        slot.circuit = *circ;
+        s.intros.push_back(std::move(slot));
+    }
+    if (s.intros.size() < s.config.intro_points) s.next_intro_attempt = now + kIntroRetry;
+    if (fresh_generation && !s.intros.empty()) s.rotate_at = now + s.config.intro_lifetime;
+}
+
+void Node::Impl::service_close_intros() {
+    auto& s = *service;
+    std::vector<CircuitRef> circuits;
+    for (auto& slot : s.intros) circuits.push_back(slot.circuit);
+    // Forget the keys first: once the circuits are gone no introduction point
+    // knows them, and nothing here may answer to them again.
+    s.intros.clear();
+    s.stats.intro_points_up = 0;
+    for (auto c : circuits) origin_close(c, "introduction point retired", true, last_now);
+}
+
+void Node::Impl::service_rotate_intros(const char* why, TimePoint now) {
+    auto& s = *service;
+    ++s.stats.intro_rotations;
+    log->log(LogLevel::Info, "hs", std::string("rotating introduction points: ") + why);
+    service_close_intros();
+    s.rotate_at = TimePoint::never();
+    service_establish_intros(now);
+}
+
+// ---- descriptors ----
+
+void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
+    auto& s = *service;
+    auto it = s.contacts.find(id);
+    if (it == s.contacts.end()) return;
+    auto& contact = it->second;
+    contact.next_publish = TimePoint::never();
+    std::vector<hs::IntroPointInfo> points;
+    for (auto& slot : s.intros)
+        if (slot.established)
+            points.push_back({slot.relay.identity, slot.relay.onion_key, slot.relay.host,
+                              slot.relay.port, slot.auth_key.public_key(),
+                              slot.enc_key.public_key()});
+    if (contact.hidden || !s.visible || points.empty() || !ring || ring->empty()) return;
+
+    const auto lifetime = s.config.descriptor_lifetime;
+    std::vector<std::int64_t> periods{
+        hs::time_period(now.unix_seconds(), contact.ck_id, s.config.time_period)};
+    const auto end = hs::period_end(periods[0], contact.ck_id, s.config.time_period);
+    // Near a boundary the next period's descriptors go out too, so a client
+    // whose clock is already past it finds one.
+    if (TimePoint::from_seconds(end) - now <= s.config.next_period_margin)
+        periods.push_back(periods[0] + 1);
+    contact.published.clear();
+    for (auto tp : periods) {
+        for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
+            auto secret = hs::secret_id_part(contact.grant.cookie, tp, ri);
+            auto desc_id = hs::descriptor_id(contact.ck_id, secret);
+            const auto revision = ++s.revision;
+            auto sealed = hs::seal_intro_points(points, contact.grant.cookie, secret,
+                                                contact.grant.client_key.public_key(), revision,
+                                                *rng);
+            if (!sealed) continue;
+            hs::HsDescriptor d{contact.grant.client_key.public_key(), secret, now.unix_seconds(),
+                               static_cast<std::uint32_t>(lifetime.seconds_count()), revision,
+                               std::move(*sealed)};
+            d = hs::sign_hs_descriptor(std::move(d), contact.grant.client_key);
+            Bytes body = hs::encode_hsdir_request(hs::PostHsDescriptor{desc_id, hs::encode_hs_descriptor(d)});
+            hs::PendingUpload up{desc_id, {}, new_id()};
+            for (auto* e : ring->responsible(desc_id)) up.hsdirs.push_back(e->identity);
+            s.uploads[up.token] = ServiceState::PendingBody{std::move(body), up.hsdirs.size(), id};
+            s.scheduler->add(up, now);
+            contact.published.push_back({desc_id, {secret, revision}});
+        }
+    }
+    contact.next_publish = now + lifetime - s.config.republish_margin;
+    s.next_contact_publish = earliest(s.next_contact_publish, contact.next_publish);
+}
+
+void Node::Impl::service_publish_all(TimePoint now) {
+    std::vector<hs::ContactId> ids;
+    for (auto& [id, c] : service->contacts) ids.push_back(id);
+    for (auto id : ids) service_publish(id, now);
+}
+
+void Node::Impl::service_withdraw(hs::ContactId id, TimePoint now) {
+    auto& s = *service;
+    auto it = s.contacts.find(id);
+    if (it == s.contacts.end()) return;
+    // Uploads still waiting in the scheduler never leave.
+    for (auto u = s.uploads.begin(); u != s.uploads.end();) {
+        if (u->second.contact == id) {
+            s.scheduler->cancel(u->first);
+            u = s.uploads.erase(u);
+        } else {
+            ++u;
+        }
+    }
+    auto& c = it->second;
+    for (auto& [desc_id, sr] : c.published) {
+        hs::HsWithdrawal w{desc_id, c.grant.client_key.public_key(), sr.first, sr.second};
+        w = hs::sign_hs_withdrawal(std::move(w), c.grant.client_key);
+        Bytes body = hs::encode_hsdir_request(hs::WithdrawHsDescriptor{w});
+        if (!ring) continue;
+        for (auto* e : ring->responsible(desc_id)) {
+            start_hs_job(DirJob::Kind::HsWithdraw, PathHop::from(*e), body, 0, now);
+            ++s.stats.withdrawals_sent;
+        }
+    }
+    c.published.clear();
+    c.next_publish = TimePoint::never();
+}
+
+void Node::Impl::service_job_done(const DirJob& job, bool ok, TimePoint) {
+    if (!service || !ok) return;
+    if (job.kind == DirJob::Kind::HsUpload) ++service->stats.descriptors_uploaded;
+}
+
+// ---- circuits ----
+
+void Node::Impl::service_circuit_ready(OriginCircuit& c, TimePoint now) {
+    auto& s = *service;
+    if (c.purpose == OriginCircuit::Purpose::ServiceIntro) {
+        for (auto& slot : s.intros) {
+            if (slot.id != c.owner) continue;
+            auto e = hs::make_establish_intro(slot.auth_key, c.bindings.back(), *rng);
+            origin_send(c, c.hops.size() - 1,
+                        RelayCell{RelayCommand::EstablishIntro, 0, hs::encode_establish_intro(e)});
+            return;
+        }
+        origin_close(c.ref, "introduction slot gone", true, now);
+        return;
+    }
+    if (c.purpose == OriginCircuit::Purpose::ServiceRend) {
+        auto r = s.rendezvous_reply.find(c.ref);
+        auto contact = s.rendezvous_pending.find(c.ref);
+        if (r == s.rendezvous_reply.end() || contact == s.rendezvous_pending.end()) return;
+        origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Rendezvous1, 0, r->second.first});
+        // The client's end of the joined path becomes a hop of this circuit.
+        auto hop = onion::HopCrypto::create(r->second.second);
+        if (!hop) {
+            origin_close(c.ref, "rendezvous key setup failed", true, now);
+            return;
+        }
+        c.hops.push_back(std::move(*hop));
+        c.bindings.push_back(onion::circuit_binding(r->second.second));
+        s.joined[c.ref] = contact->second;
+        s.rendezvous_reply.erase(r);
+        s.rendezvous_pending.erase(contact);
+        c.app_visible = true;
+    }
+}
+
+void Node::Impl::service_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose,
+                                        std::uint64_t owner, TimePoint now) {
+    if (!service) return;
+    auto& s = *service;
+    if (purpose == OriginCircuit::Purpose::ServiceIntro) {
+        auto it = std::find_if(s.intros.begin(), s.intros.end(),
+                               [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
+        if (it == s.intros.end()) return;  // retired on purpose
+        // A lost introduction point is replaced by a new one with a new key;
+        // descriptors are republished once it is up.
+        s.intros.erase(it);
+        s.stats.intro_points_up = static_cast<std::size_t>(
+            std::count_if(s.intros.begin(), s.intros.end(), [](auto& x) { return x.established; }));
+        s.next_intro_attempt = earliest(s.next_intro_attempt, now + Duration::seconds(1));
+        return;
+    }
+    s.rendezvous_pending.erase(ref);
+    s.rendezvous_reply.erase(ref);
+    s.joined.erase(ref);
+}
+
+void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, TimePoint now) {
+    auto& s = *service;
+    const bool last = hop + 1 == c.hops.size();
+    if (c.purpose == OriginCircuit::Purpose::ServiceIntro && last) {
+        auto slot = std::find_if(s.intros.begin(), s.intros.end(),
+                                 [&](const IntroSlot& x) { return x.id == c.owner; });
+        if (slot == s.intros.end()) return;
+        if (rc.command == RelayCommand::IntroEstablished && !slot->established) {
+            slot->established = true;
+            slot->established_at = now;
+            s.stats.intro_points_up = static_cast<std::size_t>(
+                std::count_if(s.intros.begin(), s.intros.end(), [](auto& x) { return x.established; }));
+            // Every contact's descriptor must name the current set.
+            service_publish_all(now);
+            return;
+        }
+        if (rc.command == RelayCommand::Introduce2) {
+            auto verdict = s.checks.check(rc.data, slot->auth_key.public_key(), slot->enc_key,
+                                          s.cookies, now);
+            if (auto* dropped = std::get_if<hs::Dropped>(&verdict)) {
+                // Silently: no answer, no circuit. A rate-limited contact is
+                // reported so the user can revoke it.
+                if (dropped->reason == hs::DropReason::RateLimited) {
+                    for (auto& [key, cid] : s.by_key) {
+                        const auto v = s.checks.violations(key);
+                        if (v > s.flagged[cid]) {
+                            s.flagged[cid] = v;
+                            outputs.push_back(ContactFlagged{cid, v});
+                        }
+                    }
+                }
+                return;
+            }
+            auto& accepted = std::get<hs::Accepted>(verdict);
+            auto contact = s.by_key.find(accepted.contact);
+            if (contact == s.by_key.end()) return;
+            ++s.stats.introductions_accepted;
+            if (++slot->introductions >= s.config.intro_max_introductions) s.rotate_at = now;
+            auto r = hs::service_rendezvous(accepted.introduce, slot->auth_key.public_key(),
+                                            slot->enc_key, *rng);
+            if (!r) return;
+            const auto& p = accepted.introduce.payload;
+            PathHop rp{p.rp_identity, p.rp_onion_key, p.rp_host, p.rp_port};
+            auto circ = start_internal_circuit(path_to(rp, 3), OriginCircuit::Purpose::ServiceRend,
+                                               contact->second, now);
+            if (!circ) return;
+            ++s.stats.rendezvous_circuits;
+            s.rendezvous_pending[*circ] = contact->second;
+            s.rendezvous_reply[*circ] = {std::move(r->rendezvous1), std::move(r->service_keys)};
+            return;
+        }
+        return;
+    }
+    if (c.purpose == OriginCircuit::Purpose::ServiceRend && last && rc.command == RelayCommand::Begin) {
+        auto joined = s.joined.find(c.ref);
+        if (joined == s.joined.end() || rc.stream_id == 0 || c.streams.contains(rc.stream_id)) return;
+        OriginStream st;
+        st.ref = new_id();
+        st.circuit = c.ref;
+        st.id = rc.stream_id;
+        st.state = OriginStream::State::Open;
+        const auto ref = st.ref;
+        origin_streams.emplace(ref, std::move(st));
+        c.streams[rc.stream_id] = ref;
+        origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Connected, rc.stream_id, {}});
+        outputs.push_back(IncomingStream{joined->second, ref, c.ref});
+        return;
+    }
+    origin_close(c.ref, "unexpected cell on a service circuit", true, now);
+}
+
+// ---- timers ----
+
+void Node::Impl::service_tick(TimePoint now) {
+    if (!service) return;
+    auto& s = *service;
+    for (auto& up : s.scheduler->due(now)) {
+        auto it = s.uploads.find(up.token);
+        if (it == s.uploads.end()) continue;
+        const dir::ConsensusEntry* e = consensus ? consensus->find(up.hsdir) : nullptr;
+        if (e != nullptr) start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), it->second.body, 0, now);
+        if (--it->second.remaining == 0) s.uploads.erase(it);
+    }
+    if (s.rotate_at <= now) service_rotate_intros("lifetime or introduction count reached", now);
+    if (s.next_intro_attempt <= now) service_establish_intros(now);
+    if (s.next_contact_publish <= now) {
+        s.next_contact_publish = TimePoint::never();
+        std::vector<hs::ContactId> due;
+        for (auto& [id, c] : s.contacts) {
+            if (c.next_publish <= now) due.push_back(id);
+            else s.next_contact_publish = earliest(s.next_contact_publish, c.next_publish);
+        }
+        for (auto id : due) service_publish(id, now);
+    }
+    if (s.next_prune <= now) {
+        s.checks.prune(now);
+        s.next_prune = now + kPruneInterval;
+    }
+}
+
+TimePoint Node::Impl::service_deadline() const {
+    if (!service) return TimePoint::never();
+    auto& s = *service;
+    TimePoint t = earliest(s.scheduler->next_deadline(), s.rotate_at);
+    t = earliest(t, s.next_intro_attempt);
+    t = earliest(t, s.next_contact_publish);
+    return earliest(t, s.next_prune);
+}
+
+// ---- public API ----
+
+Status Node::service_start(hs::ServiceConfig config, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (d.service) return fail(Errc::Protocol, "the private service is already running");
+    if (config.intro_points < 1 || config.intro_points > 10)
+        return fail(Errc::Config, "a service needs 1 to 10 introduction points");
+    if (config.descriptor_lifetime <= config.republish_margin)
+        return fail(Errc::Config, "descriptor lifetime must exceed the republish margin");
+    d.service.emplace();
+    auto& s = *d.service;
+    s.config = config;
+    s.checks = hs::IntroductionChecks(config.policy);
+    s.scheduler.emplace(config.publication, *d.rng);
+    // Revisions only grow, also across restarts, because they start from the clock.
+    s.revision = static_cast<std::uint64_t>(now.us);
+    s.next_prune = now + kPruneInterval;
+    d.service_establish_intros(now);
+    return {};
+}
+
+Status Node::service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden,
+                                 TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (!d.service) return fail(Errc::Protocol, "start the private service first");
+    auto& s = *d.service;
+    if (s.contacts.contains(id)) return fail(Errc::Config, "contact already granted");
+    const auto ck_id = hs::client_key_id(grant.client_key.public_key());
+    const auto index = hs::cookie_index(grant.cookie);
+    ServiceContact c{std::move(grant), ck_id, index, hidden};
+    hs::ContactKey key = hs::ContactKey::from(c.ck_id.view());
+    s.cookies[c.index] = hs::CookieEntry{key, hidden};
+    s.by_key[key] = id;
+    s.contacts.emplace(id, std::move(c));
+    d.service_publish(id, now);
+    return {};
+}
+
+Status Node::service_revoke(hs::ContactId id, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (!d.service) return fail(Errc::Protocol, "no private service");
+    auto& s = *d.service;
+    auto it = s.contacts.find(id);
+    if (it == s.contacts.end()) return fail(Errc::NotFound, "no such contact");
+    d.service_withdraw(id, now);
+    hs::ContactKey key = hs::ContactKey::from(it->second.ck_id.view());
+    s.cookies.erase(it->second.index);
+    s.by_key.erase(key);
+    s.checks.forget_contact(key);
+    s.flagged.erase(id);
+    s.contacts.erase(it);
+    // Joined circuits of that contact end now.
+    std::vector<CircuitRef> ends;
+    for (auto& [ref, cid] : s.joined)
+        if (cid == id) ends.push_back(ref);
+    for (auto ref : ends) d.origin_close(ref, "contact revoked", true, now);
+    d.service_rotate_intros("a contact was revoked", now);
+    return {};
+}
+
+Status Node::service_hide(hs::ContactId id, bool hidden, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (!d.service) return fail(Errc::Protocol, "no private service");
+    auto& s = *d.service;
+    auto it = s.contacts.find(id);
+    if (it == s.contacts.end()) return fail(Errc::NotFound, "no such contact");
+    if (it->second.hidden == hidden) return {};
+    it->second.hidden = hidden;
+    s.cookies[it->second.index].hidden = hidden;
+    if (hidden) {
+        d.service_withdraw(id, now);
+        d.service_rotate_intros("presence hidden from a contact", now);
+    } else {
+        d.service_publish(id, now);
+    }
+    return {};
+}
+
+void Node::service_set_visible(bool visible, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (!d.service || d.service->visible == visible) return;
+    auto& s = *d.service;
+    s.visible = visible;
+    if (!visible) {
+        std::vector<hs::ContactId> ids;
+        for (auto& [id, c] : s.contacts) ids.push_back(id);
+        for (auto id : ids) d.service_withdraw(id, now);
+        // No introduction point may know a key of ours while invisible.
+        d.service_close_intros();
+        s.rotate_at = TimePoint::never();
+        s.next_intro_attempt = TimePoint::never();
+        return;
+    }
+    d.service_establish_intros(now);
+}
+
+hs::ServiceStats Node::service_stats() const {
+    return impl_->service ? impl_->service->stats : hs::ServiceStats{};
+}
+
+std::vector<crypto::Ed25519PublicKey> Node::service_intro_keys() const {
+    std::vector<crypto::Ed25519PublicKey> out;
+    if (impl_->service)
+        for (auto& slot : impl_->service->intros) out.push_back(slot.auth_key.public_key());
+    return out;
+}
+
+}  // namespace sotto::node

