@@ -52,6 +52,8 @@ bool Node::Impl::hs_relay_cell(RelayCircuit& c, RelayCell& rc, TimePoint now) {
             }
             ++hs_relay.introductions_forwarded;
             relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
+            if (config.misbehaviour.replay_introductions)
+                relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
             relay_send_back(c, RelayCell{RelayCommand::IntroduceAck, 0,
                                          hs::encode_introduce_ack(hs::IntroduceAckStatus::Forwarded)});
             return true;
@@ -126,6 +128,8 @@ std::optional<Bytes> Node::Impl::hs_serve_dir(ByteView body, TimePoint now) {
         if (auto s = hs_relay.store.store(post->id, post->descriptor, now); !s) {
             resp.status = hs::HsDirStatus::Rejected;
             resp.message = s.error().message;
+        } else if (config.misbehaviour.record_hsdir_uploads) {
+            hs_relay.upload_log.push_back({post->id, now});
         }
     } else if (auto* get = std::get_if<hs::GetHsDescriptor>(&*req)) {
         if (const Bytes* d = hs_relay.store.fetch(get->id, now)) {
@@ -142,6 +146,22 @@ std::optional<Bytes> Node::Impl::hs_serve_dir(ByteView body, TimePoint now) {
     }
     if (resp.message.size() > 200) resp.message.resize(200);
     return hs::encode_hsdir_response(resp);
+}
+
+const std::vector<std::pair<hs::DescriptorId, TimePoint>>& Node::hsdir_upload_log() const {
+    return impl_->hs_relay.upload_log;
+}
+
+std::vector<hs::AuthKeyId> Node::intro_point_keys() const {
+    std::vector<hs::AuthKeyId> out;
+    for (auto& [id, circuit] : impl_->hs_relay.intro_circuits) out.push_back(id);
+    return out;
+}
+
+Bytes Node::serve_hsdir_request(ByteView request, TimePoint now) {
+    impl_->last_now = now;
+    auto r = impl_->hs_serve_dir(request, now);
+    return r ? *r : Bytes{};
 }
 
 }  // namespace sotto::node

@@ -48,6 +48,7 @@ struct HsRelayState {
         rendezvous;
     Duration rendezvous_timeout = Duration::minutes(2);
     std::uint64_t introductions_forwarded = 0;
+    std::vector<std::pair<hs::DescriptorId, TimePoint>> upload_log;  // record_hsdir_uploads
     std::uint64_t introductions_unknown = 0;
 };
 

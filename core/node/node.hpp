@@ -123,6 +123,14 @@ class Node {
     std::optional<dir::RelayDescriptor> relay_descriptor(TimePoint now) const;
     // Test-only: change misbehaviour at run time (adversarial simulations).
     void set_misbehaviour(Misbehaviour m);
+    // Test-only observation of the relay roles (what an adversary running
+    // this relay would see):
+    // uploads accepted as an HSDir (needs Misbehaviour::record_hsdir_uploads),
+    const std::vector<std::pair<hs::DescriptorId, TimePoint>>& hsdir_upload_log() const;
+    // auth keys this relay serves as an introduction point,
+    std::vector<hs::AuthKeyId> intro_point_keys() const;
+    // and the HSDir's answer to a raw request, as if it came over a circuit.
+    Bytes serve_hsdir_request(ByteView request, TimePoint now);
 
     struct Impl;
 

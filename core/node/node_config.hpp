@@ -54,6 +54,12 @@ struct Limits {
 struct Misbehaviour {
     bool corrupt_relayed_cells = false;  // flip a byte in every relayed cell
     bool replay_relayed_cells = false;   // send every relayed cell twice
+    // As an introduction point, forward every INTRODUCE2 twice (paper 4.6,
+    // limitation 1: the service must drop the copy).
+    bool replay_introductions = false;
+    // As an HSDir, keep a log of every accepted upload with its arrival time
+    // (colluding directories in the linkage tests). Observation only.
+    bool record_hsdir_uploads = false;
 };
 
 struct NodeConfig {
