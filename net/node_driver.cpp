@@ -135,6 +135,49 @@ Status NodeDriver::listen(const QString& host, std::uint16_t port) {
 
 // ---- client API -------------------------------------------------------------
 
+// Each call is one input to the node followed by carrying out its outputs.
+template <typename F>
+auto NodeDriver::input(F&& f) {
+    if constexpr (std::is_void_v<decltype(f(*node_, now()))>) {
+        f(*node_, now());
+        pump();
+    } else {
+        auto r = f(*node_, now());
+        pump();
+        return r;
+    }
+}
+
+Status NodeDriver::service_start(hs::ServiceConfig config) {
+    return input([&](node::Node& n, TimePoint t) { return n.service_start(config, t); });
+}
+
+Status NodeDriver::service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden) {
+    return input([&](node::Node& n, TimePoint t) {
+        return n.service_add_contact(id, std::move(grant), hidden, t);
+    });
+}
+
+Status NodeDriver::service_revoke(hs::ContactId id) {
+    return input([&](node::Node& n, TimePoint t) { return n.service_revoke(id, t); });
+}
+
+Status NodeDriver::service_hide(hs::ContactId id, bool hidden) {
+    return input([&](node::Node& n, TimePoint t) { return n.service_hide(id, hidden, t); });
+}
+
+void NodeDriver::service_set_visible(bool visible) {
+    input([&](node::Node& n, TimePoint t) { n.service_set_visible(visible, t); });
+}
+
+Result<hs::ConnectId> NodeDriver::connect_service(const hs::ContactCredentials& creds) {
+    return input([&](node::Node& n, TimePoint t) { return n.connect_service(creds, t); });
+}
+
+void NodeDriver::set_client_config(hs::ClientConfig config, Duration time_period) {
+    node_->set_client_config(config, time_period);
+}
+
 Result<node::CircuitRef> NodeDriver::build_circuit(std::size_t hops) {
     auto r = node_->build_circuit(now(), hops);
     pump();

@@ -57,6 +57,16 @@ class NodeDriver : public QObject {
     void close_circuit(node::CircuitRef circuit);
     std::size_t stream_backlog(node::StreamRef stream) const;
 
+    // ---- private services (see Node) ----
+    Status service_start(hs::ServiceConfig config);
+    Status service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden = false);
+    Status service_revoke(hs::ContactId id);
+    Status service_hide(hs::ContactId id, bool hidden);
+    void service_set_visible(bool visible);
+    hs::ServiceStats service_stats() const { return node_->service_stats(); }
+    Result<hs::ConnectId> connect_service(const hs::ContactCredentials& creds);
+    void set_client_config(hs::ClientConfig config, Duration time_period);
+
     // ---- state ----
     const dir::Consensus* consensus() const;
     const crypto::Ed25519PublicKey& identity() const;
@@ -98,6 +108,8 @@ class NodeDriver : public QObject {
     };
 
     NodeDriver();
+    template <typename F>
+    auto input(F&& f);
     Status listen(const QString& host, std::uint16_t port);
 
     // Takes the node's outputs and carries them out in order; re-entrant

@@ -26,8 +26,11 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
     return q;
 }
 
+// In [0, b) for b > 0; computed from `%` so that it cannot overflow.
 std::int64_t floor_mod(std::int64_t a, std::int64_t b) {
-    return a - floor_div(a, b) * b;
+    std::int64_t r = a % b;
+    if (r < 0) r += b;
+    return r;
 }
 
 std::int64_t saturate(__int128 v) {

@@ -239,7 +239,7 @@ struct Node::Impl {
     void client_fetch_next(hs::ConnectId id, TimePoint now);
     void client_introduce_next(hs::ConnectId id, TimePoint now);
     void client_job_done(const DirJob& job, std::optional<Bytes> descriptor, TimePoint now);
-    void client_fail(hs::ConnectId id, TimePoint now);
+    void client_fail(hs::ConnectId id, const char* why, TimePoint now);
     void client_timeouts(TimePoint now);
 
     // Internal circuits: a path of `hops` ending at `last`.

@@ -123,6 +123,8 @@ void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool se
     origin_circuits.erase(it);
     for (auto& [id, sref] : streams) origin_stream_closed(sref, "circuit closed: " + reason, false);
     using P = OriginCircuit::Purpose;
+    if (!visible)
+        log->log(LogLevel::Debug, "circuit", "internal circuit " + std::to_string(ref) + " closed: " + reason);
     if (job != 0) {
         job_failed(job, "circuit closed: " + reason, last_now);
         return;

@@ -143,12 +143,29 @@ void Node::Impl::service_rotate_intros(const char* why, TimePoint now) {
 
 // ---- descriptors ----
 
+namespace {
+// Uploads of a contact still waiting in the scheduler: superseded by a newer
+// publication, or never to leave after a withdrawal.
+void cancel_pending_uploads(ServiceState& s, hs::ContactId id) {
+    for (auto u = s.uploads.begin(); u != s.uploads.end();) {
+        if (u->second.contact == id) {
+            s.scheduler->cancel(u->first);
+            u = s.uploads.erase(u);
+        } else {
+            ++u;
+        }
+    }
+}
+}  // namespace
+
 void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
     auto& s = *service;
     auto it = s.contacts.find(id);
     if (it == s.contacts.end()) return;
     auto& contact = it->second;
     contact.next_publish = TimePoint::never();
+    // An older upload still queued would carry stale introduction points.
+    cancel_pending_uploads(s, id);
     std::vector<hs::IntroPointInfo> points;
     for (auto& slot : s.intros)
         if (slot.established)
@@ -201,15 +218,7 @@ void Node::Impl::service_withdraw(hs::ContactId id, TimePoint now) {
     auto& s = *service;
     auto it = s.contacts.find(id);
     if (it == s.contacts.end()) return;
-    // Uploads still waiting in the scheduler never leave.
-    for (auto u = s.uploads.begin(); u != s.uploads.end();) {
-        if (u->second.contact == id) {
-            s.scheduler->cancel(u->first);
-            u = s.uploads.erase(u);
-        } else {
-            ++u;
-        }
-    }
+    cancel_pending_uploads(s, id);
     auto& c = it->second;
     for (auto& [desc_id, sr] : c.published) {
         hs::HsWithdrawal w{desc_id, c.grant.client_key.public_key(), sr.first, sr.second};
@@ -298,8 +307,9 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
             slot->established_at = now;
             s.stats.intro_points_up = static_cast<std::size_t>(
                 std::count_if(s.intros.begin(), s.intros.end(), [](auto& x) { return x.established; }));
-            // Every contact's descriptor must name the current set.
-            service_publish_all(now);
+            // Every contact's descriptor must name the current set: publish
+            // once all of it is up, not once per introduction point.
+            if (s.stats.intro_points_up == s.intros.size()) service_publish_all(now);
             return;
         }
         if (rc.command == RelayCommand::Introduce2) {

@@ -22,9 +22,11 @@ namespace {
 constexpr const char* kUnreachable = "the contact is offline or unreachable";
 }
 
-void Node::Impl::client_fail(hs::ConnectId id, TimePoint now) {
+void Node::Impl::client_fail(hs::ConnectId id, const char* why, TimePoint now) {
     auto it = client.attempts.find(id);
     if (it == client.attempts.end()) return;
+    // The detail stays in the debug log; the application sees one reason.
+    log->log(LogLevel::Debug, "hs", std::string("connection attempt failed: ") + why);
     auto a = std::move(it->second);
     client.attempts.erase(it);
     if (a.rend_circuit) origin_close(a.rend_circuit, "connection attempt ended", true, now);
@@ -37,7 +39,7 @@ void Node::Impl::client_fetch_next(hs::ConnectId id, TimePoint now) {
     if (it == client.attempts.end()) return;
     auto& a = it->second;
     if (a.next_fetch >= a.fetch_targets.size()) {
-        client_fail(id, now);
+        client_fail(id, "no HSDir had a usable descriptor", now);
         return;
     }
     auto& [desc_id, hsdir] = a.fetch_targets[a.next_fetch++];
@@ -74,7 +76,15 @@ void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
     if (it == client.attempts.end()) return;
     auto& a = it->second;
     if (!a.intro_points || a.next_intro >= a.intro_points->size()) {
-        client_fail(id, now);
+        // Another HSDir may hold a newer descriptor (the service rotated its
+        // introduction points since this one was stored).
+        if (a.next_fetch < a.fetch_targets.size()) {
+            a.intro_points.reset();
+            a.next_intro = 0;
+            client_fetch_next(id, now);
+            return;
+        }
+        client_fail(id, "no introduction point forwarded the introduction", now);
         return;
     }
     const auto& ip = (*a.intro_points)[a.next_intro++];
@@ -125,7 +135,7 @@ void Node::Impl::client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose pu
     auto& a = it->second;
     if (purpose == OriginCircuit::Purpose::ClientRend && a.rend_circuit == ref) {
         a.rend_circuit = 0;
-        client_fail(owner, now);
+        client_fail(owner, "the rendezvous circuit closed", now);
         return;
     }
     if (purpose == OriginCircuit::Purpose::ClientIntro && a.intro_circuit == ref) {
@@ -154,7 +164,7 @@ void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, T
                               : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
             if (!vhop) {
                 // Not the service we were granted access to: treat as absent.
-                client_fail(id, now);
+                client_fail(id, "the service failed the rendezvous handshake", now);
                 return;
             }
             c.hops.push_back(std::move(*vhop));
@@ -186,7 +196,7 @@ void Node::Impl::client_timeouts(TimePoint now) {
     std::vector<hs::ConnectId> late;
     for (auto& [id, a] : client.attempts)
         if (a.deadline <= now) late.push_back(id);
-    for (auto id : late) client_fail(id, now);
+    for (auto id : late) client_fail(id, "timed out", now);
 }
 
 Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds, TimePoint now) {

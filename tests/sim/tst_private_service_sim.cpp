@@ -114,6 +114,32 @@ private slots:
         const auto& got = w.alice->stream_data(*stream);
         QCOMPARE(std::string(got.begin(), got.end()), std::string("hi Alice!"));
     }
+
+    void remaining_contact_reconnects_after_a_revocation() {
+        World w(12);
+        QVERIFY(w.bootstrap());
+        auto alice_creds = w.start_bob_with_contact(1);
+        auto carol_grant = hs::ContactGrant::generate(w.rng);
+        auto carol_creds = hs::credentials_for(carol_grant);
+        QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) {
+            return n.service_add_contact(2, std::move(carol_grant), false, now);
+        }));
+        QVERIFY(w.bob_published(2));
+        QVERIFY(w.connect(w.alice, alice_creds).has_value());
+        QVERIFY(w.connect(w.alice, carol_creds).has_value());
+        QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
+        QVERIFY(!w.connect(w.alice, alice_creds).has_value());
+        // Carol: the rotation republished her descriptors (2 replicas x 3
+        // HSDirs) naming the new introduction points, and nothing older.
+        const auto before = w.bob_stats().descriptors_uploaded;
+        QCOMPARE(before, std::uint64_t(12));
+        QVERIFY(w.sim.run_until([&] { return w.bob_stats().descriptors_uploaded >= before + 6; },
+                                Duration::minutes(5)));
+        QVERIFY(w.connect(w.alice, carol_creds).has_value());
+        std::uint64_t unknown = 0;
+        for (auto* r : w.net->all_relays()) unknown += r->stats().introductions_unknown_key;
+        QCOMPARE(unknown, std::uint64_t(0));
+    }
 };
 
 QTEST_APPLESS_MAIN(TestPrivateServiceSim)
