@@ -31,7 +31,7 @@ enum class RelayCommand : std::uint8_t {
     BeginDir = 13,
     Extend2 = 14,
     Extended2 = 15,
-    // The private-service protocol (core/hs, docs/protocol.md §7).
+    // The private-service protocol (core/hs, docs/protocol-hs-intro.md).
     EstablishIntro = 32,
     IntroEstablished = 33,
     Introduce1 = 34,
