@@ -1,20 +1,17 @@
-// sotto-demo: two clients, Alice and Bob, exchanging messages over 3-hop
-// circuits of a running Sotto network (normally one started by
-// sotto-localnet). Each has an inbox (a TCP listener on 127.0.0.1) that the
-// other reaches through a circuit whose exit relay connects to it, so every
-// message crosses three relays, each layer of onion encryption added and
-// removed on the way. Prints a transcript with the paths and delivery times.
-//
-// This is the engine's demo: once private services land, inboxes are reached
-// through rendezvous points instead of exits.
+// sotto-demo: the private-service protocol on a running Sotto network
+// (normally one started by sotto-localnet). Bob runs a private service and
+// grants Alice access (the credentials an invite code will carry); Alice
+// finds his descriptor on the HSDirs, introduces herself and meets him at a
+// rendezvous point; they chat both ways through six relays. Then Bob revokes
+// her, and her next attempt fails exactly as if he were offline. Prints a
+// transcript with timings.
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimer>
 #include <cstdio>
+#include <functional>
 
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
@@ -26,40 +23,15 @@ namespace {
 QElapsedTimer g_clock;
 
 void say(const QString& line) {
-    std::printf("[%6.2fs] %s\n", static_cast<double>(g_clock.nsecsElapsed()) / 1e9,
-                qPrintable(line));
+    std::printf("[%6.2fs] %s\n", static_cast<double>(g_clock.nsecsElapsed()) / 1e9, qPrintable(line));
     std::fflush(stdout);
 }
 
-// One person: a client node, an inbox, and a circuit + stream to the peer's inbox.
-class Person : public QObject {
-  public:
-    Person(QString name, std::unique_ptr<net::NodeDriver> driver)
-        : name_(std::move(name)), driver_(std::move(driver)) {
-        inbox_.listen(QHostAddress::LocalHost, 0);
-        connect(&inbox_, &QTcpServer::newConnection, this, [this] {
-            while (auto* s = inbox_.nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, this, [this, s] {
-                    buffer_ += s->readAll();
-                    while (true) {
-                        auto nl = buffer_.indexOf('\n');
-                        if (nl < 0) break;
-                        on_line(QString::fromUtf8(buffer_.left(nl)));
-                        buffer_.remove(0, nl + 1);
-                    }
-                });
-            }
-        });
-    }
+ByteView view(const QByteArray& b) {
+    return {reinterpret_cast<const std::uint8_t*>(b.data()), static_cast<std::size_t>(b.size())};
+}
 
-    QString name_;
-    std::unique_ptr<net::NodeDriver> driver_;
-    QTcpServer inbox_;
-    QByteArray buffer_;
-    node::CircuitRef circuit_ = 0;
-    node::StreamRef stream_ = 0;
-    std::function<void(const QString&)> on_line;
-};
+double ms_since(qint64 t) { return static_cast<double>(g_clock.nsecsElapsed() - t) / 1e6; }
 
 }  // namespace
 
@@ -67,11 +39,10 @@ int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("sotto-demo");
     QCommandLineParser p;
-    p.setApplicationDescription("Two clients exchanging messages over 3-hop circuits.");
+    p.setApplicationDescription("Bob's private service, Alice's visit, and a silent revocation.");
     p.addHelpOption();
     p.addOption({"network", "Network file (from sotto-localnet).", "FILE"});
-    p.addOption({"messages", "Messages each way (default 5).", "N", "5"});
-    p.addOption({"timeout", "Give up after this many seconds (default 60).", "S", "60"});
+    p.addOption({"timeout", "Give up after this many seconds (default 90).", "S", "90"});
     p.process(app);
     g_clock.start();
 
@@ -88,98 +59,112 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sotto-demo: %s\n", nf.error().message.c_str());
         return 2;
     }
-    const int messages = std::max(1, p.value("messages").toInt());
-
-    auto make = [&](const QString& name) -> std::unique_ptr<Person> {
+    auto make = [&]() -> std::unique_ptr<net::NodeDriver> {
         SystemRng rng;
         node::NodeConfig cfg;
         cfg.network = *nf;
         cfg.consensus_fetch_interval = Duration::seconds(5);
-        node::NodeKeys keys{crypto::Ed25519SecretKey::generate(rng),
-                            crypto::X25519SecretKey::generate(rng)};
-        auto d = net::NodeDriver::create(std::move(cfg), std::move(keys));
-        if (!d) {
-            std::fprintf(stderr, "sotto-demo: %s\n", d.error().message.c_str());
-            return nullptr;
-        }
-        return std::make_unique<Person>(name, std::move(*d));
+        auto d = net::NodeDriver::create(std::move(cfg), node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
+                                                                        crypto::X25519SecretKey::generate(rng)});
+        if (!d) std::fprintf(stderr, "sotto-demo: %s\n", d.error().message.c_str());
+        return d ? std::move(*d) : nullptr;
     };
-    auto alice = make("alice");
-    auto bob = make("bob");
-    if (!alice || !bob) return 1;
+    auto bob = make();
+    auto alice = make();
+    if (!bob || !alice) return 1;
 
     int exit_code = 1;
-    int received = 0;
     QTimer::singleShot(p.value("timeout").toInt() * 1000, &app, [&] {
         say("gave up: the demo did not finish in time (is the network running?)");
         app.exit(1);
     });
-
-    std::map<QString, qint64> sent_at;
-    auto send_next = [&](Person& from, int i) {
-        QString text = QStringLiteral("%1 → %2 #%3: %4")
-                           .arg(from.name_, &from == alice.get() ? "bob" : "alice")
-                           .arg(i)
-                           .arg(i == 1 ? "hello!" : "how are you?");
-        sent_at[text] = g_clock.nsecsElapsed();
-        QByteArray line = text.toUtf8() + '\n';
-        (void)from.driver_->stream_send(from.stream_,
-                                        ByteView(reinterpret_cast<const std::uint8_t*>(line.data()),
-                                                 static_cast<std::size_t>(line.size())));
-    };
-    for (Person* me : {alice.get(), bob.get()}) {
-        Person* peer = me == alice.get() ? bob.get() : alice.get();
-        me->on_line = [&, me](const QString& text) {
-            const double ms = static_cast<double>(g_clock.nsecsElapsed() - sent_at[text]) / 1e6;
-            say(QStringLiteral("%1 received \"%2\" (%3 ms through 3 relays)")
-                    .arg(me->name_, text)
-                    .arg(ms, 0, 'f', 2));
-            if (++received == 2 * messages) {
-                say("done: every message crossed a 3-hop circuit in both directions");
-                exit_code = 0;
-                app.exit(0);
-            }
-        };
-        auto* d = me->driver_.get();
+    for (auto [who, d] : {std::pair{"alice", alice.get()}, std::pair{"bob", bob.get()}})
         QObject::connect(d, &net::NodeDriver::notice, &app,
-                         [me](const QString& l) { say(me->name_ + ": " + l); });
-        QObject::connect(
-            d, &net::NodeDriver::consensusChanged, &app, [&, me, d](qint64, qsizetype relays) {
-                if (me->circuit_ != 0) return;
-                say(QStringLiteral(
-                        "%1: consensus with %2 relays, signed by a majority of %3 authorities")
-                        .arg(me->name_)
-                        .arg(relays)
-                        .arg(nf->authorities.size()));
-                auto c = d->build_circuit(3);
-                if (!c) {
-                    say(me->name_ + ": " + QString::fromStdString(c.error().message));
-                    return;
-                }
-                me->circuit_ = *c;
-            });
-        QObject::connect(d, &net::NodeDriver::circuitReady, &app, [&, me, peer, d](quint64 c) {
-            if (c != me->circuit_) return;
-            say(QStringLiteral(
-                    "%1: circuit ready, streaming to %2's inbox 127.0.0.1:%3 via the exit")
-                    .arg(me->name_, peer->name_)
-                    .arg(peer->inbox_.serverPort()));
-            auto s = d->open_stream(c, "127.0.0.1", peer->inbox_.serverPort());
-            if (s) me->stream_ = *s;
-        });
-        QObject::connect(d, &net::NodeDriver::circuitClosed, &app,
-                         [me](quint64 c, const QString& why) {
-                             if (c == me->circuit_) say(me->name_ + ": circuit closed: " + why);
-                         });
-        QObject::connect(d, &net::NodeDriver::streamOpened, &app, [&, me](quint64 s) {
-            if (s != me->stream_) return;
-            for (int i = 1; i <= messages; ++i) send_next(*me, i);
-        });
-        QObject::connect(d, &net::NodeDriver::streamClosed, &app,
-                         [me](quint64 s, const QString& why) {
-                             if (s == me->stream_) say(me->name_ + ": stream closed: " + why);
-                         });
-    }
+                         [who](const QString& l) { say(QString(who) + ": " + l); });
+
+    SystemRng rng;
+    auto grant = hs::ContactGrant::generate(rng);
+    const auto creds = hs::credentials_for(grant);
+    enum class Stage { Bootstrap, Publishing, Connecting, Chatting, Revoked, Done } stage = Stage::Bootstrap;
+    qint64 t_connect = 0, t_sent = 0;
+    int publish_tries = 0;
+    quint64 circuit = 0, alice_stream = 0, bob_stream = 0;
+    hs::ConnectId attempt = 0;
+    std::function<void()> try_connect;
+
+    hs::ServiceConfig service;
+    // One service, one contact: nothing to hide by delaying publication.
+    service.publication.same_dir_spacing = Duration::millis(50);
+    service.publication.max_jitter = Duration::millis(50);
+
+    auto on_consensus = [&] {
+        if (stage != Stage::Bootstrap || !bob->consensus() || !alice->consensus()) return;
+        say(QStringLiteral("consensus: %1 relays, signed by a majority of %2 authorities")
+                .arg(alice->consensus()->relays.size())
+                .arg(nf->authorities.size()));
+        stage = Stage::Publishing;
+        (void)bob->service_start(service);
+        (void)bob->service_add_contact(1, std::move(grant));
+        say("bob: private service started; Alice granted access (H(CK), DC) — what an invite carries");
+        try_connect();
+    };
+    try_connect = [&] {
+        t_connect = g_clock.nsecsElapsed();
+        auto a = alice->connect_service(creds);
+        if (a) attempt = *a;
+    };
+    QObject::connect(bob.get(), &net::NodeDriver::consensusChanged, &app, on_consensus);
+    QObject::connect(alice.get(), &net::NodeDriver::consensusChanged, &app, on_consensus);
+
+    QObject::connect(alice.get(), &net::NodeDriver::serviceUnreachable, &app, [&](quint64 a, const QString& why) {
+        if (a != attempt) return;
+        if (stage == Stage::Publishing && ++publish_tries < 50) {
+            QTimer::singleShot(200, &app, try_connect);  // descriptors still on their way
+            return;
+        }
+        if (stage == Stage::Revoked) {
+            say("alice: Bob is unreachable: \"" + why + "\" — the same as when he is offline");
+            say(QStringLiteral("bob: rendezvous circuits built for Alice after the revocation: %1")
+                    .arg(bob->service_stats().rendezvous_circuits - 1));
+            stage = Stage::Done;
+            exit_code = 0;
+            app.exit(0);
+        }
+    });
+    QObject::connect(alice.get(), &net::NodeDriver::serviceConnected, &app, [&](quint64 a, quint64 c) {
+        if (a != attempt || stage != Stage::Publishing) return;
+        stage = Stage::Connecting;
+        circuit = c;
+        say(QStringLiteral("alice: reached Bob in %1 ms (descriptor from an HSDir, introduction, rendezvous)")
+                .arg(ms_since(t_connect), 0, 'f', 1));
+        auto s = alice->open_stream(circuit, "bob", 1);
+        if (s) alice_stream = *s;
+    });
+    QObject::connect(bob.get(), &net::NodeDriver::incomingStream, &app, [&](quint64 contact, quint64 s, quint64) {
+        bob_stream = s;
+        say(QStringLiteral("bob: contact %1 opened a chat").arg(contact));
+    });
+    QObject::connect(alice.get(), &net::NodeDriver::streamOpened, &app, [&](quint64 s) {
+        if (s != alice_stream) return;
+        stage = Stage::Chatting;
+        t_sent = g_clock.nsecsElapsed();
+        (void)alice->stream_send(alice_stream, view("Hi Bob! It's Alice."));
+    });
+    QObject::connect(bob.get(), &net::NodeDriver::streamData, &app, [&](quint64 s, const QByteArray& d) {
+        if (s != bob_stream) return;
+        say(QStringLiteral("bob received \"%1\" (%2 ms through 6 relays)").arg(QString::fromUtf8(d)).arg(ms_since(t_sent), 0, 'f', 2));
+        t_sent = g_clock.nsecsElapsed();
+        (void)bob->stream_send(bob_stream, view("Hello Alice, good to hear from you."));
+    });
+    QObject::connect(alice.get(), &net::NodeDriver::streamData, &app, [&](quint64 s, const QByteArray& d) {
+        if (s != alice_stream) return;
+        say(QStringLiteral("alice received \"%1\" (%2 ms)").arg(QString::fromUtf8(d)).arg(ms_since(t_sent), 0, 'f', 2));
+        say("bob: revokes Alice — silently, no message is sent");
+        (void)bob->service_revoke(1);
+        stage = Stage::Revoked;
+        try_connect();
+    });
+
     say(QStringLiteral("alice and bob start as clients of network '%1' (%2 authorities)")
             .arg(QString::fromStdString(nf->name))
             .arg(nf->authorities.size()));
