@@ -140,7 +140,8 @@ std::optional<Bytes> Node::Impl::hs_serve_dir(ByteView body, TimePoint now) {
         }
     } else if (auto* w = std::get_if<hs::WithdrawHsDescriptor>(&*req)) {
         if (auto s = hs_relay.store.withdraw(w->withdrawal, now); !s) {
-            resp.status = hs::HsDirStatus::Rejected;
+            resp.status = s.error().code == Errc::NotFound ? hs::HsDirStatus::NotFound
+                                                           : hs::HsDirStatus::Rejected;
             resp.message = s.error().message;
         }
     }

@@ -20,6 +20,8 @@ using wire::RelayCommand;
 
 namespace {
 constexpr const char* kUnreachable = "the contact is offline or unreachable";
+// As an HSDir allows: a descriptor from further in the future is refused.
+constexpr Duration kMaxClockSkew = Duration::minutes(5);
 }
 
 void Node::Impl::client_fail(hs::ConnectId id, const char* why, TimePoint now) {
@@ -59,8 +61,8 @@ void Node::Impl::client_job_done(const DirJob& job, std::optional<Bytes> encoded
         // The HSDir could answer with anything: only a descriptor signed by
         // the contact's CK, under the id we asked for, and decrypting with
         // our DC is accepted.
-        if (d && hs::id_of(*d) == wanted && hs::client_key_id(d->client_key) == a.creds.client_key_id &&
-            hs::hs_descriptor_expiry(*d) > now) {
+        if (d && hs::client_key_id(d->client_key) == a.creds.client_key_id &&
+            hs::check_hs_descriptor(*d, wanted, now, kMaxClockSkew)) {
             if (auto points = hs::open_intro_points(*d, a.creds.cookie)) {
                 a.intro_points = std::move(*points);
                 if (a.rend_ready) client_introduce_next(a.id, now);
