@@ -20,6 +20,7 @@
 #include <set>
 
 #include "core/dir/network_file.hpp"
+#include "bench/bench_util.hpp"
 #include "net/node_driver.hpp"
 
 using namespace sotto;
@@ -29,31 +30,9 @@ namespace {
 constexpr int kSamples = 2000;
 constexpr qint64 kBulkBytes = 200LL * 1024 * 1024;
 
-bool run_localnet(const QStringList& args) {
-    QProcess p;
-    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p.start(SOTTO_LOCALNET, args);
-    return p.waitForFinished(120000) && p.exitCode() == 0;
-}
-
-// Waits in the event loop until `done` (checked after every event) or timeout.
-bool wait_for(const std::function<bool()>& done, int ms) {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > ms) return false;
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
-    }
-    return true;
-}
-
-struct Stats {
-    double p50, p99;
-};
-Stats percentiles(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v[v.size() / 2], v[v.size() * 99 / 100]};
-}
+using bench::p50_p99;
+using bench::run_localnet;
+using bench::wait_for;
 
 }  // namespace
 
@@ -155,14 +134,14 @@ int main(int argc, char** argv) {
     const double onion_mbps =
         static_cast<double>(kBulkBytes) / 1e6 / (static_cast<double>(bulk.nsecsElapsed()) / 1e9);
 
-    auto r = percentiles(rtt), dr = percentiles(direct_rtt);
+    auto r = p50_p99(rtt), dr = p50_p99(direct_rtt);
     std::printf("| %-46s | %10s | %10s |\n", "measurement (real processes, loopback)", "3 hops",
                 "direct TCP");
     std::printf("|%s|%s|%s|\n", std::string(48, '-').c_str(), std::string(12, '-').c_str(),
                 std::string(12, '-').c_str());
     std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p50 (ms) (goal <= 0.3)",
-                r.p50, dr.p50);
-    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p99 (ms)", r.p99, dr.p99);
+                r.first, dr.first);
+    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p99 (ms)", r.second, dr.second);
     std::printf("| %-46s | %10.1f | %10s |\n", "bulk throughput MB/s (goal >= 50)", onion_mbps,
                 "-");
     return 0;

@@ -18,33 +18,16 @@
 #include <set>
 
 #include "core/dir/network_file.hpp"
+#include "bench/bench_util.hpp"
 #include "net/node_driver.hpp"
 
 using namespace sotto;
 
 namespace {
 
-bool run_localnet(const QStringList& args) {
-    QProcess p;
-    p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    p.start(SOTTO_LOCALNET, args);
-    return p.waitForFinished(120000) && p.exitCode() == 0;
-}
-
-bool wait_for(const std::function<bool()>& done, int ms) {
-    QElapsedTimer t;
-    t.start();
-    while (!done()) {
-        if (t.elapsed() > ms) return false;
-        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
-    }
-    return true;
-}
-
-std::pair<double, double> p50_p99(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v[v.size() / 2], v[v.size() * 99 / 100]};
-}
+using bench::p50_p99;
+using bench::run_localnet;
+using bench::wait_for;
 
 std::unique_ptr<net::NodeDriver> client(const dir::NetworkFile& nf) {
     SystemRng rng;

@@ -5,6 +5,7 @@
 #include "core/crypto/hash.hpp"
 #include "core/crypto/kdf.hpp"
 #include "core/dir/relay_descriptor.hpp"
+#include "core/onion/ntor.hpp"
 #include "core/wire/reader.hpp"
 
 namespace sotto::hs {
@@ -14,10 +15,6 @@ namespace {
 constexpr std::string_view kIntroduceSaltLabel = "sotto-introduce";
 constexpr std::string_view kIntroduceKeyInfo = "sotto-introduce-key";
 constexpr std::string_view kProtoId = "sotto-hs-ntor-x25519-sha3-1";
-constexpr std::string_view kTMac = "sotto-hs-ntor-x25519-sha3-1:mac";
-constexpr std::string_view kTKey = "sotto-hs-ntor-x25519-sha3-1:key_extract";
-constexpr std::string_view kTVerify = "sotto-hs-ntor-x25519-sha3-1:verify";
-constexpr std::string_view kMExpand = "sotto-hs-ntor-x25519-sha3-1:key_expand";
 
 template <typename T>
 std::unexpected<Error> pass(const Result<T>& r) {
@@ -43,48 +40,17 @@ Bytes introduce_aad(const AuthKeyId& id, const crypto::X25519PublicKey& x) {
     return w.take();
 }
 
-struct HsNtorOutput {
-    SecretBytes key_seed;
-    Bytes auth;
-};
-
-// The part both sides compute identically once they hold X^y and X^b.
-Result<HsNtorOutput> hs_ntor_core(ByteView xy, ByteView xb, const AuthKeyId& id,
-                                  const crypto::X25519PublicKey& b,
-                                  const crypto::X25519PublicKey& x,
-                                  const crypto::X25519PublicKey& y, const Secret<32>& dc) {
-    SecretBytes secret_input(xy.size() + xb.size() + 32 * 5 + kProtoId.size());
-    auto* p = secret_input.data();
-    for (ByteView part :
-         {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view(), as_bytes(kProtoId)}) {
-        std::copy(part.begin(), part.end(), p);
-        p += part.size();
-    }
-    auto seed = crypto::hmac_sha3_256(as_bytes(kTKey), secret_input.view());
-    auto verify = crypto::hmac_sha3_256(as_bytes(kTVerify), secret_input.view());
-    if (!seed || !verify) return fail(Errc::Crypto, "hs-ntor HMAC failed");
-    wire::Writer auth_input;
-    auth_input.bytes(*verify)
-        .fixed(id)
-        .fixed(b)
-        .fixed(y)
-        .fixed(x)
-        .bytes(as_bytes(kProtoId))
-        .bytes(as_bytes("Server"));
-    auto auth = crypto::hmac_sha3_256(as_bytes(kTMac), auth_input.data());
-    secure_wipe(verify->data(), verify->size());
-    if (!auth) return fail(Errc::Crypto, "hs-ntor HMAC failed");
-    HsNtorOutput out{SecretBytes(ByteView(*seed)), std::move(*auth)};
-    secure_wipe(seed->data(), seed->size());
-    return out;
+// hs-ntor is ntor (core/onion/ntor.hpp) over the introduction key's id, the
+// service's per-intro-point key B and the descriptor cookie.
+Result<onion::NtorSecrets> hs_ntor_core(ByteView xy, ByteView xb, const AuthKeyId& id,
+                                        const crypto::X25519PublicKey& b,
+                                        const crypto::X25519PublicKey& x,
+                                        const crypto::X25519PublicKey& y, const Secret<32>& dc) {
+    return onion::ntor_derive(kProtoId, {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view()},
+                              {id.view(), b.view(), y.view(), x.view()});
 }
 
-Result<onion::HopKeys> expand(const SecretBytes& seed) {
-    auto km = crypto::hkdf(crypto::HkdfHash::Sha3_256, seed.view(), {}, as_bytes(kMExpand),
-                           onion::kHopKeyMaterialLen);
-    if (!km) return pass(km);
-    return onion::split_hop_keys(km->view());
-}
+Result<onion::HopKeys> expand(const SecretBytes& seed) { return onion::ntor_expand(kProtoId, seed.view()); }
 
 Status check_payload_fields(const IntroducePayload& p) {
     if (p.version != kIntroducePayloadVersion)

@@ -10,45 +10,7 @@ namespace sotto::onion {
 namespace {
 
 constexpr std::string_view kProtoId = "sotto-ntor-x25519-sha3-1";
-constexpr std::string_view kTMac = "sotto-ntor-x25519-sha3-1:mac";
-constexpr std::string_view kTKey = "sotto-ntor-x25519-sha3-1:key_extract";
-constexpr std::string_view kTVerify = "sotto-ntor-x25519-sha3-1:verify";
-constexpr std::string_view kMExpand = "sotto-ntor-x25519-sha3-1:key_expand";
 constexpr std::string_view kFastInfo = "sotto-fast-1:key_expand";
-
-struct NtorOutput {
-    SecretBytes key_seed;
-    Bytes auth;
-};
-
-// The part both sides compute identically once they hold the two DH results.
-Result<NtorOutput> ntor_core(ByteView xy, ByteView xb, const crypto::Ed25519PublicKey& id,
-                             const crypto::X25519PublicKey& b, const crypto::X25519PublicKey& x,
-                             const crypto::X25519PublicKey& y) {
-    SecretBytes secret_input(xy.size() + xb.size() + 32 * 4 + kProtoId.size());
-    auto* p = secret_input.data();
-    for (ByteView part : {xy, xb, id.view(), b.view(), x.view(), y.view(), as_bytes(kProtoId)}) {
-        std::copy(part.begin(), part.end(), p);
-        p += part.size();
-    }
-    auto seed = crypto::hmac_sha3_256(as_bytes(kTKey), secret_input.view());
-    auto verify = crypto::hmac_sha3_256(as_bytes(kTVerify), secret_input.view());
-    if (!seed || !verify) return fail(Errc::Crypto, "ntor HMAC failed");
-    wire::Writer auth_input;
-    auth_input.bytes(*verify)
-        .fixed(id)
-        .fixed(b)
-        .fixed(y)
-        .fixed(x)
-        .bytes(as_bytes(kProtoId))
-        .bytes(as_bytes("Server"));
-    auto auth = crypto::hmac_sha3_256(as_bytes(kTMac), auth_input.data());
-    secure_wipe(verify->data(), verify->size());
-    if (!auth) return fail(Errc::Crypto, "ntor HMAC failed");
-    NtorOutput out{SecretBytes(ByteView(*seed)), std::move(*auth)};
-    secure_wipe(seed->data(), seed->size());
-    return out;
-}
 
 Result<HopKeys> expand(ByteView seed, std::string_view info) {
     auto km =
@@ -57,7 +19,38 @@ Result<HopKeys> expand(ByteView seed, std::string_view info) {
     return split_hop_keys(km->view());
 }
 
+std::string label(std::string_view proto_id, std::string_view suffix) {
+    return std::string(proto_id) + std::string(suffix);
+}
+
 }  // namespace
+
+Result<NtorSecrets> ntor_derive(std::string_view proto_id, std::initializer_list<ByteView> secret_parts,
+                                std::initializer_list<ByteView> auth_parts) {
+    std::size_t n = proto_id.size();
+    for (auto part : secret_parts) n += part.size();
+    SecretBytes secret_input(n);
+    auto* p = secret_input.data();
+    for (auto part : secret_parts) p = std::copy(part.begin(), part.end(), p);
+    std::copy(proto_id.begin(), proto_id.end(), p);
+    auto seed = crypto::hmac_sha3_256(as_bytes(label(proto_id, ":key_extract")), secret_input.view());
+    auto verify = crypto::hmac_sha3_256(as_bytes(label(proto_id, ":verify")), secret_input.view());
+    if (!seed || !verify) return fail(Errc::Crypto, "ntor HMAC failed");
+    wire::Writer auth_input;
+    auth_input.bytes(*verify);
+    for (auto part : auth_parts) auth_input.bytes(part);
+    auth_input.bytes(as_bytes(proto_id)).bytes(as_bytes("Server"));
+    auto auth = crypto::hmac_sha3_256(as_bytes(label(proto_id, ":mac")), auth_input.data());
+    secure_wipe(verify->data(), verify->size());
+    if (!auth) return fail(Errc::Crypto, "ntor HMAC failed");
+    NtorSecrets out{SecretBytes(ByteView(*seed)), std::move(*auth)};
+    secure_wipe(seed->data(), seed->size());
+    return out;
+}
+
+Result<HopKeys> ntor_expand(std::string_view proto_id, ByteView key_seed) {
+    return expand(key_seed, label(proto_id, ":key_expand"));
+}
 
 crypto::Digest256 circuit_binding(const HopKeys& keys) {
     return crypto::sha3_256_parts(
@@ -108,12 +101,14 @@ Result<HopKeys> ClientHandshake::finish(ByteView reply) {
     auto xy = x_->agree(y);
     auto xb = x_->agree(b_);
     if (!xy || !xb) return fail(Errc::Crypto, "ntor: relay sent an invalid key");
-    auto out = ntor_core(xy->view(), xb->view(), id_, b_, x_->public_key(), y);
+    const auto x = x_->public_key();
+    auto out = ntor_derive(kProtoId, {xy->view(), xb->view(), id_.view(), b_.view(), x.view(), y.view()},
+                           {id_.view(), b_.view(), y.view(), x.view()});
     x_.reset();  // forward secrecy: the ephemeral key is gone once used
     if (!out) return std::unexpected(out.error());
     if (!ct_equal(out->auth, reply.subspan(32, 32)))
         return fail(Errc::BadSignature, "ntor: relay failed to prove it holds its onion key");
-    return expand(out->key_seed.view(), kMExpand);
+    return ntor_expand(kProtoId, out->key_seed.view());
 }
 
 Result<ServerHandshakeResult> server_handshake(std::uint16_t type, ByteView request,
@@ -143,13 +138,16 @@ Result<ServerHandshakeResult> server_handshake(std::uint16_t type, ByteView requ
     auto xy = y.agree(x);
     auto xb = onion.agree(x);
     if (!xy || !xb) return fail(Errc::Crypto, "ntor: client sent an invalid key");
-    auto out = ntor_core(xy->view(), xb->view(), id, onion.public_key(), x, y.public_key());
+    const auto& b = onion.public_key();
+    const auto& yp = y.public_key();
+    auto out = ntor_derive(kProtoId, {xy->view(), xb->view(), id.view(), b.view(), x.view(), yp.view()},
+                           {id.view(), b.view(), yp.view(), x.view()});
     if (!out) return std::unexpected(out.error());
     ServerHandshakeResult r;
     wire::Writer w(kNtorReplyLen);
     w.fixed(y.public_key()).bytes(out->auth);
     r.reply = w.take();
-    auto keys = expand(out->key_seed.view(), kMExpand);
+    auto keys = ntor_expand(kProtoId, out->key_seed.view());
     if (!keys) return std::unexpected(keys.error());
     r.keys = std::move(*keys);
     return r;

@@ -32,6 +32,21 @@ inline constexpr std::size_t kNtorRequestLen = 96;
 inline constexpr std::size_t kNtorReplyLen = 64;
 inline constexpr std::size_t kFastLen = 32;
 
+// The ntor derivation shared by the circuit handshake and the private
+// services' hs-ntor (core/hs/introduce_crypto): with
+//   secret_input = secret_parts... | PROTOID
+//   KEY_SEED = HMAC(t_key, secret_input), verify = HMAC(t_verify, secret_input)
+//   AUTH = HMAC(t_mac, verify | auth_parts... | PROTOID | "Server")
+// where each label is PROTOID followed by ":key_extract", ":verify", ":mac".
+struct NtorSecrets {
+    SecretBytes key_seed;
+    Bytes auth;
+};
+Result<NtorSecrets> ntor_derive(std::string_view proto_id, std::initializer_list<ByteView> secret_parts,
+                                std::initializer_list<ByteView> auth_parts);
+// keys = HKDF-SHA3(KEY_SEED, info = PROTOID ":key_expand"), split into hop keys.
+Result<HopKeys> ntor_expand(std::string_view proto_id, ByteView key_seed);
+
 // Client state between sending the request and getting the reply.
 class ClientHandshake {
   public:

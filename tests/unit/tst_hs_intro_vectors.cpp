@@ -2,6 +2,8 @@
 // code, so the document and the implementation cannot drift apart.
 #include <QtTest>
 
+#include "tests/common/doc_vectors.hpp"
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -14,34 +16,10 @@ using namespace sotto::hs;
 
 namespace {
 
-// Returns the `key = hex` lines of the ```vector NAME block.
 std::map<std::string, Bytes> read_vector(const std::string& name) {
-    std::ifstream in(SOTTO_SOURCE_DIR "/docs/protocol-hs-intro.md");
-    std::map<std::string, Bytes> out;
-    std::string line;
-    bool inside = false;
-    while (std::getline(in, line)) {
-        if (line == "```vector " + name) {
-            inside = true;
-            continue;
-        }
-        if (inside && line.starts_with("```")) break;
-        if (!inside) continue;
-        std::istringstream ls(line);
-        std::string key, eq, hex;
-        ls >> key >> eq >> hex;
-        Bytes b;
-        if (eq == "=" && from_hex(hex, b)) out[key] = b;
-    }
-    return out;
+    return test::read_doc_vector_hex("protocol-hs-intro.md", name);
 }
-
-struct FixedRng : Rng {
-    Bytes value;
-    void fill(MutableByteView out) override {
-        for (std::size_t i = 0; i < out.size(); ++i) out[i] = value[i % value.size()];
-    }
-};
+using test::FixedRng;
 
 Bytes bytes(ByteView x) {
     return Bytes(x.begin(), x.end());

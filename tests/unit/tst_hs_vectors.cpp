@@ -2,6 +2,8 @@
 // the code, so the document and the implementation cannot drift apart.
 #include <QtTest>
 
+#include "tests/common/doc_vectors.hpp"
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -16,25 +18,8 @@ using namespace sotto::hs;
 
 namespace {
 
-// Returns the `key = value` lines of the ```vector NAME block.
 std::map<std::string, std::string> read_vector(const std::string& name) {
-    std::ifstream in(SOTTO_SOURCE_DIR "/docs/protocol-hs-descriptors.md");
-    std::map<std::string, std::string> out;
-    std::string line;
-    bool inside = false;
-    while (std::getline(in, line)) {
-        if (line == "```vector " + name) {
-            inside = true;
-            continue;
-        }
-        if (inside && line.starts_with("```")) break;
-        if (!inside) continue;
-        std::istringstream ls(line);
-        std::string key, eq, value;
-        ls >> key >> eq >> value;
-        if (eq == "=") out[key] = value;
-    }
-    return out;
+    return test::read_doc_vector("protocol-hs-descriptors.md", name);
 }
 
 Bytes hex(const std::string& s) {

@@ -7,39 +7,16 @@
 #include <sstream>
 
 #include "core/onion/ntor.hpp"
+#include "tests/common/doc_vectors.hpp"
 
 using namespace sotto;
 
 namespace {
 
-// Returns the `key = hex` lines of the ```vector NAME block.
 std::map<std::string, Bytes> read_vector(const std::string& name) {
-    std::ifstream in(SOTTO_SOURCE_DIR "/docs/protocol.md");
-    std::map<std::string, Bytes> out;
-    std::string line;
-    bool inside = false;
-    while (std::getline(in, line)) {
-        if (line == "```vector " + name) {
-            inside = true;
-            continue;
-        }
-        if (inside && line.starts_with("```")) break;
-        if (!inside) continue;
-        std::istringstream ls(line);
-        std::string key, eq, hex;
-        ls >> key >> eq >> hex;
-        Bytes b;
-        if (eq == "=" && from_hex(hex, b)) out[key] = b;
-    }
-    return out;
+    return test::read_doc_vector_hex("protocol.md", name);
 }
-
-struct FixedRng : Rng {
-    Bytes value;
-    void fill(MutableByteView out) override {
-        for (std::size_t i = 0; i < out.size(); ++i) out[i] = value[i % value.size()];
-    }
-};
+using test::FixedRng;
 
 }  // namespace
 
