@@ -60,8 +60,10 @@ struct ServiceContact {
     hs::CookieIndex index;
     bool hidden = false;
     TimePoint next_publish = TimePoint::never();
-    // Descriptor ids currently published, with the revision, for withdrawal.
-    std::vector<std::pair<hs::DescriptorId, std::pair<hs::SecretIdPart, std::uint64_t>>> published;
+    // Descriptors of this contact waiting in the publication scheduler.
+    std::size_t queued = 0;
+    // Descriptor ids currently published, with their S, for withdrawal.
+    std::vector<std::pair<hs::DescriptorId, hs::SecretIdPart>> published;
 };
 
 struct IntroSlot {
@@ -81,18 +83,29 @@ struct ServiceState {
     std::map<hs::ContactKey, hs::ContactId> by_key;
     hs::CookieTable cookies;
     std::vector<IntroSlot> intros;
+    // After a scheduled rotation (lifetime or introduction count) the previous
+    // set stays up until every descriptor that names it has expired, so a
+    // contact who fetched one still gets through (make before break). Revoke,
+    // hide and invisibility never keep it: there the old keys die at once.
+    std::vector<IntroSlot> retiring;
+    TimePoint retire_at = TimePoint::never();
     bool visible = true;
     hs::IntroductionChecks checks;
     std::optional<hs::PublicationScheduler> scheduler;
-    std::uint64_t revision = 0;  // monotonic, also across restarts (time based)
+    // The last revision used: each descriptor gets max(now in µs, this + 1),
+    // so revisions only grow, also across restarts.
+    std::uint64_t revision = 0;
     TimePoint rotate_at = TimePoint::never();
     TimePoint next_intro_attempt = TimePoint::never();
+    // A descriptor waiting in the publication scheduler. It is made and
+    // signed only when an upload is due (see service_upload_body).
     struct PendingBody {
-        Bytes body;  // encoded PostHsDescriptor
-        std::size_t remaining = 0;
         hs::ContactId contact = 0;
+        std::int64_t time_period = 0;
+        std::uint8_t replica = 0;
+        std::size_t remaining = 0;  // HSDirs still to send to
     };
-    std::map<std::uint64_t, PendingBody> uploads;  // scheduler token -> body
+    std::map<std::uint64_t, PendingBody> uploads;  // scheduler token -> descriptor
     std::map<CircuitRef, hs::ContactId> rendezvous_pending;  // building towards an RP
     std::map<CircuitRef, std::pair<Bytes, onion::HopKeys>> rendezvous_reply;
     std::map<CircuitRef, hs::ContactId> joined;  // circuits carrying a contact's streams

@@ -224,9 +224,14 @@ struct Node::Impl {
                                 TimePoint now);
     void service_cell(OriginCircuit& c, std::size_t hop, wire::RelayCell& rc, TimePoint now);
     void service_establish_intros(TimePoint now);
-    void service_rotate_intros(const char* why, TimePoint now);
+    // keep_old: the current set keeps serving until its descriptors expire.
+    void service_rotate_intros(const char* why, bool keep_old, TimePoint now);
+    void service_retire_old_intros();
     void service_publish(hs::ContactId id, TimePoint now);
     void service_publish_all(TimePoint now);
+    // The upload request for a scheduled descriptor, made now; none while
+    // the introduction set is not up.
+    std::optional<Bytes> service_upload_body(const ServiceState::PendingBody& p, TimePoint now);
     void service_withdraw(hs::ContactId id, TimePoint now);
     void service_close_intros();
     void service_job_done(const DirJob& job, bool ok, TimePoint now);

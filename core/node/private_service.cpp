@@ -30,6 +30,8 @@ using wire::RelayCommand;
 namespace {
 constexpr Duration kIntroRetry = Duration::seconds(5);
 constexpr Duration kPruneInterval = Duration::minutes(10);
+// How often a contact whose last uploads are still queued is looked at again.
+constexpr Duration kRequeueCheck = Duration::minutes(1);
 }  // namespace
 
 std::vector<PathHop> Node::Impl::path_to(const PathHop& last, std::size_t hops) {
@@ -100,8 +102,10 @@ void Node::Impl::service_establish_intros(TimePoint now) {
     std::vector<const dir::ConsensusEntry*> pool;
     for (auto& e : consensus->relays) {
         if (!(e.flags & dir::kFlagIntroRend) || e.identity == keys.identity.public_key()) continue;
-        const bool used = std::any_of(s.intros.begin(), s.intros.end(),
-                                      [&](const IntroSlot& x) { return x.relay.identity == e.identity; });
+        auto on_relay = [&](const IntroSlot& x) { return x.relay.identity == e.identity; };
+        // A relay serving the retiring set would see both sets at once.
+        const bool used = std::any_of(s.intros.begin(), s.intros.end(), on_relay) ||
+                          std::any_of(s.retiring.begin(), s.retiring.end(), on_relay);
         if (!used) pool.push_back(&e);
     }
     const bool fresh_generation = s.intros.empty();
@@ -121,22 +125,53 @@ void Node::Impl::service_establish_intros(TimePoint now) {
     if (fresh_generation && !s.intros.empty()) s.rotate_at = now + s.config.intro_lifetime;
 }
 
-void Node::Impl::service_close_intros() {
-    auto& s = *service;
+namespace {
+// Forgets the slots' keys, then closes their circuits: once the circuits are
+// gone no introduction point knows the keys, and nothing here may answer to
+// them again.
+std::vector<CircuitRef> take_circuits(std::vector<IntroSlot>& slots) {
     std::vector<CircuitRef> circuits;
-    for (auto& slot : s.intros) circuits.push_back(slot.circuit);
-    // Forget the keys first: once the circuits are gone no introduction point
-    // knows them, and nothing here may answer to them again.
-    s.intros.clear();
-    s.stats.intro_points_up = 0;
-    for (auto c : circuits) origin_close(c, "introduction point retired", true, last_now);
+    for (auto& slot : slots) circuits.push_back(slot.circuit);
+    slots.clear();
+    return circuits;
+}
+}  // namespace
+
+void Node::Impl::service_retire_old_intros() {
+    auto& s = *service;
+    s.retire_at = TimePoint::never();
+    for (auto c : take_circuits(s.retiring)) origin_close(c, "introduction point retired", true, last_now);
 }
 
-void Node::Impl::service_rotate_intros(const char* why, TimePoint now) {
+void Node::Impl::service_close_intros() {
+    auto& s = *service;
+    service_retire_old_intros();
+    s.stats.intro_points_up = 0;
+    for (auto c : take_circuits(s.intros)) origin_close(c, "introduction point retired", true, last_now);
+}
+
+void Node::Impl::service_rotate_intros(const char* why, bool keep_old, TimePoint now) {
     auto& s = *service;
     ++s.stats.intro_rotations;
     log->log(LogLevel::Info, "hs", std::string("rotating introduction points: ") + why);
-    service_close_intros();
+    if (keep_old) {
+        // Descriptors naming the current set were all published before now,
+        // so none is valid after now + descriptor_lifetime: until then the
+        // set keeps serving the contacts who fetched one. Slots not yet
+        // established are in no descriptor and go at once.
+        service_retire_old_intros();
+        std::vector<CircuitRef> unused;
+        for (auto& slot : s.intros) {
+            if (slot.established) s.retiring.push_back(std::move(slot));
+            else unused.push_back(slot.circuit);
+        }
+        s.intros.clear();
+        s.stats.intro_points_up = 0;
+        s.retire_at = s.retiring.empty() ? TimePoint::never() : now + s.config.descriptor_lifetime;
+        for (auto c : unused) origin_close(c, "introduction point retired", true, now);
+    } else {
+        service_close_intros();
+    }
     s.rotate_at = TimePoint::never();
     service_establish_intros(now);
 }
@@ -144,9 +179,10 @@ void Node::Impl::service_rotate_intros(const char* why, TimePoint now) {
 // ---- descriptors ----
 
 namespace {
-// Uploads of a contact still waiting in the scheduler: superseded by a newer
-// publication, or never to leave after a withdrawal.
+// Uploads of a contact still waiting in the scheduler, which must never leave
+// after a withdrawal.
 void cancel_pending_uploads(ServiceState& s, hs::ContactId id) {
+    if (auto c = s.contacts.find(id); c != s.contacts.end()) c->second.queued = 0;
     for (auto u = s.uploads.begin(); u != s.uploads.end();) {
         if (u->second.contact == id) {
             s.scheduler->cancel(u->first);
@@ -164,15 +200,19 @@ void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
     if (it == s.contacts.end()) return;
     auto& contact = it->second;
     contact.next_publish = TimePoint::never();
-    // An older upload still queued would carry stale introduction points.
-    cancel_pending_uploads(s, id);
-    std::vector<hs::IntroPointInfo> points;
-    for (auto& slot : s.intros)
-        if (slot.established)
-            points.push_back({slot.relay.identity, slot.relay.onion_key, slot.relay.host,
-                              slot.relay.port, slot.auth_key.public_key(),
-                              slot.enc_key.public_key()});
-    if (contact.hidden || !s.visible || points.empty() || !ring || ring->empty()) return;
+    const bool intros_up = s.stats.intro_points_up > 0;
+    if (contact.hidden || !s.visible || !intros_up || !ring || ring->empty()) return;
+    // Uploads still queued leave with the introduction points of the moment
+    // they are due (service_upload_body), so they are never stale. Cancelling
+    // them would give their HSDirs' spacing slots away and put the contact at
+    // the back of every queue: once a republish interval holds more uploads
+    // than the spacing lets out, nobody would reach the front again. So a
+    // contact is queued anew only when its previous uploads have all left.
+    if (contact.queued > 0) {
+        contact.next_publish = now + kRequeueCheck;
+        s.next_contact_publish = earliest(s.next_contact_publish, contact.next_publish);
+        return;
+    }
 
     const auto lifetime = s.config.descriptor_lifetime;
     std::vector<std::int64_t> periods{
@@ -187,25 +227,49 @@ void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
         for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
             auto secret = hs::secret_id_part(contact.grant.cookie, tp, ri);
             auto desc_id = hs::descriptor_id(contact.ck_id, secret);
-            const auto revision = ++s.revision;
-            auto sealed = hs::seal_intro_points(points, contact.grant.cookie, secret,
-                                                contact.grant.client_key.public_key(), revision,
-                                                *rng);
-            if (!sealed) continue;
-            hs::HsDescriptor d{contact.grant.client_key.public_key(), secret, now.unix_seconds(),
-                               static_cast<std::uint32_t>(lifetime.seconds_count()), revision,
-                               std::move(*sealed)};
-            d = hs::sign_hs_descriptor(std::move(d), contact.grant.client_key);
-            Bytes body = hs::encode_hsdir_request(hs::PostHsDescriptor{desc_id, hs::encode_hs_descriptor(d)});
             hs::PendingUpload up{desc_id, {}, new_id()};
             for (auto* e : ring->responsible(desc_id)) up.hsdirs.push_back(e->identity);
-            s.uploads[up.token] = ServiceState::PendingBody{std::move(body), up.hsdirs.size(), id};
+            if (up.hsdirs.empty()) continue;
+            s.uploads[up.token] = ServiceState::PendingBody{id, tp, ri, up.hsdirs.size()};
             s.scheduler->add(up, now);
-            contact.published.push_back({desc_id, {secret, revision}});
+            ++contact.queued;
+            contact.published.push_back({desc_id, secret});
         }
     }
     contact.next_publish = now + lifetime - s.config.republish_margin;
     s.next_contact_publish = earliest(s.next_contact_publish, contact.next_publish);
+}
+
+std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::PendingBody& p,
+                                                     TimePoint now) {
+    auto& s = *service;
+    auto it = s.contacts.find(p.contact);
+    if (it == s.contacts.end()) return std::nullopt;
+    const auto& contact = it->second;
+    // Made and signed at the moment it leaves, with the set that is up now,
+    // not when the batch was scheduled: a batch-wide publication time or
+    // consecutive revisions would tell colluding HSDirs which contacts'
+    // descriptors belong to one service, whatever the delays (paper 4.5).
+    // While a new set is being established nothing goes out: the whole set
+    // is published once it is up.
+    std::vector<hs::IntroPointInfo> points;
+    for (auto& slot : s.intros) {
+        if (!slot.established) return std::nullopt;
+        points.push_back({slot.relay.identity, slot.relay.onion_key, slot.relay.host, slot.relay.port,
+                          slot.auth_key.public_key(), slot.enc_key.public_key()});
+    }
+    if (points.empty()) return std::nullopt;
+    const auto secret = hs::secret_id_part(contact.grant.cookie, p.time_period, p.replica);
+    s.revision = std::max(s.revision + 1, static_cast<std::uint64_t>(now.us));
+    auto sealed = hs::seal_intro_points(points, contact.grant.cookie, secret,
+                                        contact.grant.client_key.public_key(), s.revision, *rng);
+    if (!sealed) return std::nullopt;
+    hs::HsDescriptor d{contact.grant.client_key.public_key(), secret, now.unix_seconds(),
+                       static_cast<std::uint32_t>(s.config.descriptor_lifetime.seconds_count()),
+                       s.revision, std::move(*sealed)};
+    d = hs::sign_hs_descriptor(std::move(d), contact.grant.client_key);
+    return hs::encode_hsdir_request(
+        hs::PostHsDescriptor{hs::descriptor_id(contact.ck_id, secret), hs::encode_hs_descriptor(d)});
 }
 
 void Node::Impl::service_publish_all(TimePoint now) {
@@ -220,8 +284,11 @@ void Node::Impl::service_withdraw(hs::ContactId id, TimePoint now) {
     if (it == s.contacts.end()) return;
     cancel_pending_uploads(s, id);
     auto& c = it->second;
-    for (auto& [desc_id, sr] : c.published) {
-        hs::HsWithdrawal w{desc_id, c.grant.client_key.public_key(), sr.first, sr.second};
+    // Every revision uploaded so far was made before now; the tombstone also
+    // refuses any of them still in flight.
+    s.revision = std::max(s.revision + 1, static_cast<std::uint64_t>(now.us));
+    for (auto& [desc_id, secret] : c.published) {
+        hs::HsWithdrawal w{desc_id, c.grant.client_key.public_key(), secret, s.revision};
         w = hs::sign_hs_withdrawal(std::move(w), c.grant.client_key);
         Bytes body = hs::encode_hsdir_request(hs::WithdrawHsDescriptor{w});
         if (!ring) continue;
@@ -281,7 +348,12 @@ void Node::Impl::service_circuit_closed(CircuitRef ref, OriginCircuit::Purpose p
     if (purpose == OriginCircuit::Purpose::ServiceIntro) {
         auto it = std::find_if(s.intros.begin(), s.intros.end(),
                                [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
-        if (it == s.intros.end()) return;  // retired on purpose
+        if (it == s.intros.end()) {
+            // A retiring point that went early is not replaced; one closed
+            // on purpose is already gone from both lists.
+            std::erase_if(s.retiring, [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
+            return;
+        }
         // A lost introduction point is replaced by a new one with a new key;
         // descriptors are republished once it is up.
         s.intros.erase(it);
@@ -299,9 +371,15 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
     auto& s = *service;
     const bool last = hop + 1 == c.hops.size();
     if (c.purpose == OriginCircuit::Purpose::ServiceIntro && last) {
-        auto slot = std::find_if(s.intros.begin(), s.intros.end(),
-                                 [&](const IntroSlot& x) { return x.id == c.owner; });
-        if (slot == s.intros.end()) return;
+        auto owned = [&](const IntroSlot& x) { return x.id == c.owner; };
+        auto slot = std::find_if(s.intros.begin(), s.intros.end(), owned);
+        // A retiring point still forwards introductions from contacts who
+        // hold a descriptor naming it.
+        const bool retiring = slot == s.intros.end();
+        if (retiring) {
+            slot = std::find_if(s.retiring.begin(), s.retiring.end(), owned);
+            if (slot == s.retiring.end()) return;
+        }
         if (rc.command == RelayCommand::IntroEstablished && !slot->established) {
             slot->established = true;
             slot->established_at = now;
@@ -333,7 +411,7 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
             auto contact = s.by_key.find(accepted.contact);
             if (contact == s.by_key.end()) return;
             ++s.stats.introductions_accepted;
-            if (++slot->introductions >= s.config.intro_max_introductions) s.rotate_at = now;
+            if (++slot->introductions >= s.config.intro_max_introductions && !retiring) s.rotate_at = now;
             auto r = hs::service_rendezvous(accepted.introduce, slot->auth_key.public_key(),
                                             slot->enc_key, *rng);
             if (!r) return;
@@ -376,10 +454,17 @@ void Node::Impl::service_tick(TimePoint now) {
         auto it = s.uploads.find(up.token);
         if (it == s.uploads.end()) continue;
         const dir::ConsensusEntry* e = consensus ? consensus->find(up.hsdir) : nullptr;
-        if (e != nullptr) start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), it->second.body, 0, now);
-        if (--it->second.remaining == 0) s.uploads.erase(it);
+        if (e != nullptr)
+            if (auto body = service_upload_body(it->second, now))
+                start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), std::move(*body), 0, now);
+        if (--it->second.remaining == 0) {
+            if (auto c = s.contacts.find(it->second.contact); c != s.contacts.end()) --c->second.queued;
+            s.uploads.erase(it);
+        }
     }
-    if (s.rotate_at <= now) service_rotate_intros("lifetime or introduction count reached", now);
+    if (s.rotate_at <= now)
+        service_rotate_intros("lifetime or introduction count reached", /*keep_old=*/true, now);
+    if (s.retire_at <= now) service_retire_old_intros();
     if (s.next_intro_attempt <= now) service_establish_intros(now);
     if (s.next_contact_publish <= now) {
         s.next_contact_publish = TimePoint::never();
@@ -402,6 +487,7 @@ TimePoint Node::Impl::service_deadline() const {
     TimePoint t = earliest(s.scheduler->next_deadline(), s.rotate_at);
     t = earliest(t, s.next_intro_attempt);
     t = earliest(t, s.next_contact_publish);
+    t = earliest(t, s.retire_at);
     return earliest(t, s.next_prune);
 }
 
@@ -420,8 +506,6 @@ Status Node::service_start(hs::ServiceConfig config, TimePoint now) {
     s.config = config;
     s.checks = hs::IntroductionChecks(config.policy);
     s.scheduler.emplace(config.publication, *d.rng);
-    // Revisions only grow, also across restarts, because they start from the clock.
-    s.revision = static_cast<std::uint64_t>(now.us);
     s.next_prune = now + kPruneInterval;
     d.service_establish_intros(now);
     return {};
@@ -464,7 +548,7 @@ Status Node::service_revoke(hs::ContactId id, TimePoint now) {
     for (auto& [ref, cid] : s.joined)
         if (cid == id) ends.push_back(ref);
     for (auto ref : ends) d.origin_close(ref, "contact revoked", true, now);
-    d.service_rotate_intros("a contact was revoked", now);
+    d.service_rotate_intros("a contact was revoked", /*keep_old=*/false, now);
     return {};
 }
 
@@ -480,7 +564,7 @@ Status Node::service_hide(hs::ContactId id, bool hidden, TimePoint now) {
     s.cookies[it->second.index].hidden = hidden;
     if (hidden) {
         d.service_withdraw(id, now);
-        d.service_rotate_intros("presence hidden from a contact", now);
+        d.service_rotate_intros("presence hidden from a contact", /*keep_old=*/false, now);
     } else {
         d.service_publish(id, now);
     }
@@ -513,7 +597,8 @@ hs::ServiceStats Node::service_stats() const {
 std::vector<crypto::Ed25519PublicKey> Node::service_intro_keys() const {
     std::vector<crypto::Ed25519PublicKey> out;
     if (impl_->service)
-        for (auto& slot : impl_->service->intros) out.push_back(slot.auth_key.public_key());
+        for (const auto* slots : {&impl_->service->intros, &impl_->service->retiring})
+            for (auto& slot : *slots) out.push_back(slot.auth_key.public_key());
     return out;
 }
 

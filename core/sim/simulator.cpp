@@ -250,6 +250,7 @@ void Simulator::transmit(SocketId from, ByteView bytes) {
     const HostId b = src.peer_host;
     const SocketId to = src.peer;
     const PathModel& p = path(a, b);
+    hosts_[a].bytes_sent += bytes.size();
     for (std::size_t off = 0; off < bytes.size(); off += model_.segment_size) {
         const std::size_t n = std::min(model_.segment_size, bytes.size() - off);
         TimePoint sent = now_;

@@ -167,6 +167,9 @@ class Simulator {
     void restart(HostId host);
     void restart(const Endpoint& e) { restart(e.host()); }
     bool is_up(HostId host) const;
+    // Bytes the host's endpoint handed to the network so far (every
+    // connection, also across crashes): what a service costs its uplink.
+    std::uint64_t bytes_sent(HostId host) const { return hosts_.at(host).bytes_sent; }
 
     // ---- determinism ----
     // An independent generator for `label` (e.g. one per node).
@@ -206,6 +209,7 @@ class Simulator {
         std::set<SocketId> sockets;
         bool up = true;
         std::uint64_t incarnation = 0;
+        std::uint64_t bytes_sent = 0;
     };
 
     void attach_endpoint(HostId host, std::unique_ptr<Endpoint> endpoint);
