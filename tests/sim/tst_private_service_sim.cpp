@@ -132,7 +132,7 @@ private slots:
         // Counted from the revocation: the republication may land while
         // Alice is still trying.
         const auto before = w.bob_stats().descriptors_uploaded;
-        QCOMPARE(before, std::uint64_t(12));
+        QVERIFY(before >= 12);  // 2 contacts x 2 replicas x 3 HSDirs, at least
         QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
         QVERIFY(!w.connect(w.alice, alice_creds).has_value());
         QVERIFY(w.sim.run_until([&] { return w.bob_stats().descriptors_uploaded >= before + 6; },
