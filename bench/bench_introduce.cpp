@@ -17,7 +17,8 @@ int main() {
     auto enc = crypto::X25519SecretKey::generate(rng);
     auto rp = crypto::Ed25519SecretKey::generate(rng).public_key();
     const TimePoint now = TimePoint::from_seconds(1'800'000'000);
-    std::printf("| %-10s | %20s | %20s |\n", "contacts", "INTRODUCE2 check (us)", "decrypt alone (us)");
+    std::printf("| %-10s | %20s | %20s |\n", "contacts", "INTRODUCE2 check (us)",
+                "decrypt alone (us)");
     std::printf("|------------|----------------------|----------------------|\n");
     for (std::size_t n : {std::size_t(10), std::size_t(1000), std::size_t(100000)}) {
         hs::CookieTable table;
@@ -50,7 +51,8 @@ int main() {
         auto t0 = Clock::now();
         int accepted = 0;
         for (auto& b : bodies)
-            accepted += std::holds_alternative<hs::Accepted>(checks.check(b, ik.public_key(), enc, table, now));
+            accepted += std::holds_alternative<hs::Accepted>(
+                checks.check(b, ik.public_key(), enc, table, now));
         auto t1 = Clock::now();
         for (auto& b : bodies) (void)hs::service_open_introduce(b, ik.public_key(), enc);
         auto t2 = Clock::now();
@@ -58,7 +60,9 @@ int main() {
             std::fprintf(stderr, "only %d of %d introductions accepted\n", accepted, kIntros);
             return 1;
         }
-        auto us = [](auto d) { return std::chrono::duration<double, std::micro>(d).count() / kIntros; };
+        auto us = [](auto d) {
+            return std::chrono::duration<double, std::micro>(d).count() / kIntros;
+        };
         std::printf("| %10zu | %20.1f | %20.1f |\n", n, us(t1 - t0), us(t2 - t1));
     }
     return 0;

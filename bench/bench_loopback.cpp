@@ -19,8 +19,8 @@
 #include <map>
 #include <set>
 
-#include "core/dir/network_file.hpp"
 #include "bench/bench_util.hpp"
+#include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 
 using namespace sotto;
@@ -141,7 +141,8 @@ int main(int argc, char** argv) {
                 std::string(12, '-').c_str());
     std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p50 (ms) (goal <= 0.3)",
                 r.first, dr.first);
-    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p99 (ms)", r.second, dr.second);
+    std::printf("| %-46s | %10.3f | %10.3f |\n", "one-cell round trip p99 (ms)", r.second,
+                dr.second);
     std::printf("| %-46s | %10.1f | %10s |\n", "bulk throughput MB/s (goal >= 50)", onion_mbps,
                 "-");
     return 0;

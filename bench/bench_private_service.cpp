@@ -17,8 +17,8 @@
 #include <map>
 #include <set>
 
-#include "core/dir/network_file.hpp"
 #include "bench/bench_util.hpp"
+#include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 
 using namespace sotto;
@@ -33,8 +33,9 @@ std::unique_ptr<net::NodeDriver> client(const dir::NetworkFile& nf) {
     SystemRng rng;
     node::NodeConfig cfg;
     cfg.network = nf;
-    auto d = net::NodeDriver::create(std::move(cfg), node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
-                                                                    crypto::X25519SecretKey::generate(rng)});
+    auto d = net::NodeDriver::create(std::move(cfg),
+                                     node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
+                                                    crypto::X25519SecretKey::generate(rng)});
     return d ? std::move(*d) : nullptr;
 }
 
@@ -52,9 +53,13 @@ int main(int argc, char** argv) {
     auto nf = dir::parse_network_file(f.readAll().toStdString());
     auto bob = client(*nf);
     auto alice = client(*nf);
-    if (!wait_for([&] { return bob->consensus() && alice->consensus() && alice->consensus()->relays.size() == 8 &&
-                               bob->consensus()->relays.size() == 8; },
-                  60000))
+    if (!wait_for(
+            [&] {
+                return bob->consensus() && alice->consensus() &&
+                       alice->consensus()->relays.size() == 8 &&
+                       bob->consensus()->relays.size() == 8;
+            },
+            60000))
         return 1;
 
     hs::ServiceConfig cfg;
@@ -68,7 +73,8 @@ int main(int argc, char** argv) {
         creds.push_back(hs::credentials_for(g));
         (void)bob->service_add_contact(static_cast<hs::ContactId>(i + 1), std::move(g));
     }
-    if (!wait_for([&] { return bob->service_stats().descriptors_uploaded >= kConnects * 6u; }, 120000)) {
+    if (!wait_for([&] { return bob->service_stats().descriptors_uploaded >= kConnects * 6u; },
+                  120000)) {
         std::fprintf(stderr, "descriptors not published\n");
         return 1;
     }
@@ -97,7 +103,8 @@ int main(int argc, char** argv) {
     });
     std::set<quint64> opened;
     qint64 echoed = 0;
-    QObject::connect(alice.get(), &net::NodeDriver::streamOpened, [&](quint64 s) { opened.insert(s); });
+    QObject::connect(alice.get(), &net::NodeDriver::streamOpened,
+                     [&](quint64 s) { opened.insert(s); });
     QObject::connect(alice.get(), &net::NodeDriver::streamData,
                      [&](quint64, const QByteArray& d) { echoed += d.size(); });
     auto stream = *alice->open_stream(circuit, "bob", 1);
@@ -107,15 +114,19 @@ int main(int argc, char** argv) {
     for (int i = 0; i < kRoundTrips; ++i) {
         QElapsedTimer t;
         t.start();
-        (void)alice->stream_send(stream, ByteView(reinterpret_cast<const std::uint8_t*>(msg.data()), 64));
+        (void)alice->stream_send(stream,
+                                 ByteView(reinterpret_cast<const std::uint8_t*>(msg.data()), 64));
         if (!wait_for([&] { return echoed == 64LL * (i + 1); }, 5000)) return 1;
         rtt.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
     }
     auto [c50, c99] = p50_p99(cold);
     auto [r50, r99] = p50_p99(rtt);
-    std::printf("| %-58s | %8s | %8s |\n", "measurement (real processes, loopback)", "p50 ms", "p99 ms");
-    std::printf("|------------------------------------------------------------|----------|----------|\n");
+    std::printf("| %-58s | %8s | %8s |\n", "measurement (real processes, loopback)", "p50 ms",
+                "p99 ms");
+    std::printf(
+        "|------------------------------------------------------------|----------|----------|\n");
     std::printf("| %-58s | %8.2f | %8.2f |\n", "cold connect (goal p50 <= 15 ms)", c50, c99);
-    std::printf("| %-58s | %8.3f | %8.3f |\n", "64-byte message round trip, 6 relays (goal 0.5 / 2 ms)", r50, r99);
+    std::printf("| %-58s | %8.3f | %8.3f |\n",
+                "64-byte message round trip, 6 relays (goal 0.5 / 2 ms)", r50, r99);
     return 0;
 }

@@ -246,40 +246,40 @@ void NodeDriver::pump() {
 }
 
 void NodeDriver::execute(node::Output& out) {
-    std::visit(Overloaded{
-                   [this](node::ConnectLink& c) { connect_link(c); },
-                   [this](node::SendLink& s) { send_link(s); },
-                   [this](node::CloseLink& c) { close_link(c.link); },
-                   [this](node::ExitConnect& c) { connect_exit(c); },
-                   [this](node::ExitSend& s) { send_exit(s); },
-                   [this](node::ExitClose& c) { close_exit(c.exit); },
-                   [this](node::ExitPause& p) { pause_exit(p); },
-                   [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
-                   [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
-                   [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
-                   [this](node::StreamData& e) {
-                       emit streamData(e.stream,
-                                       QByteArray(reinterpret_cast<const char*>(e.data.data()),
-                                                  static_cast<qsizetype>(e.data.size())));
-                   },
-                   [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
-                   [this](node::ConsensusChanged& e) {
-                       emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
-                   },
-                   [this](node::IncomingStream& e) {
-                       emit incomingStream(e.contact, e.stream, e.circuit);
-                   },
-                   [this](node::ServiceConnected& e) { emit serviceConnected(e.attempt, e.circuit); },
-                   [this](node::ServiceUnreachable& e) {
-                       emit serviceUnreachable(e.attempt, q(e.reason));
-                   },
-                   [this](node::ContactFlagged& e) {
-                       emit contactFlagged(e.contact, static_cast<qsizetype>(e.violations));
-                   },
-                   // The node has already logged the line; this is for people.
-                   [this](node::Notice& e) { emit notice(q(e.line)); },
-               },
-               out);
+    std::visit(
+        Overloaded{
+            [this](node::ConnectLink& c) { connect_link(c); },
+            [this](node::SendLink& s) { send_link(s); },
+            [this](node::CloseLink& c) { close_link(c.link); },
+            [this](node::ExitConnect& c) { connect_exit(c); },
+            [this](node::ExitSend& s) { send_exit(s); },
+            [this](node::ExitClose& c) { close_exit(c.exit); },
+            [this](node::ExitPause& p) { pause_exit(p); },
+            [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
+            [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
+            [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
+            [this](node::StreamData& e) {
+                emit streamData(e.stream, QByteArray(reinterpret_cast<const char*>(e.data.data()),
+                                                     static_cast<qsizetype>(e.data.size())));
+            },
+            [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
+            [this](node::ConsensusChanged& e) {
+                emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
+            },
+            [this](node::IncomingStream& e) {
+                emit incomingStream(e.contact, e.stream, e.circuit);
+            },
+            [this](node::ServiceConnected& e) { emit serviceConnected(e.attempt, e.circuit); },
+            [this](node::ServiceUnreachable& e) {
+                emit serviceUnreachable(e.attempt, q(e.reason));
+            },
+            [this](node::ContactFlagged& e) {
+                emit contactFlagged(e.contact, static_cast<qsizetype>(e.violations));
+            },
+            // The node has already logged the line; this is for people.
+            [this](node::Notice& e) { emit notice(q(e.line)); },
+        },
+        out);
 }
 
 void NodeDriver::arm_timer() {

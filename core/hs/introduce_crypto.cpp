@@ -46,11 +46,14 @@ Result<onion::NtorSecrets> hs_ntor_core(ByteView xy, ByteView xb, const AuthKeyI
                                         const crypto::X25519PublicKey& b,
                                         const crypto::X25519PublicKey& x,
                                         const crypto::X25519PublicKey& y, const Secret<32>& dc) {
-    return onion::ntor_derive(kProtoId, {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view()},
+    return onion::ntor_derive(kProtoId,
+                              {xy, xb, id.view(), b.view(), x.view(), y.view(), dc.view()},
                               {id.view(), b.view(), y.view(), x.view()});
 }
 
-Result<onion::HopKeys> expand(const SecretBytes& seed) { return onion::ntor_expand(kProtoId, seed.view()); }
+Result<onion::HopKeys> expand(const SecretBytes& seed) {
+    return onion::ntor_expand(kProtoId, seed.view());
+}
 
 Status check_payload_fields(const IntroducePayload& p) {
     if (p.version != kIntroducePayloadVersion)

@@ -127,7 +127,8 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
             break;
         case DirJob::Kind::HsUpload:
         case DirJob::Kind::HsWithdraw:
-        case DirJob::Kind::HsFetch: break;  // answered above
+        case DirJob::Kind::HsFetch:
+            break;  // answered above
     }
 }
 

@@ -29,8 +29,8 @@ bool Node::Impl::hs_relay_cell(RelayCircuit& c, RelayCell& rc, TimePoint now) {
                     oc->second.intro_key.reset();
             hs_relay.intro_circuits[id] = c.key;
             c.intro_key = id;
-            relay_send_back(c, RelayCell{RelayCommand::IntroEstablished, 0,
-                                         hs::encode_intro_established()});
+            relay_send_back(
+                c, RelayCell{RelayCommand::IntroEstablished, 0, hs::encode_intro_established()});
             return true;
         }
         case RelayCommand::Introduce1: {
@@ -46,16 +46,18 @@ bool Node::Impl::hs_relay_cell(RelayCircuit& c, RelayCell& rc, TimePoint now) {
             // here; after a rotation no old key has one, online or not.
             if (service == relay_circuits.end()) {
                 ++hs_relay.introductions_unknown;
-                relay_send_back(c, RelayCell{RelayCommand::IntroduceAck, 0,
-                                             hs::encode_introduce_ack(hs::IntroduceAckStatus::UnknownAuthKey)});
+                relay_send_back(
+                    c, RelayCell{RelayCommand::IntroduceAck, 0,
+                                 hs::encode_introduce_ack(hs::IntroduceAckStatus::UnknownAuthKey)});
                 return true;
             }
             ++hs_relay.introductions_forwarded;
             relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
             if (config.misbehaviour.replay_introductions)
                 relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
-            relay_send_back(c, RelayCell{RelayCommand::IntroduceAck, 0,
-                                         hs::encode_introduce_ack(hs::IntroduceAckStatus::Forwarded)});
+            relay_send_back(c,
+                            RelayCell{RelayCommand::IntroduceAck, 0,
+                                      hs::encode_introduce_ack(hs::IntroduceAckStatus::Forwarded)});
             return true;
         }
         case RelayCommand::EstablishRendezvous: {
@@ -90,7 +92,8 @@ bool Node::Impl::hs_relay_cell(RelayCircuit& c, RelayCell& rc, TimePoint now) {
             c.splice = client->second.key;
             return true;
         }
-        default: return false;
+        default:
+            return false;
     }
 }
 
@@ -99,7 +102,8 @@ void Node::Impl::hs_relay_circuit_gone(std::uint64_t key) {
     if (it == relay_circuits.end()) return;
     if (auto& k = it->second.intro_key) {
         auto ic = hs_relay.intro_circuits.find(*k);
-        if (ic != hs_relay.intro_circuits.end() && ic->second == key) hs_relay.intro_circuits.erase(ic);
+        if (ic != hs_relay.intro_circuits.end() && ic->second == key)
+            hs_relay.intro_circuits.erase(ic);
     }
     if (auto& k = it->second.rend_cookie) hs_relay.rendezvous.erase(*k);
 }

@@ -105,7 +105,7 @@ struct ServiceState {
         std::uint8_t replica = 0;
         std::size_t remaining = 0;  // HSDirs still to send to
     };
-    std::map<std::uint64_t, PendingBody> uploads;  // scheduler token -> descriptor
+    std::map<std::uint64_t, PendingBody> uploads;            // scheduler token -> descriptor
     std::map<CircuitRef, hs::ContactId> rendezvous_pending;  // building towards an RP
     std::map<CircuitRef, std::pair<Bytes, onion::HopKeys>> rendezvous_reply;
     std::map<CircuitRef, hs::ContactId> joined;  // circuits carrying a contact's streams

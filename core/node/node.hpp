@@ -42,11 +42,11 @@ struct NodeStats {
     std::size_t origin_circuits = 0;  // circuits this node built
     std::size_t streams = 0;
     std::uint64_t cells_relayed = 0;
-    std::uint64_t circuits_refused = 0;        // create limits
-    std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
-    std::uint64_t bytes_queued = 0;            // cells waiting in link queues, in bytes
-    std::uint64_t exit_bytes_unwritten = 0;    // handed to exit connections, not yet written
-    std::uint64_t introductions_forwarded = 0;   // as an introduction point
+    std::uint64_t circuits_refused = 0;         // create limits
+    std::uint64_t circuits_torn_protocol = 0;   // bad relay cells
+    std::uint64_t bytes_queued = 0;             // cells waiting in link queues, in bytes
+    std::uint64_t exit_bytes_unwritten = 0;     // handed to exit connections, not yet written
+    std::uint64_t introductions_forwarded = 0;  // as an introduction point
     std::uint64_t introductions_unknown_key = 0;
     std::size_t hsdir_descriptors = 0;  // as an HSDir
 };
@@ -96,7 +96,8 @@ class Node {
     // Starts establishing introduction points; descriptors follow for every
     // contact once they are up.
     Status service_start(hs::ServiceConfig config, TimePoint now);
-    Status service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden, TimePoint now);
+    Status service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden,
+                               TimePoint now);
     // Stops publishing, withdraws, forgets the grant, rotates introduction
     // points and republishes the others (DESIGN §2 "Revocation").
     Status service_revoke(hs::ContactId id, TimePoint now);

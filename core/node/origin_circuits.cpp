@@ -124,7 +124,8 @@ void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool se
     for (auto& [id, sref] : streams) origin_stream_closed(sref, "circuit closed: " + reason, false);
     using P = OriginCircuit::Purpose;
     if (!visible)
-        log->log(LogLevel::Debug, "circuit", "internal circuit " + std::to_string(ref) + " closed: " + reason);
+        log->log(LogLevel::Debug, "circuit",
+                 "internal circuit " + std::to_string(ref) + " closed: " + reason);
     if (job != 0) {
         job_failed(job, "circuit closed: " + reason, last_now);
         return;
@@ -350,7 +351,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     case OriginCircuit::Purpose::ClientRend:
                         client_cell(c, *from, *rc, now);
                         return;
-                    default: break;
+                    default:
+                        break;
                 }
                 origin_close(ref, "unexpected relay command", true, now);
                 return;
@@ -372,13 +374,17 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
     c.state = OriginCircuit::State::Open;
     c.build_deadline = TimePoint::never();
     switch (c.purpose) {
-        case OriginCircuit::Purpose::Dir: job_circuit_ready(c.job, now); return;
+        case OriginCircuit::Purpose::Dir:
+            job_circuit_ready(c.job, now);
+            return;
         case OriginCircuit::Purpose::ServiceIntro:
         case OriginCircuit::Purpose::ServiceRend:
             if (service) service_circuit_ready(c, now);
             return;
         case OriginCircuit::Purpose::ClientIntro:
-        case OriginCircuit::Purpose::ClientRend: client_circuit_ready(c, now); return;
+        case OriginCircuit::Purpose::ClientRend:
+            client_circuit_ready(c, now);
+            return;
         case OriginCircuit::Purpose::General:
             if (c.job != 0)
                 job_circuit_ready(c.job, now);

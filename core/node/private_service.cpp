@@ -140,14 +140,16 @@ std::vector<CircuitRef> take_circuits(std::vector<IntroSlot>& slots) {
 void Node::Impl::service_retire_old_intros() {
     auto& s = *service;
     s.retire_at = TimePoint::never();
-    for (auto c : take_circuits(s.retiring)) origin_close(c, "introduction point retired", true, last_now);
+    for (auto c : take_circuits(s.retiring))
+        origin_close(c, "introduction point retired", true, last_now);
 }
 
 void Node::Impl::service_close_intros() {
     auto& s = *service;
     service_retire_old_intros();
     s.stats.intro_points_up = 0;
-    for (auto c : take_circuits(s.intros)) origin_close(c, "introduction point retired", true, last_now);
+    for (auto c : take_circuits(s.intros))
+        origin_close(c, "introduction point retired", true, last_now);
 }
 
 void Node::Impl::service_rotate_intros(const char* why, bool keep_old, TimePoint now) {
@@ -162,8 +164,10 @@ void Node::Impl::service_rotate_intros(const char* why, bool keep_old, TimePoint
         service_retire_old_intros();
         std::vector<CircuitRef> unused;
         for (auto& slot : s.intros) {
-            if (slot.established) s.retiring.push_back(std::move(slot));
-            else unused.push_back(slot.circuit);
+            if (slot.established)
+                s.retiring.push_back(std::move(slot));
+            else
+                unused.push_back(slot.circuit);
         }
         s.intros.clear();
         s.stats.intro_points_up = 0;
@@ -255,8 +259,8 @@ std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::Pending
     std::vector<hs::IntroPointInfo> points;
     for (auto& slot : s.intros) {
         if (!slot.established) return std::nullopt;
-        points.push_back({slot.relay.identity, slot.relay.onion_key, slot.relay.host, slot.relay.port,
-                          slot.auth_key.public_key(), slot.enc_key.public_key()});
+        points.push_back({slot.relay.identity, slot.relay.onion_key, slot.relay.host,
+                          slot.relay.port, slot.auth_key.public_key(), slot.enc_key.public_key()});
     }
     if (points.empty()) return std::nullopt;
     const auto secret = hs::secret_id_part(contact.grant.cookie, p.time_period, p.replica);
@@ -264,12 +268,15 @@ std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::Pending
     auto sealed = hs::seal_intro_points(points, contact.grant.cookie, secret,
                                         contact.grant.client_key.public_key(), s.revision, *rng);
     if (!sealed) return std::nullopt;
-    hs::HsDescriptor d{contact.grant.client_key.public_key(), secret, now.unix_seconds(),
+    hs::HsDescriptor d{contact.grant.client_key.public_key(),
+                       secret,
+                       now.unix_seconds(),
                        static_cast<std::uint32_t>(s.config.descriptor_lifetime.seconds_count()),
-                       s.revision, std::move(*sealed)};
+                       s.revision,
+                       std::move(*sealed)};
     d = hs::sign_hs_descriptor(std::move(d), contact.grant.client_key);
-    return hs::encode_hsdir_request(
-        hs::PostHsDescriptor{hs::descriptor_id(contact.ck_id, secret), hs::encode_hs_descriptor(d)});
+    return hs::encode_hsdir_request(hs::PostHsDescriptor{hs::descriptor_id(contact.ck_id, secret),
+                                                         hs::encode_hs_descriptor(d)});
 }
 
 void Node::Impl::service_publish_all(TimePoint now) {
@@ -346,12 +353,14 @@ void Node::Impl::service_circuit_closed(CircuitRef ref, OriginCircuit::Purpose p
     if (!service) return;
     auto& s = *service;
     if (purpose == OriginCircuit::Purpose::ServiceIntro) {
-        auto it = std::find_if(s.intros.begin(), s.intros.end(),
-                               [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
+        auto it = std::find_if(s.intros.begin(), s.intros.end(), [&](const IntroSlot& x) {
+            return x.id == owner && x.circuit == ref;
+        });
         if (it == s.intros.end()) {
             // A retiring point that went early is not replaced; one closed
             // on purpose is already gone from both lists.
-            std::erase_if(s.retiring, [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
+            std::erase_if(s.retiring,
+                          [&](const IntroSlot& x) { return x.id == owner && x.circuit == ref; });
             return;
         }
         // A lost introduction point is replaced by a new one with a new key;
@@ -383,16 +392,16 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
         if (rc.command == RelayCommand::IntroEstablished && !slot->established) {
             slot->established = true;
             slot->established_at = now;
-            s.stats.intro_points_up = static_cast<std::size_t>(
-                std::count_if(s.intros.begin(), s.intros.end(), [](auto& x) { return x.established; }));
+            s.stats.intro_points_up = static_cast<std::size_t>(std::count_if(
+                s.intros.begin(), s.intros.end(), [](auto& x) { return x.established; }));
             // Every contact's descriptor must name the current set: publish
             // once all of it is up, not once per introduction point.
             if (s.stats.intro_points_up == s.intros.size()) service_publish_all(now);
             return;
         }
         if (rc.command == RelayCommand::Introduce2) {
-            auto verdict = s.checks.check(rc.data, slot->auth_key.public_key(), slot->enc_key,
-                                          s.cookies, now);
+            auto verdict =
+                s.checks.check(rc.data, slot->auth_key.public_key(), slot->enc_key, s.cookies, now);
             if (auto* dropped = std::get_if<hs::Dropped>(&verdict)) {
                 // Silently: no answer, no circuit. A rate-limited contact is
                 // reported so the user can revoke it.
@@ -411,7 +420,8 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
             auto contact = s.by_key.find(accepted.contact);
             if (contact == s.by_key.end()) return;
             ++s.stats.introductions_accepted;
-            if (++slot->introductions >= s.config.intro_max_introductions && !retiring) s.rotate_at = now;
+            if (++slot->introductions >= s.config.intro_max_introductions && !retiring)
+                s.rotate_at = now;
             auto r = hs::service_rendezvous(accepted.introduce, slot->auth_key.public_key(),
                                             slot->enc_key, *rng);
             if (!r) return;
@@ -427,9 +437,11 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
         }
         return;
     }
-    if (c.purpose == OriginCircuit::Purpose::ServiceRend && last && rc.command == RelayCommand::Begin) {
+    if (c.purpose == OriginCircuit::Purpose::ServiceRend && last &&
+        rc.command == RelayCommand::Begin) {
         auto joined = s.joined.find(c.ref);
-        if (joined == s.joined.end() || rc.stream_id == 0 || c.streams.contains(rc.stream_id)) return;
+        if (joined == s.joined.end() || rc.stream_id == 0 || c.streams.contains(rc.stream_id))
+            return;
         OriginStream st;
         st.ref = new_id();
         st.circuit = c.ref;
@@ -458,7 +470,8 @@ void Node::Impl::service_tick(TimePoint now) {
             if (auto body = service_upload_body(it->second, now))
                 start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), std::move(*body), 0, now);
         if (--it->second.remaining == 0) {
-            if (auto c = s.contacts.find(it->second.contact); c != s.contacts.end()) --c->second.queued;
+            if (auto c = s.contacts.find(it->second.contact); c != s.contacts.end())
+                --c->second.queued;
             s.uploads.erase(it);
         }
     }
@@ -470,8 +483,10 @@ void Node::Impl::service_tick(TimePoint now) {
         s.next_contact_publish = TimePoint::never();
         std::vector<hs::ContactId> due;
         for (auto& [id, c] : s.contacts) {
-            if (c.next_publish <= now) due.push_back(id);
-            else s.next_contact_publish = earliest(s.next_contact_publish, c.next_publish);
+            if (c.next_publish <= now)
+                due.push_back(id);
+            else
+                s.next_contact_publish = earliest(s.next_contact_publish, c.next_publish);
         }
         for (auto id : due) service_publish(id, now);
     }

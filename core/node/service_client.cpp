@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kUnreachable = "the contact is offline or unreachable";
 // As an HSDir allows: a descriptor from further in the future is refused.
 constexpr Duration kMaxClockSkew = Duration::minutes(5);
-}
+}  // namespace
 
 void Node::Impl::client_fail(hs::ConnectId id, const char* why, TimePoint now) {
     auto it = client.attempts.find(id);
@@ -46,8 +46,8 @@ void Node::Impl::client_fetch_next(hs::ConnectId id, TimePoint now) {
     }
     auto& [desc_id, hsdir] = a.fetch_targets[a.next_fetch++];
     a.fetching = true;
-    start_hs_job(DirJob::Kind::HsFetch, hsdir, hs::encode_hsdir_request(hs::GetHsDescriptor{desc_id}),
-                 id, now);
+    start_hs_job(DirJob::Kind::HsFetch, hsdir,
+                 hs::encode_hsdir_request(hs::GetHsDescriptor{desc_id}), id, now);
 }
 
 void Node::Impl::client_job_done(const DirJob& job, std::optional<Bytes> encoded, TimePoint now) {
@@ -91,7 +91,8 @@ void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
     }
     const auto& ip = (*a.intro_points)[a.next_intro++];
     PathHop hop{ip.relay_identity, ip.relay_onion_key, ip.host, ip.port};
-    auto circ = start_internal_circuit(path_to(hop, 3), OriginCircuit::Purpose::ClientIntro, id, now);
+    auto circ =
+        start_internal_circuit(path_to(hop, 3), OriginCircuit::Purpose::ClientIntro, id, now);
     if (!circ) {
         client_introduce_next(id, now);
         return;
@@ -108,7 +109,8 @@ void Node::Impl::client_circuit_ready(OriginCircuit& c, TimePoint now) {
     auto& a = it->second;
     if (c.purpose == OriginCircuit::Purpose::ClientRend) {
         origin_send(c, c.hops.size() - 1,
-                    RelayCell{RelayCommand::EstablishRendezvous, 0, hs::encode_establish_rendezvous(a.cookie)});
+                    RelayCell{RelayCommand::EstablishRendezvous, 0,
+                              hs::encode_establish_rendezvous(a.cookie)});
         return;
     }
     // Introduction circuit: INTRODUCE1 to the point's key IK_i.
@@ -181,7 +183,8 @@ void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, T
         }
         return;
     }
-    if (c.purpose == OriginCircuit::Purpose::ClientIntro && rc.command == RelayCommand::IntroduceAck) {
+    if (c.purpose == OriginCircuit::Purpose::ClientIntro &&
+        rc.command == RelayCommand::IntroduceAck) {
         auto status = hs::decode_introduce_ack(rc.data);
         const CircuitRef ref = c.ref;
         a.intro_circuit = 0;
@@ -213,20 +216,24 @@ Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds,
     const auto tp = hs::time_period(now.unix_seconds(), creds.client_key_id, d.client.time_period);
     // Replica 0's directories first, then replica 1's (4.3).
     for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
-        auto desc_id = hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri));
-        for (auto* e : d.ring->responsible(desc_id)) a.fetch_targets.push_back({desc_id, PathHop::from(*e)});
+        auto desc_id =
+            hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri));
+        for (auto* e : d.ring->responsible(desc_id))
+            a.fetch_targets.push_back({desc_id, PathHop::from(*e)});
     }
     d.rng->fill(a.cookie.bytes);
     // A rendezvous point chosen now so it is ready when the descriptor is.
     std::vector<const dir::ConsensusEntry*> rps;
     for (auto& e : d.consensus->relays)
-        if ((e.flags & dir::kFlagIntroRend) && e.identity != d.keys.identity.public_key()) rps.push_back(&e);
+        if ((e.flags & dir::kFlagIntroRend) && e.identity != d.keys.identity.public_key())
+            rps.push_back(&e);
     if (rps.empty()) return fail(Errc::NotFound, "the consensus lists no rendezvous point");
     a.rend_point = PathHop::from(*rps[d.rng->uniform(rps.size())]);
     const auto id = a.id;
     auto rend = d.path_to(a.rend_point, 3);
     d.client.attempts.emplace(id, std::move(a));
-    auto circ = d.start_internal_circuit(std::move(rend), OriginCircuit::Purpose::ClientRend, id, now);
+    auto circ =
+        d.start_internal_circuit(std::move(rend), OriginCircuit::Purpose::ClientRend, id, now);
     if (!circ) {
         d.client.attempts.erase(id);
         return std::unexpected(circ.error());

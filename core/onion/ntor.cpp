@@ -25,7 +25,8 @@ std::string label(std::string_view proto_id, std::string_view suffix) {
 
 }  // namespace
 
-Result<NtorSecrets> ntor_derive(std::string_view proto_id, std::initializer_list<ByteView> secret_parts,
+Result<NtorSecrets> ntor_derive(std::string_view proto_id,
+                                std::initializer_list<ByteView> secret_parts,
                                 std::initializer_list<ByteView> auth_parts) {
     std::size_t n = proto_id.size();
     for (auto part : secret_parts) n += part.size();
@@ -33,7 +34,8 @@ Result<NtorSecrets> ntor_derive(std::string_view proto_id, std::initializer_list
     auto* p = secret_input.data();
     for (auto part : secret_parts) p = std::copy(part.begin(), part.end(), p);
     std::copy(proto_id.begin(), proto_id.end(), p);
-    auto seed = crypto::hmac_sha3_256(as_bytes(label(proto_id, ":key_extract")), secret_input.view());
+    auto seed =
+        crypto::hmac_sha3_256(as_bytes(label(proto_id, ":key_extract")), secret_input.view());
     auto verify = crypto::hmac_sha3_256(as_bytes(label(proto_id, ":verify")), secret_input.view());
     if (!seed || !verify) return fail(Errc::Crypto, "ntor HMAC failed");
     wire::Writer auth_input;
@@ -53,8 +55,8 @@ Result<HopKeys> ntor_expand(std::string_view proto_id, ByteView key_seed) {
 }
 
 crypto::Digest256 circuit_binding(const HopKeys& keys) {
-    return crypto::sha3_256_parts(
-        {as_bytes("sotto-circuit-binding"), keys.forward_digest.view(), keys.backward_digest.view()});
+    return crypto::sha3_256_parts({as_bytes("sotto-circuit-binding"), keys.forward_digest.view(),
+                                   keys.backward_digest.view()});
 }
 
 HopKeys split_hop_keys(ByteView m) {
@@ -102,8 +104,9 @@ Result<HopKeys> ClientHandshake::finish(ByteView reply) {
     auto xb = x_->agree(b_);
     if (!xy || !xb) return fail(Errc::Crypto, "ntor: relay sent an invalid key");
     const auto x = x_->public_key();
-    auto out = ntor_derive(kProtoId, {xy->view(), xb->view(), id_.view(), b_.view(), x.view(), y.view()},
-                           {id_.view(), b_.view(), y.view(), x.view()});
+    auto out =
+        ntor_derive(kProtoId, {xy->view(), xb->view(), id_.view(), b_.view(), x.view(), y.view()},
+                    {id_.view(), b_.view(), y.view(), x.view()});
     x_.reset();  // forward secrecy: the ephemeral key is gone once used
     if (!out) return std::unexpected(out.error());
     if (!ct_equal(out->auth, reply.subspan(32, 32)))
@@ -140,8 +143,9 @@ Result<ServerHandshakeResult> server_handshake(std::uint16_t type, ByteView requ
     if (!xy || !xb) return fail(Errc::Crypto, "ntor: client sent an invalid key");
     const auto& b = onion.public_key();
     const auto& yp = y.public_key();
-    auto out = ntor_derive(kProtoId, {xy->view(), xb->view(), id.view(), b.view(), x.view(), yp.view()},
-                           {id.view(), b.view(), yp.view(), x.view()});
+    auto out =
+        ntor_derive(kProtoId, {xy->view(), xb->view(), id.view(), b.view(), x.view(), yp.view()},
+                    {id.view(), b.view(), yp.view(), x.view()});
     if (!out) return std::unexpected(out.error());
     ServerHandshakeResult r;
     wire::Writer w(kNtorReplyLen);

@@ -42,7 +42,8 @@ struct NtorSecrets {
     SecretBytes key_seed;
     Bytes auth;
 };
-Result<NtorSecrets> ntor_derive(std::string_view proto_id, std::initializer_list<ByteView> secret_parts,
+Result<NtorSecrets> ntor_derive(std::string_view proto_id,
+                                std::initializer_list<ByteView> secret_parts,
                                 std::initializer_list<ByteView> auth_parts);
 // keys = HKDF-SHA3(KEY_SEED, info = PROTOID ":key_expand"), split into hop keys.
 Result<HopKeys> ntor_expand(std::string_view proto_id, ByteView key_seed);

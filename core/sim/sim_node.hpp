@@ -26,11 +26,10 @@
 
 namespace sotto::sim {
 
-using NodeEvent =
-    std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened, node::StreamData,
-                 node::StreamClosed, node::ConsensusChanged, node::IncomingStream,
-                 node::ServiceConnected, node::ServiceUnreachable, node::ContactFlagged,
-                 node::Notice>;
+using NodeEvent = std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened,
+                               node::StreamData, node::StreamClosed, node::ConsensusChanged,
+                               node::IncomingStream, node::ServiceConnected,
+                               node::ServiceUnreachable, node::ContactFlagged, node::Notice>;
 
 struct TimedEvent {
     TimePoint at;

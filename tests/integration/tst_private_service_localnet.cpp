@@ -65,7 +65,7 @@ hs::ServiceConfig fast_service() {
 
 class TestPrivateServiceLocalnet : public QObject {
     Q_OBJECT
-private:
+  private:
     QTemporaryDir dir_;
     dir::NetworkFile network_;
     std::unique_ptr<net::NodeDriver> bob_, alice_;
@@ -76,9 +76,9 @@ private:
         node::NodeConfig cfg;
         cfg.network = network_;
         cfg.consensus_fetch_interval = Duration::seconds(5);
-        auto d = net::NodeDriver::create(
-            std::move(cfg),
-            node::NodeKeys{crypto::Ed25519SecretKey::generate(sys), crypto::X25519SecretKey::generate(sys)});
+        auto d = net::NodeDriver::create(std::move(cfg),
+                                         node::NodeKeys{crypto::Ed25519SecretKey::generate(sys),
+                                                        crypto::X25519SecretKey::generate(sys)});
         return d ? std::move(*d) : nullptr;
     }
 
@@ -113,8 +113,8 @@ private:
                                             [&](quint64 att, quint64 circuit) {
                                                 if (att == *id) result = circuit;
                                             });
-        QMetaObject::Connection b = connect(alice_.get(), &net::NodeDriver::serviceUnreachable, this,
-                                            [&](quint64 att, const QString& why) {
+        QMetaObject::Connection b = connect(alice_.get(), &net::NodeDriver::serviceUnreachable,
+                                            this, [&](quint64 att, const QString& why) {
                                                 if (att == *id) result = why;
                                             });
         wait_for([&] { return result.has_value(); });
@@ -132,7 +132,7 @@ private:
         return std::nullopt;
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         const auto base = free_port_block(8);
@@ -148,8 +148,8 @@ private slots:
         alice_ = client();
         QVERIFY(bob_ && alice_);
         QVERIFY(wait_for([&] {
-            return bob_->consensus() && alice_->consensus() && bob_->consensus()->relays.size() == 8 &&
-                   alice_->consensus()->relays.size() == 8;
+            return bob_->consensus() && alice_->consensus() &&
+                   bob_->consensus()->relays.size() == 8 && alice_->consensus()->relays.size() == 8;
         }));
     }
 
@@ -177,14 +177,16 @@ private slots:
                 [&](quint64 contact, quint64 stream, quint64) {
                     if (contact == 1) incoming = stream;
                 });
-        connect(bob_.get(), &net::NodeDriver::streamData, this, [&](quint64 s, const QByteArray& d) {
-            if (incoming && s == *incoming) at_bob += d;
-        });
+        connect(bob_.get(), &net::NodeDriver::streamData, this,
+                [&](quint64 s, const QByteArray& d) {
+                    if (incoming && s == *incoming) at_bob += d;
+                });
         auto stream = alice_->open_stream(*circuit, "bob", 1);
         QVERIFY(stream.has_value());
-        connect(alice_.get(), &net::NodeDriver::streamData, this, [&](quint64 s, const QByteArray& d) {
-            if (s == *stream) at_alice += d;
-        });
+        connect(alice_.get(), &net::NodeDriver::streamData, this,
+                [&](quint64 s, const QByteArray& d) {
+                    if (s == *stream) at_alice += d;
+                });
         QVERIFY(wait_for([&] { return incoming.has_value(); }));
         QVERIFY(alice_->stream_send(*stream, view("hello Bob")).has_value());
         QVERIFY(wait_for([&] { return at_bob == "hello Bob"; }));

@@ -38,7 +38,8 @@ struct World {
         auto creds = hs::credentials_for(grant);
         auto ok = bob->with_node([&](node::Node& n, TimePoint now) {
             if (!n.service_start(test_service_config(), now)) qFatal("service_start failed");
-            if (!n.service_add_contact(id, std::move(grant), false, now)) qFatal("add_contact failed");
+            if (!n.service_add_contact(id, std::move(grant), false, now))
+                qFatal("add_contact failed");
         });
         if (!ok) qFatal("bob is down");
         return creds;
@@ -87,7 +88,7 @@ struct World {
 
 class TestPrivateServiceSim : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void alice_reaches_bob_through_the_full_exchange() {
         World w(11);
         QVERIFY(w.bootstrap());
@@ -100,7 +101,8 @@ private slots:
 
         auto stream = w.alice->open_stream(*circuit, "bob", 1);
         QVERIFY(stream.has_value());
-        QVERIFY(w.sim.run_until([&] { return w.alice->stream_opened(*stream); }, Duration::minutes(1)));
+        QVERIFY(
+            w.sim.run_until([&] { return w.alice->stream_opened(*stream); }, Duration::minutes(1)));
         auto incoming = w.bob->events_of<node::IncomingStream>();
         QCOMPARE(incoming.size(), std::size_t(1));
         QCOMPARE(incoming[0].contact, hs::ContactId(1));
@@ -133,7 +135,8 @@ private slots:
         // Alice is still trying.
         const auto before = w.bob_stats().descriptors_uploaded;
         QVERIFY(before >= 12);  // 2 contacts x 2 replicas x 3 HSDirs, at least
-        QVERIFY(w.bob->with_node([&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
+        QVERIFY(w.bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_revoke(1, now); }));
         QVERIFY(!w.connect(w.alice, alice_creds).has_value());
         QVERIFY(w.sim.run_until([&] { return w.bob_stats().descriptors_uploaded >= before + 6; },
                                 Duration::minutes(5)));
