@@ -36,23 +36,31 @@ void Node::Impl::start_job(DirJob::Kind kind, std::size_t authority_index,
                            const dir::DirRequest& req, TimePoint now) {
     DirJob job;
     job.kind = kind;
-    job.id = new_id();
     job.authority = authority_index;
     job.request = dir::encode_dir_request(req);
-    job.deadline = now + config.dir_request_timeout;
     const auto& info = config.network.authorities[authority_index];
     // Use the authority's onion key from the consensus when we have one.
     PathHop hop = PathHop::from(info);
     if (consensus)
         if (auto* e = consensus->find(info.identity)) hop = PathHop::from(*e);
+    launch_job(std::move(job), {hop}, now);
+}
+
+void Node::Impl::launch_job(DirJob job, std::vector<PathHop> path, TimePoint now) {
+    job.id = new_id();
+    job.deadline = now + config.dir_request_timeout;
     const auto id = job.id;
     jobs.emplace(id, std::move(job));
-    auto circ = start_circuit({hop}, id, now);
+    auto circ = path.empty() ? Result<CircuitRef>(fail(Errc::NotFound, "no path to the directory"))
+                             : start_circuit(std::move(path), id, now);
     if (!circ) {
         job_failed(id, circ.error().message, now);
         return;
     }
-    if (auto it = jobs.find(id); it != jobs.end()) it->second.circuit = *circ;
+    if (auto it = jobs.find(id); it != jobs.end()) {
+        it->second.circuit = *circ;
+        origin_circuits.at(*circ).purpose = OriginCircuit::Purpose::Dir;
+    }
     schedule_housekeeping(now);
 }
 

@@ -258,6 +258,8 @@ struct Node::Impl {
     // ---- directory_jobs.cpp ----
     void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req,
                    TimePoint now);
+    // Runs a directory request over a new circuit along `path` (BEGIN_DIR at its end).
+    void launch_job(DirJob job, std::vector<PathHop> path, TimePoint now);
     void job_circuit_ready(std::uint64_t job, TimePoint now);
     void job_stream_open(std::uint64_t job, TimePoint now);
     void job_stream_data(std::uint64_t job, ByteView data, TimePoint now);

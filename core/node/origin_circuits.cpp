@@ -386,10 +386,7 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             client_circuit_ready(c, now);
             return;
         case OriginCircuit::Purpose::General:
-            if (c.job != 0)
-                job_circuit_ready(c.job, now);
-            else
-                outputs.push_back(CircuitReady{ref});
+            outputs.push_back(CircuitReady{ref});
             return;
     }
 }

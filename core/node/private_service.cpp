@@ -69,24 +69,9 @@ void Node::Impl::start_hs_job(DirJob::Kind kind, const PathHop& hsdir, Bytes req
                               std::uint64_t owner, TimePoint now) {
     DirJob job;
     job.kind = kind;
-    job.id = new_id();
     job.owner = owner;
     job.request = std::move(request);
-    job.deadline = now + config.dir_request_timeout;
-    const auto id = job.id;
-    jobs.emplace(id, std::move(job));
-    auto path = path_to(hsdir, 3);
-    auto circ = path.empty() ? Result<CircuitRef>(fail(Errc::NotFound, "no path to the HSDir"))
-                             : start_circuit(std::move(path), id, now);
-    if (!circ) {
-        job_failed(id, circ.error().message, now);
-        return;
-    }
-    if (auto it = jobs.find(id); it != jobs.end()) {
-        it->second.circuit = *circ;
-        origin_circuits.at(*circ).purpose = OriginCircuit::Purpose::Dir;
-    }
-    schedule_housekeeping(now);
+    launch_job(std::move(job), path_to(hsdir, 3), now);
 }
 
 // ---- introduction points ----
