@@ -393,8 +393,12 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
                 if (dropped->reason == hs::DropReason::RateLimited) {
                     for (auto& [key, cid] : s.by_key) {
                         const auto v = s.checks.violations(key);
-                        if (v > s.flagged[cid]) {
-                            s.flagged[cid] = v;
+                        // Reported at 1, 2, 4, 8, ... refusals: the user
+                        // hears of a rogue contact at once without one
+                        // event per dropped introduction.
+                        auto& reported = s.flagged[cid];
+                        if (v > 0 && v >= 2 * reported) {
+                            reported = v;
                             outputs.push_back(ContactFlagged{cid, v});
                         }
                     }
