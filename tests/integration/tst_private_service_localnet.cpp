@@ -5,6 +5,7 @@
 // after Bob revokes her, her attempt fails exactly as an attempt to reach a
 // Bob who is offline. Waits run the event loop until a signal makes a
 // condition true, with a timeout; nothing sleeps.
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTcpServer>
@@ -123,16 +124,20 @@ class TestPrivateServiceLocalnet : public QObject {
         return result ? *result : std::variant<quint64, QString>(QStringLiteral("timeout"));
     }
 
-    // Retries while Bob's descriptors are still on their way to the HSDirs.
+    // Retries while Bob's descriptors are still on their way to the HSDirs
+    // (after a rotation too). Each failed attempt ends on a signal within
+    // milliseconds, so the bound is time, not a count.
     std::optional<quint64> connect_when_published(const hs::ContactCredentials& creds) {
-        for (int i = 0; i < 20; ++i) {
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < 60000) {
             auto r = attempt(creds);
             if (auto* c = std::get_if<quint64>(&r)) return *c;
         }
         return std::nullopt;
     }
 
-  private slots:
+private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         const auto base = free_port_block(8);
