@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/crypto/hash.hpp"
 #include "core/dir/relay_descriptor.hpp"
 
 namespace sotto::dir {
@@ -131,6 +132,18 @@ std::string format_network_file(const NetworkFile& nf) {
         out += "authority " + a.nickname + " " + a.identity.hex() + " " + a.host + " " +
                std::to_string(a.port) + "\n";
     return out;
+}
+
+NetworkId network_id(const NetworkFile& nf) {
+    // Identities sorted so the order of lines in the file does not matter.
+    std::vector<crypto::Ed25519PublicKey> ids;
+    for (const auto& a : nf.authorities) ids.push_back(a.identity);
+    std::sort(ids.begin(), ids.end());
+    Bytes input(as_bytes("sotto-network-id-v1").begin(), as_bytes("sotto-network-id-v1").end());
+    input.push_back(static_cast<std::uint8_t>(nf.name.size()));
+    input.insert(input.end(), nf.name.begin(), nf.name.end());
+    for (const auto& id : ids) input.insert(input.end(), id.bytes.begin(), id.bytes.end());
+    return NetworkId::from(crypto::sha3_256(input).view());
 }
 
 }  // namespace sotto::dir

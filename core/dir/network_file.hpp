@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/crypto/ed25519.hpp"
+#include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 
 namespace sotto::dir {
@@ -36,6 +37,13 @@ struct NetworkFile {
     const AuthorityInfo* find(const crypto::Ed25519PublicKey& id) const;
     friend bool operator==(const NetworkFile&, const NetworkFile&) = default;
 };
+
+// A short fingerprint of a network (name and authority identities, not
+// addresses, so moving an authority keeps the id). Invite codes carry it so a
+// code from another network is refused with a clear message.
+struct NetworkIdTag {};
+using NetworkId = FixedBytes<8, NetworkIdTag>;
+NetworkId network_id(const NetworkFile& nf);
 
 // Network names are 1..kMaxNetworkNameLen visible ASCII characters (no spaces).
 bool is_valid_network_name(std::string_view name);

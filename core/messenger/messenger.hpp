@@ -1,0 +1,197 @@
+// The messenger engine: contacts, invites, chat and presence on top of a
+// private service (ours, for contacts to reach us) and a service client (to
+// reach theirs). Sans-I/O like the rest of the core: user actions and
+// transport events come in with the current time; transport actions (grant,
+// revoke, hide, connect, send, close) and UI events come out, with the next
+// deadline. It owns no sockets and no clock, so a whole conversation between
+// two profiles runs deterministically in one test.
+//
+// Rules it enforces (issue 4):
+// - Invites are one-time and expiring. The invite's grant is published only
+//   while the invite is open. On the invite stream the invitee sends Hello
+//   (name, pairwise key, a grant for the inviter); the inviter answers
+//   Welcome (name, pairwise key, fresh long-term credentials), then revokes
+//   the invite's grant, so the code is worthless afterwards.
+// - Outgoing messages are committed to the store (Queued) before anything is
+//   sent, resent on every new stream until acknowledged; incoming ones are
+//   committed before the Ack goes out, and deduplicated by id. A crash at any
+//   point loses nothing and shows nothing twice.
+// - Presence: Visible and Away publish our service to every contact not set
+//   to appear offline; Invisible hides it from all and makes no outgoing
+//   connections, which is indistinguishable from being offline. Sending a
+//   message to a contact we are hidden from connects to that contact only
+//   (sending_reveals_presence() lets the UI say so first).
+// - Revoke is silent: no frame is sent; the grant is revoked, streams are
+//   closed, the contact and its history are deleted, and we never connect
+//   to them again.
+// - A contact is Online while a stream with them is open (Away if they said
+//   so); we keep trying to connect to offline contacts with backoff.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/chat/chat_frame.hpp"
+#include "core/hs/service_api.hpp"
+#include "core/store/profile_store.hpp"
+#include "core/util/error.hpp"
+#include "core/util/rng.hpp"
+#include "core/util/time.hpp"
+
+namespace sotto::messenger {
+
+using store::ContactId;
+using store::InviteId;
+using StreamId = std::uint64_t;
+
+// Service tags for invites live above this bit; contacts use their row id.
+inline constexpr hs::ContactId kInviteTagBit = hs::ContactId{1} << 62;
+
+enum class PresenceMode : std::uint8_t { Visible = 1, Away = 2, Invisible = 3 };
+enum class ContactPresence : std::uint8_t { Offline = 0, Online = 1, Away = 2 };
+
+struct MessengerConfig {
+    Duration default_invite_validity = Duration::hours(24 * 7);
+    // Reconnect to offline contacts: first retry after `min`, doubling to `max`, ±25 % jitter.
+    Duration reconnect_min = Duration::seconds(5);
+    Duration reconnect_max = Duration::minutes(5);
+    // Resend un-acked messages on an open stream after this long.
+    Duration ack_timeout = Duration::seconds(30);
+    // Close a stream that sent no Hello/Welcome within this long.
+    Duration handshake_timeout = Duration::seconds(60);
+};
+
+// ---- actions for the transport ----
+struct GrantAccess {  // PrivateService::grant
+    hs::ContactId tag;
+    hs::ContactGrant grant;
+    bool hidden = false;
+};
+struct RevokeAccess {
+    hs::ContactId tag;
+};
+struct HideAccess {
+    hs::ContactId tag;
+    bool hidden = false;
+};
+struct SetServiceVisible {
+    bool visible = true;
+};
+struct Connect {  // ServiceClient::connect; report back with stream_opened/connect_failed
+    ContactId contact;
+    hs::ContactCredentials credentials;
+};
+struct Send {
+    StreamId stream;
+    Bytes data;
+};
+struct Close {
+    StreamId stream;
+};
+using Action = std::variant<GrantAccess, RevokeAccess, HideAccess, SetServiceVisible, Connect, Send,
+                            Close>;
+
+// ---- events for the UI ----
+struct ContactAdded {
+    ContactId contact;
+};
+struct ContactChanged {  // name, state, presence, unread, last message, appear-offline
+    ContactId contact;
+};
+struct ContactRemoved {
+    ContactId contact;
+};
+struct MessageAdded {  // outgoing (on send) or incoming (once stored)
+    store::MessageRecord message;
+};
+struct MessageStateChanged {
+    ContactId contact;
+    chat::MessageId id;
+    store::MessageState state;
+    std::optional<TimePoint> delivered_at;
+};
+struct InviteUsed {  // someone accepted our invite and is now a contact
+    InviteId invite;
+    ContactId contact;
+};
+struct InviteExpired {
+    InviteId invite;
+};
+struct PresenceModeChanged {
+    PresenceMode mode;
+};
+struct StorageFailed {  // the action that caused it was not carried out
+    std::string message;
+};
+using Event = std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded,
+                           MessageStateChanged, InviteUsed, InviteExpired, PresenceModeChanged,
+                           StorageFailed>;
+
+struct CreatedInvite {
+    InviteId id;
+    std::string code;  // the "sotto:" text form; the UI renders the QR from it
+    TimePoint expires_at;
+};
+
+class Messenger {
+  public:
+    Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config = {});
+
+    // Grants every contact and open invite, applies the stored presence mode
+    // and starts connecting. Call once.
+    void start(TimePoint now);
+
+    // ---- user actions ----
+    Result<CreatedInvite> create_invite(std::optional<Duration> validity, TimePoint now);
+    Status withdraw_invite(InviteId id, TimePoint now);
+    // Errors carry contacts::invite_error_message(...) as their message.
+    Result<ContactId> accept_invite(std::string_view code, TimePoint now);
+    // Stores the message (Queued) first; fails with a clear message for an
+    // empty or too long body, an unknown contact, or a storage error.
+    Result<store::MessageRecord> send_message(ContactId contact, std::string body, TimePoint now);
+    Status rename(ContactId contact, std::string nickname);
+    Status revoke(ContactId contact, TimePoint now);
+    Status set_appear_offline(ContactId contact, bool hidden, TimePoint now);
+    void set_presence_mode(PresenceMode mode, TimePoint now);
+    Status mark_read(ContactId contact);
+
+    // ---- queries ----
+    PresenceMode presence_mode() const { return mode_; }
+    ContactPresence presence_of(ContactId contact) const;
+    // True when sending to this contact would make us visible to them
+    // (we are Invisible, or appear offline to them).
+    bool sending_reveals_presence(ContactId contact) const;
+    Result<std::string> safety_number(ContactId contact) const;
+    store::ProfileStore& store() { return store_; }
+
+    // ---- transport events ----
+    // `tag` is the service tag for incoming streams (a contact id or an
+    // invite tag), the contact id for outgoing ones.
+    void stream_opened(StreamId stream, hs::ContactId tag, bool incoming, TimePoint now);
+    void connect_failed(ContactId contact, TimePoint now);
+    void stream_data(StreamId stream, ByteView data, TimePoint now);
+    void stream_closed(StreamId stream, TimePoint now);
+    void tick(TimePoint now);
+    TimePoint next_deadline() const;
+
+    std::vector<Action> take_actions();
+    std::vector<Event> take_events();
+
+  private:
+    struct Stream;
+    struct Peer;
+    // Implementation state is the helper's to design; keep it in this class
+    // (or an Impl) and document it in the .cpp.
+    store::ProfileStore& store_;
+    Rng& rng_;
+    MessengerConfig config_;
+    PresenceMode mode_ = PresenceMode::Visible;
+    std::vector<Action> actions_;
+    std::vector<Event> events_;
+};
+
+}  // namespace sotto::messenger

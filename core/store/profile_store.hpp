@@ -1,0 +1,200 @@
+// The user's profile: one SQLite database (system SQLite, WAL) holding the
+// identity, contacts, invites and message history (DESIGN §5). Everything a
+// stolen disk must not reveal (secret keys, cookies, names, message bodies,
+// timestamps) is sealed at the application level with ChaCha20-Poly1305 under
+// a profile key derived from the passphrase with scrypt; each sealed field
+// binds its table, column and row in the associated data so fields cannot be
+// swapped between rows. What stays in clear: row ids, foreign keys, message
+// states and the local insertion order, which the engine needs for queries.
+//
+// A wrong passphrase is detected with a sealed check value before anything is
+// written. Every write is one SQLite transaction, so a crash leaves the old or
+// the new state, never a mix; an outgoing message is committed before the
+// engine hands it to the network (the outbox). Schema versions live in
+// `PRAGMA user_version` and are migrated forward on open.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/chat/message_id.hpp"
+#include "core/crypto/ed25519.hpp"
+#include "core/crypto/kdf.hpp"
+#include "core/dir/network_file.hpp"
+#include "core/hs/service_api.hpp"
+#include "core/util/bytes.hpp"
+#include "core/util/error.hpp"
+#include "core/util/rng.hpp"
+#include "core/util/time.hpp"
+
+namespace sotto::store {
+
+// Database row ids. ContactId doubles as the hs::ContactId the service uses.
+using ContactId = hs::ContactId;
+using InviteId = std::uint64_t;
+using MessageRowId = std::int64_t;
+
+using chat::MessageId;
+
+// Errors specific to the profile, on top of Errc (the Error's code is Errc::Io
+// for disk problems, Errc::BadSignature for a wrong passphrase or a tampered
+// field, Errc::BadVersion for a database newer than this program).
+inline constexpr const char* kWrongPassphrase = "wrong passphrase";
+
+// Long-lived secrets of the profile itself.
+struct ProfileIdentity {
+    std::string display_name;
+    // The onion node's keys (identity and onion key) for the user's own
+    // private service and client circuits; never shown to contacts.
+    crypto::Ed25519SecretKey node_identity;
+    Secret<32> node_onion;  // X25519 secret
+    // The network this profile belongs to: the network file's text and its id
+    // (carried in invite codes).
+    std::string network_file;
+    dir::NetworkId network_id;
+};
+
+enum class ContactState : std::uint8_t {
+    Requested = 1,    // we accepted their invite; waiting for their Welcome
+    Established = 2,  // both sides hold long-term grants
+};
+
+struct ContactRecord {
+    ContactId id = 0;
+    ContactState state = ContactState::Requested;
+    std::string name;       // what they call themselves (from Hello/Welcome or the invite hint)
+    std::string nickname;   // our rename; empty = use name
+    bool appear_offline = false;  // per-contact hide
+    // Our grant to them: they reach our service with credentials_for(grant).
+    hs::ContactGrant our_grant;
+    // How we reach their service (invite credentials while Requested).
+    hs::ContactCredentials their_credentials;
+    // Pairwise identity keys (one per contact, so contacts cannot link us):
+    // ours signs nothing on the wire yet but feeds the safety number.
+    crypto::Ed25519SecretKey our_pairwise;
+    std::optional<crypto::Ed25519PublicKey> their_pairwise;
+    TimePoint created_at;
+};
+
+// Summary for the contact list (no secrets).
+struct ContactSummary {
+    ContactId id = 0;
+    ContactState state = ContactState::Requested;
+    std::string display;  // nickname if set, else name
+    bool appear_offline = false;
+    std::uint32_t unread = 0;
+    std::optional<TimePoint> last_message_at;
+};
+
+enum class InviteStatus : std::uint8_t { Open = 1, Used = 2, Expired = 3, Withdrawn = 4 };
+
+struct InviteRecord {
+    InviteId id = 0;
+    hs::ContactGrant grant;  // the invite's own CK/DC, published until used or expired
+    TimePoint created_at;
+    TimePoint expires_at;
+    std::string name_hint;
+    InviteStatus status = InviteStatus::Open;
+    std::optional<ContactId> used_by;
+};
+
+enum class Direction : std::uint8_t { Outgoing = 1, Incoming = 2 };
+enum class MessageState : std::uint8_t {
+    Queued = 1,     // durable in the outbox, not yet written to a stream
+    Sent = 2,       // written to a stream, no acknowledgement yet
+    Delivered = 3,  // the contact acknowledged it
+    Received = 4,   // incoming
+};
+
+struct MessageRecord {
+    MessageRowId row = 0;  // local order
+    ContactId contact = 0;
+    MessageId id;
+    Direction direction = Direction::Outgoing;
+    MessageState state = MessageState::Queued;
+    std::string body;  // UTF-8
+    TimePoint sent_at;  // sender's clock
+    std::optional<TimePoint> delivered_at;  // outgoing: when the ack came; incoming: received
+    bool read = false;
+};
+
+class ProfileStore {
+  public:
+    // Creates a new profile database at `path` (a file; its directory must
+    // exist). Fails with Errc::Io if the file exists.
+    static Result<std::unique_ptr<ProfileStore>> create(const std::filesystem::path& path,
+                                                        std::string_view passphrase,
+                                                        ProfileIdentity identity, Rng& rng,
+                                                        crypto::ScryptParams params = {});
+    // Opens and unlocks; migrates an older schema. Wrong passphrase →
+    // Errc::BadSignature with message kWrongPassphrase, and the file is not
+    // modified. A file that is not a Sotto profile → Errc::Malformed.
+    static Result<std::unique_ptr<ProfileStore>> open(const std::filesystem::path& path,
+                                                      std::string_view passphrase, Rng& rng);
+    ~ProfileStore();
+
+    // Re-seals every sealed field under a key from the new passphrase, in one
+    // transaction.
+    Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase,
+                             crypto::ScryptParams params = {});
+
+    static constexpr int kSchemaVersion = 1;
+    int schema_version() const;
+
+    // ---- identity and settings ----
+    const ProfileIdentity& identity() const;
+    Status set_display_name(std::string name);
+    // Small sealed key/value settings (presence mode, window geometry, ...).
+    Status set_setting(std::string_view key, std::string_view value);
+    Result<std::optional<std::string>> setting(std::string_view key) const;
+
+    // ---- contacts ----
+    Result<ContactId> add_contact(ContactRecord record);  // record.id ignored
+    Status update_contact(const ContactRecord& record);   // by record.id
+    Result<ContactRecord> contact(ContactId id) const;
+    Result<std::vector<ContactRecord>> contacts() const;
+    Result<std::vector<ContactSummary>> contact_summaries() const;
+    // Deletes the contact, its grant and its whole history.
+    Status remove_contact(ContactId id);
+
+    // ---- invites we issued ----
+    Result<InviteId> add_invite(InviteRecord record);
+    Status update_invite(const InviteRecord& record);
+    Result<InviteRecord> invite(InviteId id) const;
+    Result<std::vector<InviteRecord>> invites() const;
+    // Invite codes we accepted, by H(CK): so accepting the same code twice
+    // gives "already used".
+    Result<bool> accepted_invite_seen(const hs::ClientKeyId& key) const;
+    Status remember_accepted_invite(const hs::ClientKeyId& key, TimePoint expires_at);
+
+    // ---- messages ----
+    // Outgoing: stored as Queued before anything is sent.
+    Result<MessageRecord> add_outgoing(ContactId contact, MessageId id, std::string body,
+                                       TimePoint sent_at);
+    // Incoming: returns nullopt if (contact, id) is already stored (a resend).
+    Result<std::optional<MessageRecord>> add_incoming(ContactId contact, MessageId id,
+                                                      std::string body, TimePoint sent_at,
+                                                      TimePoint received_at);
+    Status set_message_state(ContactId contact, const MessageId& id, MessageState state,
+                             std::optional<TimePoint> delivered_at = std::nullopt);
+    // Outgoing messages not yet Delivered, oldest first (resent on every new
+    // stream; the receiver deduplicates).
+    Result<std::vector<MessageRecord>> outbox(ContactId contact) const;
+    // History page: up to `limit` messages older than `before` (row order),
+    // returned oldest first. before = nullopt means the newest page.
+    Result<std::vector<MessageRecord>> history(ContactId contact,
+                                               std::optional<MessageRowId> before,
+                                               std::size_t limit) const;
+    Status mark_read(ContactId contact);
+
+  private:
+    struct Impl;
+    explicit ProfileStore(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sotto::store
