@@ -1,0 +1,119 @@
+#include "net/profile_session.hpp"
+
+#include <QDir>
+#include <QFile>
+#include <QStandardPaths>
+
+#include "core/dir/network_file.hpp"
+
+namespace sotto::net {
+
+namespace {
+
+std::filesystem::path db_path(const QString& dir) {
+    return std::filesystem::path(QDir(dir).filePath(kProfileDbFile).toStdString());
+}
+
+}  // namespace
+
+QString ProfileSession::default_profile_dir() {
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+        .filePath("sotto/default");
+}
+
+bool ProfileSession::profile_exists(const QString& dir) {
+    return QFile::exists(QDir(dir).filePath(kProfileDbFile));
+}
+
+Status ProfileSession::create_profile(const QString& dir, const QString& passphrase,
+                                      const QString& display_name, const QString& network_file_text,
+                                      const crypto::ScryptParams& scrypt) {
+    auto nf = dir::parse_network_file(network_file_text.toStdString());
+    if (!nf) return std::unexpected(nf.error());
+    if (display_name.trimmed().isEmpty())
+        return fail(Errc::Config, "choose a display name (your contacts see it)");
+    if (passphrase.isEmpty()) return fail(Errc::Config, "choose a passphrase");
+    if (profile_exists(dir))
+        return fail(Errc::Io, "a profile already exists in " + dir.toStdString());
+    if (!QDir().mkpath(dir))
+        return fail(Errc::Io, "cannot create the profile directory " + dir.toStdString());
+    QFile::setPermissions(dir,
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    SystemRng rng;
+    auto onion = crypto::X25519SecretKey::generate(rng);
+    store::ProfileIdentity id{
+        .display_name = display_name.trimmed().toStdString(),
+        .node_identity = crypto::Ed25519SecretKey::generate(rng),
+        .node_onion = Secret<32>(onion.secret_bytes()),
+        .network_file = network_file_text.toStdString(),
+        .network_id = dir::network_id(*nf),
+    };
+    const auto pass = passphrase.toUtf8();
+    auto created = store::ProfileStore::create(
+        db_path(dir), std::string_view(pass.constData(), static_cast<std::size_t>(pass.size())),
+        std::move(id), rng, scrypt);
+    if (!created) return std::unexpected(created.error());
+    return {};
+}
+
+Result<std::unique_ptr<ProfileSession>> ProfileSession::open(const QString& dir,
+                                                             const QString& passphrase,
+                                                             SessionOptions options) {
+    if (!profile_exists(dir))
+        return fail(Errc::NotFound,
+                    "no profile in " + dir.toStdString() + " — create one first (sotto-cli init)");
+    std::unique_ptr<ProfileSession> s(new ProfileSession());
+    s->dir_ = dir;
+    s->options_ = options;
+    QByteArray pass = passphrase.toUtf8();
+    auto st = store::ProfileStore::open(
+        db_path(dir), std::string_view(pass.constData(), static_cast<std::size_t>(pass.size())),
+        s->rng_);
+    secure_wipe(pass.data(), static_cast<std::size_t>(pass.size()));
+    if (!st) return std::unexpected(st.error());
+    s->store_ = std::move(*st);
+
+    const auto& ident = s->store_->identity();
+    auto nf = dir::parse_network_file(ident.network_file);
+    if (!nf) return std::unexpected(nf.error());
+    auto identity = crypto::Ed25519SecretKey::from_seed(ident.node_identity.seed());
+    auto onion = crypto::X25519SecretKey::from_bytes(ident.node_onion.view());
+    if (!identity || !onion) return fail(Errc::Malformed, "the profile's node keys are damaged");
+    node::NodeConfig cfg;
+    cfg.network = std::move(*nf);
+    cfg.consensus_fetch_interval = options.consensus_fetch_interval;
+    auto node =
+        NodeDriver::create(std::move(cfg), node::NodeKeys{std::move(*identity), std::move(*onion)});
+    if (!node) return std::unexpected(node.error());
+    s->node_ = std::move(*node);
+    auto* self = s.get();
+    connect(s->node_.get(), &NodeDriver::consensusChanged, self, [self] { self->on_consensus(); });
+    return s;
+}
+
+ProfileSession::~ProfileSession() {
+    // Order matters: the messenger uses the transport, which uses the node.
+    messenger_.reset();
+    transport_.reset();
+    node_.reset();
+}
+
+void ProfileSession::on_consensus() {
+    if (state_ == NetworkState::Online) return;
+    const auto* c = node_->consensus();
+    if (!c) return;
+    auto transport = OnionTransport::create(*node_, options_.service);
+    if (!transport) {
+        emit failed(QString::fromStdString(transport.error().message));
+        return;
+    }
+    transport_ = std::move(*transport);
+    messenger_ = std::make_unique<MessengerDriver>(*store_, rng_, transport_->service(),
+                                                   transport_->client(), options_.messenger);
+    state_ = NetworkState::Online;
+    emit networkChanged(state_, tr("connected: %1 relays").arg(c->relays.size()));
+    emit ready();
+    messenger_->start();
+}
+
+}  // namespace sotto::net
