@@ -2,16 +2,26 @@
 // identity, contacts, invites and message history (DESIGN §5). Everything a
 // stolen disk must not reveal (secret keys, cookies, names, message bodies,
 // timestamps) is sealed at the application level with ChaCha20-Poly1305 under
-// a profile key derived from the passphrase with scrypt; each sealed field
-// binds its table, column and row in the associated data so fields cannot be
-// swapped between rows. What stays in clear: row ids, foreign keys, message
-// states and the local insertion order, which the engine needs for queries.
+// a random data key; the data key is stored wrapped under a key derived from
+// the passphrase with scrypt (salt and parameters in a clear `meta` table), so
+// changing the passphrase rewraps the data key and re-encrypts nothing. Each
+// sealed field binds its table, column and row in the associated data so
+// fields cannot be swapped between rows. What stays in clear: row ids, foreign
+// keys, contact and invite states, message direction/state/read flags, the
+// network id and the local insertion order, which the engine needs for
+// queries. Lookups by secret values (message ids, setting names, accepted
+// H(CK)) use keyed tags, never the values themselves (see sealed_box.hpp,
+// schema.cpp).
 //
-// A wrong passphrase is detected with a sealed check value before anything is
-// written. Every write is one SQLite transaction, so a crash leaves the old or
-// the new state, never a mix; an outgoing message is committed before the
-// engine hands it to the network (the outbox). Schema versions live in
-// `PRAGMA user_version` and are migrated forward on open.
+// A wrong passphrase is detected by the wrapped data key's tag, on a
+// read-only connection, before anything is written. Every write is one SQLite
+// transaction, so a crash leaves the old or the new state, never a mix; an
+// outgoing message is committed before the engine hands it to the network
+// (the outbox). Schema versions live in `PRAGMA user_version` and are
+// migrated forward on open (schema.hpp).
+//
+// One store belongs to one thread; the Rng given to create()/open() must
+// outlive it (it supplies the nonces of every later write).
 #pragma once
 
 #include <cstdint>
@@ -42,7 +52,9 @@ using chat::MessageId;
 
 // Errors specific to the profile, on top of Errc (the Error's code is Errc::Io
 // for disk problems, Errc::BadSignature for a wrong passphrase or a tampered
-// field, Errc::BadVersion for a database newer than this program).
+// field (the message names the field), Errc::BadVersion for a database newer
+// than this program, Errc::Malformed for a file that is not a profile or is
+// corrupt, Errc::NotFound for a missing file, contact, invite or message).
 inline constexpr const char* kWrongPassphrase = "wrong passphrase";
 
 // Long-lived secrets of the profile itself.
@@ -66,8 +78,8 @@ enum class ContactState : std::uint8_t {
 struct ContactRecord {
     ContactId id = 0;
     ContactState state = ContactState::Requested;
-    std::string name;       // what they call themselves (from Hello/Welcome or the invite hint)
-    std::string nickname;   // our rename; empty = use name
+    std::string name;      // what they call themselves (from Hello/Welcome or the invite hint)
+    std::string nickname;  // our rename; empty = use name
     bool appear_offline = false;  // per-contact hide
     // Our grant to them: they reach our service with credentials_for(grant).
     hs::ContactGrant our_grant;
@@ -86,7 +98,9 @@ struct ContactSummary {
     ContactState state = ContactState::Requested;
     std::string display;  // nickname if set, else name
     bool appear_offline = false;
-    std::uint32_t unread = 0;
+    std::uint32_t unread = 0;  // incoming messages not yet marked read
+    // The newest message's time on our clock: sent_at for outgoing, the
+    // receive time for incoming.
     std::optional<TimePoint> last_message_at;
 };
 
@@ -116,10 +130,10 @@ struct MessageRecord {
     MessageId id;
     Direction direction = Direction::Outgoing;
     MessageState state = MessageState::Queued;
-    std::string body;  // UTF-8
-    TimePoint sent_at;  // sender's clock
+    std::string body;                       // UTF-8
+    TimePoint sent_at;                      // sender's clock
     std::optional<TimePoint> delivered_at;  // outgoing: when the ack came; incoming: received
-    bool read = false;
+    bool read = false;                      // incoming: the user has seen it; outgoing: always true
 };
 
 class ProfileStore {
@@ -137,13 +151,16 @@ class ProfileStore {
                                                       std::string_view passphrase, Rng& rng);
     ~ProfileStore();
 
-    // Re-seals every sealed field under a key from the new passphrase, in one
-    // transaction.
+    // Checks the old passphrase (kWrongPassphrase otherwise), then rewraps the
+    // data key under a key from the new passphrase with a fresh salt, in one
+    // transaction, and truncates the WAL so the old wrapping does not linger.
+    // The sealed fields are unchanged: someone who has both an old copy of
+    // the file and its old passphrase can still read what the data key seals.
     Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase,
                              crypto::ScryptParams params = {});
 
     static constexpr int kSchemaVersion = 1;
-    int schema_version() const;
+    int schema_version() const;  // the open database's (after migration)
 
     // ---- identity and settings ----
     const ProfileIdentity& identity() const;
@@ -179,6 +196,9 @@ class ProfileStore {
     Result<std::optional<MessageRecord>> add_incoming(ContactId contact, MessageId id,
                                                       std::string body, TimePoint sent_at,
                                                       TimePoint received_at);
+    // Outgoing messages only (Queued, Sent, Delivered); Delivered is final, so
+    // a late Sent/Queued for a Delivered message is ignored. delivered_at is
+    // kept when not given. NotFound for an unknown (contact, id).
     Status set_message_state(ContactId contact, const MessageId& id, MessageState state,
                              std::optional<TimePoint> delivered_at = std::nullopt);
     // Outgoing messages not yet Delivered, oldest first (resent on every new
@@ -192,6 +212,7 @@ class ProfileStore {
     Status mark_read(ContactId contact);
 
   private:
+    friend struct ProfileStoreTesting;  // profile_store_testing.hpp
     struct Impl;
     explicit ProfileStore(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -1,0 +1,131 @@
+#include "core/store/schema.hpp"
+
+#include <string>
+
+#include "core/store/profile_store.hpp"
+
+namespace sotto::store::schema {
+
+namespace {
+
+// Version 1: the initial schema. Columns of type BLOB that hold sealed values
+// are nonce || ciphertext || tag (sealed_box.hpp); everything else is clear.
+Status create_v1(SqliteDb& db, const SealedBox&) {
+    return db.exec(R"sql(
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY NOT NULL,
+    value NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE identity (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    display_name BLOB NOT NULL,   -- sealed
+    node_identity BLOB NOT NULL,  -- sealed Ed25519 seed
+    node_onion BLOB NOT NULL,     -- sealed X25519 secret
+    network_file BLOB NOT NULL,   -- sealed text
+    network_id BLOB NOT NULL      -- clear, 8 bytes
+);
+
+CREATE TABLE settings (
+    tag BLOB PRIMARY KEY NOT NULL,  -- index tag of the setting's name
+    value BLOB NOT NULL             -- sealed
+) WITHOUT ROWID;
+
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    state INTEGER NOT NULL,
+    name BLOB NOT NULL,               -- sealed text
+    nickname BLOB NOT NULL,           -- sealed text
+    appear_offline BLOB NOT NULL,     -- sealed bool
+    our_grant BLOB NOT NULL,          -- sealed CK seed (32) || DC (32)
+    their_credentials BLOB NOT NULL,  -- sealed H(CK) (32) || DC (32)
+    our_pairwise BLOB NOT NULL,       -- sealed Ed25519 seed
+    their_pairwise BLOB,              -- sealed Ed25519 public key, or NULL
+    created_at BLOB NOT NULL          -- sealed time
+);
+
+CREATE TABLE invites (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    status INTEGER NOT NULL,
+    used_by INTEGER REFERENCES contacts(id) ON DELETE SET NULL,
+    grant_keys BLOB NOT NULL,  -- sealed CK seed (32) || DC (32)
+    created_at BLOB NOT NULL,  -- sealed time
+    expires_at BLOB NOT NULL,  -- sealed time
+    name_hint BLOB NOT NULL    -- sealed text
+);
+
+CREATE TABLE accepted_invites (
+    tag BLOB PRIMARY KEY NOT NULL,  -- index tag of H(CK)
+    expires_at BLOB NOT NULL        -- sealed time
+) WITHOUT ROWID;
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- MessageRecord::row, the local order
+    contact INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    id_tag BLOB NOT NULL,      -- index tag of (contact, MessageId), for dedup and acks
+    direction INTEGER NOT NULL,
+    state INTEGER NOT NULL,
+    read INTEGER NOT NULL,
+    msg_id BLOB NOT NULL,      -- sealed MessageId
+    body BLOB NOT NULL,        -- sealed text
+    sent_at BLOB NOT NULL,     -- sealed time
+    delivered_at BLOB,         -- sealed time, or NULL
+    UNIQUE (contact, id_tag)
+);
+-- History pages and the newest message per contact.
+CREATE INDEX messages_by_contact ON messages(contact, id);
+-- Unread counts and the outbox stay small however long the history is.
+CREATE INDEX messages_unread ON messages(contact) WHERE direction = 2 AND read = 0;
+CREATE INDEX messages_outbox ON messages(contact, id) WHERE direction = 1 AND state < 3;
+)sql");
+}
+
+constexpr Migration kMigrations[] = {
+    {"initial schema", &create_v1},
+};
+static_assert(std::size(kMigrations) == ProfileStore::kSchemaVersion,
+              "one migration step per schema version");
+
+}  // namespace
+
+std::span<const Migration> profile_migrations() {
+    return kMigrations;
+}
+
+Result<int> user_version(SqliteDb& db) {
+    auto v = db.query_int("PRAGMA user_version");
+    if (!v) return std::unexpected(v.error());
+    return static_cast<int>(*v);
+}
+
+Status apply_steps(SqliteDb& db, const SealedBox& box, std::span<const Migration> steps, int from) {
+    if (from < 0) return fail(Errc::Malformed, "profile: negative schema version");
+    for (std::size_t i = static_cast<std::size_t>(from); i < steps.size(); ++i) {
+        if (auto s = steps[i].apply(db, box); !s) {
+            Error e = s.error();
+            e.message = "migrating the profile to version " + std::to_string(i + 1) + " (" +
+                        steps[i].description + "): " + e.message;
+            return std::unexpected(std::move(e));
+        }
+    }
+    // PRAGMA takes no bound parameters; the value is our own integer.
+    const std::string set = "PRAGMA user_version = " + std::to_string(steps.size());
+    return db.exec(set.c_str());
+}
+
+Status migrate(SqliteDb& db, const SealedBox& box, std::span<const Migration> steps) {
+    auto tx = Transaction::begin(db);
+    if (!tx) return std::unexpected(tx.error());
+    auto v = user_version(db);
+    if (!v) return std::unexpected(v.error());
+    if (*v > latest_version(steps))
+        return fail(Errc::BadVersion, "profile schema version " + std::to_string(*v) +
+                                          " is newer than this program's " +
+                                          std::to_string(latest_version(steps)));
+    if (*v < 1) return fail(Errc::Malformed, "not a Sotto profile (no schema)");
+    if (*v == latest_version(steps)) return {};
+    if (auto s = apply_steps(db, box, steps, *v); !s) return s;
+    return tx->commit();
+}
+
+}  // namespace sotto::store::schema

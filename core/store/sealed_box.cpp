@@ -1,0 +1,142 @@
+#include "core/store/sealed_box.hpp"
+
+#include "core/crypto/kdf.hpp"
+
+namespace sotto::store {
+
+namespace {
+
+constexpr std::string_view kFieldKeyInfo = "sotto/profile/v1/field-key";
+constexpr std::string_view kIndexKeyInfo = "sotto/profile/v1/index-key";
+constexpr std::string_view kFieldAadLabel = "sotto/profile/v1/field";
+constexpr std::size_t kMinSealed = crypto::kAeadNonceLen + crypto::kAeadTagLen;
+
+Bytes field_aad(const FieldRef& f) {
+    Bytes aad;
+    aad.reserve(kFieldAadLabel.size() + f.table.size() + f.column.size() + 11 + f.extra.size());
+    auto put = [&](std::string_view s) {
+        aad.insert(aad.end(), s.begin(), s.end());
+        aad.push_back(0);
+    };
+    put(kFieldAadLabel);
+    put(f.table);
+    put(f.column);
+    auto row = le64(f.row);
+    aad.insert(aad.end(), row.begin(), row.end());
+    aad.insert(aad.end(), f.extra.begin(), f.extra.end());
+    return aad;
+}
+
+Error field_error(const FieldRef& f, std::string_view what) {
+    return Error{Errc::BadSignature,
+                 "profile field " + SealedBox::describe(f) + " " + std::string(what)};
+}
+
+}  // namespace
+
+std::array<std::uint8_t, 8> le64(std::int64_t v) {
+    std::array<std::uint8_t, 8> out{};
+    auto u = static_cast<std::uint64_t>(v);
+    for (std::size_t i = 0; i < 8; ++i) out[i] = static_cast<std::uint8_t>(u >> (8 * i));
+    return out;
+}
+
+std::string SealedBox::describe(const FieldRef& f) {
+    std::string s(f.table);
+    s += '.';
+    s += f.column;
+    if (f.row != 0) s += " (row " + std::to_string(f.row) + ")";
+    return s;
+}
+
+Result<SealedBox> SealedBox::from_data_key(const DataKey& data_key, Rng& rng) {
+    auto fk = crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {}, as_bytes(kFieldKeyInfo),
+                           crypto::kAeadKeyLen);
+    if (!fk) return std::unexpected(fk.error());
+    auto ik =
+        crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {}, as_bytes(kIndexKeyInfo), 32);
+    if (!ik) return std::unexpected(ik.error());
+    return SealedBox(crypto::AeadKey(fk->view()), Secret<32>(ik->view()), rng);
+}
+
+Result<Bytes> SealedBox::seal(const FieldRef& f, ByteView plain) const {
+    crypto::AeadNonce nonce;
+    rng_->fill(nonce.bytes);
+    Bytes out(nonce.bytes.begin(), nonce.bytes.end());
+    out.reserve(crypto::kAeadNonceLen + plain.size() + crypto::kAeadTagLen);
+    if (auto s = crypto::aead_seal_append(field_key_, nonce, field_aad(f), plain, out); !s)
+        return std::unexpected(s.error());
+    return out;
+}
+
+Result<SecretBytes> SealedBox::open(const FieldRef& f, ByteView sealed) const {
+    if (sealed.size() < kMinSealed) return std::unexpected(field_error(f, "is truncated"));
+    auto nonce = crypto::AeadNonce::from(sealed.first(crypto::kAeadNonceLen));
+    auto plain =
+        crypto::aead_open(field_key_, nonce, field_aad(f), sealed.subspan(crypto::kAeadNonceLen));
+    if (!plain) {
+        if (plain.error().code == Errc::BadSignature)
+            return std::unexpected(field_error(f, "does not authenticate (tampered or corrupt)"));
+        return std::unexpected(plain.error());
+    }
+    SecretBytes out(*plain);
+    secure_wipe(plain->data(), plain->size());
+    return out;
+}
+
+Result<Bytes> SealedBox::seal_text(const FieldRef& f, std::string_view text) const {
+    return seal(f, as_bytes(text));
+}
+
+Result<Bytes> SealedBox::seal_time(const FieldRef& f, TimePoint t) const {
+    auto b = le64(t.us);
+    return seal(f, b);
+}
+
+Result<Bytes> SealedBox::seal_bool(const FieldRef& f, bool v) const {
+    const std::uint8_t b = v ? 1 : 0;
+    return seal(f, ByteView(&b, 1));
+}
+
+Result<std::string> SealedBox::open_text(const FieldRef& f, ByteView sealed) const {
+    auto p = open(f, sealed);
+    if (!p) return std::unexpected(p.error());
+    return std::string(reinterpret_cast<const char*>(p->data()), p->size());
+}
+
+Result<SecretBytes> SealedBox::open_exact(const FieldRef& f, ByteView sealed, std::size_t n) const {
+    auto p = open(f, sealed);
+    if (!p) return std::unexpected(p.error());
+    if (p->size() != n)
+        return std::unexpected(
+            Error{Errc::Malformed, "profile field " + describe(f) + " has the wrong length"});
+    return p;
+}
+
+Result<TimePoint> SealedBox::open_time(const FieldRef& f, ByteView sealed) const {
+    auto p = open_exact(f, sealed, 8);
+    if (!p) return std::unexpected(p.error());
+    std::uint64_t u = 0;
+    for (std::size_t i = 0; i < 8; ++i) u |= std::uint64_t(p->data()[i]) << (8 * i);
+    return TimePoint{static_cast<std::int64_t>(u)};
+}
+
+Result<bool> SealedBox::open_bool(const FieldRef& f, ByteView sealed) const {
+    auto p = open_exact(f, sealed, 1);
+    if (!p) return std::unexpected(p.error());
+    if (p->data()[0] > 1)
+        return std::unexpected(
+            Error{Errc::Malformed, "profile field " + describe(f) + " is not a boolean"});
+    return p->data()[0] == 1;
+}
+
+Result<Bytes> SealedBox::index_tag(std::string_view domain, ByteView value) const {
+    Bytes msg(domain.begin(), domain.end());
+    msg.push_back(0);
+    msg.insert(msg.end(), value.begin(), value.end());
+    auto tag = crypto::hmac_sha3_256(index_key_.view(), msg);
+    secure_wipe(msg.data(), msg.size());
+    return tag;
+}
+
+}  // namespace sotto::store

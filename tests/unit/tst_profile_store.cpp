@@ -1,0 +1,922 @@
+// The profile store: every field survives a close and reopen; a wrong
+// passphrase, a foreign or corrupt file and a tampered field give clear
+// errors and never a crash; a wrong passphrase leaves the file untouched;
+// migrations run forward; outbox, acks, dedup, paging, unread counts,
+// settings and invites behave as the engine expects; a full disk fails with
+// Errc::Io and keeps what was committed.
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <filesystem>
+
+#include "core/store/profile_store.hpp"
+#include "core/store/profile_store_testing.hpp"
+#include "core/store/schema.hpp"
+#include "core/store/sqlite_db.hpp"
+
+using namespace sotto;
+using namespace sotto::store;
+
+namespace {
+
+// Cheap scrypt so the tests stay fast; production uses the default 2^15.
+const crypto::ScryptParams kParams{1u << 10};
+constexpr std::string_view kPass = "correct horse battery staple";
+const TimePoint t0 = TimePoint::from_seconds(1'700'000'000);
+
+ProfileIdentity make_identity(Rng& rng) {
+    Secret<32> onion;
+    rng.fill(onion.mut());
+    dir::NetworkId nid;
+    rng.fill(nid.bytes);
+    return ProfileIdentity{"Alice", crypto::Ed25519SecretKey::generate(rng), std::move(onion),
+                           "network sotto-test\nauthority a 127.0.0.1:5000\n", nid};
+}
+
+ContactRecord make_contact(Rng& rng, std::string name, bool with_pairwise = true) {
+    auto grant = hs::ContactGrant::generate(rng);
+    auto theirs = hs::ContactGrant::generate(rng);
+    std::optional<crypto::Ed25519PublicKey> their_pairwise;
+    if (with_pairwise) their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key();
+    return ContactRecord{
+        .id = 0,
+        .state = with_pairwise ? ContactState::Established : ContactState::Requested,
+        .name = std::move(name),
+        .nickname = "",
+        .appear_offline = false,
+        .our_grant = std::move(grant),
+        .their_credentials = hs::credentials_for(theirs),
+        .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
+        .their_pairwise = their_pairwise,
+        .created_at = t0,
+    };
+}
+
+ContactRecord clone(const ContactRecord& c) {
+    return ContactRecord{
+        c.id,
+        c.state,
+        c.name,
+        c.nickname,
+        c.appear_offline,
+        hs::ContactGrant{*crypto::Ed25519SecretKey::from_seed(c.our_grant.client_key.seed()),
+                         c.our_grant.cookie.clone()},
+        c.their_credentials.clone(),
+        *crypto::Ed25519SecretKey::from_seed(c.our_pairwise.seed()),
+        c.their_pairwise,
+        c.created_at,
+    };
+}
+
+InviteRecord make_invite(Rng& rng, std::string hint) {
+    return InviteRecord{
+        .id = 0,
+        .grant = hs::ContactGrant::generate(rng),
+        .created_at = t0,
+        .expires_at = t0 + Duration::hours(48),
+        .name_hint = std::move(hint),
+        .status = InviteStatus::Open,
+        .used_by = std::nullopt,
+    };
+}
+
+MessageId msg_id(Rng& rng) {
+    MessageId id;
+    rng.fill(id.bytes);
+    return id;
+}
+
+QByteArray file_bytes(const std::filesystem::path& p) {
+    QFile f(QString::fromStdString(p.string()));
+    if (!f.open(QIODevice::ReadOnly)) return {};
+    return f.readAll();
+}
+
+void write_file(const std::filesystem::path& p, const QByteArray& bytes) {
+    QFile f(QString::fromStdString(p.string()));
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    QCOMPARE(f.write(bytes), bytes.size());
+}
+
+// A raw connection to poke at the file the way an attacker or a disk would.
+SqliteDb raw(const std::filesystem::path& p) {
+    auto db = SqliteDb::open(p, SqliteDb::Mode::ReadWrite);
+    if (!db) qFatal("cannot open %s: %s", p.string().c_str(), db.error().message.c_str());
+    return std::move(*db);
+}
+
+// Flips one byte of a sealed BLOB in place.
+void flip_byte(const std::filesystem::path& p, const char* select, const char* update,
+               std::int64_t row) {
+    auto db = raw(p);
+    auto st = db.prepare(select);
+    QVERIFY(st);
+    st->bind(1, row);
+    auto r = st->step();
+    QVERIFY(r && *r);
+    ByteView v = st->column_blob(0);
+    Bytes b(v.begin(), v.end());
+    QVERIFY(b.size() > 20);
+    b[b.size() / 2] ^= 0x01;
+    auto up = db.prepare(update);
+    QVERIFY(up);
+    QVERIFY(up->bind(1, b).bind(2, row).run());
+}
+
+struct Fixture {
+    QTemporaryDir dir;
+    DeterministicRng rng{42};
+    std::filesystem::path path() const {
+        return std::filesystem::path(dir.path().toStdString()) / "profile.sotto";
+    }
+    std::unique_ptr<ProfileStore> create() {
+        auto s = ProfileStore::create(path(), kPass, make_identity(rng), rng, kParams);
+        if (!s) qFatal("create failed: %s", s.error().message.c_str());
+        return std::move(*s);
+    }
+    Result<std::unique_ptr<ProfileStore>> open(std::string_view pass = kPass) {
+        return ProfileStore::open(path(), pass, rng);
+    }
+};
+
+bool same(const ContactRecord& a, const ContactRecord& b) {
+    return a.id == b.id && a.state == b.state && a.name == b.name && a.nickname == b.nickname &&
+           a.appear_offline == b.appear_offline &&
+           ct_equal(a.our_grant.client_key.seed(), b.our_grant.client_key.seed()) &&
+           ct_equal(a.our_grant.cookie.view(), b.our_grant.cookie.view()) &&
+           a.their_credentials.client_key_id == b.their_credentials.client_key_id &&
+           ct_equal(a.their_credentials.cookie.view(), b.their_credentials.cookie.view()) &&
+           ct_equal(a.our_pairwise.seed(), b.our_pairwise.seed()) &&
+           a.their_pairwise == b.their_pairwise && a.created_at == b.created_at;
+}
+
+bool same(const MessageRecord& a, const MessageRecord& b) {
+    return a.row == b.row && a.contact == b.contact && a.id == b.id && a.direction == b.direction &&
+           a.state == b.state && a.body == b.body && a.sent_at == b.sent_at &&
+           a.delivered_at == b.delivered_at && a.read == b.read;
+}
+
+bool contains(const std::string& s, std::string_view part) {
+    return s.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+class TestProfileStore : public QObject {
+    Q_OBJECT
+  private slots:
+    void create_open_roundtrip_of_every_field() {
+        Fixture fx;
+        QVERIFY(fx.dir.isValid());
+        DeterministicRng idrng(7);
+        ProfileIdentity expected = make_identity(idrng);
+        ContactId established = 0, requested = 0;
+        InviteId inv = 0;
+        ContactRecord c1 = make_contact(fx.rng, "Bob");
+        c1.nickname = "Bobby";
+        c1.appear_offline = true;
+        ContactRecord c2 = make_contact(fx.rng, "Carol \xF0\x9F\x90\xA6", false);
+        MessageRecord out_msg, in_msg;
+        {
+            DeterministicRng again(7);
+            auto s = ProfileStore::create(fx.path(), kPass, make_identity(again), fx.rng, kParams);
+            QVERIFY2(s, s ? "" : s.error().message.c_str());
+            auto& store = **s;
+            QCOMPARE(store.schema_version(), ProfileStore::kSchemaVersion);
+            auto id1 = store.add_contact(clone(c1));
+            QVERIFY(id1);
+            established = *id1;
+            auto id2 = store.add_contact(clone(c2));
+            QVERIFY(id2);
+            requested = *id2;
+            QVERIFY(established != requested);
+            auto i = store.add_invite(make_invite(fx.rng, "for Dave"));
+            QVERIFY(i);
+            inv = *i;
+            auto o = store.add_outgoing(established, msg_id(fx.rng), "hello \xC3\xA9", t0);
+            QVERIFY(o);
+            out_msg = *o;
+            auto in = store.add_incoming(established, msg_id(fx.rng), "hi",
+                                         t0 + Duration::seconds(1), t0 + Duration::seconds(2));
+            QVERIFY(in && *in);
+            in_msg = **in;
+            QVERIFY(store.set_setting("presence", "away"));
+        }
+        c1.id = established;
+        c2.id = requested;
+        auto s = fx.open();
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        auto& store = **s;
+        const auto& id = store.identity();
+        QCOMPARE(id.display_name, expected.display_name);
+        QVERIFY(ct_equal(id.node_identity.seed(), expected.node_identity.seed()));
+        QVERIFY(id.node_identity.public_key() == expected.node_identity.public_key());
+        QVERIFY(ct_equal(id.node_onion.view(), expected.node_onion.view()));
+        QCOMPARE(id.network_file, expected.network_file);
+        QVERIFY(id.network_id == expected.network_id);
+
+        auto r1 = store.contact(established);
+        QVERIFY(r1);
+        QVERIFY(same(*r1, c1));
+        auto r2 = store.contact(requested);
+        QVERIFY(r2);
+        QVERIFY(same(*r2, c2));
+        QVERIFY(!r2->their_pairwise);
+        auto all = store.contacts();
+        QVERIFY(all);
+        QCOMPARE(all->size(), std::size_t(2));
+        QVERIFY(same((*all)[0], c1));
+
+        auto ir = store.invite(inv);
+        QVERIFY(ir);
+        QCOMPARE(ir->name_hint, std::string("for Dave"));
+        QCOMPARE(ir->expires_at, t0 + Duration::hours(48));
+        QCOMPARE(ir->status, InviteStatus::Open);
+
+        auto h = store.history(established, std::nullopt, 10);
+        QVERIFY(h);
+        QCOMPARE(h->size(), std::size_t(2));
+        QVERIFY(same((*h)[0], out_msg));
+        QVERIFY(same((*h)[1], in_msg));
+        QCOMPARE((*h)[1].delivered_at, std::optional(t0 + Duration::seconds(2)));
+        QVERIFY(!(*h)[1].read);
+        QCOMPARE(*store.setting("presence"), std::optional<std::string>("away"));
+
+        // display name survives too
+        QVERIFY(store.set_display_name("Alice B."));
+        s->reset();
+        auto again = fx.open();
+        QVERIFY(again);
+        QCOMPARE((*again)->identity().display_name, std::string("Alice B."));
+    }
+
+    void secrets_are_not_in_the_file_in_clear() {
+        Fixture fx;
+        DeterministicRng idrng(9);
+        auto ident = make_identity(idrng);
+        Bytes seed(ident.node_identity.seed().begin(), ident.node_identity.seed().end());
+        {
+            DeterministicRng again(9);
+            auto s = ProfileStore::create(fx.path(), kPass, make_identity(again), fx.rng, kParams);
+            QVERIFY(s);
+            auto c = (*s)->add_contact(make_contact(fx.rng, "Zebediah-Unique-Name"));
+            QVERIFY(c);
+            QVERIFY((*s)->add_outgoing(*c, msg_id(fx.rng), "the-secret-body-text", t0));
+        }
+        const QByteArray bytes = file_bytes(fx.path());
+        QVERIFY(!bytes.isEmpty());
+        QVERIFY(!bytes.contains("Zebediah-Unique-Name"));
+        QVERIFY(!bytes.contains("the-secret-body-text"));
+        QVERIFY(!bytes.contains("Alice"));
+        QVERIFY(!bytes.contains("sotto-test"));
+        QVERIFY(!bytes.contains(QByteArray(reinterpret_cast<const char*>(seed.data()), 32)));
+        QVERIFY(QFileInfo(QString::fromStdString(fx.path().string())).permissions() ==
+                (QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser));
+    }
+
+    void create_refuses_an_existing_file_and_open_a_missing_one() {
+        Fixture fx;
+        fx.create();
+        auto again = ProfileStore::create(fx.path(), kPass, make_identity(fx.rng), fx.rng, kParams);
+        QVERIFY(!again);
+        QCOMPARE(again.error().code, Errc::Io);
+        QVERIFY(fx.open());  // the existing profile was not damaged
+
+        auto missing = ProfileStore::open(fx.path().parent_path() / "nope.sotto", kPass, fx.rng);
+        QVERIFY(!missing);
+        QCOMPARE(missing.error().code, Errc::NotFound);
+        // A missing directory: Io, and nothing left behind.
+        auto nodir = ProfileStore::create(fx.path().parent_path() / "no" / "dir.sotto", kPass,
+                                          make_identity(fx.rng), fx.rng, kParams);
+        QVERIFY(!nodir);
+        QCOMPARE(nodir.error().code, Errc::Io);
+    }
+
+    void wrong_passphrase_leaves_the_file_untouched() {
+        Fixture fx;
+        {
+            auto s = fx.create();
+            auto c = s->add_contact(make_contact(fx.rng, "Bob"));
+            QVERIFY(c);
+            QVERIFY(s->add_outgoing(*c, msg_id(fx.rng), "hello", t0));
+        }
+        const QString file = QString::fromStdString(fx.path().string());
+        const QByteArray before = file_bytes(fx.path());
+        const QDateTime mtime = QFileInfo(file).lastModified();
+        QTest::qWait(20);  // a rewrite would show in the mtime
+        auto wrong = fx.open("Correct horse battery staple");
+        QVERIFY(!wrong);
+        QCOMPARE(wrong.error().code, Errc::BadSignature);
+        QCOMPARE(wrong.error().message, std::string(kWrongPassphrase));
+        QCOMPARE(file_bytes(fx.path()), before);
+        QCOMPARE(QFileInfo(file).lastModified(), mtime);
+        auto empty = fx.open("");
+        QVERIFY(!empty);
+        QCOMPARE(empty.error().message, std::string(kWrongPassphrase));
+        QCOMPARE(file_bytes(fx.path()), before);
+        QCOMPARE(QFileInfo(file).lastModified(), mtime);
+
+        // Also while another connection has uncheckpointed data in the WAL.
+        auto s = fx.open();
+        QVERIFY(s);
+        QVERIFY((*s)->set_setting("k", "v"));
+        const QByteArray live = file_bytes(fx.path());
+        const QDateTime live_mtime = QFileInfo(file).lastModified();
+        QTest::qWait(20);
+        auto wrong2 = fx.open("nope");
+        QVERIFY(!wrong2);
+        QCOMPARE(wrong2.error().message, std::string(kWrongPassphrase));
+        QCOMPARE(file_bytes(fx.path()), live);
+        QCOMPARE(QFileInfo(file).lastModified(), live_mtime);
+        QCOMPARE(*(*s)->setting("k"), std::optional<std::string>("v"));
+    }
+
+    void change_passphrase_rewraps_the_data_key() {
+        Fixture fx;
+        ContactId c = 0;
+        {
+            auto s = fx.create();
+            auto id = s->add_contact(make_contact(fx.rng, "Bob"));
+            QVERIFY(id);
+            c = *id;
+            QVERIFY(s->add_outgoing(c, msg_id(fx.rng), "before the change", t0));
+            auto bad = s->change_passphrase("not the passphrase", "new one", kParams);
+            QVERIFY(!bad);
+            QCOMPARE(bad.error().code, Errc::BadSignature);
+            QCOMPARE(bad.error().message, std::string(kWrongPassphrase));
+            QVERIFY(s->change_passphrase(kPass, "new one", crypto::ScryptParams{1u << 11}));
+            // The open store keeps working with the same data key.
+            QVERIFY(s->add_outgoing(c, msg_id(fx.rng), "after the change", t0));
+        }
+        auto old = fx.open();
+        QVERIFY(!old);
+        QCOMPARE(old.error().message, std::string(kWrongPassphrase));
+        auto s = fx.open("new one");
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        auto h = (*s)->history(c, std::nullopt, 10);
+        QVERIFY(h);
+        QCOMPARE(h->size(), std::size_t(2));
+        QCOMPARE((*h)[0].body, std::string("before the change"));
+        QCOMPARE((*h)[1].body, std::string("after the change"));
+        QCOMPARE((*s)->contact(c)->name, std::string("Bob"));
+        // The new parameters are in the meta table.
+        s->reset();
+        auto db = raw(fx.path());
+        QCOMPARE(*db.query_int("SELECT value FROM meta WHERE key = 'scrypt_n'"), 2048);
+    }
+
+    void garbage_files_are_malformed_not_crashes() {
+        Fixture fx;
+        DeterministicRng noise(3);
+        for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(100), std::size_t(4096),
+                              std::size_t(65536)}) {
+            write_file(fx.path(), QByteArray::fromStdString(std::string(
+                                      reinterpret_cast<const char*>(noise.bytes(n).data()), n)));
+            auto s = fx.open();
+            QVERIFY(!s);
+            QCOMPARE(s.error().code, Errc::Malformed);
+            QVERIFY2(contains(s.error().message, "not a Sotto profile"), s.error().message.c_str());
+        }
+        // SQLite's magic followed by garbage.
+        QByteArray fake("SQLite format 3\0", 16);
+        fake += QByteArray::fromStdString(
+            std::string(reinterpret_cast<const char*>(noise.bytes(8192).data()), 8192));
+        write_file(fx.path(), fake);
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::Malformed);
+    }
+
+    void a_foreign_sqlite_database_is_not_a_profile() {
+        Fixture fx;
+        {
+            auto db = SqliteDb::open(fx.path(), SqliteDb::Mode::Create);
+            QVERIFY(db);
+            QVERIFY(
+                db->exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"
+                         "INSERT INTO notes (text) VALUES ('hello');"));
+        }
+        const QByteArray before = file_bytes(fx.path());
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::Malformed);
+        QVERIFY(contains(s.error().message, "not a Sotto profile"));
+        QCOMPARE(file_bytes(fx.path()), before);
+
+        // Our application id but no meta table (e.g. hand-made): still not a profile.
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec("PRAGMA application_id = 1399813236; PRAGMA user_version = 1;"));
+        }
+        s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::Malformed);
+    }
+
+    void a_newer_schema_is_refused() {
+        Fixture fx;
+        fx.create();
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec("PRAGMA user_version = 7"));
+        }
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadVersion);
+    }
+
+    void truncated_database_is_an_error_not_a_crash() {
+        Fixture fx;
+        ContactId c = 0;
+        {
+            auto s = fx.create();
+            c = *s->add_contact(make_contact(fx.rng, "Bob"));
+            auto& db = ProfileStoreTesting::db(*s);
+            QVERIFY(db.exec("PRAGMA synchronous = OFF"));
+            for (int i = 0; i < 400; ++i)
+                QVERIFY(s->add_outgoing(c, msg_id(fx.rng), std::string(200, 'x'), t0));
+        }
+        const QByteArray full = file_bytes(fx.path());
+        QVERIFY(full.size() > 64 * 1024);
+        for (double frac : {0.9, 0.5, 0.2, 0.01}) {
+            write_file(fx.path(), full.left(static_cast<qsizetype>(full.size() * frac)));
+            auto s = fx.open();
+            if (!s) {
+                QVERIFY2(s.error().code == Errc::Malformed, s.error().message.c_str());
+                continue;
+            }
+            // Opened (the cut hit only message pages): reading them must fail cleanly.
+            auto h = (*s)->history(c, std::nullopt, 1000);
+            QVERIFY(!h);
+            QVERIFY2(h.error().code == Errc::Malformed, h.error().message.c_str());
+        }
+    }
+
+    void a_tampered_field_is_named_and_never_crashes() {
+        Fixture fx;
+        ContactId bob = 0, carol = 0;
+        MessageRowId m1 = 0, m2 = 0;
+        {
+            auto s = fx.create();
+            bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+            carol = *s->add_contact(make_contact(fx.rng, "Carol"));
+            m1 = s->add_outgoing(bob, msg_id(fx.rng), "one", t0)->row;
+            m2 = s->add_outgoing(bob, msg_id(fx.rng), "two", t0)->row;
+        }
+        flip_byte(fx.path(), "SELECT name FROM contacts WHERE id = ?",
+                  "UPDATE contacts SET name = ? WHERE id = ?", static_cast<std::int64_t>(bob));
+        {
+            auto s = fx.open();
+            QVERIFY(s);  // the identity is intact
+            auto c = (*s)->contact(bob);
+            QVERIFY(!c);
+            QCOMPARE(c.error().code, Errc::BadSignature);
+            QVERIFY2(contains(c.error().message, "contacts.name"), c.error().message.c_str());
+            QVERIFY((*s)->contact(carol));
+            QVERIFY(!(*s)->contacts());
+            auto sum = (*s)->contact_summaries();
+            QVERIFY(!sum);
+            QVERIFY(contains(sum.error().message, "contacts.name"));
+        }
+        // Swap two message bodies: each is bound to its own row.
+        {
+            auto db = raw(fx.path());
+            QVERIFY(
+                db.exec("UPDATE messages SET body = (SELECT body FROM messages m2 WHERE "
+                        "m2.id != messages.id)"));
+        }
+        {
+            auto s = fx.open();
+            QVERIFY(s);
+            auto h = (*s)->history(bob, std::nullopt, 10);
+            QVERIFY(!h);
+            QCOMPARE(h.error().code, Errc::BadSignature);
+            QVERIFY2(contains(h.error().message, "messages.body"), h.error().message.c_str());
+            QVERIFY(contains(h.error().message, "row " + std::to_string(m2)) ||
+                    contains(h.error().message, "row " + std::to_string(m1)));
+        }
+        // Move a message to another conversation: its fields bind the contact.
+        {
+            auto db = raw(fx.path());
+            auto st = db.prepare("UPDATE messages SET contact = ? WHERE id = ?");
+            QVERIFY(st->bind(1, static_cast<std::int64_t>(carol)).bind(2, m1).run());
+        }
+        {
+            auto s = fx.open();
+            QVERIFY(s);
+            auto h = (*s)->history(carol, std::nullopt, 10);
+            QVERIFY(!h);
+            QCOMPARE(h.error().code, Errc::BadSignature);
+        }
+        // A tampered identity field stops open() and says which.
+        flip_byte(fx.path(), "SELECT node_onion FROM identity WHERE id = ?",
+                  "UPDATE identity SET node_onion = ? WHERE id = ?", 1);
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
+        QVERIFY2(contains(s.error().message, "identity.node_onion"), s.error().message.c_str());
+        // A tampered wrapped key looks like a wrong passphrase (nothing else can tell).
+        flip_byte(fx.path(), "SELECT value FROM meta WHERE key = 'data_key' AND ? = 1",
+                  "UPDATE meta SET value = ? WHERE key = 'data_key' AND ? = 1", 1);
+        s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().message, std::string(kWrongPassphrase));
+    }
+
+    void migration_to_a_test_version_2() {
+        Fixture fx;
+        ContactId c = 0;
+        {
+            auto s = fx.create();
+            c = *s->add_contact(make_contact(fx.rng, "Bob"));
+            QVERIFY(s->add_outgoing(c, msg_id(fx.rng), "kept", t0));
+        }
+        // A step that fails half way: nothing of it may stay.
+        static constexpr schema::Migration kBroken{
+            "broken step", [](SqliteDb& db, const SealedBox&) -> Status {
+                if (auto s = db.exec("ALTER TABLE messages ADD COLUMN pinned INTEGER"); !s)
+                    return s;
+                return fail(Errc::Io, "simulated failure");
+            }};
+        std::vector<schema::Migration> broken(schema::profile_migrations().begin(),
+                                              schema::profile_migrations().end());
+        broken.push_back(kBroken);
+        auto b = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, broken);
+        QVERIFY(!b);
+        QVERIFY2(contains(b.error().message, "version 2"), b.error().message.c_str());
+        {
+            auto db = raw(fx.path());
+            QCOMPARE(*schema::user_version(db), 1);
+            QVERIFY(!db.prepare("SELECT pinned FROM messages"));
+        }
+
+        // A real step 2: a new column and a sealed value written with the box.
+        static constexpr schema::Migration kV2{
+            "pinned messages and a welcome note", [](SqliteDb& db, const SealedBox& box) -> Status {
+                if (auto s = db.exec(
+                        "ALTER TABLE messages ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0");
+                    !s)
+                    return s;
+                auto tag = box.index_tag("setting", as_bytes("migrated"));
+                auto sealed = box.seal_text(FieldRef{"settings", "value", 0, *tag}, "v2");
+                auto st = db.prepare("INSERT INTO settings (tag, value) VALUES (?, ?)");
+                if (!st) return std::unexpected(st.error());
+                return st->bind(1, *tag).bind(2, *sealed).run();
+            }};
+        std::vector<schema::Migration> v2(schema::profile_migrations().begin(),
+                                          schema::profile_migrations().end());
+        v2.push_back(kV2);
+        {
+            auto s = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, v2);
+            QVERIFY2(s, s ? "" : s.error().message.c_str());
+            QCOMPARE((*s)->schema_version(), 2);
+            QCOMPARE(*(*s)->setting("migrated"), std::optional<std::string>("v2"));
+            auto h = (*s)->history(c, std::nullopt, 10);
+            QVERIFY(h);
+            QCOMPARE(h->size(), std::size_t(1));
+            QCOMPARE((*h)[0].body, std::string("kept"));
+            QVERIFY(ProfileStoreTesting::db(**s).exec("UPDATE messages SET pinned = 1"));
+        }
+        // Opening again with the same steps is a no-op.
+        {
+            auto s = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, v2);
+            QVERIFY(s);
+            QCOMPARE((*s)->schema_version(), 2);
+        }
+        // This program only knows version 1: the migrated file is too new for it.
+        auto old = fx.open();
+        QVERIFY(!old);
+        QCOMPARE(old.error().code, Errc::BadVersion);
+    }
+
+    void outbox_and_ack_states() {
+        Fixture fx;
+        auto s = fx.create();
+        auto c = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto other = *s->add_contact(make_contact(fx.rng, "Carol"));
+        std::vector<MessageId> ids;
+        for (int i = 0; i < 3; ++i) {
+            ids.push_back(msg_id(fx.rng));
+            auto m = s->add_outgoing(c, ids.back(), "m" + std::to_string(i), t0);
+            QVERIFY(m);
+            QCOMPARE(m->state, MessageState::Queued);
+            QCOMPARE(m->direction, Direction::Outgoing);
+        }
+        QVERIFY(s->add_incoming(c, msg_id(fx.rng), "in", t0, t0));
+        QVERIFY(s->add_outgoing(other, msg_id(fx.rng), "to carol", t0));
+        auto ob = s->outbox(c);
+        QVERIFY(ob);
+        QCOMPARE(ob->size(), std::size_t(3));
+        QCOMPARE((*ob)[0].body, std::string("m0"));
+        QCOMPARE((*ob)[2].body, std::string("m2"));
+
+        QVERIFY(s->set_message_state(c, ids[0], MessageState::Sent));
+        QVERIFY(
+            s->set_message_state(c, ids[1], MessageState::Delivered, t0 + Duration::seconds(5)));
+        ob = s->outbox(c);
+        QCOMPARE(ob->size(), std::size_t(2));
+        QCOMPARE((*ob)[0].state, MessageState::Sent);
+        QCOMPARE((*ob)[1].body, std::string("m2"));
+        // Delivered is final: a late "Sent" is ignored, the ack time kept.
+        QVERIFY(s->set_message_state(c, ids[1], MessageState::Sent));
+        auto h = s->history(c, std::nullopt, 10);
+        QCOMPARE((*h)[1].state, MessageState::Delivered);
+        QCOMPARE((*h)[1].delivered_at, std::optional(t0 + Duration::seconds(5)));
+        // Unknown message or contact: NotFound; incoming states are not settable.
+        auto nf = s->set_message_state(c, msg_id(fx.rng), MessageState::Delivered);
+        QVERIFY(!nf);
+        QCOMPARE(nf.error().code, Errc::NotFound);
+        QCOMPARE(s->set_message_state(other, ids[2], MessageState::Sent).error().code,
+                 Errc::NotFound);
+        QCOMPARE(s->set_message_state(c, ids[2], MessageState::Received).error().code,
+                 Errc::Protocol);
+        QCOMPARE(s->add_outgoing(9999, msg_id(fx.rng), "x", t0).error().code, Errc::NotFound);
+        // The outbox survives a restart.
+        s.reset();
+        auto again = fx.open();
+        QVERIFY(again);
+        ob = (*again)->outbox(c);
+        QCOMPARE(ob->size(), std::size_t(2));
+        QVERIFY((*ob)[0].id == ids[0]);
+        QVERIFY((*ob)[1].id == ids[2]);
+    }
+
+    void add_incoming_deduplicates() {
+        Fixture fx;
+        auto s = fx.create();
+        auto c = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto other = *s->add_contact(make_contact(fx.rng, "Carol"));
+        const MessageId id = msg_id(fx.rng);
+        auto first = s->add_incoming(c, id, "hello", t0, t0 + Duration::seconds(1));
+        QVERIFY(first && *first);
+        QCOMPARE((*first)->state, MessageState::Received);
+        QCOMPARE((*first)->direction, Direction::Incoming);
+        auto resend = s->add_incoming(c, id, "hello", t0, t0 + Duration::seconds(9));
+        QVERIFY(resend);
+        QVERIFY(!*resend);
+        // The same id from another contact is a different message.
+        auto elsewhere = s->add_incoming(other, id, "hello", t0, t0);
+        QVERIFY(elsewhere && *elsewhere);
+        QCOMPARE(s->history(c, std::nullopt, 10)->size(), std::size_t(1));
+        QCOMPARE(s->add_incoming(4242, id, "x", t0, t0).error().code, Errc::NotFound);
+        // Still deduplicated after a restart.
+        s.reset();
+        auto again = fx.open();
+        QVERIFY(!*(*again)->add_incoming(c, id, "hello", t0, t0));
+    }
+
+    void history_pages_in_order_with_boundaries() {
+        Fixture fx;
+        auto s = fx.create();
+        auto c = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto other = *s->add_contact(make_contact(fx.rng, "Carol"));
+        QVERIFY(ProfileStoreTesting::db(*s).exec("PRAGMA synchronous = OFF"));
+        std::vector<MessageRowId> rows;
+        for (int i = 0; i < 25; ++i) {
+            // Interleave another conversation so row ids have gaps.
+            QVERIFY(s->add_outgoing(other, msg_id(fx.rng), "noise", t0));
+            MessageRecord m;
+            if (i % 2 == 0) {
+                auto r = s->add_outgoing(c, msg_id(fx.rng), std::to_string(i), t0);
+                QVERIFY(r);
+                m = *r;
+            } else {
+                auto r = s->add_incoming(c, msg_id(fx.rng), std::to_string(i), t0, t0);
+                QVERIFY(r && *r);
+                m = **r;
+            }
+            rows.push_back(m.row);
+        }
+        auto newest = s->history(c, std::nullopt, 10);
+        QVERIFY(newest);
+        QCOMPARE(newest->size(), std::size_t(10));
+        QCOMPARE(newest->front().body, std::string("15"));
+        QCOMPARE(newest->back().body, std::string("24"));
+        for (std::size_t i = 1; i < newest->size(); ++i)
+            QVERIFY((*newest)[i - 1].row < (*newest)[i].row);
+        auto next = s->history(c, newest->front().row, 10);
+        QCOMPARE(next->front().body, std::string("5"));
+        QCOMPARE(next->back().body, std::string("14"));
+        auto last = s->history(c, next->front().row, 10);
+        QCOMPARE(last->size(), std::size_t(5));
+        QCOMPARE(last->front().body, std::string("0"));
+        QCOMPARE(last->back().body, std::string("4"));
+        QCOMPARE(s->history(c, last->front().row, 10)->size(), std::size_t(0));
+        QCOMPARE(s->history(c, rows[0], 10)->size(), std::size_t(0));
+        // `before` is exclusive; limit 0 and huge limits work.
+        auto one = s->history(c, rows[3], 1);
+        QCOMPARE(one->size(), std::size_t(1));
+        QCOMPARE(one->front().row, rows[2]);
+        QCOMPARE(s->history(c, std::nullopt, 0)->size(), std::size_t(0));
+        QCOMPARE(s->history(c, std::nullopt, std::size_t(-1))->size(), std::size_t(25));
+        QCOMPARE(s->history(9999, std::nullopt, 10)->size(), std::size_t(0));
+    }
+
+    void remove_contact_deletes_its_history() {
+        Fixture fx;
+        auto s = fx.create();
+        auto bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto carol = *s->add_contact(make_contact(fx.rng, "Carol"));
+        for (int i = 0; i < 5; ++i) {
+            QVERIFY(s->add_outgoing(bob, msg_id(fx.rng), "to bob", t0));
+            QVERIFY(s->add_incoming(carol, msg_id(fx.rng), "from carol", t0, t0));
+        }
+        auto inv = make_invite(fx.rng, "bob's invite");
+        inv.status = InviteStatus::Used;
+        inv.used_by = bob;
+        auto inv_id = *s->add_invite(std::move(inv));
+        QVERIFY(s->remove_contact(bob));
+        QCOMPARE(s->contact(bob).error().code, Errc::NotFound);
+        QCOMPARE(s->history(bob, std::nullopt, 100)->size(), std::size_t(0));
+        QCOMPARE(s->outbox(bob)->size(), std::size_t(0));
+        QCOMPARE(s->history(carol, std::nullopt, 100)->size(), std::size_t(5));
+        QCOMPARE(
+            *ProfileStoreTesting::db(*s).query_int(
+                "SELECT count(*) FROM messages WHERE contact NOT IN (SELECT id FROM contacts)"),
+            0);
+        QVERIFY(!s->invite(inv_id)->used_by);
+        QCOMPARE(s->contacts()->size(), std::size_t(1));
+        QCOMPARE(s->remove_contact(bob).error().code, Errc::NotFound);
+        // Ids are never reused.
+        auto dave = *s->add_contact(make_contact(fx.rng, "Dave"));
+        QVERIFY(dave > carol);
+    }
+
+    void contact_summaries_count_unread_and_last_message() {
+        Fixture fx;
+        auto s = fx.create();
+        auto bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto cr = make_contact(fx.rng, "Carol");
+        cr.nickname = "C.";
+        cr.appear_offline = true;
+        auto carol = *s->add_contact(std::move(cr));
+        auto dave = *s->add_contact(make_contact(fx.rng, "Dave", false));
+        QVERIFY(s->add_incoming(bob, msg_id(fx.rng), "1", t0, t0 + Duration::seconds(10)));
+        QVERIFY(s->add_incoming(bob, msg_id(fx.rng), "2", t0, t0 + Duration::seconds(20)));
+        QVERIFY(s->add_outgoing(bob, msg_id(fx.rng), "3", t0 + Duration::seconds(30)));
+        QVERIFY(s->add_incoming(carol, msg_id(fx.rng), "x", t0 + Duration::seconds(1),
+                                t0 + Duration::seconds(40)));
+        auto sum = s->contact_summaries();
+        QVERIFY(sum);
+        QCOMPARE(sum->size(), std::size_t(3));
+        QCOMPARE((*sum)[0].id, bob);
+        QCOMPARE((*sum)[0].display, std::string("Bob"));
+        QCOMPARE((*sum)[0].unread, 2u);
+        QCOMPARE((*sum)[0].last_message_at, std::optional(t0 + Duration::seconds(30)));
+        QCOMPARE((*sum)[0].state, ContactState::Established);
+        QCOMPARE((*sum)[1].display, std::string("C."));
+        QVERIFY((*sum)[1].appear_offline);
+        QCOMPARE((*sum)[1].unread, 1u);
+        // Incoming: our receive time, not the sender's clock.
+        QCOMPARE((*sum)[1].last_message_at, std::optional(t0 + Duration::seconds(40)));
+        QCOMPARE((*sum)[2].id, dave);
+        QCOMPARE((*sum)[2].unread, 0u);
+        QVERIFY(!(*sum)[2].last_message_at);
+        QCOMPARE((*sum)[2].state, ContactState::Requested);
+
+        QVERIFY(s->mark_read(bob));
+        sum = s->contact_summaries();
+        QCOMPARE((*sum)[0].unread, 0u);
+        QCOMPARE((*sum)[1].unread, 1u);
+        auto h = s->history(bob, std::nullopt, 10);
+        for (const auto& m : *h) QVERIFY(m.read);
+
+        // Renames show up; update_contact keeps everything else.
+        auto rec = *s->contact(bob);
+        rec.nickname = "Robert";
+        rec.state = ContactState::Established;
+        QVERIFY(s->update_contact(rec));
+        QCOMPARE((*s->contact_summaries())[0].display, std::string("Robert"));
+        QVERIFY(same(*s->contact(bob), rec));
+        rec.id = 777;
+        QCOMPARE(s->update_contact(rec).error().code, Errc::NotFound);
+    }
+
+    void settings_roundtrip() {
+        Fixture fx;
+        {
+            auto s = fx.create();
+            QCOMPARE(*s->setting("presence"), std::optional<std::string>());
+            QVERIFY(s->set_setting("presence", "online"));
+            QVERIFY(s->set_setting("presence", "away"));
+            QVERIFY(s->set_setting("geometry", std::string(1000, 'g')));
+            QVERIFY(s->set_setting("empty", ""));
+            QCOMPARE(*s->setting("presence"), std::optional<std::string>("away"));
+        }
+        auto s = fx.open();
+        QCOMPARE(*(*s)->setting("presence"), std::optional<std::string>("away"));
+        QCOMPARE(*(*s)->setting("geometry"), std::optional(std::string(1000, 'g')));
+        QCOMPARE(*(*s)->setting("empty"), std::optional<std::string>(""));
+        QCOMPARE(*(*s)->setting("Presence"), std::optional<std::string>());
+        // Setting names are not stored in clear.
+        s->reset();
+        QVERIFY(!file_bytes(fx.path()).contains("geometry"));
+    }
+
+    void invites_and_accepted_invites() {
+        Fixture fx;
+        hs::ClientKeyId seen_key, other_key;
+        fx.rng.fill(seen_key.bytes);
+        fx.rng.fill(other_key.bytes);
+        InviteId a = 0, b = 0;
+        ContactId bob = 0;
+        Bytes grant_seed;
+        {
+            auto s = fx.create();
+            auto ia = make_invite(fx.rng, "Bob");
+            grant_seed.assign(ia.grant.client_key.seed().begin(), ia.grant.client_key.seed().end());
+            a = *s->add_invite(std::move(ia));
+            b = *s->add_invite(make_invite(fx.rng, ""));
+            QVERIFY(a != b);
+            bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+            auto rec = *s->invite(a);
+            rec.status = InviteStatus::Used;
+            rec.used_by = bob;
+            QVERIFY(s->update_invite(rec));
+            auto rb = *s->invite(b);
+            rb.status = InviteStatus::Withdrawn;
+            QVERIFY(s->update_invite(rb));
+            rb.used_by = 5555;  // no such contact
+            QCOMPARE(s->update_invite(rb).error().code, Errc::NotFound);
+            rb.id = 999;
+            rb.used_by.reset();
+            QCOMPARE(s->update_invite(rb).error().code, Errc::NotFound);
+            QCOMPARE(s->invite(999).error().code, Errc::NotFound);
+
+            QVERIFY(!*s->accepted_invite_seen(seen_key));
+            QVERIFY(s->remember_accepted_invite(seen_key, t0 + Duration::hours(1)));
+            QVERIFY(s->remember_accepted_invite(seen_key, t0 + Duration::hours(2)));
+            QVERIFY(*s->accepted_invite_seen(seen_key));
+            QVERIFY(!*s->accepted_invite_seen(other_key));
+        }
+        auto s = fx.open();
+        QVERIFY(s);
+        auto all = (*s)->invites();
+        QVERIFY(all);
+        QCOMPARE(all->size(), std::size_t(2));
+        QCOMPARE((*all)[0].id, a);
+        QCOMPARE((*all)[0].status, InviteStatus::Used);
+        QCOMPARE((*all)[0].used_by, std::optional(bob));
+        QCOMPARE((*all)[0].name_hint, std::string("Bob"));
+        QVERIFY(ct_equal((*all)[0].grant.client_key.seed(), grant_seed));
+        QCOMPARE((*all)[0].created_at, t0);
+        QCOMPARE((*all)[1].status, InviteStatus::Withdrawn);
+        QVERIFY(!(*all)[1].used_by);
+        QVERIFY(*(*s)->accepted_invite_seen(seen_key));
+        QVERIFY(!*(*s)->accepted_invite_seen(other_key));
+        // H(CK) itself is not in the file.
+        s->reset();
+        QVERIFY(!file_bytes(fx.path()).contains(
+            QByteArray(reinterpret_cast<const char*>(seen_key.data()), 32)));
+    }
+
+    void disk_full_is_an_io_error_and_committed_rows_survive() {
+        Fixture fx;
+        ContactId c = 0;
+        std::size_t committed = 0;
+        {
+            auto s = fx.create();
+            c = *s->add_contact(make_contact(fx.rng, "Bob"));
+            for (int i = 0; i < 10; ++i)
+                QVERIFY(s->add_outgoing(c, msg_id(fx.rng), "kept " + std::to_string(i), t0));
+            committed = 10;
+            // The database may not grow past its current size: a full disk.
+            auto& db = ProfileStoreTesting::db(*s);
+            const auto pages = *db.query_int("PRAGMA page_count");
+            QVERIFY(db.exec(("PRAGMA max_page_count = " + std::to_string(pages)).c_str()));
+            std::optional<Error> failure;
+            for (int i = 0; i < 200 && !failure; ++i) {
+                auto m = s->add_outgoing(c, msg_id(fx.rng), std::string(3000, 'f'), t0);
+                if (m)
+                    ++committed;
+                else
+                    failure = m.error();
+            }
+            QVERIFY(failure);
+            QCOMPARE(failure->code, Errc::Io);
+            QVERIFY2(contains(failure->message, "full"), failure->message.c_str());
+            // Other writes fail the same way, reads still work.
+            auto big = s->add_contact(make_contact(fx.rng, std::string(20000, 'n')));
+            QVERIFY(!big);
+            QCOMPARE(big.error().code, Errc::Io);
+            auto h = s->history(c, std::nullopt, 1000);
+            QVERIFY(h);
+            QCOMPARE(h->size(), committed);
+            QCOMPARE(s->contacts()->size(), std::size_t(1));
+        }
+        auto s = fx.open();
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        auto h = (*s)->history(c, std::nullopt, 1000);
+        QVERIFY(h);
+        QCOMPARE(h->size(), committed);
+        QCOMPARE(h->front().body, std::string("kept 0"));
+        QCOMPARE((*s)->contacts()->size(), std::size_t(1));
+        // And the disk has room again.
+        QVERIFY((*s)->add_outgoing(c, msg_id(fx.rng), "after", t0));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestProfileStore)
+#include "tst_profile_store.moc"
