@@ -102,7 +102,8 @@ Contacts:
 Chat:
   send CONTACT TEXT [--wait] [--timeout S]      --wait: until delivered
   history CONTACT [--limit N]
-  wait-online CONTACT [--timeout S]
+  wait-online CONTACT [--timeout S]    until the contact is online (or away)
+  wait-offline CONTACT [--timeout S]
 
 CONTACT is a contact id or a name. The passphrase comes from --passphrase-file,
 the SOTTO_PASSPHRASE environment variable, or a prompt. --json prints machine-

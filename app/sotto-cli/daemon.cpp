@@ -333,10 +333,11 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
                    {"state", "delivered"},
                    {"ms", now_ms() - scratch["t0"].toInteger()}});
     }
-    if (cmd == "wait-online") {
+    if (cmd == "wait-online" || cmd == "wait-offline") {
         auto id = resolve_contact(r["contact"]);
         if (!id) return err(id.error());
-        if (m->engine().presence_of(*id) == ContactPresence::Offline) return {};
+        const bool offline = m->engine().presence_of(*id) == ContactPresence::Offline;
+        if (offline != (cmd == "wait-offline")) return {};
         return ok({{"presence", presence_name(m->engine().presence_of(*id))}});
     }
     if (cmd == "revoke") {

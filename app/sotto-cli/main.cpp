@@ -243,7 +243,7 @@ void print_human(const QString& cmd, const QJsonObject& r) {
             r.contains("ms") ? QStringLiteral(" in %1 ms").arg(r["ms"].toInteger()) : QString()));
     } else if (cmd == "safety-number") {
         out(r["safety_number"].toString());
-    } else if (cmd == "wait-online") {
+    } else if (cmd == "wait-online" || cmd == "wait-offline") {
         out(r["presence"].toString());
     } else if (cmd == "presence") {
         out(QStringLiteral("presence: %1").arg(r["presence"].toString()));
@@ -289,7 +289,7 @@ int main(int argc, char** argv) {
     req["timeout"] = timeout_s;
     const auto& c = a.command;
     if (c == "send" || c == "history" || c == "revoke" || c == "rename" || c == "safety-number" ||
-        c == "appear-offline" || c == "wait-online") {
+        c == "appear-offline" || c == "wait-online" || c == "wait-offline") {
         if (a.positional.empty()) return fail_with(2, c + " needs a CONTACT (id or name)");
         req["contact"] = pos(0);
     }
@@ -325,7 +325,7 @@ int main(int argc, char** argv) {
 #ifdef SOTTO_HAVE_QR
             QImage image(QString::fromStdString(*img));
             if (image.isNull()) return fail_with(2, "cannot read the image " + *img);
-            auto codes = decode_qr(image);
+            auto codes = qr::decode_qr(image);
             for (const auto& t : codes)
                 if (t.startsWith("sotto:", Qt::CaseInsensitive)) code = t;
             if (code.isEmpty())
@@ -339,7 +339,8 @@ int main(int argc, char** argv) {
         if (code.isEmpty()) return fail_with(2, "accept needs a CODE or --image FILE");
         req["code"] = code;
         req["wait"] = a.flag("wait");
-    } else if (c != "status" && c != "contacts" && c != "lock" && c != "wait-online") {
+    } else if (c != "status" && c != "contacts" && c != "lock" && c != "wait-online" &&
+               c != "wait-offline") {
         return fail_with(2, "unknown command '" + c + "' (see sotto-cli --help)");
     }
     auto r = call_daemon(dir, req, (timeout_s + 10) * 1000);
@@ -347,7 +348,7 @@ int main(int argc, char** argv) {
     if (c == "invite") {
         if (auto qr = a.option("qr")) {
 #ifdef SOTTO_HAVE_QR
-            if (auto s = write_qr_png(r["code"].toString(), QString::fromStdString(*qr)); !s)
+            if (auto s = qr::write_qr_png(r["code"].toString(), QString::fromStdString(*qr)); !s)
                 return fail_with(1, s.error().message);
             r["qr"] = QString::fromStdString(*qr);
 #else

@@ -1,0 +1,225 @@
+// Two sotto-cli users on a sotto-localnet network, all real processes: the
+// profile daemons, the authorities and relays. Bob invites Alice, she
+// accepts, they chat; a daemon killed with SIGKILL in the middle of sending
+// delivers each message exactly once after restarting; a wrong passphrase
+// and bad invite codes get their own messages; after a silent revocation
+// Alice's messages to Bob stay queued as if he were offline. Every wait is a
+// sotto-cli command that returns when its condition holds (or times out).
+#include <signal.h>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+namespace {
+
+constexpr int kProcessTimeoutMs = 200000;
+
+bool port_free(quint16 port) {
+    QTcpServer probe;
+    return probe.listen(QHostAddress::LocalHost, port);
+}
+
+quint16 free_port_block(int count) {
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const auto base = static_cast<quint16>(12000 + QRandomGenerator::global()->bounded(18000));
+        bool ok = true;
+        for (int i = 0; i < count && ok; ++i) ok = port_free(static_cast<quint16>(base + i));
+        if (ok) return base;
+    }
+    return 0;
+}
+
+struct Run {
+    int code = -1;
+    QJsonObject json;
+    QString err;
+};
+
+}  // namespace
+
+class TestCliLocalnet : public QObject {
+    Q_OBJECT
+  private:
+    QTemporaryDir dir_;
+
+    QString profile(const QString& who) const { return dir_.filePath(who); }
+
+    Run cli(const QString& who, QStringList args, const QString& passphrase = {}) {
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("SOTTO_PASSPHRASE", passphrase.isEmpty() ? who + "-passphrase" : passphrase);
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        p.setProcessEnvironment(env);
+        args = QStringList{"--profile", profile(who), "--json"} + args;
+        p.start(QStringLiteral(SOTTO_CLI_BIN), args);
+        Run r;
+        if (!p.waitForFinished(kProcessTimeoutMs)) {
+            p.kill();
+            p.waitForFinished();
+            r.err = "timed out: sotto-cli " + args.join(' ');
+            return r;
+        }
+        r.code = p.exitCode();
+        const auto out = p.readAllStandardOutput();
+        r.err = QString::fromUtf8(p.readAllStandardError());
+        r.json = QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
+        if (r.code != 0 && r.err.isEmpty()) r.err = r.json["error"].toString();
+        return r;
+    }
+
+    bool localnet(const QStringList& args) {
+        QProcess p;
+        p.start(QStringLiteral(SOTTO_LOCALNET_BIN), args);
+        if (!p.waitForFinished(kProcessTimeoutMs)) return false;
+        if (p.exitCode() != 0) qWarning() << p.readAllStandardError();
+        return p.exitCode() == 0;
+    }
+
+    QStringList bodies(const QString& who, const QString& contact) {
+        auto h = cli(who, {"history", contact, "--limit", "200"});
+        QStringList out;
+        for (const auto& m : h.json["messages"].toArray()) out << m.toObject()["text"].toString();
+        return out;
+    }
+
+  private slots:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        const auto base = free_port_block(8);
+        QVERIFY(base != 0);
+        QVERIFY(localnet({"start", "--dir", dir_.filePath("net"), "--relays", "5", "--base-port",
+                          QString::number(base)}));
+        for (const auto* who : {"alice", "bob"}) {
+            auto r =
+                cli(who, {"init", "--name", QString(who).left(1).toUpper() + QString(who).mid(1),
+                          "--network", dir_.filePath("net/network.txt"), "--scrypt-n", "1024"});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+        }
+    }
+
+    void cleanupTestCase() {
+        for (const auto* who : {"alice", "bob"}) cli(who, {"lock"});
+        localnet({"stop", "--dir", dir_.filePath("net")});
+    }
+
+    void wrong_passphrase_is_refused_and_touches_nothing() {
+        QFile db(profile("bob") + "/profile.db");
+        QVERIFY(db.open(QIODevice::ReadOnly));
+        const auto before = db.readAll();
+        db.close();
+        auto r = cli("bob", {"unlock"}, "not-bobs-passphrase");
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains("wrong passphrase"), qPrintable(r.err));
+        QVERIFY(db.open(QIODevice::ReadOnly));
+        QCOMPARE(db.readAll(), before);
+    }
+
+    void unlock_both() {
+        for (const auto* who : {"alice", "bob"}) {
+            auto r = cli(who, {"unlock", "--fast-publication", "--consensus-interval", "5"});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+        }
+        auto again = cli("alice", {"unlock"});
+        QCOMPARE(again.code, 1);
+        QVERIFY2(again.err.contains("already unlocked"), qPrintable(again.err));
+    }
+
+    void invite_accept_and_bad_codes() {
+        auto inv = cli("bob", {"invite", "--expires", "1d", "--timeout", "120"});
+        QVERIFY2(inv.code == 0, qPrintable(inv.err));
+        const auto code = inv.json["code"].toString();
+        QVERIFY(code.startsWith("sotto:"));
+
+        auto typo = code;
+        const int i = int(typo.size()) - 5;
+        typo[i] = typo[i] == QChar('a') ? QChar('b') : QChar('a');
+        auto bad = cli("alice", {"accept", typo});
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("typo", Qt::CaseInsensitive), qPrintable(bad.err));
+        auto junk = cli("alice", {"accept", "hello there"});
+        QCOMPARE(junk.code, 1);
+        QVERIFY(junk.err != bad.err);
+
+        auto acc = cli("alice", {"accept", code, "--wait", "--timeout", "150"});
+        QVERIFY2(acc.code == 0, qPrintable(acc.err));
+        QCOMPARE(acc.json["state"].toString(), QStringLiteral("established"));
+        QCOMPARE(acc.json["name"].toString(), QStringLiteral("Bob"));
+
+        auto twice = cli("alice", {"accept", code});
+        QCOMPARE(twice.code, 1);
+        QVERIFY2(twice.err.contains("already", Qt::CaseInsensitive), qPrintable(twice.err));
+
+        auto bobs = cli("bob", {"contacts"});
+        QCOMPARE(bobs.json["contacts"].toArray().size(), 1);
+        QCOMPARE(bobs.json["contacts"].toArray()[0].toObject()["name"].toString(),
+                 QStringLiteral("Alice"));
+        QCOMPARE(cli("alice", {"safety-number", "Bob"}).json["safety_number"],
+                 cli("bob", {"safety-number", "Alice"}).json["safety_number"]);
+    }
+
+    void chat_both_ways() {
+        auto a = cli("alice", {"send", "Bob", "Hi Bob! ünïcødé 👋", "--wait", "--timeout", "150"});
+        QVERIFY2(a.code == 0, qPrintable(a.err));
+        QCOMPARE(a.json["state"].toString(), QStringLiteral("delivered"));
+        auto b = cli("bob", {"send", "Alice", "Hello Alice", "--wait", "--timeout", "150"});
+        QVERIFY2(b.code == 0, qPrintable(b.err));
+        QVERIFY(bodies("bob", "Alice").contains(QStringLiteral("Hi Bob! ünïcødé 👋")));
+        QVERIFY(bodies("alice", "Bob").contains(QStringLiteral("Hello Alice")));
+    }
+
+    void kill_9_while_sending_delivers_each_message_once() {
+        QStringList sent;
+        for (int i = 0; i < 5; ++i) {
+            sent << QStringLiteral("crash-test %1").arg(i);
+            auto r = cli("alice", {"send", "Bob", sent.last()});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+        }
+        QFile pidf(profile("alice") + "/daemon.pid");
+        QVERIFY(pidf.open(QIODevice::ReadOnly));
+        const auto pid = pidf.readAll().trimmed().toInt();
+        QVERIFY(pid > 0);
+        QCOMPARE(::kill(pid, SIGKILL), 0);
+        // The dead daemon's socket file remains; unlock must cope with it.
+        auto r = cli("alice", {"unlock", "--fast-publication", "--consensus-interval", "5"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        // Delivery is in order, so once this one is delivered the five are too.
+        auto marker = cli("alice", {"send", "Bob", "after restart", "--wait", "--timeout", "150"});
+        QVERIFY2(marker.code == 0, qPrintable(marker.err));
+        const auto got = bodies("bob", "Alice");
+        for (const auto& s : sent) QCOMPARE(got.count(s), 1);
+        QCOMPARE(got.count(QStringLiteral("after restart")), 1);
+    }
+
+    void hidden_presence_looks_offline() {
+        QVERIFY(cli("bob", {"presence", "invisible"}).code == 0);
+        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
+        QVERIFY2(off.code == 0, qPrintable(off.err));
+        QVERIFY(cli("bob", {"presence", "visible"}).code == 0);
+        auto on = cli("alice", {"wait-online", "Bob", "--timeout", "150"});
+        QVERIFY2(on.code == 0, qPrintable(on.err));
+    }
+
+    void silent_revoke_looks_offline_forever() {
+        auto r = cli("bob", {"revoke", "Alice", "--yes"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY(cli("bob", {"contacts"}).json["contacts"].toArray().isEmpty());
+        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
+        QVERIFY2(off.code == 0, qPrintable(off.err));
+        auto late = cli("alice", {"send", "Bob", "are you there?", "--wait", "--timeout", "20"});
+        QCOMPARE(late.code, 1);
+        QVERIFY2(late.err.contains("timed out"), qPrintable(late.err));
+        auto list = cli("alice", {"contacts"}).json["contacts"].toArray();
+        QCOMPARE(list.size(), 1);
+        QCOMPARE(list[0].toObject()["presence"].toString(), QStringLiteral("offline"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliLocalnet)
+#include "tst_cli_localnet.moc"
