@@ -13,12 +13,14 @@
 
 namespace sotto::bench {
 
+#ifdef SOTTO_LOCALNET  // benches that start processes
 inline bool run_localnet(const QStringList& args) {
     QProcess p;
     p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     p.start(SOTTO_LOCALNET, args);
     return p.waitForFinished(120000) && p.exitCode() == 0;
 }
+#endif
 
 // Processes events until `done` (checked after every event) or `ms` passed.
 inline bool wait_for(const std::function<bool()>& done, int ms) {

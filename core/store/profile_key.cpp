@@ -37,7 +37,7 @@ Status check_scrypt_params(const crypto::ScryptParams& params) {
     const std::uint64_t n = params.n;
     const bool pow2 = n >= 2 && (n & (n - 1)) == 0;
     if (!pow2 || n > (1u << 20) || params.r < 1 || params.r > 32 || params.p < 1 || params.p > 16 ||
-        128ull * params.r * n > (1ull << 30))
+        128ull * params.r * n * params.p > (1ull << 28))
         return fail(Errc::Malformed, "profile: unsupported scrypt parameters");
     return {};
 }

@@ -21,8 +21,8 @@ inline constexpr std::size_t kSaltLen = 16;
 inline constexpr std::size_t kWrappedKeyLen = crypto::kAeadNonceLen + 32 + crypto::kAeadTagLen;
 
 // Parameters read from a file may be hostile: N a power of two in
-// [2, 2^20], r in [1, 32], p in [1, 16], at most 1 GiB of memory.
-// Errc::Malformed otherwise.
+// [2, 2^20], r in [1, 32], p in [1, 16], and 128·N·r·p at most 256 MiB (the
+// default, N = 2^15 and r = 8, takes 32 MiB). Errc::Malformed otherwise.
 Status check_scrypt_params(const crypto::ScryptParams& params);
 
 DataKey generate_data_key(Rng& rng);
