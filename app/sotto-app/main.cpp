@@ -1,0 +1,123 @@
+// sotto: the desktop messenger. Opens (or, on first start, creates) a
+// profile and shows the Qt Quick interface of ui/: first-run wizard or
+// unlock screen, then contacts and chat; a tray icon carries the unread
+// count and desktop notifications.
+//
+//   sotto [--profile DIR] [--network FILE] [--passphrase-file FILE]
+//
+// --profile selects another profile directory (default
+// $XDG_DATA_HOME/sotto/default), so several users can run on one machine;
+// --network is the network file the first-run wizard offers; with
+// --passphrase-file the profile is unlocked at start (scripts, the README's
+// two-window demo) instead of asking.
+#include <QtQml/qqmlextensionplugin.h>
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFile>
+#include <QQmlApplicationEngine>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <cstdio>
+
+#include "net/profile_session.hpp"
+#include "net/unix_signals.hpp"
+#include "ui/app_icon.hpp"
+#include "ui/image_provider.hpp"
+#include "ui/session_controller.hpp"
+#include "ui/tray_icon.hpp"
+
+Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
+
+using namespace sotto;
+
+namespace {
+
+int fail_with(int code, const QString& message) {
+    std::fprintf(stderr, "sotto: %s\n", qPrintable(message));
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before Qt starts threads: Ctrl+C and SIGTERM then end the event loop,
+    // so the profile database is closed properly.
+    if (auto s = net::TerminationSignals::block(); !s)
+        return fail_with(1, QString::fromStdString(s.error().message));
+
+    // QApplication rather than QGuiApplication: the tray icon and its menu
+    // are widgets.
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("sotto"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Sotto"));
+    QApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral("sotto"));
+    QApplication::setWindowIcon(ui::app_icon());
+    // Fusion looks the same everywhere and draws with the system palette
+    // (light or dark); a user or platform can still pick another style.
+    if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
+        QQuickStyle::setStyle(QStringLiteral("Fusion"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("Private presence and messaging over onion services."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption profile_opt(
+        QStringLiteral("profile"), QStringLiteral("Use the profile in DIR."), QStringLiteral("DIR"),
+        net::ProfileSession::default_profile_dir());
+    const QCommandLineOption network_opt(
+        QStringLiteral("network"), QStringLiteral("The network file the first-run wizard offers."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption passphrase_opt(
+        QStringLiteral("passphrase-file"),
+        QStringLiteral("Unlock the profile with the passphrase in FILE (first line)."),
+        QStringLiteral("FILE"));
+    parser.addOptions({profile_opt, network_opt, passphrase_opt});
+    parser.process(app);
+
+    auto term = net::TerminationSignals::install();
+    if (!term) return fail_with(1, QString::fromStdString(term.error().message));
+    QObject::connect(term->get(), &net::TerminationSignals::terminationRequested, &app,
+                     [] { QApplication::quit(); });
+
+    ui::SessionController session(parser.value(profile_opt), parser.value(network_opt));
+
+    if (parser.isSet(passphrase_opt)) {
+        QFile f(parser.value(passphrase_opt));
+        if (!f.open(QIODevice::ReadOnly))
+            return fail_with(2, QStringLiteral("cannot read %1").arg(f.fileName()));
+        QString pass = QString::fromUtf8(f.readLine());
+        while (pass.endsWith(u'\n') || pass.endsWith(u'\r')) pass.chop(1);
+        if (session.stage() != ui::SessionController::Stage::Unlock)
+            return fail_with(2, QStringLiteral("no profile in %1: start without "
+                                               "--passphrase-file to create one")
+                                    .arg(session.profileDir()));
+        if (const QString e = session.unlock(pass); !e.isEmpty()) return fail_with(1, e);
+    }
+
+    QQmlApplicationEngine engine;
+    engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
+    engine.addImageProvider(QLatin1String(ui::ImageProvider::kId),
+                            new ui::ImageProvider(session.screen_grab()));
+    engine.setInitialProperties({{QStringLiteral("session"), QVariant::fromValue(&session)}});
+    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Sotto/Ui/Main.qml")));
+    if (engine.rootObjects().isEmpty())
+        return fail_with(1, QStringLiteral("cannot load the interface"));
+    auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+
+    ui::TrayIcon tray(session);
+    auto show = [window] {
+        window->show();
+        window->raise();
+        window->requestActivate();
+    };
+    QObject::connect(&tray, &ui::TrayIcon::showRequested, window, show);
+    QObject::connect(&tray, &ui::TrayIcon::openContact, window, [window](quint64 contact) {
+        QMetaObject::invokeMethod(window, "openContact",
+                                  Q_ARG(QVariant, QVariant::fromValue(contact)));
+    });
+    QObject::connect(&tray, &ui::TrayIcon::quitRequested, &app, &QApplication::quit);
+
+    return QApplication::exec();
+}

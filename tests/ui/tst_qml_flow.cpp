@@ -1,0 +1,190 @@
+// The QML views offscreen, driven like a user would: two app windows
+// (Alice and Bob) in one process over the loopback transport, through
+// invite → accept → chat → presence → revoke, with mouse clicks and key
+// presses on the real items, checking what the windows show.
+#include <QtQml/qqmlextensionplugin.h>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QtTest>
+
+#include "tests/ui/ui_harness.hpp"
+
+Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
+
+using namespace sotto;
+using namespace sotto::testing;
+
+namespace {
+
+QString text_of(TestWindow& w, const QString& name) {
+    auto* o = find_object(w.window, name);
+    return o ? o->property("text").toString() : QStringLiteral("<no %1>").arg(name);
+}
+
+bool popup_open(TestWindow& w, const QString& name) {
+    auto* o = find_object(w.window, name);
+    return o && o->property("opened").toBool();
+}
+
+}  // namespace
+
+class TestQmlFlow : public QObject {
+    Q_OBJECT
+  private slots:
+    void initTestCase() { use_fusion_style(); }
+    void invite_accept_chat_presence_revoke();
+    void unlock_screen_says_wrong_passphrase();
+    void wizard_refuses_mismatched_passphrases();
+};
+
+void TestQmlFlow::invite_accept_chat_presence_revoke() {
+    LoopbackNetwork net;
+    TestProfile alice(net, "Alice"), bob(net, "Bob");
+    TestWindow aw(*alice.session), bw(*bob.session);
+    QVERIFY(QTest::qWaitForWindowExposed(aw.window));
+    QVERIFY(QTest::qWaitForWindowExposed(bw.window));
+    QCOMPARE(aw.window->title(), QStringLiteral("Sotto — Alice"));
+    QCOMPARE(text_of(bw, QStringLiteral("networkStatus")), QStringLiteral("Connected"));
+
+    // ---- Bob: Ctrl+N opens the invite dialog with a fresh code.
+    bw.window->requestActivate();
+    QTest::keyClick(bw.window, Qt::Key_N, Qt::ControlModifier);
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("inviteDialog")));
+    const QString code = text_of(bw, QStringLiteral("inviteCode"));
+    QVERIFY2(code.startsWith(QStringLiteral("sotto:")), qPrintable(code));
+    auto* qr = find_item(bw, QStringLiteral("inviteQr"));
+    QVERIFY(qr);
+    QTRY_COMPARE(qr->property("status").toInt(), 1);  // Image.Ready
+    click(bw, find_item(bw, QStringLiteral("copyInviteButton")));
+    QCOMPARE(QGuiApplication::clipboard()->text(), code);
+
+    // ---- Alice: Add contact, paste a mistyped code first, then the right one.
+    click(aw, find_item(aw, QStringLiteral("addContactButton")));
+    QTRY_VERIFY(popup_open(aw, QStringLiteral("addContactDialog")));
+    auto* field = find_item(aw, QStringLiteral("addContactCode"));
+    QString typo = code;
+    typo[typo.size() - 3] = typo[typo.size() - 3] == u'a' ? u'b' : u'a';
+    field->setProperty("text", typo);
+    click(aw, find_item(aw, QStringLiteral("addContactConfirm")));
+    QTRY_VERIFY(!text_of(aw, QStringLiteral("addContactError")).isEmpty());
+    QVERIFY(popup_open(aw, QStringLiteral("addContactDialog")));
+    // From the clipboard, where Bob's copy button put it.
+    click(aw, find_item(aw, QStringLiteral("fromClipboardButton")));
+    QTRY_VERIFY(!popup_open(aw, QStringLiteral("addContactDialog")));
+    QCOMPARE(alice.contacts().count(), 1);
+    // The new contact is open in the chat pane, waiting for Bob.
+    QCOMPARE(text_of(aw, QStringLiteral("chatTitle")), QStringLiteral("Bob"));
+
+    // Bob's dialog closes by itself when the code is used.
+    QTRY_VERIFY(!popup_open(bw, QStringLiteral("inviteDialog")));
+    QTRY_COMPARE(bob.contacts().count(), 1);
+    QTRY_VERIFY(find_item(bw, QStringLiteral("contact_Alice")));
+    QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Online"));
+
+    // ---- Alice types and presses Enter; Shift+Enter is a new line.
+    auto* input = find_item(aw, QStringLiteral("composerInput"));
+    QVERIFY(input);
+    aw.window->requestActivate();
+    QTRY_VERIFY(aw.window->isActive());
+    input->forceActiveFocus();
+    type_text(aw.window, QStringLiteral("Hello Bob"));
+    QTest::keyClick(aw.window, Qt::Key_Return, Qt::ShiftModifier);
+    type_text(aw.window, QStringLiteral("second line"));
+    QTest::keyClick(aw.window, Qt::Key_Return);
+    QTRY_COMPARE(alice.chat().count(), 1);
+    QCOMPARE(input->property("text").toString(), QString());
+    QCOMPARE(alice.chat().data(alice.chat().index(0), ui::ChatModel::BodyRole).toString(),
+             QStringLiteral("Hello Bob\nsecond line"));
+    auto* mark = find_item(aw, QStringLiteral("deliveryMark"));
+    QVERIFY(mark);
+    QTRY_COMPARE(mark->property("deliveryState").toString(), QStringLiteral("delivered"));
+
+    // Bob sees an unread badge, opens the conversation by clicking, reads.
+    QTRY_COMPARE(bob.contacts().totalUnread(), 1);
+    auto* badge = find_item(bw, QStringLiteral("unreadBadge"));
+    QVERIFY(badge && badge->isVisible());
+    bw.window->requestActivate();
+    QTRY_VERIFY(bw.window->isActive());
+    click(bw, find_item(bw, QStringLiteral("contact_Alice")));
+    QTRY_COMPARE(text_of(bw, QStringLiteral("chatTitle")), QStringLiteral("Alice"));
+    QTRY_COMPARE(bob.contacts().totalUnread(), 0);
+    QCOMPARE(bob.chat().count(), 1);
+
+    // ---- Bob goes invisible from the presence selector; Alice sees him offline.
+    click(bw, find_item(bw, QStringLiteral("presenceSelector")));
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("presenceMenu")));
+    click(bw, find_item(bw, QStringLiteral("presence_Invisible")));
+    QTRY_COMPARE(bob.session->presenceMode(), ui::SessionController::Presence::Invisible);
+    QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Offline"));
+    QVERIFY(text_of(bw, QStringLiteral("chatBanner")).contains(QStringLiteral("invisible")));
+
+    // Sending while invisible asks first; confirming reveals him to Alice only.
+    auto* binput = find_item(bw, QStringLiteral("composerInput"));
+    QTRY_VERIFY(bw.window->isActive());
+    binput->forceActiveFocus();
+    type_text(bw.window, QStringLiteral("still here"));
+    QTest::keyClick(bw.window, Qt::Key_Return);
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("revealDialog")));
+    QCOMPARE(bob.chat().count(), 1);  // nothing sent yet
+    click(bw, find_item(bw, QStringLiteral("revealSendButton")));
+    QTRY_COMPARE(bob.chat().count(), 2);
+    QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Online"));
+    QTRY_COMPARE(alice.chat().count(), 2);
+
+    // ---- Bob revokes Alice from the contact menu, after the confirmation.
+    click(bw, find_item(bw, QStringLiteral("contactMenuButton")));
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("contactMenu")));
+    click(bw, find_item(bw, QStringLiteral("revokeItem")));
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("revokeDialog")));
+    QCOMPARE(bob.contacts().count(), 1);  // not before confirming
+    click(bw, find_item(bw, QStringLiteral("revokeConfirm")));
+    QTRY_COMPARE(bob.contacts().count(), 0);
+    QVERIFY(!bob.chat().hasContact());
+    // To Alice, Bob just looks offline.
+    QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Offline"));
+    QCOMPARE(alice.contacts().count(), 1);
+}
+
+void TestQmlFlow::unlock_screen_says_wrong_passphrase() {
+    // A profile on disk and no session: the unlock screen.
+    QTemporaryDir dir;
+    SystemRng rng;
+    create_store(dir.path(), "Dana", rng).reset();
+    ui::SessionController session(dir.path(), QString());
+    QCOMPARE(session.stage(), ui::SessionController::Stage::Unlock);
+    TestWindow w(session);
+    QVERIFY(QTest::qWaitForWindowExposed(w.window));
+    auto* pass = find_item(w, QStringLiteral("unlockPassphrase"));
+    QVERIFY(pass);
+    pass->setProperty("text", QStringLiteral("not the passphrase"));
+    click(w, find_item(w, QStringLiteral("unlockButton")));
+    QTRY_VERIFY(text_of(w, QStringLiteral("unlockError")).contains(QStringLiteral("Wrong")));
+    QCOMPARE(session.stage(), ui::SessionController::Stage::Unlock);
+}
+
+void TestQmlFlow::wizard_refuses_mismatched_passphrases() {
+    QTemporaryDir dir;
+    ui::SessionController session(dir.filePath(QStringLiteral("new")), QString());
+    QCOMPARE(session.stage(), ui::SessionController::Stage::FirstRun);
+    TestWindow w(session);
+    QVERIFY(QTest::qWaitForWindowExposed(w.window));
+    find_item(w, QStringLiteral("wizardName"))->setProperty("text", QStringLiteral("Eve"));
+    find_item(w, QStringLiteral("wizardPassphrase"))
+        ->setProperty("text", QStringLiteral("abcdefgh1"));
+    find_item(w, QStringLiteral("wizardPassphrase2"))
+        ->setProperty("text", QStringLiteral("abcdefgh2"));
+    click(w, find_item(w, QStringLiteral("wizardNext")));
+    QTRY_VERIFY(text_of(w, QStringLiteral("wizardError")).contains(QStringLiteral("differ")));
+    find_item(w, QStringLiteral("wizardPassphrase2"))
+        ->setProperty("text", QStringLiteral("abcdefgh1"));
+    click(w, find_item(w, QStringLiteral("wizardNext")));
+    QTRY_COMPARE(text_of(w, QStringLiteral("wizardError")), QString());
+    // Step 2 with garbage as the network file: its parser says what is wrong.
+    find_item(w, QStringLiteral("wizardNetwork"))->setProperty("text", QStringLiteral("garbage"));
+    click(w, find_item(w, QStringLiteral("wizardNext")));
+    QTRY_VERIFY(!text_of(w, QStringLiteral("wizardError")).isEmpty());
+    QVERIFY(!net::ProfileSession::profile_exists(session.profileDir()));
+}
+
+QTEST_MAIN(TestQmlFlow)
+#include "tst_qml_flow.moc"

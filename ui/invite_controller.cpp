@@ -1,0 +1,155 @@
+#include "ui/invite_controller.hpp"
+
+#include <QClipboard>
+#include <QCursor>
+#include <QGuiApplication>
+#include <QImageReader>
+#include <QLocale>
+#include <QMimeData>
+#include <QScreen>
+
+#include "net/messenger_driver.hpp"
+#include "ui/qr/qr_code.hpp"
+#include "ui/time_format.hpp"
+
+namespace sotto::ui {
+
+InviteController::InviteController(std::shared_ptr<ScreenGrab> screen, QObject* parent)
+    : QObject(parent), screen_(std::move(screen)) {}
+
+void InviteController::set_messenger(net::MessengerDriver* driver) {
+    if (driver_) driver_->disconnect(this);
+    driver_ = driver;
+    if (driver_) {
+        connect(driver_, &net::MessengerDriver::inviteUsed, this,
+                [this](quint64 invite, quint64 contact) {
+                    if (!invite_ || *invite_ != invite) return;
+                    QString name;
+                    if (auto rec = driver_->store().contact(contact))
+                        name = QString::fromStdString(rec->name);
+                    clear();
+                    emit inviteAccepted(contact, name);
+                });
+        connect(driver_, &net::MessengerDriver::inviteExpired, this, [this](quint64 invite) {
+            if (invite_ && *invite_ == invite) clear();
+        });
+    }
+    emit availableChanged();
+}
+
+QString InviteController::qrSource() const {
+    return code_.isEmpty() ? QString() : ImageProvider::qr_url(code_);
+}
+
+QString InviteController::create(int hours) {
+    if (!driver_) return tr("Not connected yet: wait until Sotto is online.");
+    auto created = driver_->create_invite(Duration::hours(std::max(1, hours)));
+    if (!created) return QString::fromStdString(created.error().message);
+    invite_ = created->id;
+    code_ = QString::fromStdString(created->code);
+    const QDateTime expires = to_local(created->expires_at);
+    expires_text_ =
+        tr("Valid once, until %1").arg(QLocale().toString(expires, QLocale::ShortFormat));
+    emit inviteChanged();
+    return {};
+}
+
+void InviteController::copyCode() const {
+    if (!code_.isEmpty()) QGuiApplication::clipboard()->setText(code_);
+}
+
+QString InviteController::withdraw() {
+    if (!invite_) return {};
+    if (!driver_) return tr("Not connected yet: wait until Sotto is online.");
+    auto r = driver_->withdraw_invite(*invite_);
+    clear();
+    return r ? QString() : QString::fromStdString(r.error().message);
+}
+
+void InviteController::clear() {
+    invite_.reset();
+    code_.clear();
+    expires_text_.clear();
+    emit inviteChanged();
+}
+
+QString InviteController::acceptText(const QString& text) {
+    if (!driver_) return tr("Not connected yet: wait until Sotto is online.");
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty()) return tr("Paste the invite code you were given.");
+    auto r = driver_->accept_invite(trimmed);
+    if (!r) return QString::fromStdString(r.error().message);
+    QString name;
+    if (auto rec = driver_->store().contact(*r)) name = QString::fromStdString(rec->name);
+    emit contactAccepted(*r, name);
+    return {};
+}
+
+QString InviteController::accept_image(const QImage& image) {
+    if (image.isNull()) return tr("That is not a picture Sotto can read.");
+    const auto texts = qr::decode_qr(image);
+    if (texts.empty())
+        return tr("No QR code found in this picture. Make sure the whole code is visible.");
+    QString first_error;
+    for (const auto& t : texts) {
+        const QString e = acceptText(t);
+        if (e.isEmpty()) return {};
+        if (first_error.isEmpty()) first_error = e;
+    }
+    return first_error;
+}
+
+QString InviteController::acceptImageFile(const QUrl& file) {
+    const QString path = file.isLocalFile() ? file.toLocalFile() : file.toString();
+    QImageReader reader(path);
+    reader.setAutoTransform(true);  // photos taken sideways
+    const QImage image = reader.read();
+    if (image.isNull()) return tr("Cannot open %1: %2").arg(path, reader.errorString());
+    return accept_image(image);
+}
+
+QString InviteController::acceptClipboard() {
+    const QMimeData* mime = QGuiApplication::clipboard()->mimeData();
+    if (!mime) return tr("The clipboard is empty.");
+    if (mime->hasImage()) return accept_image(qvariant_cast<QImage>(mime->imageData()));
+    if (mime->hasText() && !mime->text().trimmed().isEmpty()) return acceptText(mime->text());
+    return tr("The clipboard holds neither an invite code nor a picture of one.");
+}
+
+bool InviteController::grabScreen() {
+    QScreen* screen = QGuiApplication::screenAt(QCursor::pos());
+    if (!screen) screen = QGuiApplication::primaryScreen();
+    const QImage image = screen ? screen->grabWindow(0).toImage() : QImage();
+    // Wayland compositors (and the offscreen platform) hand out nothing.
+    if (image.isNull() || image.width() < 2) return false;
+    screen_source_ = screen_->set(image);
+    emit screenChanged();
+    return true;
+}
+
+QString InviteController::screenError() const {
+    return tr(
+        "Your desktop does not let applications capture the screen. Take a screenshot "
+        "with your desktop's tool, then use \"From clipboard\" or \"Open image\".");
+}
+
+QString InviteController::acceptScreenRegion(qreal x, qreal y, qreal w, qreal h) {
+    const QImage image = screen_->image();
+    if (image.isNull()) return tr("Grab the screen first.");
+    const QRect r =
+        QRectF(x * image.width(), y * image.height(), w * image.width(), h * image.height())
+            .toAlignedRect()
+            .intersected(image.rect());
+    if (r.width() < 16 || r.height() < 16) return tr("Draw a rectangle around the whole QR code.");
+    const QString e = accept_image(image.copy(r));
+    if (e.isEmpty()) dropScreen();
+    return e;
+}
+
+void InviteController::dropScreen() {
+    screen_->clear();
+    screen_source_.clear();
+    emit screenChanged();
+}
+
+}  // namespace sotto::ui

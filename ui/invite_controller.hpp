@@ -1,0 +1,95 @@
+// Both halves of adding a contact, for the invite and add-contact dialogs.
+//
+// Inviting: create a one-time invite valid for 1 hour, 1 day or 7 days and
+// show it as a QR code (through ImageProvider) and as copyable text; when
+// someone uses it, inviteAccepted fires and the dialog can say so.
+//
+// Accepting: from pasted text, an image file, the clipboard (an image or
+// text), or a region of the screen (grab the screen, let the user draw a
+// rectangle around the code, decode that part). Every refusal comes back
+// as the engine's message (mistyped, expired, already used, wrong network,
+// ...) so each has its own clear wording. A camera needs Qt Multimedia,
+// which this build does not use (cameraAvailable is false).
+#pragma once
+
+#include <QtQml/qqmlregistration.h>
+#include <QImage>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+#include <memory>
+#include <optional>
+
+#include "ui/image_provider.hpp"
+
+namespace sotto::net {
+class MessengerDriver;
+}
+
+namespace sotto::ui {
+
+class InviteController : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("owned by SessionController")
+    Q_PROPERTY(bool available READ available NOTIFY availableChanged)
+    Q_PROPERTY(QString code READ code NOTIFY inviteChanged)
+    Q_PROPERTY(QString qrSource READ qrSource NOTIFY inviteChanged)
+    Q_PROPERTY(QString expiresText READ expiresText NOTIFY inviteChanged)
+    Q_PROPERTY(QString screenSource READ screenSource NOTIFY screenChanged)
+    Q_PROPERTY(bool cameraAvailable READ cameraAvailable CONSTANT)
+  public:
+    explicit InviteController(std::shared_ptr<ScreenGrab> screen, QObject* parent = nullptr);
+    void set_messenger(net::MessengerDriver* driver);
+
+    bool available() const { return driver_ != nullptr; }
+    QString code() const { return code_; }
+    QString qrSource() const;
+    QString expiresText() const { return expires_text_; }
+    QString screenSource() const { return screen_source_; }
+    static bool cameraAvailable() { return false; }
+
+    // ---- inviting ----
+    // A fresh invite valid for `hours`; "" on success, else why not.
+    Q_INVOKABLE QString create(int hours);
+    Q_INVOKABLE void copyCode() const;
+    // Withdraws the shown invite (the code stops working at once).
+    Q_INVOKABLE QString withdraw();
+    // Forgets the shown code (the dialog closed); the invite stays open.
+    Q_INVOKABLE void clear();
+
+    // ---- accepting ----
+    Q_INVOKABLE QString acceptText(const QString& text);
+    Q_INVOKABLE QString acceptImageFile(const QUrl& file);
+    Q_INVOKABLE QString acceptClipboard();
+    // Grabs the screen under the mouse pointer; false if the platform does
+    // not allow it (Wayland), with screenError saying what to do instead.
+    Q_INVOKABLE bool grabScreen();
+    Q_INVOKABLE QString screenError() const;
+    // The part of the last grab the user selected, in fractions (0..1) of
+    // the grab's width and height.
+    Q_INVOKABLE QString acceptScreenRegion(qreal x, qreal y, qreal w, qreal h);
+    Q_INVOKABLE void dropScreen();
+    // Every QR code in the picture is tried; the first invite that is
+    // accepted wins, else the first refusal is returned.
+    QString accept_image(const QImage& image);
+
+  signals:
+    void availableChanged();
+    void inviteChanged();
+    void screenChanged();
+    // Someone used the invite shown now and is a contact.
+    void inviteAccepted(quint64 contact, const QString& name);
+    // We accepted a code; the contact shows up as pending until they answer.
+    void contactAccepted(quint64 contact, const QString& name);
+
+  private:
+    QPointer<net::MessengerDriver> driver_;
+    std::shared_ptr<ScreenGrab> screen_;
+    std::optional<std::uint64_t> invite_;
+    QString code_;
+    QString expires_text_;
+    QString screen_source_;
+};
+
+}  // namespace sotto::ui

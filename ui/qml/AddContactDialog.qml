@@ -1,0 +1,190 @@
+// Adding a contact from the invite code they gave us: pasted text, an
+// image file, the clipboard (text or a picture), or a region of the screen
+// (a QR code shown in another window). Every refusal is shown with its own
+// message (mistyped, expired, already used, wrong network, ...).
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Dialogs
+import QtQuick.Layouts
+import QtQuick.Window
+import Sotto.Ui
+
+Dialog {
+    id: dialog
+    objectName: "addContactDialog"
+
+    required property SessionController session
+    readonly property InviteController invites: session.invites
+    property string error: ""
+    property alias codeText: codeField.text
+
+    signal contactAdded(var contact, string name)
+
+    parent: Overlay.overlay
+    anchors.centerIn: parent
+    modal: true
+    width: Math.min(parent.width - 48, 500)
+    title: qsTr("Add a contact")
+    padding: 20
+
+    ColumnLayout {
+        width: parent.width
+        spacing: 12
+
+        Label {
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            color: Theme.subtleText
+            text: qsTr("Paste the invite code you received, or read its QR code from a picture or from your screen.")
+        }
+
+        TextArea {
+            id: codeField
+            objectName: "addContactCode"
+            Layout.fillWidth: true
+            Layout.preferredHeight: 84
+            wrapMode: TextEdit.WrapAnywhere
+            font.family: "monospace"
+            font.pixelSize: 12
+            placeholderText: "sotto:…"
+            onTextChanged: dialog.error = ""
+            background: Rectangle {
+                color: Theme.base
+                border.color: codeField.activeFocus ? Theme.accent : Theme.divider
+                radius: 4
+            }
+        }
+
+        Label {
+            text: qsTr("Or scan a QR code")
+            font.bold: true
+            font.pixelSize: 12
+            color: Theme.subtleText
+        }
+        GridLayout {
+            Layout.fillWidth: true
+            columns: 2
+            rowSpacing: 8
+            columnSpacing: 8
+            Button {
+                objectName: "fromImageButton"
+                Layout.fillWidth: true
+                text: qsTr("Open image…")
+                onClicked: imageDialog.open()
+            }
+            Button {
+                objectName: "fromClipboardButton"
+                Layout.fillWidth: true
+                text: qsTr("From clipboard")
+                onClicked: dialog.finish(dialog.invites.acceptClipboard())
+            }
+            Button {
+                objectName: "fromScreenButton"
+                Layout.fillWidth: true
+                text: qsTr("Screen region…")
+                onClicked: dialog.scanScreen()
+            }
+            Button {
+                objectName: "fromCameraButton"
+                Layout.fillWidth: true
+                text: qsTr("Camera")
+                enabled: dialog.invites.cameraAvailable
+                ToolTip.visible: hovered && !enabled
+                ToolTip.text: qsTr("This build of Sotto has no camera support.")
+            }
+        }
+
+        ErrorLabel {
+            objectName: "addContactError"
+            Layout.fillWidth: true
+            text: dialog.error
+        }
+        Label {
+            Layout.fillWidth: true
+            visible: !dialog.invites.available
+            wrapMode: Text.Wrap
+            color: Theme.subtleText
+            text: qsTr("Sotto is still connecting; you can add contacts once it is online.")
+        }
+    }
+
+    footer: DialogButtonBox {
+        Button {
+            text: qsTr("Cancel")
+            DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+        }
+        Button {
+            objectName: "addContactConfirm"
+            text: qsTr("Add contact")
+            highlighted: true
+            enabled: codeField.text.trim() !== "" && dialog.invites.available
+            onClicked: dialog.finish(dialog.invites.acceptText(codeField.text))
+        }
+    }
+
+    FileDialog {
+        id: imageDialog
+        title: qsTr("Open a picture of an invite QR code")
+        nameFilters: [qsTr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)"), qsTr("All files (*)")]
+        onAccepted: dialog.finish(dialog.invites.acceptImageFile(selectedFile))
+    }
+
+    ScreenRegionPicker {
+        id: picker
+        invites: dialog.invites
+        onPicked: {
+            dialog.restoreWindow();
+            dialog.close();
+        }
+        onCancelled: {
+            dialog.restoreWindow();
+            dialog.open();
+        }
+    }
+
+    // Get our window out of the way, grab the screen, let the user pick.
+    Timer {
+        id: grabLater
+        interval: 400
+        onTriggered: {
+            if (dialog.invites.grabScreen()) {
+                picker.showFullScreen();
+            } else {
+                dialog.restoreWindow();
+                dialog.open();
+                dialog.error = dialog.invites.screenError();
+            }
+        }
+    }
+
+    Connections {
+        target: dialog.invites
+        function onContactAccepted(contact, name) {
+            dialog.contactAdded(contact, name);
+        }
+    }
+
+    function openFresh() {
+        error = "";
+        codeField.text = "";
+        open();
+        codeField.forceActiveFocus();
+    }
+    function finish(e) {
+        error = e;
+        if (e === "")
+            close();
+    }
+    function scanScreen() {
+        error = "";
+        close();
+        codeField.Window.window.showMinimized();
+        grabLater.start();
+    }
+    function restoreWindow() {
+        const w = codeField.Window.window;
+        w.showNormal();
+        w.raise();
+        w.requestActivate();
+    }
+}
