@@ -92,8 +92,8 @@ struct Send {
 struct Close {
     StreamId stream;
 };
-using Action = std::variant<GrantAccess, RevokeAccess, HideAccess, SetServiceVisible, Connect, Send,
-                            Close>;
+using Action =
+    std::variant<GrantAccess, RevokeAccess, HideAccess, SetServiceVisible, Connect, Send, Close>;
 
 // ---- events for the UI ----
 struct ContactAdded {
@@ -127,9 +127,9 @@ struct PresenceModeChanged {
 struct StorageFailed {  // the action that caused it was not carried out
     std::string message;
 };
-using Event = std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded,
-                           MessageStateChanged, InviteUsed, InviteExpired, PresenceModeChanged,
-                           StorageFailed>;
+using Event =
+    std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded, MessageStateChanged,
+                 InviteUsed, InviteExpired, PresenceModeChanged, StorageFailed>;
 
 struct CreatedInvite {
     InviteId id;
@@ -182,14 +182,77 @@ class Messenger {
     std::vector<Event> take_events();
 
   private:
-    struct Stream;
-    struct Peer;
-    // Implementation state is the helper's to design; keep it in this class
-    // (or an Impl) and document it in the .cpp.
+    // One open stream (see messenger.cpp for the life of a stream).
+    struct Stream {
+        bool incoming = false;
+        // An incoming invite stream waiting for its Hello; no contact yet.
+        std::optional<InviteId> invite;
+        ContactId contact = 0;   // 0 while `invite` is set
+        bool got_frame = false;  // a valid frame arrived: the session works
+        TimePoint opened_at;
+        // Invite stream waiting for Hello, or we said Hello and wait for Welcome.
+        TimePoint handshake_deadline = TimePoint::never();
+        chat::FrameDecoder decoder;
+    };
+    struct Unacked {
+        chat::MessageId id;
+        std::optional<TimePoint> last_sent;  // nullopt: still Queued
+    };
+    // What the engine keeps in memory per contact; the store has the rest.
+    struct Peer {
+        bool established = false;
+        bool appear_offline = false;
+        // We sent to them while hidden (Invisible or appear-offline): we
+        // connect to them anyway until the mode or the hide changes.
+        bool revealed = false;
+        // Glare: when both sides opened a stream, the one opened by the side
+        // with the smaller pairwise key is kept. Known once both keys are.
+        std::optional<bool> our_key_smaller;
+        std::vector<StreamId> streams;  // open, bound to this contact, oldest first
+        ContactPresence presence = ContactPresence::Offline;  // while streams exist
+        bool connecting = false;                              // a Connect is out
+        TimePoint next_connect = TimePoint::never();
+        std::uint32_t failures = 0;    // consecutive attempts without a working stream
+        std::vector<Unacked> unacked;  // outgoing not Delivered, oldest first
+    };
+
+    bool hidden_from(const Peer& p) const;
+    bool invite_open(InviteId id, TimePoint now) const;
+    void act(Action a) { actions_.push_back(std::move(a)); }
+    void notify(Event e) { events_.push_back(std::move(e)); }
+    void storage_failed(std::string_view what, const Error& e);
+    void send_frame(StreamId stream, const chat::Frame& frame);
+    // `resend`: if the closed stream was the contact's newest, send the
+    // outbox again on the one that is left.
+    void close_stream(StreamId stream, TimePoint now, bool resend = true);
+    void forget_stream(StreamId stream, TimePoint now, bool resend = true);
+    void bind_stream(StreamId stream, ContactId contact);
+    void open_session(StreamId stream, TimePoint now);
+    void send_outbox(ContactId contact, TimePoint now);
+    void resolve_duplicates(ContactId contact, TimePoint now, bool resend);
+    void set_presence(Peer& p, ContactId contact, ContactPresence presence);
+    void try_connect(ContactId contact, TimePoint now);
+    void schedule_retry(Peer& p, TimePoint now);
+    void close_contact_streams(ContactId contact, TimePoint now);
+    void close_invite_streams(InviteId invite, TimePoint now);
+    void expire_invite(InviteId invite, TimePoint now);
+    void handle_frame(StreamId stream, chat::Frame frame, TimePoint now);
+    void on_invite_hello(StreamId stream, chat::Hello hello, TimePoint now);
+    void on_hello(StreamId stream, const chat::Hello& hello, TimePoint now);
+    void on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now);
+    void on_message(StreamId stream, chat::ChatMessage message, TimePoint now);
+    void on_ack(StreamId stream, const chat::Ack& ack, TimePoint now);
+    std::string our_name() const;
+    chat::PresenceState our_presence() const;
+
     store::ProfileStore& store_;
     Rng& rng_;
     MessengerConfig config_;
     PresenceMode mode_ = PresenceMode::Visible;
+    bool started_ = false;
+    std::map<StreamId, Stream> streams_;
+    std::map<ContactId, Peer> peers_;
+    std::map<InviteId, TimePoint> open_invites_;  // id → expires_at
     std::vector<Action> actions_;
     std::vector<Event> events_;
 };

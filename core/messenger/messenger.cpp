@@ -1,0 +1,984 @@
+// The messenger engine (messenger.hpp).
+//
+// State. The store is the truth for everything durable (contacts, grants,
+// invites, messages, the presence mode). In memory the engine keeps only
+// what a restart may forget: open streams (`streams_`), per-contact
+// connection state (`peers_`: open streams, presence, reconnect backoff,
+// the ids of un-acked outgoing messages) and the expiry of open invites
+// (`open_invites_`). start() rebuilds all of it from the store.
+//
+// Life of a stream.
+// - Incoming with an invite tag (kInviteTagBit | invite id): refused (Close,
+//   nothing sent) unless the invite is open and unexpired and we are not
+//   Invisible. It then waits for Hello, and nothing else: any other frame,
+//   or no Hello within handshake_timeout, closes it without an answer. On
+//   Hello the inviter stores the contact (Established, a fresh long-term
+//   grant, a fresh pairwise key), sends Welcome, marks the invite Used,
+//   revokes the invite's grant and grants the new one. From then on the
+//   stream is the contact's, like any other.
+// - Incoming with a contact tag, or outgoing (from our Connect): bound to the
+//   contact at once, unless the contact is gone (revoked) or we are hidden
+//   from it, in which case it is closed with nothing sent. While the contact
+//   is Requested on our side (we are the invitee and have no Welcome yet) we
+//   send Hello first; the other side answers Welcome, on the invite stream
+//   or on any later stream (so a Welcome lost with its stream is sent again).
+// - Every bound stream then carries Presence and the whole outbox, in order.
+//   An incoming message is stored before it is acknowledged; an Ack marks the
+//   message Delivered. Un-acked messages are resent after ack_timeout and on
+//   every new stream; the receiver's store deduplicates by id.
+// - Duplicates, settled when a stream opens, before anything is written on
+//   it: an older stream opened more than handshake_timeout ago is dead on
+//   the other side (they would not have connected otherwise) and is closed;
+//   if both sides connected at once (glare), each keeps the stream opened by
+//   the side with the smaller pairwise public key, so both close the same
+//   one. A stream closed this way carries no frame, so its other end backs
+//   off instead of reconnecting at once.
+// - When a contact's last stream closes we retry at once if the stream had
+//   worked (a valid frame arrived), else after the backoff
+//   (reconnect_backoff.hpp); a failed Connect also backs off. Nothing is
+//   retried towards a contact we are hidden from, or while Invisible.
+//
+// Nothing here logs: message bodies, names and secrets never leave the
+// engine except in frames and store calls.
+#include "core/messenger/messenger.hpp"
+
+#include <algorithm>
+
+#include "core/contacts/invite_code.hpp"
+#include "core/contacts/safety_number.hpp"
+#include "core/messenger/reconnect_backoff.hpp"
+
+namespace sotto::messenger {
+
+namespace {
+
+constexpr std::string_view kPresenceModeSetting = "presence_mode";
+
+hs::ContactGrant clone_grant(const hs::ContactGrant& g) {
+    auto key = crypto::Ed25519SecretKey::from_seed(g.client_key.seed());
+    // The seed came from a valid key: from_seed cannot fail on it.
+    return hs::ContactGrant{std::move(*key), g.cookie.clone()};
+}
+
+// The longest prefix of a valid UTF-8 string that ends on a character
+// boundary and has at most `max` bytes.
+std::string utf8_truncate(std::string s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    s.resize(n);
+    return s;
+}
+
+std::string_view mode_name(PresenceMode m) {
+    switch (m) {
+        case PresenceMode::Visible:
+            return "visible";
+        case PresenceMode::Away:
+            return "away";
+        case PresenceMode::Invisible:
+            return "invisible";
+    }
+    return "visible";
+}
+
+std::optional<PresenceMode> parse_mode(std::string_view s) {
+    if (s == "visible") return PresenceMode::Visible;
+    if (s == "away") return PresenceMode::Away;
+    if (s == "invisible") return PresenceMode::Invisible;
+    return std::nullopt;
+}
+
+Errc invite_errc(contacts::InviteError e) {
+    switch (e) {
+        case contacts::InviteError::UnknownVersion:
+            return Errc::BadVersion;
+        case contacts::InviteError::Expired:
+            return Errc::Expired;
+        case contacts::InviteError::WrongNetwork:
+            return Errc::Config;
+        case contacts::InviteError::AlreadyUsed:
+            return Errc::Protocol;
+        default:
+            return Errc::Malformed;
+    }
+}
+
+TimePoint whole_seconds(TimePoint t) {
+    return TimePoint::from_seconds(t.unix_seconds());
+}
+
+}  // namespace
+
+Messenger::Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config)
+    : store_(store), rng_(rng), config_(config) {}
+
+// ---------------------------------------------------------------- helpers
+
+bool Messenger::hidden_from(const Peer& p) const {
+    return (mode_ == PresenceMode::Invisible || p.appear_offline) && !p.revealed;
+}
+
+bool Messenger::invite_open(InviteId id, TimePoint now) const {
+    auto it = open_invites_.find(id);
+    return it != open_invites_.end() && now < it->second;
+}
+
+void Messenger::storage_failed(std::string_view what, const Error& e) {
+    notify(StorageFailed{std::string(what) + ": " + e.message});
+}
+
+std::string Messenger::our_name() const {
+    return utf8_truncate(store_.identity().display_name, chat::kMaxNameBytes);
+}
+
+chat::PresenceState Messenger::our_presence() const {
+    return mode_ == PresenceMode::Away ? chat::PresenceState::Away : chat::PresenceState::Online;
+}
+
+void Messenger::send_frame(StreamId stream, const chat::Frame& frame) {
+    auto bytes = encode_frame(frame);
+    // Everything the engine sends was validated when it was created (names
+    // are truncated, bodies checked in send_message and by the decoder).
+    if (!bytes) return;
+    act(Send{stream, std::move(*bytes)});
+}
+
+void Messenger::set_presence(Peer& p, ContactId contact, ContactPresence presence) {
+    if (p.presence == presence) return;
+    p.presence = presence;
+    notify(ContactChanged{contact});
+}
+
+void Messenger::close_stream(StreamId stream, TimePoint now, bool resend) {
+    if (!streams_.contains(stream)) return;
+    act(Close{stream});
+    forget_stream(stream, now, resend);
+}
+
+void Messenger::forget_stream(StreamId stream, TimePoint now, bool resend) {
+    auto it = streams_.find(stream);
+    if (it == streams_.end()) return;
+    const ContactId contact = it->second.contact;
+    const bool worked = it->second.got_frame;
+    streams_.erase(it);
+    if (contact == 0) return;
+    auto pit = peers_.find(contact);
+    if (pit == peers_.end()) return;
+    Peer& p = pit->second;
+    const bool was_active = !p.streams.empty() && p.streams.back() == stream;
+    std::erase(p.streams, stream);
+    if (!p.streams.empty()) {
+        // What went out on the closed stream may be lost: the surviving one
+        // carries it again (the receiver deduplicates).
+        if (was_active && resend) send_outbox(contact, now);
+        return;
+    }
+    set_presence(p, contact, ContactPresence::Offline);
+    if (hidden_from(p) || p.connecting) return;
+    if (worked) {
+        p.failures = 0;
+        try_connect(contact, now);
+    } else {
+        schedule_retry(p, now);
+    }
+}
+
+void Messenger::schedule_retry(Peer& p, TimePoint now) {
+    ++p.failures;
+    p.next_connect =
+        now + reconnect_delay(p.failures, config_.reconnect_min, config_.reconnect_max, rng_);
+}
+
+void Messenger::close_contact_streams(ContactId contact, TimePoint now) {
+    auto it = peers_.find(contact);
+    if (it == peers_.end()) return;
+    const auto ids = it->second.streams;
+    for (auto id : ids) close_stream(id, now);
+}
+
+void Messenger::close_invite_streams(InviteId invite, TimePoint now) {
+    std::vector<StreamId> ids;
+    for (auto& [id, s] : streams_)
+        if (s.invite == invite) ids.push_back(id);
+    for (auto id : ids) close_stream(id, now);
+}
+
+void Messenger::try_connect(ContactId contact, TimePoint now) {
+    auto it = peers_.find(contact);
+    if (it == peers_.end()) return;
+    Peer& p = it->second;
+    if (p.connecting || !p.streams.empty() || hidden_from(p)) return;
+    auto rec = store_.contact(contact);
+    if (!rec) {
+        storage_failed("could not load a contact to connect to it", rec.error());
+        schedule_retry(p, now);
+        return;
+    }
+    p.connecting = true;
+    p.next_connect = TimePoint::never();
+    act(Connect{contact, rec->their_credentials.clone()});
+}
+
+void Messenger::bind_stream(StreamId stream, ContactId contact) {
+    auto& s = streams_.at(stream);
+    s.contact = contact;
+    s.invite.reset();
+    Peer& p = peers_.at(contact);
+    p.streams.push_back(stream);
+    p.next_connect = TimePoint::never();
+    if (p.streams.size() == 1) set_presence(p, contact, ContactPresence::Online);
+}
+
+// Presence and the outbox: what every bound stream carries first (after
+// Hello/Welcome where those are due).
+void Messenger::open_session(StreamId stream, TimePoint now) {
+    send_frame(stream, chat::Presence{our_presence()});
+    // The contact's newest stream, where send_outbox writes, is this one.
+    send_outbox(streams_.at(stream).contact, now);
+}
+
+void Messenger::send_outbox(ContactId contact, TimePoint now) {
+    auto pit = peers_.find(contact);
+    if (pit == peers_.end() || pit->second.streams.empty()) return;
+    Peer& p = pit->second;
+    if (p.unacked.empty()) return;
+    const StreamId stream = p.streams.back();
+    auto outbox = store_.outbox(contact);
+    if (!outbox) {
+        storage_failed("could not load the messages waiting to be sent", outbox.error());
+        return;
+    }
+    for (auto& m : *outbox) {
+        auto u = std::find_if(p.unacked.begin(), p.unacked.end(),
+                              [&](const Unacked& x) { return x.id == m.id; });
+        if (u == p.unacked.end()) continue;  // acked meanwhile
+        send_frame(stream, chat::ChatMessage{m.id, m.sent_at, m.body});
+        const bool first = !u->last_sent.has_value();
+        u->last_sent = now;
+        if (first && m.state == store::MessageState::Queued) {
+            if (auto ok = store_.set_message_state(contact, m.id, store::MessageState::Sent); !ok)
+                storage_failed("could not mark a message as sent", ok.error());
+            notify(MessageStateChanged{contact, m.id, store::MessageState::Sent, std::nullopt});
+        }
+        secure_wipe(m.body.data(), m.body.size());
+    }
+}
+
+void Messenger::resolve_duplicates(ContactId contact, TimePoint now, bool resend) {
+    auto pit = peers_.find(contact);
+    if (pit == peers_.end()) return;
+    Peer& p = pit->second;
+    if (p.streams.size() < 2) return;
+    // A contact connects only while it has no stream with us, so an older
+    // stream that is not itself recent is dead on their side (its end was
+    // never reported to us): the newest one replaces it.
+    const StreamId newest = p.streams.back();
+    std::vector<StreamId> stale;
+    for (auto id : p.streams)
+        if (id != newest && streams_.at(id).opened_at + config_.handshake_timeout <= now)
+            stale.push_back(id);
+    for (auto id : stale) close_stream(id, now, resend);
+    // Glare: both sides connected at about the same time. Keep the streams
+    // opened by the side with the smaller pairwise key (ours are the
+    // outgoing ones); both sides pick the same.
+    if (p.streams.size() < 2 || !p.our_key_smaller) return;
+    const bool keep_incoming = !*p.our_key_smaller;
+    std::vector<StreamId> keep, drop;
+    for (auto id : p.streams)
+        (streams_.at(id).incoming == keep_incoming ? keep : drop).push_back(id);
+    if (keep.empty() || drop.empty()) return;
+    for (auto id : drop) close_stream(id, now, resend);
+}
+
+void Messenger::expire_invite(InviteId id, TimePoint now) {
+    open_invites_.erase(id);
+    act(RevokeAccess{kInviteTagBit | id});
+    close_invite_streams(id, now);
+    auto rec = store_.invite(id);
+    if (rec) {
+        rec->status = store::InviteStatus::Expired;
+        if (auto ok = store_.update_invite(*rec); !ok)
+            storage_failed("could not mark an invite as expired", ok.error());
+    } else {
+        storage_failed("could not load an expired invite", rec.error());
+    }
+    notify(InviteExpired{id});
+}
+
+// ---------------------------------------------------------------- start
+
+void Messenger::start(TimePoint now) {
+    if (started_) return;
+    started_ = true;
+
+    auto setting = store_.setting(kPresenceModeSetting);
+    if (!setting) {
+        storage_failed("could not load the presence mode", setting.error());
+    } else if (*setting) {
+        if (auto m = parse_mode(**setting)) mode_ = *m;
+    }
+    // Before any grant, so nothing is published while we are Invisible.
+    act(SetServiceVisible{mode_ != PresenceMode::Invisible});
+
+    auto contacts = store_.contacts();
+    if (!contacts) {
+        storage_failed("could not load the contacts", contacts.error());
+    } else {
+        for (auto& c : *contacts) {
+            Peer p;
+            p.established = c.state == store::ContactState::Established;
+            p.appear_offline = c.appear_offline;
+            if (c.their_pairwise)
+                p.our_key_smaller = c.our_pairwise.public_key() < *c.their_pairwise;
+            auto outbox = store_.outbox(c.id);
+            if (!outbox) {
+                storage_failed("could not load the messages waiting to be sent", outbox.error());
+            } else {
+                for (auto& m : *outbox) {
+                    std::optional<TimePoint> sent;
+                    if (m.state == store::MessageState::Sent) sent = now;
+                    p.unacked.push_back(Unacked{m.id, sent});
+                    secure_wipe(m.body.data(), m.body.size());
+                }
+            }
+            peers_.emplace(c.id, std::move(p));
+            act(GrantAccess{c.id, clone_grant(c.our_grant), c.appear_offline});
+        }
+    }
+
+    auto invites = store_.invites();
+    if (!invites) {
+        storage_failed("could not load the invites", invites.error());
+    } else {
+        for (auto& inv : *invites) {
+            if (inv.status != store::InviteStatus::Open) continue;
+            if (inv.expires_at <= now) {
+                // Never granted in this run: mark it without revoking.
+                inv.status = store::InviteStatus::Expired;
+                if (auto ok = store_.update_invite(inv); !ok)
+                    storage_failed("could not mark an invite as expired", ok.error());
+                notify(InviteExpired{inv.id});
+                continue;
+            }
+            open_invites_[inv.id] = inv.expires_at;
+            act(GrantAccess{kInviteTagBit | inv.id, clone_grant(inv.grant), false});
+        }
+    }
+
+    for (auto& [id, p] : peers_)
+        if (!hidden_from(p)) try_connect(id, now);
+}
+
+// ---------------------------------------------------------------- user actions
+
+Result<CreatedInvite> Messenger::create_invite(std::optional<Duration> validity, TimePoint now) {
+    const Duration v = validity.value_or(config_.default_invite_validity);
+    if (v < Duration::seconds(1))
+        return fail(Errc::Config, "an invite must be valid for at least a second");
+    store::InviteRecord rec{
+        .id = 0,
+        .grant = hs::ContactGrant::generate(rng_),
+        .created_at = now,
+        .expires_at = whole_seconds(now + v),  // the code carries whole seconds
+        .name_hint = utf8_truncate(store_.identity().display_name, contacts::kMaxNameHintBytes),
+        .status = store::InviteStatus::Open,
+        .used_by = std::nullopt,
+    };
+    const auto expires_at = rec.expires_at;
+    auto grant = clone_grant(rec.grant);
+    contacts::InviteCode code{store_.identity().network_id, hs::credentials_for(rec.grant),
+                              expires_at, rec.name_hint};
+    auto id = store_.add_invite(std::move(rec));
+    if (!id) {
+        storage_failed("could not store the invite", id.error());
+        return std::unexpected(id.error());
+    }
+    if (*id >= kInviteTagBit) return fail(Errc::Limit, "too many invites");
+    open_invites_[*id] = expires_at;
+    act(GrantAccess{kInviteTagBit | *id, std::move(grant), false});
+    return CreatedInvite{*id, contacts::format_invite(code), expires_at};
+}
+
+Status Messenger::withdraw_invite(InviteId id, TimePoint now) {
+    auto rec = store_.invite(id);
+    if (!rec) return std::unexpected(rec.error());
+    if (rec->status != store::InviteStatus::Open)
+        return fail(Errc::Protocol, "this invite is no longer open");
+    rec->status = store::InviteStatus::Withdrawn;
+    if (auto ok = store_.update_invite(*rec); !ok) {
+        storage_failed("could not withdraw the invite", ok.error());
+        return ok;
+    }
+    open_invites_.erase(id);
+    act(RevokeAccess{kInviteTagBit | id});
+    close_invite_streams(id, now);
+    return {};
+}
+
+Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now) {
+    auto code = contacts::check_invite(text, store_.identity().network_id, now);
+    if (!code) return fail(invite_errc(code.error()), contacts::invite_error_message(code.error()));
+    const hs::ClientKeyId key = code->credentials.client_key_id;
+
+    auto ours = store_.invites();
+    if (!ours) return std::unexpected(ours.error());
+    for (auto& inv : *ours)
+        if (hs::credentials_for(inv.grant).client_key_id == key)
+            return fail(Errc::Protocol,
+                        "This is one of your own invite codes: give it to the person you want "
+                        "to add.");
+    auto seen = store_.accepted_invite_seen(key);
+    if (!seen) return std::unexpected(seen.error());
+    if (*seen)
+        return fail(invite_errc(contacts::InviteError::AlreadyUsed),
+                    contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
+
+    store::ContactRecord c{
+        .id = 0,
+        .state = store::ContactState::Requested,
+        .name = code->name_hint,
+        .nickname = {},
+        .appear_offline = false,
+        .our_grant = hs::ContactGrant::generate(rng_),
+        .their_credentials = code->credentials.clone(),
+        .our_pairwise = crypto::Ed25519SecretKey::generate(rng_),
+        .their_pairwise = std::nullopt,
+        .created_at = now,
+    };
+    auto grant = clone_grant(c.our_grant);
+    auto id = store_.add_contact(std::move(c));
+    if (!id) {
+        storage_failed("could not store the new contact", id.error());
+        return std::unexpected(id.error());
+    }
+    if (auto ok = store_.remember_accepted_invite(key, code->expires_at); !ok) {
+        // Without the record the code could be accepted twice: undo.
+        (void)store_.remove_contact(*id);
+        storage_failed("could not store the new contact", ok.error());
+        return std::unexpected(ok.error());
+    }
+    Peer p;
+    // Accepting a code is as deliberate as sending a message: while
+    // Invisible we still connect to this one inviter (they learn nothing
+    // else about us until we say Hello).
+    p.revealed = mode_ == PresenceMode::Invisible;
+    peers_.emplace(*id, std::move(p));
+    act(GrantAccess{*id, std::move(grant), false});
+    notify(ContactAdded{*id});
+    try_connect(*id, now);
+    return *id;
+}
+
+Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::string body,
+                                                     TimePoint now) {
+    if (body.empty()) return fail(Errc::Malformed, "The message is empty.");
+    if (!chat::valid_utf8(body)) return fail(Errc::Malformed, "The message is not valid text.");
+    if (body.size() > chat::kMaxBodyBytes)
+        return fail(Errc::TooLarge, "The message is too long (" + std::to_string(body.size()) +
+                                        " bytes; at most " + std::to_string(chat::kMaxBodyBytes) +
+                                        " fit in one message).");
+    auto pit = peers_.find(contact);
+    if (pit == peers_.end()) return fail(Errc::NotFound, "There is no such contact.");
+
+    chat::MessageId id;
+    rng_.fill(id.bytes);
+    auto rec = store_.add_outgoing(contact, id, std::move(body), now);
+    if (!rec) {
+        storage_failed("could not store the message", rec.error());
+        return std::unexpected(rec.error());
+    }
+    Peer& p = pit->second;
+    p.unacked.push_back(Unacked{id, std::nullopt});
+    notify(MessageAdded{*rec});
+    notify(ContactChanged{contact});
+    if (hidden_from(p)) p.revealed = true;  // sending_reveals_presence() warned the UI
+
+    if (!p.streams.empty()) {
+        const StreamId stream = p.streams.back();
+        send_frame(stream, chat::ChatMessage{rec->id, rec->sent_at, rec->body});
+        p.unacked.back().last_sent = now;
+        if (auto ok = store_.set_message_state(contact, id, store::MessageState::Sent); !ok) {
+            // It was written to the stream; in the store it stays Queued and
+            // is sent again on the next stream (the receiver deduplicates).
+            storage_failed("could not mark a message as sent", ok.error());
+        } else {
+            rec->state = store::MessageState::Sent;
+        }
+        notify(MessageStateChanged{contact, id, store::MessageState::Sent, std::nullopt});
+    } else if (!p.connecting) {
+        // The user is waiting: try now rather than at the next backoff step.
+        try_connect(contact, now);
+    }
+    return rec;
+}
+
+Status Messenger::rename(ContactId contact, std::string nickname) {
+    if (!chat::valid_utf8(nickname)) return fail(Errc::Malformed, "The name is not valid text.");
+    if (nickname.size() > chat::kMaxNameBytes)
+        return fail(Errc::TooLarge, "The name is too long (at most " +
+                                        std::to_string(chat::kMaxNameBytes) + " bytes).");
+    auto rec = store_.contact(contact);
+    if (!rec) return std::unexpected(rec.error());
+    rec->nickname = std::move(nickname);
+    if (auto ok = store_.update_contact(*rec); !ok) {
+        storage_failed("could not rename the contact", ok.error());
+        return ok;
+    }
+    notify(ContactChanged{contact});
+    return {};
+}
+
+Status Messenger::revoke(ContactId contact, TimePoint now) {
+    if (!peers_.contains(contact)) return fail(Errc::NotFound, "There is no such contact.");
+    if (auto ok = store_.remove_contact(contact); !ok) {
+        storage_failed("could not remove the contact", ok.error());
+        return ok;
+    }
+    // Silent: no frame, just gone, exactly as if we went offline for good.
+    act(RevokeAccess{contact});
+    const auto ids = peers_.at(contact).streams;
+    for (auto id : ids) {
+        act(Close{id});
+        streams_.erase(id);
+    }
+    peers_.erase(contact);
+    (void)now;
+    notify(ContactRemoved{contact});
+    return {};
+}
+
+Status Messenger::set_appear_offline(ContactId contact, bool hidden, TimePoint now) {
+    auto pit = peers_.find(contact);
+    if (pit == peers_.end()) return fail(Errc::NotFound, "There is no such contact.");
+    auto rec = store_.contact(contact);
+    if (!rec) return std::unexpected(rec.error());
+    if (rec->appear_offline != hidden) {
+        rec->appear_offline = hidden;
+        if (auto ok = store_.update_contact(*rec); !ok) {
+            storage_failed("could not change whom you appear offline to", ok.error());
+            return ok;
+        }
+    }
+    Peer& p = pit->second;
+    const bool changed = p.appear_offline != hidden || p.revealed;
+    p.appear_offline = hidden;
+    p.revealed = false;
+    act(HideAccess{contact, hidden});
+    if (hidden_from(p)) {
+        close_contact_streams(contact, now);
+        p.next_connect = TimePoint::never();
+    } else if (p.streams.empty()) {
+        p.failures = 0;
+        try_connect(contact, now);
+    }
+    if (changed) notify(ContactChanged{contact});
+    return {};
+}
+
+void Messenger::set_presence_mode(PresenceMode mode, TimePoint now) {
+    if (mode == mode_) return;
+    // Privacy first: the mode applies even if it cannot be saved.
+    if (auto ok = store_.set_setting(kPresenceModeSetting, mode_name(mode)); !ok)
+        storage_failed("could not save the presence mode (it applies until Sotto restarts)",
+                       ok.error());
+    const PresenceMode old = mode_;
+    mode_ = mode;
+    if (mode == PresenceMode::Invisible) {
+        act(SetServiceVisible{false});
+        for (auto& [id, p] : peers_) {
+            p.revealed = false;
+            p.next_connect = TimePoint::never();
+        }
+        std::vector<StreamId> ids;
+        for (auto& [id, s] : streams_) ids.push_back(id);
+        for (auto id : ids) close_stream(id, now);
+    } else if (old == PresenceMode::Invisible) {
+        act(SetServiceVisible{true});
+        for (auto& [id, p] : peers_) {
+            p.revealed = false;
+            p.failures = 0;
+        }
+        for (auto& [id, p] : peers_)
+            if (p.streams.empty()) try_connect(id, now);
+        // Streams kept open for contacts we revealed ourselves to carry the
+        // new state.
+        for (auto& [id, s] : streams_)
+            if (s.contact != 0) send_frame(id, chat::Presence{our_presence()});
+    } else {
+        for (auto& [id, s] : streams_)
+            if (s.contact != 0) send_frame(id, chat::Presence{our_presence()});
+    }
+    notify(PresenceModeChanged{mode});
+}
+
+Status Messenger::mark_read(ContactId contact) {
+    if (auto ok = store_.mark_read(contact); !ok) return ok;
+    notify(ContactChanged{contact});
+    return {};
+}
+
+// ---------------------------------------------------------------- queries
+
+ContactPresence Messenger::presence_of(ContactId contact) const {
+    auto it = peers_.find(contact);
+    if (it == peers_.end() || it->second.streams.empty()) return ContactPresence::Offline;
+    return it->second.presence;
+}
+
+bool Messenger::sending_reveals_presence(ContactId contact) const {
+    auto it = peers_.find(contact);
+    return it != peers_.end() && hidden_from(it->second);
+}
+
+Result<std::string> Messenger::safety_number(ContactId contact) const {
+    auto rec = store_.contact(contact);
+    if (!rec) return std::unexpected(rec.error());
+    if (!rec->their_pairwise)
+        return fail(Errc::Protocol,
+                    "The safety number is known once the contact has answered the invite.");
+    return contacts::safety_number(rec->our_pairwise.public_key(), *rec->their_pairwise);
+}
+
+// ---------------------------------------------------------------- transport events
+
+void Messenger::stream_opened(StreamId stream, hs::ContactId tag, bool incoming, TimePoint now) {
+    if (streams_.contains(stream)) return;
+    if (!incoming) {
+        if (auto it = peers_.find(tag); it != peers_.end()) it->second.connecting = false;
+    }
+    if (incoming && (tag & kInviteTagBit)) {
+        const InviteId invite = tag & ~kInviteTagBit;
+        if (mode_ == PresenceMode::Invisible || !invite_open(invite, now)) {
+            act(Close{stream});  // never answer
+            return;
+        }
+        Stream s;
+        s.incoming = true;
+        s.opened_at = now;
+        s.invite = invite;
+        s.handshake_deadline = now + config_.handshake_timeout;
+        streams_.emplace(stream, std::move(s));
+        return;
+    }
+    auto pit = peers_.find(tag);
+    if (pit == peers_.end() || hidden_from(pit->second)) {
+        act(Close{stream});
+        return;
+    }
+    Stream s;
+    s.incoming = incoming;
+    s.opened_at = now;
+    streams_.emplace(stream, std::move(s));
+    bind_stream(stream, tag);
+    // Settled before anything is written: a stream closed here carries no
+    // frame, so the other side counts it as a failed attempt and backs off.
+    resolve_duplicates(tag, now, /*resend=*/false);
+    if (!streams_.contains(stream)) return;
+    if (!pit->second.established) {
+        auto rec = store_.contact(tag);
+        if (!rec) {
+            storage_failed("could not load a contact", rec.error());
+            close_stream(stream, now);
+            return;
+        }
+        send_frame(stream, chat::Hello{our_name(), rec->our_pairwise.public_key(),
+                                       hs::credentials_for(rec->our_grant)});
+        // No Welcome in time: close and try again later.
+        streams_.at(stream).handshake_deadline = now + config_.handshake_timeout;
+    }
+    open_session(stream, now);
+}
+
+void Messenger::connect_failed(ContactId contact, TimePoint now) {
+    auto it = peers_.find(contact);
+    if (it == peers_.end()) return;
+    Peer& p = it->second;
+    p.connecting = false;
+    if (!p.streams.empty() || hidden_from(p)) return;
+    schedule_retry(p, now);
+}
+
+void Messenger::stream_data(StreamId stream, ByteView data, TimePoint now) {
+    auto it = streams_.find(stream);
+    if (it == streams_.end()) return;
+    auto frames = it->second.decoder.feed(data);
+    if (!frames) {
+        close_stream(stream, now);
+        return;
+    }
+    for (auto& f : *frames) {
+        if (!streams_.contains(stream)) return;  // closed by an earlier frame
+        handle_frame(stream, std::move(f), now);
+    }
+}
+
+void Messenger::stream_closed(StreamId stream, TimePoint now) {
+    forget_stream(stream, now);
+}
+
+void Messenger::tick(TimePoint now) {
+    std::vector<InviteId> expired;
+    for (auto& [id, at] : open_invites_)
+        if (at <= now) expired.push_back(id);
+    for (auto id : expired) expire_invite(id, now);
+
+    std::vector<StreamId> late;
+    for (auto& [id, s] : streams_)
+        if (s.handshake_deadline <= now) late.push_back(id);
+    for (auto id : late) close_stream(id, now);
+
+    std::vector<ContactId> resend, connect;
+    for (auto& [id, p] : peers_) {
+        if (!p.streams.empty()) {
+            for (auto& u : p.unacked)
+                if (u.last_sent && *u.last_sent + config_.ack_timeout <= now) {
+                    resend.push_back(id);
+                    break;
+                }
+        } else if (!p.connecting && p.next_connect <= now && !hidden_from(p)) {
+            connect.push_back(id);
+        }
+    }
+    for (auto id : resend) send_outbox(id, now);
+    for (auto id : connect) try_connect(id, now);
+}
+
+TimePoint Messenger::next_deadline() const {
+    TimePoint t = TimePoint::never();
+    for (auto& [id, at] : open_invites_) t = earliest(t, at);
+    for (auto& [id, s] : streams_) t = earliest(t, s.handshake_deadline);
+    for (auto& [id, p] : peers_) {
+        if (!p.streams.empty()) {
+            for (auto& u : p.unacked)
+                if (u.last_sent) t = earliest(t, *u.last_sent + config_.ack_timeout);
+        } else if (!p.connecting && !hidden_from(p)) {
+            t = earliest(t, p.next_connect);
+        }
+    }
+    return t;
+}
+
+std::vector<Action> Messenger::take_actions() {
+    return std::exchange(actions_, {});
+}
+
+std::vector<Event> Messenger::take_events() {
+    return std::exchange(events_, {});
+}
+
+// ---------------------------------------------------------------- frames
+
+void Messenger::handle_frame(StreamId stream, chat::Frame frame, TimePoint now) {
+    auto& s = streams_.at(stream);
+    if (s.invite) {
+        // An invite stream says Hello first, or nothing at all.
+        if (auto* hello = std::get_if<chat::Hello>(&frame))
+            on_invite_hello(stream, std::move(*hello), now);
+        else
+            close_stream(stream, now);
+        return;
+    }
+    if (!s.got_frame) {
+        s.got_frame = true;
+        peers_.at(s.contact).failures = 0;
+    }
+    std::visit(
+        [&](auto& f) {
+            using T = std::decay_t<decltype(f)>;
+            if constexpr (std::is_same_v<T, chat::Hello>) {
+                on_hello(stream, f, now);
+            } else if constexpr (std::is_same_v<T, chat::Welcome>) {
+                on_welcome(stream, std::move(f), now);
+            } else if constexpr (std::is_same_v<T, chat::ChatMessage>) {
+                on_message(stream, std::move(f), now);
+            } else if constexpr (std::is_same_v<T, chat::Ack>) {
+                on_ack(stream, f, now);
+            } else {
+                auto& p = peers_.at(streams_.at(stream).contact);
+                set_presence(p, streams_.at(stream).contact,
+                             f.state == chat::PresenceState::Away ? ContactPresence::Away
+                                                                  : ContactPresence::Online);
+            }
+        },
+        frame);
+}
+
+void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint now) {
+    const InviteId invite = *streams_.at(stream).invite;
+    if (!invite_open(invite, now)) {
+        close_stream(stream, now);
+        return;
+    }
+    auto inv = store_.invite(invite);
+    if (!inv) {
+        storage_failed("could not load an invite", inv.error());
+        close_stream(stream, now);
+        return;
+    }
+    if (inv->status != store::InviteStatus::Open || inv->expires_at <= now) {
+        close_stream(stream, now);
+        return;
+    }
+    auto all = store_.contacts();
+    if (!all) {
+        storage_failed("could not load the contacts", all.error());
+        close_stream(stream, now);
+        return;
+    }
+    // The same invitee again (we stored the contact but crashed before the
+    // invite was marked used): no second contact. Both its key and the grant
+    // it gave us must match, so knowing a pairwise key is not enough.
+    std::optional<ContactId> existing;
+    for (auto& c : *all)
+        if (c.their_pairwise && *c.their_pairwise == hello.pairwise &&
+            c.their_credentials.client_key_id == hello.grant_for_you.client_key_id &&
+            ct_equal(c.their_credentials.cookie.view(), hello.grant_for_you.cookie.view()))
+            existing = c.id;
+
+    ContactId contact;
+    hs::ContactCredentials theirs_for_them;
+    crypto::Ed25519PublicKey our_pairwise;
+    std::optional<hs::ContactGrant> new_grant;
+    if (existing) {
+        contact = *existing;
+        for (auto& c : *all)
+            if (c.id == contact) {
+                theirs_for_them = hs::credentials_for(c.our_grant);
+                our_pairwise = c.our_pairwise.public_key();
+            }
+    } else {
+        store::ContactRecord c{
+            .id = 0,
+            .state = store::ContactState::Established,
+            .name = hello.name,
+            .nickname = {},
+            .appear_offline = false,
+            .our_grant = hs::ContactGrant::generate(rng_),
+            .their_credentials = std::move(hello.grant_for_you),
+            .our_pairwise = crypto::Ed25519SecretKey::generate(rng_),
+            .their_pairwise = hello.pairwise,
+            .created_at = now,
+        };
+        theirs_for_them = hs::credentials_for(c.our_grant);
+        our_pairwise = c.our_pairwise.public_key();
+        new_grant = clone_grant(c.our_grant);
+        auto id = store_.add_contact(std::move(c));
+        if (!id) {
+            storage_failed("could not store the new contact", id.error());
+            close_stream(stream, now);
+            return;
+        }
+        contact = *id;
+    }
+    inv->status = store::InviteStatus::Used;
+    inv->used_by = contact;
+    if (auto ok = store_.update_invite(*inv); !ok)
+        // The contact exists; the invite is revoked below anyway. After a
+        // restart it is granted again but the same invitee maps to the same
+        // contact (above) and anyone else holding the code gets a second
+        // chance only until it expires.
+        storage_failed("could not mark the invite as used", ok.error());
+    open_invites_.erase(invite);
+
+    if (!peers_.contains(contact)) {
+        Peer p;
+        p.established = true;
+        p.our_key_smaller = our_pairwise < hello.pairwise;
+        peers_.emplace(contact, std::move(p));
+    }
+    if (!existing) notify(ContactAdded{contact});
+    notify(InviteUsed{invite, contact});
+    streams_.at(stream).handshake_deadline = TimePoint::never();
+    streams_.at(stream).got_frame = true;
+    bind_stream(stream, contact);
+    send_frame(stream, chat::Welcome{our_name(), our_pairwise, std::move(theirs_for_them)});
+    open_session(stream, now);
+    // The code is worthless from now on. (A transport may end the invite
+    // stream with the grant; the Welcome is written first, and if it is
+    // lost anyway the invitee's next Hello on a contact stream gets another.)
+    act(RevokeAccess{kInviteTagBit | invite});
+    if (new_grant) act(GrantAccess{contact, std::move(*new_grant), false});
+    close_invite_streams(invite, now);
+}
+
+void Messenger::on_hello(StreamId stream, const chat::Hello& hello, TimePoint now) {
+    // The invitee says Hello again on a later stream: it has not seen our
+    // Welcome (lost with the invite stream). Answer it again.
+    const ContactId contact = streams_.at(stream).contact;
+    auto rec = store_.contact(contact);
+    if (!rec) {
+        storage_failed("could not load a contact", rec.error());
+        return;
+    }
+    if (rec->state != store::ContactState::Established || !rec->their_pairwise ||
+        *rec->their_pairwise != hello.pairwise) {
+        close_stream(stream, now);
+        return;
+    }
+    send_frame(stream, chat::Welcome{our_name(), rec->our_pairwise.public_key(),
+                                     hs::credentials_for(rec->our_grant)});
+}
+
+void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now) {
+    const ContactId contact = streams_.at(stream).contact;
+    auto rec = store_.contact(contact);
+    if (!rec) {
+        storage_failed("could not load a contact", rec.error());
+        return;
+    }
+    if (rec->state == store::ContactState::Established) {
+        // A repeated Welcome (we said Hello twice) is fine; another key is not.
+        if (!rec->their_pairwise || *rec->their_pairwise != welcome.pairwise)
+            close_stream(stream, now);
+        return;
+    }
+    rec->state = store::ContactState::Established;
+    rec->name = welcome.name;
+    rec->their_pairwise = welcome.pairwise;
+    rec->their_credentials = std::move(welcome.grant_for_you);
+    if (auto ok = store_.update_contact(*rec); !ok) {
+        // Still Requested: the next stream says Hello again and gets a new Welcome.
+        storage_failed("could not store the contact's answer", ok.error());
+        close_stream(stream, now);
+        return;
+    }
+    Peer& p = peers_.at(contact);
+    p.established = true;
+    p.our_key_smaller = rec->our_pairwise.public_key() < welcome.pairwise;
+    for (auto id : p.streams) streams_.at(id).handshake_deadline = TimePoint::never();
+    notify(ContactChanged{contact});
+    resolve_duplicates(contact, now, /*resend=*/true);
+}
+
+void Messenger::on_message(StreamId stream, chat::ChatMessage m, TimePoint now) {
+    const ContactId contact = streams_.at(stream).contact;
+    auto stored = store_.add_incoming(contact, m.id, std::move(m.body), m.sent_at, now);
+    if (!stored) {
+        // No Ack: the sender keeps it and sends it again.
+        storage_failed("could not store an incoming message", stored.error());
+        return;
+    }
+    if (*stored) {
+        notify(MessageAdded{**stored});
+        notify(ContactChanged{contact});
+    }
+    send_frame(stream, chat::Ack{m.id});
+}
+
+void Messenger::on_ack(StreamId stream, const chat::Ack& ack, TimePoint now) {
+    const ContactId contact = streams_.at(stream).contact;
+    Peer& p = peers_.at(contact);
+    auto u = std::find_if(p.unacked.begin(), p.unacked.end(),
+                          [&](const Unacked& x) { return x.id == ack.id; });
+    if (u == p.unacked.end()) return;  // unknown or already delivered
+    if (auto ok = store_.set_message_state(contact, ack.id, store::MessageState::Delivered, now);
+        !ok) {
+        storage_failed("could not mark a message as delivered", ok.error());
+        return;  // it is resent and acked again
+    }
+    p.unacked.erase(u);
+    notify(MessageStateChanged{contact, ack.id, store::MessageState::Delivered, now});
+}
+
+}  // namespace sotto::messenger

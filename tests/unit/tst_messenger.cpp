@@ -1,0 +1,1247 @@
+// The messenger engine end to end: profiles (a real ProfileStore each, in a
+// temporary directory) wired by an in-test "pipe" that carries the engine's
+// transport actions to the other side the way the private service does: a
+// Connect succeeds iff the target is up, its service is visible, and it
+// granted those credentials (H(CK) and DC) to a tag it does not hide; a
+// revoke ends the streams under that tag. Time is virtual and passed in.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <deque>
+#include <functional>
+
+#include "core/contacts/invite_code.hpp"
+#include "core/messenger/messenger.hpp"
+#include "core/messenger/reconnect_backoff.hpp"
+#include "core/store/profile_store_testing.hpp"
+
+using namespace sotto;
+using namespace sotto::messenger;
+
+namespace {
+
+const TimePoint t0 = TimePoint::from_seconds(1'750'000'000);
+constexpr std::string_view kPass = "correct horse";
+
+dir::NetworkId network(std::uint8_t b) {
+    dir::NetworkId id;
+    id.bytes.fill(b);
+    return id;
+}
+
+template <typename T>
+std::vector<T> of(const std::vector<Event>& events) {
+    std::vector<T> out;
+    for (auto& e : events)
+        if (auto* p = std::get_if<T>(&e)) out.push_back(*p);
+    return out;
+}
+
+enum FrameKind { kHello = 0, kWelcome = 1, kMessage = 2, kAck = 3, kPresence = 4, kBad = 9 };
+
+struct Profile {
+    std::string name;
+    std::filesystem::path path;
+    std::unique_ptr<DeterministicRng> rng;
+    std::unique_ptr<store::ProfileStore> store;
+    std::unique_ptr<Messenger> m;
+    MessengerConfig config;
+    std::uint64_t generation = 0;
+    // What the private service would hold.
+    struct Grant {
+        hs::ClientKeyId ck;
+        Bytes cookie;
+        bool hidden = false;
+    };
+    std::map<hs::ContactId, Grant> grants;
+    bool visible = true;
+    bool up() const { return m != nullptr; }
+    std::vector<Event> events;
+    std::vector<std::string> action_log;  // "grant 5", "revoke 5", "hide 5 1", "visible 0"
+
+    store::ProfileStore& st() { return *store; }
+};
+
+struct SendRecord {
+    std::string from, to;
+    int kind;
+};
+struct ConnectRecord {
+    std::string from;
+    ContactId contact;
+    std::string to;  // empty: failed
+    TimePoint at;
+};
+
+// The pipe between profiles. Actions are turned into queued deliveries, so
+// a Connect's result, data and closes arrive later and in order.
+class Net {
+  public:
+    explicit Net(QTemporaryDir& dir) : dir_(dir) {}
+
+    TimePoint now = t0;
+    std::vector<SendRecord> sends;
+    std::vector<ConnectRecord> connects;
+    // Test hook: drop a frame instead of delivering it.
+    std::function<bool(const Profile& from, const chat::Frame&)> drop;
+
+    Profile& add(const std::string& name, dir::NetworkId net = network(7),
+                 MessengerConfig config = {}) {
+        auto p = std::make_unique<Profile>();
+        p->name = name;
+        p->path = std::filesystem::path(dir_.path().toStdString()) / (name + ".sotto");
+        p->rng = std::make_unique<DeterministicRng>(std::hash<std::string>{}(name));
+        p->config = config;
+        store::ProfileIdentity id{name, crypto::Ed25519SecretKey::generate(*p->rng),
+                                  Secret<32>(p->rng->bytes(32)), "network file", net};
+        auto st = store::ProfileStore::create(p->path, kPass, std::move(id), *p->rng,
+                                              crypto::ScryptParams{16, 1, 1});
+        if (!st) qFatal("create profile: %s", st.error().message.c_str());
+        p->store = std::move(*st);
+        profiles_.push_back(std::move(p));
+        Profile& ref = *profiles_.back();
+        boot(ref);
+        return ref;
+    }
+
+    // Destroys the engine and closes the store (a crash: nothing flushed
+    // beyond what the store committed); the other ends see their streams close.
+    // With `silently`, the other ends are not told (a half-open stream: the
+    // crash was never noticed on their side).
+    void kill(Profile& p, bool silently = false) {
+        p.m.reset();
+        p.store.reset();
+        p.grants.clear();
+        p.visible = true;
+        ++p.generation;
+        std::vector<StreamId> mine;
+        for (auto& [id, e] : ends_)
+            if (e.owner == &p) mine.push_back(id);
+        for (auto id : mine) {
+            if (silently)
+                ends_.erase(id);
+            else
+                drop_end(id, /*notify_owner=*/false);
+        }
+    }
+
+    void restart(Profile& p, bool settle = true) {
+        auto st = store::ProfileStore::open(p.path, kPass, *p.rng);
+        if (!st) qFatal("open profile: %s", st.error().message.c_str());
+        p.store = std::move(*st);
+        boot(p, settle);
+    }
+
+    // Runs until nothing is left to do at the current time.
+    void pump() {
+        for (int guard = 0; guard < 100000; ++guard) {
+            bool any = false;
+            for (auto& p : profiles_) any |= take(*p);
+            if (!queue_.empty()) {
+                auto f = std::move(queue_.front());
+                queue_.pop_front();
+                f();
+                continue;
+            }
+            if (!any) return;
+        }
+        QFAIL("the pipe did not settle");
+    }
+
+    // Processes one profile's pending actions, and delivers nothing.
+    void take_only(Profile& p) { take(p); }
+    // Delivers exactly one queued item (without processing the actions it causes).
+    bool deliver_one() {
+        if (queue_.empty()) return false;
+        auto f = std::move(queue_.front());
+        queue_.pop_front();
+        f();
+        return true;
+    }
+
+    // Advances virtual time, ticking every engine at each deadline on the way.
+    void advance(Duration d) {
+        const TimePoint target = now + d;
+        pump();
+        for (int guard = 0; guard < 100000; ++guard) {
+            TimePoint next = TimePoint::never();
+            for (auto& p : profiles_)
+                if (p->up()) next = earliest(next, p->m->next_deadline());
+            if (next > target) break;
+            now = std::max(now, next);
+            for (auto& p : profiles_)
+                if (p->up()) p->m->tick(now);
+            pump();
+        }
+        now = target;
+        for (auto& p : profiles_)
+            if (p->up()) p->m->tick(now);
+        pump();
+    }
+
+    // Open streams between two profiles (counting each pair once).
+    int streams_between(const Profile& a, const Profile& b) const {
+        int n = 0;
+        for (auto& [id, e] : ends_)
+            if (auto pe = ends_.find(e.peer);
+                e.owner == &a && pe != ends_.end() && pe->second.owner == &b)
+                ++n;
+        return n;
+    }
+
+    std::size_t sends_from_to(const std::string& from, const std::string& to,
+                              std::size_t since = 0) const {
+        std::size_t n = 0;
+        for (std::size_t i = since; i < sends.size(); ++i)
+            if (sends[i].from == from && sends[i].to == to) ++n;
+        return n;
+    }
+
+  private:
+    struct End {
+        Profile* owner;
+        StreamId peer;
+        hs::ContactId tag;
+        bool incoming;
+    };
+
+    void boot(Profile& p, bool settle = true) {
+        p.m = std::make_unique<Messenger>(*p.store, *p.rng, p.config);
+        p.m->start(now);
+        if (settle) pump();
+    }
+
+    Profile* find_target(const Profile& from, const hs::ContactCredentials& c, hs::ContactId& tag) {
+        for (auto& q : profiles_) {
+            if (q.get() == &from || !q->up() || !q->visible) continue;
+            for (auto& [t, g] : q->grants)
+                if (g.ck == c.client_key_id && ct_equal(g.cookie, c.cookie.view()) && !g.hidden) {
+                    tag = t;
+                    return q.get();
+                }
+        }
+        return nullptr;
+    }
+
+    void drop_end(StreamId id, bool notify_owner) {
+        auto it = ends_.find(id);
+        if (it == ends_.end()) return;
+        End e = it->second;
+        ends_.erase(it);
+        if (notify_owner) later(*e.owner, [this, e, id] { e.owner->m->stream_closed(id, now); });
+        auto pit = ends_.find(e.peer);
+        if (pit == ends_.end()) return;
+        End pe = pit->second;
+        ends_.erase(pit);
+        const StreamId pid = e.peer;
+        later(*pe.owner, [this, pe, pid] { pe.owner->m->stream_closed(pid, now); });
+    }
+
+    void later(Profile& p, std::function<void()> f) {
+        const auto gen = p.generation;
+        Profile* pp = &p;
+        queue_.push_back([pp, gen, f = std::move(f)] {
+            if (pp->up() && pp->generation == gen) f();
+        });
+    }
+
+    bool take(Profile& p) {
+        if (!p.up()) return false;
+        for (auto& e : p.m->take_events()) p.events.push_back(std::move(e));
+        auto actions = p.m->take_actions();
+        for (auto& a : actions) handle(p, std::move(a));
+        for (auto& e : p.m->take_events()) p.events.push_back(std::move(e));
+        return !actions.empty();
+    }
+
+    void handle(Profile& p, Action a) {
+        std::visit(
+            [&](auto& act) {
+                using T = std::decay_t<decltype(act)>;
+                if constexpr (std::is_same_v<T, GrantAccess>) {
+                    auto c = hs::credentials_for(act.grant);
+                    p.grants[act.tag] = Profile::Grant{
+                        c.client_key_id, Bytes(c.cookie.view().begin(), c.cookie.view().end()),
+                        act.hidden};
+                    p.action_log.push_back("grant " + std::to_string(act.tag));
+                } else if constexpr (std::is_same_v<T, RevokeAccess>) {
+                    p.grants.erase(act.tag);
+                    p.action_log.push_back("revoke " + std::to_string(act.tag));
+                    // The service ends the circuits joined under that tag.
+                    std::vector<StreamId> ids;
+                    for (auto& [id, e] : ends_)
+                        if (e.owner == &p && e.incoming && e.tag == act.tag) ids.push_back(id);
+                    for (auto id : ids) drop_end(id, /*notify_owner=*/true);
+                } else if constexpr (std::is_same_v<T, HideAccess>) {
+                    if (auto it = p.grants.find(act.tag); it != p.grants.end())
+                        it->second.hidden = act.hidden;
+                    p.action_log.push_back("hide " + std::to_string(act.tag) + " " +
+                                           std::to_string(act.hidden));
+                } else if constexpr (std::is_same_v<T, SetServiceVisible>) {
+                    p.visible = act.visible;
+                    p.action_log.push_back("visible " + std::to_string(act.visible));
+                } else if constexpr (std::is_same_v<T, Connect>) {
+                    p.action_log.push_back("connect " + std::to_string(act.contact));
+                    auto creds = std::make_shared<hs::ContactCredentials>(act.credentials.clone());
+                    const ContactId contact = act.contact;
+                    Profile* from = &p;
+                    later(p, [this, from, creds, contact] {
+                        hs::ContactId tag = 0;
+                        Profile* to = find_target(*from, *creds, tag);
+                        connects.push_back({from->name, contact, to ? to->name : "", now});
+                        if (!to) {
+                            from->m->connect_failed(contact, now);
+                            return;
+                        }
+                        const StreamId a = next_id_++, b = next_id_++;
+                        ends_[a] = End{from, b, contact, false};
+                        ends_[b] = End{to, a, tag, true};
+                        from->m->stream_opened(a, contact, false, now);
+                        to->m->stream_opened(b, tag, true, now);
+                    });
+                } else if constexpr (std::is_same_v<T, Send>) {
+                    auto it = ends_.find(act.stream);
+                    if (it == ends_.end()) return;  // closed meanwhile: lost
+                    const StreamId peer = it->second.peer;
+                    auto pe = ends_.find(peer);
+                    if (pe == ends_.end()) return;  // half-open: the bytes go nowhere
+                    Profile& to = *pe->second.owner;
+                    auto f = chat::decode_frame(act.data);
+                    sends.push_back({p.name, to.name, f ? static_cast<int>(f->index()) : kBad});
+                    if (f && drop && drop(p, *f)) return;
+                    auto data = std::make_shared<Bytes>(std::move(act.data));
+                    later(to, [this, &to, peer, data] {
+                        if (ends_.contains(peer)) to.m->stream_data(peer, *data, now);
+                    });
+                } else if constexpr (std::is_same_v<T, Close>) {
+                    auto it = ends_.find(act.stream);
+                    if (it == ends_.end()) return;
+                    drop_end(act.stream, /*notify_owner=*/false);
+                }
+            },
+            a);
+    }
+
+    QTemporaryDir& dir_;
+    std::vector<std::unique_ptr<Profile>> profiles_;
+    std::map<StreamId, End> ends_;
+    std::deque<std::function<void()>> queue_;
+    StreamId next_id_ = 1;
+};
+
+struct Pair {
+    ContactId bob_at_alice;  // Alice's id for Bob
+    ContactId alice_at_bob;  // Bob's id for Alice
+};
+
+// `inviter` creates a code, `invitee` accepts it, the pipe runs the handshake.
+Pair befriend(Net& net, Profile& inviter, Profile& invitee) {
+    auto inv = inviter.m->create_invite(std::nullopt, net.now);
+    if (!inv) qFatal("create_invite: %s", inv.error().message.c_str());
+    net.pump();
+    auto id = invitee.m->accept_invite(inv->code, net.now);
+    if (!id) qFatal("accept_invite: %s", id.error().message.c_str());
+    net.pump();
+    auto used = of<InviteUsed>(inviter.events);
+    ContactId at_inviter = 0;
+    for (auto& u : used)
+        if (u.invite == inv->id) at_inviter = u.contact;
+    return Pair{*id, at_inviter};
+}
+
+store::ContactRecord contact(Profile& p, ContactId id) {
+    auto c = p.st().contact(id);
+    if (!c) qFatal("contact: %s", c.error().message.c_str());
+    return std::move(*c);
+}
+
+std::vector<store::MessageRecord> history(Profile& p, ContactId id) {
+    auto h = p.st().history(id, std::nullopt, 1000);
+    if (!h) qFatal("history: %s", h.error().message.c_str());
+    return *h;
+}
+
+std::size_t added_with_body(const Profile& p, const std::string& body) {
+    std::size_t n = 0;
+    for (auto& m : of<MessageAdded>(p.events))
+        if (m.message.body == body) ++n;
+    return n;
+}
+
+bool delivered(const Profile& p, const chat::MessageId& id) {
+    for (auto& s : of<MessageStateChanged>(p.events))
+        if (s.id == id && s.state == store::MessageState::Delivered) return true;
+    return false;
+}
+
+// Connect attempts since the `mark`-th one.
+std::size_t connects_from(const Net& net, const std::string& from, ContactId contact,
+                          std::size_t mark) {
+    std::size_t n = 0;
+    for (std::size_t i = mark; i < net.connects.size(); ++i)
+        if (net.connects[i].from == from && net.connects[i].contact == contact) ++n;
+    return n;
+}
+
+// True if every attempt by `from` since the mark failed.
+bool all_failed(const Net& net, const std::string& from, std::size_t mark) {
+    for (std::size_t i = mark; i < net.connects.size(); ++i)
+        if (net.connects[i].from == from && !net.connects[i].to.empty()) return false;
+    return true;
+}
+
+// Events as a sequence of type indices (to compare two runs).
+std::vector<std::size_t> kinds(const std::vector<Event>& events) {
+    std::vector<std::size_t> out;
+    for (auto& e : events) out.push_back(e.index());
+    return out;
+}
+
+}  // namespace
+
+class TestMessenger : public QObject {
+    Q_OBJECT
+    std::unique_ptr<QTemporaryDir> dir_;
+
+  private slots:
+    void init() {
+        dir_ = std::make_unique<QTemporaryDir>();
+        QVERIFY(dir_->isValid());
+    }
+    void cleanup() { dir_.reset(); }
+
+    void invite_handshake_establishes_both_sides() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(inv);
+        QVERIFY(inv->code.starts_with("sotto:"));
+        QCOMPARE(inv->expires_at, t0 + Duration::hours(1));
+        net.pump();
+        const hs::ContactId invite_tag = kInviteTagBit | inv->id;
+        QVERIFY(bob.grants.contains(invite_tag));
+
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY2(a, a ? "" : a.error().message.c_str());
+        // Requested until the Welcome; named after the hint meanwhile.
+        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QCOMPARE(contact(alice, *a).name, std::string("Bob"));
+        net.pump();
+        QCOMPARE(of<ContactAdded>(alice.events).size(), std::size_t(1));
+        QVERIFY(!of<ContactChanged>(alice.events).empty());
+
+        auto used = of<InviteUsed>(bob.events);
+        QCOMPARE(used.size(), std::size_t(1));
+        QCOMPARE(used[0].invite, inv->id);
+        const ContactId b = used[0].contact;
+        QCOMPARE(of<ContactAdded>(bob.events).size(), std::size_t(1));
+        auto at_bob = contact(bob, b);
+        auto at_alice = contact(alice, *a);
+        QVERIFY(at_bob.state == store::ContactState::Established);
+        QVERIFY(at_alice.state == store::ContactState::Established);
+        QCOMPARE(at_bob.name, std::string("Alice"));
+        QCOMPARE(at_alice.name, std::string("Bob"));
+        // Each holds the other's long-term credentials, not the invite's.
+        QVERIFY(at_alice.their_credentials.client_key_id ==
+                hs::credentials_for(at_bob.our_grant).client_key_id);
+        QVERIFY(at_bob.their_credentials.client_key_id ==
+                hs::credentials_for(at_alice.our_grant).client_key_id);
+        QVERIFY(at_alice.their_credentials.client_key_id == bob.grants.at(b).ck);
+        QVERIFY(at_alice.their_pairwise &&
+                *at_alice.their_pairwise == at_bob.our_pairwise.public_key());
+        QVERIFY(at_bob.their_pairwise &&
+                *at_bob.their_pairwise == at_alice.our_pairwise.public_key());
+        // The invite is used and its grant revoked; the contact's is granted.
+        auto rec = bob.st().invite(inv->id);
+        QVERIFY(rec);
+        QVERIFY(rec->status == store::InviteStatus::Used);
+        QCOMPARE(rec->used_by, std::optional<ContactId>(b));
+        QVERIFY(!bob.grants.contains(invite_tag));
+        QVERIFY(bob.grants.contains(b));
+        QVERIFY(alice.grants.contains(*a));
+        // Both online, over one stream.
+        QCOMPARE(alice.m->presence_of(*a), ContactPresence::Online);
+        QCOMPARE(bob.m->presence_of(b), ContactPresence::Online);
+        QCOMPARE(net.streams_between(alice, bob), 1);
+
+        // A third party with the same code gets nowhere: exactly as if Bob
+        // were offline.
+        auto& carol = net.add("Carol");
+        const auto since = net.connects.size();
+        auto c = carol.m->accept_invite(inv->code, net.now);
+        QVERIFY(c);
+        net.advance(Duration::minutes(30));
+        QVERIFY(connects_from(net, "Carol", *c, since) >= 3);
+        QVERIFY(all_failed(net, "Carol", since));
+        QCOMPARE(net.streams_between(carol, bob), 0);
+        QVERIFY(contact(carol, *c).state == store::ContactState::Requested);
+        QCOMPARE(bob.st().contacts()->size(), std::size_t(1));
+        QCOMPARE(of<InviteUsed>(bob.events).size(), std::size_t(1));
+    }
+
+    void accepting_a_code_twice_is_already_used() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        QVERIFY(alice.m->accept_invite(inv->code, net.now));
+        net.pump();
+        auto again = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(!again);
+        QCOMPARE(again.error().message,
+                 contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
+        // Also after a restart, and with the code typed differently.
+        net.kill(alice);
+        net.restart(alice);
+        std::string upper = inv->code;
+        for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        upper.replace(0, 6, "sotto:");
+        again = alice.m->accept_invite(upper, net.now);
+        QVERIFY(!again);
+        QCOMPARE(again.error().message,
+                 contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
+        QCOMPARE(alice.st().contacts()->size(), std::size_t(1));
+        // Our own code is refused too.
+        auto own = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(own);
+        QVERIFY(!bob.m->accept_invite(own->code, net.now));
+    }
+
+    void expired_and_wrong_network_codes() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto& mallory = net.add("Mallory", network(9));
+        auto inv = bob.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(inv);
+        net.pump();
+        // Another network's profile.
+        auto wrong = mallory.m->accept_invite(inv->code, net.now);
+        QVERIFY(!wrong);
+        QCOMPARE(wrong.error().message,
+                 contacts::invite_error_message(contacts::InviteError::WrongNetwork));
+        // Garbage and typos.
+        auto junk = alice.m->accept_invite("hello", net.now);
+        QVERIFY(!junk);
+        QCOMPARE(junk.error().message,
+                 contacts::invite_error_message(contacts::InviteError::NotAnInvite));
+        std::string typo = inv->code;
+        typo[10] = typo[10] == 'a' ? 'b' : 'a';
+        QVERIFY(!alice.m->accept_invite(typo, net.now));
+
+        // Expiry: Bob's engine revokes the grant and says so.
+        net.advance(Duration::hours(1));
+        QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
+        net.advance(Duration::seconds(1));
+        QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
+        QCOMPARE(of<InviteExpired>(bob.events)[0].invite, inv->id);
+        QVERIFY(!bob.grants.contains(kInviteTagBit | inv->id));
+        QVERIFY(bob.st().invite(inv->id)->status == store::InviteStatus::Expired);
+        auto late = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(!late);
+        QCOMPARE(late.error().message,
+                 contacts::invite_error_message(contacts::InviteError::Expired));
+        QCOMPARE(alice.st().contacts()->size(), std::size_t(0));
+        QCOMPARE(mallory.st().contacts()->size(), std::size_t(0));
+    }
+
+    void invite_expiring_before_the_inviter_is_reachable_is_never_answered() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.advance(Duration::minutes(20));
+        net.restart(bob);  // finds the invite expired at start
+        QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
+        QVERIFY(bob.grants.empty());
+        const auto mark = net.sends.size();
+        net.advance(Duration::hours(1));
+        QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
+        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QCOMPARE(bob.st().contacts()->size(), std::size_t(0));
+    }
+
+    void withdrawn_invite_cannot_be_used() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        QVERIFY(bob.m->withdraw_invite(inv->id, net.now));
+        QVERIFY(!bob.m->withdraw_invite(inv->id, net.now));
+        net.pump();
+        QVERIFY(!bob.grants.contains(kInviteTagBit | inv->id));
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.advance(Duration::minutes(10));
+        QCOMPARE(net.streams_between(alice, bob), 0);
+        QCOMPARE(bob.st().contacts()->size(), std::size_t(0));
+        QVERIFY(bob.st().invite(inv->id)->status == store::InviteStatus::Withdrawn);
+    }
+
+    void open_invites_survive_a_restart_of_the_inviter() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        net.restart(bob);
+        QVERIFY(bob.grants.contains(kInviteTagBit | inv->id));
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.pump();
+        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+    }
+
+    void a_lost_welcome_is_sent_again() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        int dropped = 0;
+        net.drop = [&](const Profile& from, const chat::Frame& f) {
+            if (from.name == "Bob" && std::holds_alternative<chat::Welcome>(f) && dropped == 0) {
+                ++dropped;
+                return true;
+            }
+            return false;
+        };
+        auto p = befriend(net, bob, alice);
+        QCOMPARE(dropped, 1);
+        QVERIFY(p.alice_at_bob != 0);
+        // The invite stream ended with the invite's grant; Bob reached Alice
+        // with the grant from her Hello, she said Hello again, he answered.
+        net.advance(Duration::seconds(1));
+        QVERIFY(contact(alice, p.bob_at_alice).state == store::ContactState::Established);
+        QCOMPARE(bob.st().contacts()->size(), std::size_t(1));
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);
+        QCOMPARE(alice.m->safety_number(p.bob_at_alice).value(),
+                 bob.m->safety_number(p.alice_at_bob).value());
+    }
+
+    void chat_both_ways_with_delivery() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        alice.events.clear();
+        bob.events.clear();
+
+        auto m1 = alice.m->send_message(p.bob_at_alice, "hi Bob 😀", net.now);
+        QVERIFY(m1);
+        QVERIFY(m1->direction == store::Direction::Outgoing);
+        QVERIFY(m1->state == store::MessageState::Sent);  // a stream was open
+        net.pump();
+        QCOMPARE(added_with_body(bob, "hi Bob 😀"), std::size_t(1));
+        auto in = of<MessageAdded>(bob.events)[0].message;
+        QVERIFY(in.direction == store::Direction::Incoming);
+        QVERIFY(in.state == store::MessageState::Received);
+        QCOMPARE(in.contact, p.alice_at_bob);
+        QVERIFY(in.id == m1->id);
+        QVERIFY(delivered(alice, m1->id));
+
+        auto m2 = bob.m->send_message(p.alice_at_bob, "hello Alice", net.now);
+        QVERIFY(m2);
+        net.pump();
+        QCOMPARE(added_with_body(alice, "hello Alice"), std::size_t(1));
+        QVERIFY(delivered(bob, m2->id));
+
+        auto ha = history(alice, p.bob_at_alice);
+        auto hb = history(bob, p.alice_at_bob);
+        QCOMPARE(ha.size(), std::size_t(2));
+        QCOMPARE(hb.size(), std::size_t(2));
+        QVERIFY(ha[0].state == store::MessageState::Delivered);
+        QVERIFY(ha[0].delivered_at.has_value());
+        QVERIFY(ha[1].state == store::MessageState::Received);
+        QCOMPARE(hb[0].body, std::string("hi Bob 😀"));
+        QVERIFY(hb[1].state == store::MessageState::Delivered);
+        // Sent before Delivered, each once.
+        auto states = of<MessageStateChanged>(alice.events);
+        QCOMPARE(states.size(), std::size_t(2));
+        QVERIFY(states[0].state == store::MessageState::Sent);
+        QVERIFY(states[1].state == store::MessageState::Delivered);
+        QVERIFY(alice.st().outbox(p.bob_at_alice)->empty());
+        QCOMPARE(alice.st().contact_summaries()->at(0).unread, std::uint32_t(1));
+        QVERIFY(alice.m->mark_read(p.bob_at_alice));
+        QCOMPARE(alice.st().contact_summaries()->at(0).unread, std::uint32_t(0));
+    }
+
+    void send_refuses_bad_input() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        auto e = alice.m->send_message(p.bob_at_alice, "", net.now);
+        QVERIFY(!e);
+        QVERIFY(!e.error().message.empty());
+        e = alice.m->send_message(p.bob_at_alice, "bad \xc0\xaf", net.now);
+        QVERIFY(!e);
+        e = alice.m->send_message(p.bob_at_alice, std::string(chat::kMaxBodyBytes + 1, 'x'),
+                                  net.now);
+        QVERIFY(!e);
+        QCOMPARE(e.error().code, Errc::TooLarge);
+        QVERIFY(e.error().message.find("16000") != std::string::npos);
+        e = alice.m->send_message(p.bob_at_alice + 1000, "who?", net.now);
+        QVERIFY(!e);
+        QCOMPARE(e.error().code, Errc::NotFound);
+        QVERIFY(history(alice, p.bob_at_alice).empty());
+        // The largest body goes through.
+        std::string max;
+        while (max.size() + 4 <= chat::kMaxBodyBytes) max += "😀";
+        auto ok = alice.m->send_message(p.bob_at_alice, max, net.now);
+        QVERIFY(ok);
+        net.pump();
+        QCOMPARE(added_with_body(bob, max), std::size_t(1));
+    }
+
+    void queued_while_offline_and_delivered_on_reconnect() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        net.kill(bob);
+        net.pump();
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Offline);
+        auto m1 = alice.m->send_message(p.bob_at_alice, "one", net.now);
+        auto m2 = alice.m->send_message(p.bob_at_alice, "two", net.now + Duration::seconds(1));
+        QVERIFY(m1 && m2);
+        QVERIFY(m1->state == store::MessageState::Queued);
+        net.advance(Duration::minutes(10));
+        QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(2));
+        QVERIFY(alice.st().outbox(p.bob_at_alice)->at(0).state == store::MessageState::Queued);
+        net.restart(bob);
+        net.advance(Duration::seconds(1));
+        auto hb = history(bob, p.alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(2));
+        QCOMPARE(hb[0].body, std::string("one"));  // in order
+        QCOMPARE(hb[1].body, std::string("two"));
+        QVERIFY(delivered(alice, m1->id));
+        QVERIFY(delivered(alice, m2->id));
+        QVERIFY(alice.st().outbox(p.bob_at_alice)->empty());
+    }
+
+    void messages_to_a_requested_contact_follow_the_hello() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        auto m = alice.m->send_message(*a, "hi, it's Alice from the party", net.now);
+        QVERIFY(m);
+        QVERIFY(m->state == store::MessageState::Queued);
+        net.advance(Duration::minutes(2));
+        net.restart(bob);
+        net.advance(Duration::minutes(6));  // Alice's backoff is at most 5 min
+        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+        QCOMPARE(added_with_body(bob, "hi, it's Alice from the party"), std::size_t(1));
+        QVERIFY(delivered(alice, m->id));
+    }
+
+    void restart_after_send_before_ack_delivers_exactly_once() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+
+        // 1. The sender crashes after the frame left, before the Ack came.
+        auto m1 = alice.m->send_message(p.bob_at_alice, "first", net.now);
+        QVERIFY(m1);
+        net.take_only(alice);        // the Send goes into the pipe
+        QVERIFY(net.deliver_one());  // Bob stores it and queues his Ack
+        QCOMPARE(added_with_body(bob, "first"), std::size_t(0));  // events not taken yet
+        net.kill(alice);                                          // before Bob's Ack is carried
+        net.pump();
+        QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
+        net.restart(alice);
+        net.advance(Duration::seconds(1));
+        QVERIFY(delivered(alice, m1->id));
+        QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
+
+        // 2. The receiver crashes after storing, before its Ack went out.
+        auto m2 = alice.m->send_message(p.bob_at_alice, "second", net.now);
+        QVERIFY(m2);
+        net.take_only(alice);
+        QVERIFY(net.deliver_one());
+        net.kill(bob);
+        net.pump();
+        QVERIFY(!delivered(alice, m2->id));
+        net.restart(bob);
+        net.advance(Duration::seconds(30));
+        QVERIFY(delivered(alice, m2->id));
+
+        // 3. The sender crashes right after committing, before anything left.
+        auto m3 = alice.m->send_message(p.bob_at_alice, "third", net.now);
+        QVERIFY(m3);
+        net.kill(alice);
+        net.restart(alice);
+        net.advance(Duration::seconds(30));
+        QVERIFY(delivered(alice, m3->id));
+
+        auto hb = history(bob, p.alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(3));
+        QCOMPARE(hb[0].body, std::string("first"));
+        QCOMPARE(hb[1].body, std::string("second"));
+        QCOMPARE(hb[2].body, std::string("third"));
+        // Never shown twice (the event for "second" died with Bob's engine;
+        // a restarted UI reads the history).
+        QVERIFY(added_with_body(bob, "second") <= 1);
+        QCOMPARE(added_with_body(bob, "third"), std::size_t(1));
+        auto ha = history(alice, p.bob_at_alice);
+        QCOMPARE(ha.size(), std::size_t(3));
+        for (auto& m : ha) QVERIFY(m.state == store::MessageState::Delivered);
+    }
+
+    void resent_duplicates_are_shown_once() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        int acks_dropped = 0;
+        net.drop = [&](const Profile& from, const chat::Frame& f) {
+            if (from.name == "Bob" && std::holds_alternative<chat::Ack>(f) && acks_dropped < 2) {
+                ++acks_dropped;
+                return true;
+            }
+            return false;
+        };
+        const auto mark = net.sends.size();
+        bob.events.clear();
+        auto m = alice.m->send_message(p.bob_at_alice, "are you there?", net.now);
+        QVERIFY(m);
+        net.pump();
+        QVERIFY(!delivered(alice, m->id));
+        // Resent after the ack timeout, twice; Bob acknowledges each copy.
+        net.advance(alice.config.ack_timeout * 2 + Duration::seconds(1));
+        QCOMPARE(acks_dropped, 2);
+        QVERIFY(delivered(alice, m->id));
+        std::size_t copies = 0;
+        for (std::size_t i = mark; i < net.sends.size(); ++i)
+            copies += net.sends[i].from == "Alice" && net.sends[i].kind == kMessage;
+        QCOMPARE(copies, std::size_t(3));
+        QCOMPARE(of<MessageAdded>(bob.events).size(), std::size_t(1));
+        QCOMPARE(added_with_body(bob, "are you there?"), std::size_t(1));
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(1));
+        // Nothing more is resent once delivered.
+        const auto after = net.sends.size();
+        net.advance(Duration::minutes(5));
+        for (std::size_t i = after; i < net.sends.size(); ++i)
+            QVERIFY(net.sends[i].kind != kMessage);
+    }
+
+    void revoke_is_silent_and_final() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        QVERIFY(bob.m->send_message(p.alice_at_bob, "bye", net.now));
+        net.pump();
+        alice.events.clear();
+        const auto mark = net.sends.size();
+        const auto since = net.connects.size();
+
+        QVERIFY(bob.m->revoke(p.alice_at_bob, net.now));
+        net.pump();
+        QCOMPARE(of<ContactRemoved>(bob.events).size(), std::size_t(1));
+        QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
+        QVERIFY(!bob.grants.contains(p.alice_at_bob));
+        QVERIFY(!bob.st().contact(p.alice_at_bob));
+        QVERIFY(bob.st().contacts()->empty());
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Offline);
+        QVERIFY(bob.m->presence_of(p.alice_at_bob) == ContactPresence::Offline);
+        QVERIFY(!bob.m->send_message(p.alice_at_bob, "again?", net.now));
+        // Alice keeps trying and fails exactly like when Bob is offline;
+        // Bob never connects to her and never sends her anything.
+        QVERIFY(alice.m->send_message(p.bob_at_alice, "hello?", net.now));
+        net.advance(Duration::hours(2));
+        QVERIFY(connects_from(net, "Alice", p.bob_at_alice, since) >= 5);
+        QVERIFY(all_failed(net, "Alice", since));
+        QCOMPARE(connects_from(net, "Bob", p.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
+        QCOMPARE(net.streams_between(alice, bob), 0);
+        const auto revoked_events = kinds(alice.events);
+        // Also after Bob restarts.
+        net.kill(bob);
+        net.restart(bob);
+        net.advance(Duration::hours(1));
+        QCOMPARE(connects_from(net, "Bob", p.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(net.streams_between(alice, bob), 0);
+
+        // The same from Alice's side when Bob merely goes offline.
+        Net net2(*dir_);
+        auto& bob2 = net2.add("Bob2");
+        auto& alice2 = net2.add("Alice2");
+        auto p2 = befriend(net2, bob2, alice2);
+        QVERIFY(bob2.m->send_message(p2.alice_at_bob, "bye", net2.now));
+        net2.pump();
+        alice2.events.clear();
+        net2.kill(bob2);
+        net2.pump();
+        QVERIFY(alice2.m->send_message(p2.bob_at_alice, "hello?", net2.now));
+        net2.advance(Duration::hours(2));
+        QCOMPARE(kinds(alice2.events), revoked_events);
+    }
+
+    void appear_offline_to_one_contact() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto& carol = net.add("Carol");
+        auto ab = befriend(net, bob, alice);
+        auto cb = befriend(net, bob, carol);
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Online);
+        const auto since = net.connects.size();
+        const auto mark = net.sends.size();
+
+        QVERIFY(!bob.m->sending_reveals_presence(ab.alice_at_bob));
+        QVERIFY(bob.m->set_appear_offline(ab.alice_at_bob, true, net.now));
+        net.pump();
+        QVERIFY(bob.grants.at(ab.alice_at_bob).hidden);
+        QVERIFY(bob.m->sending_reveals_presence(ab.alice_at_bob));
+        QVERIFY(contact(bob, ab.alice_at_bob).appear_offline);
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
+        QCOMPARE(bob.m->presence_of(ab.alice_at_bob), ContactPresence::Offline);
+        net.advance(Duration::hours(1));
+        QVERIFY(connects_from(net, "Alice", ab.bob_at_alice, since) >= 3);
+        QVERIFY(all_failed(net, "Alice", since));
+        QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Online);
+        // Persisted: still hidden after a restart.
+        net.kill(bob);
+        net.restart(bob);
+        net.advance(Duration::minutes(10));
+        QVERIFY(bob.grants.at(ab.alice_at_bob).hidden);
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Online);
+
+        QVERIFY(bob.m->set_appear_offline(ab.alice_at_bob, false, net.now));
+        net.pump();
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Online);
+        QVERIFY(!bob.grants.at(ab.alice_at_bob).hidden);
+    }
+
+    void invisible_hides_from_everyone_and_persists() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto& carol = net.add("Carol");
+        auto ab = befriend(net, bob, alice);
+        auto cb = befriend(net, bob, carol);
+        const auto since = net.connects.size();
+        const auto mark = net.sends.size();
+
+        bob.m->set_presence_mode(PresenceMode::Invisible, net.now);
+        net.pump();
+        QCOMPARE(of<PresenceModeChanged>(bob.events).back().mode, PresenceMode::Invisible);
+        QCOMPARE(bob.m->presence_mode(), PresenceMode::Invisible);
+        QVERIFY(!bob.visible);
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Offline);
+        QVERIFY(bob.m->sending_reveals_presence(ab.alice_at_bob));
+        net.advance(Duration::hours(1));
+        QVERIFY(all_failed(net, "Alice", since));
+        QVERIFY(all_failed(net, "Carol", since));
+        QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(connects_from(net, "Bob", cb.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
+        QCOMPARE(net.sends_from_to("Bob", "Carol", mark), std::size_t(0));
+
+        // Restart: the service comes up invisible before any grant.
+        net.kill(bob);
+        const auto log_mark = bob.action_log.size();
+        net.restart(bob);
+        QCOMPARE(bob.m->presence_mode(), PresenceMode::Invisible);
+        QVERIFY(bob.action_log.size() > log_mark + 2);
+        QCOMPARE(bob.action_log[log_mark], std::string("visible 0"));
+        net.advance(Duration::minutes(10));
+        QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
+
+        // Away: visible, and said so.
+        bob.m->set_presence_mode(PresenceMode::Away, net.now);
+        net.advance(Duration::seconds(1));
+        QVERIFY(bob.visible);
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Away);
+        bob.m->set_presence_mode(PresenceMode::Visible, net.now);
+        net.pump();
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Online);
+        bob.m->set_presence_mode(PresenceMode::Away, net.now);
+        net.kill(bob);
+        net.restart(bob);
+        QCOMPARE(bob.m->presence_mode(), PresenceMode::Away);
+        net.advance(Duration::seconds(1));
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
+    }
+
+    void sending_while_hidden_reveals_to_that_contact_only() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto& carol = net.add("Carol");
+        auto ab = befriend(net, bob, alice);
+        auto cb = befriend(net, bob, carol);
+        bob.m->set_presence_mode(PresenceMode::Invisible, net.now);
+        net.advance(Duration::minutes(1));
+        const auto since = net.connects.size();
+        const auto mark = net.sends.size();
+
+        QVERIFY(bob.m->sending_reveals_presence(ab.alice_at_bob));
+        auto m = bob.m->send_message(ab.alice_at_bob, "psst", net.now);
+        QVERIFY(m);
+        net.pump();
+        QVERIFY(!bob.m->sending_reveals_presence(ab.alice_at_bob));
+        QVERIFY(bob.m->sending_reveals_presence(cb.alice_at_bob));
+        QCOMPARE(added_with_body(alice, "psst"), std::size_t(1));
+        QVERIFY(delivered(bob, m->id));
+        QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Online);
+        QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(1));
+        net.advance(Duration::hours(1));
+        // Carol still sees nothing: no connect from Bob, hers all fail.
+        QCOMPARE(connects_from(net, "Bob", cb.alice_at_bob, since), std::size_t(0));
+        QCOMPARE(net.sends_from_to("Bob", "Carol", mark), std::size_t(0));
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Offline);
+        QVERIFY(all_failed(net, "Carol", since));
+        QVERIFY(!bob.visible);
+
+        // The same for one contact we appear offline to.
+        bob.m->set_presence_mode(PresenceMode::Visible, net.now);
+        QVERIFY(bob.m->set_appear_offline(cb.alice_at_bob, true, net.now));
+        net.advance(Duration::minutes(1));
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Offline);
+        QVERIFY(bob.m->sending_reveals_presence(cb.alice_at_bob));
+        QVERIFY(bob.m->send_message(cb.alice_at_bob, "it's me", net.now));
+        net.pump();
+        QCOMPARE(added_with_body(carol, "it's me"), std::size_t(1));
+        QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Online);
+        QVERIFY(bob.grants.at(cb.alice_at_bob).hidden);  // her connects still fail
+    }
+
+    void simultaneous_connects_keep_one_stream() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        net.kill(alice);
+        net.kill(bob);
+        // Both come back at the same instant and dial each other.
+        const auto mark = net.connects.size();
+        net.restart(alice, /*settle=*/false);
+        net.restart(bob, /*settle=*/false);
+        net.pump();
+        std::size_t ok = 0;
+        for (std::size_t i = mark; i < net.connects.size(); ++i) ok += !net.connects[i].to.empty();
+        QCOMPARE(ok, std::size_t(2));  // both got through: glare
+        QCOMPARE(net.streams_between(alice, bob), 1);
+        net.advance(Duration::seconds(30));
+        QCOMPARE(net.streams_between(alice, bob), 1);
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);
+        QCOMPARE(bob.m->presence_of(p.alice_at_bob), ContactPresence::Online);
+        auto m = alice.m->send_message(p.bob_at_alice, "one stream", net.now);
+        QVERIFY(m);
+        net.pump();
+        QVERIFY(delivered(alice, m->id));
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(1));
+    }
+
+    void a_half_open_stream_is_replaced() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        // One side crashes and the other never hears of it: it still has a
+        // stream. Each side in turn (so that once the dead stream is the one
+        // the glare rule would keep), restarting at once (the dead stream
+        // could still be a glare partner) and later (it cannot): either way
+        // they end up talking again, without a storm of connects.
+        int round = 0;
+        for (bool alice_dies : {true, false}) {
+            for (auto wait : {Duration::seconds(1), Duration::minutes(5)}) {
+                Profile& victim = alice_dies ? alice : bob;
+                Profile& survivor = alice_dies ? bob : alice;
+                const ContactId to_victim = alice_dies ? p.alice_at_bob : p.bob_at_alice;
+                net.kill(victim, /*silently=*/true);
+                QCOMPARE(survivor.m->presence_of(to_victim), ContactPresence::Online);
+                net.advance(wait);
+                const auto mark = net.connects.size();
+                net.restart(victim);
+                net.advance(Duration::minutes(3));
+                QVERIFY(net.connects.size() - mark < 12);
+                QCOMPARE(net.streams_between(alice, bob), 1);
+                const std::string body = "still there? " + std::to_string(++round);
+                auto m = survivor.m->send_message(to_victim, body, net.now);
+                QVERIFY(m);
+                net.pump();
+                QVERIFY2(delivered(survivor, m->id), body.c_str());
+            }
+        }
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(4));
+    }
+
+    void reconnect_backs_off_with_jitter_and_resets() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        net.kill(bob);
+        const auto since = net.connects.size();
+        net.advance(Duration::hours(1));
+        std::vector<TimePoint> at;
+        for (std::size_t i = since; i < net.connects.size(); ++i)
+            if (net.connects[i].from == "Alice") at.push_back(net.connects[i].at);
+        QVERIFY(at.size() >= 10);
+        QCOMPARE(at[0], t0);  // at once: the stream had worked
+        const MessengerConfig cfg;
+        for (std::size_t i = 1; i < at.size(); ++i) {
+            const Duration gap = at[i] - at[i - 1];
+            Duration base = cfg.reconnect_min;
+            for (std::size_t k = 1; k < i && base < cfg.reconnect_max; ++k) base = base * 2;
+            base = std::min(base, cfg.reconnect_max);
+            QVERIFY2(gap >= base * 3 / 4 && gap <= base * 5 / 4,
+                     qPrintable(QString("gap %1 s at attempt %2").arg(gap.us / 1e6).arg(i)));
+        }
+        // Jitter: the capped gaps are not all equal.
+        std::set<std::int64_t> capped;
+        for (std::size_t i = at.size() - 4; i < at.size(); ++i)
+            capped.insert((at[i] - at[i - 1]).us);
+        QVERIFY(capped.size() > 1);
+        // Back online: the next attempt succeeds and the backoff resets.
+        net.restart(bob);
+        net.advance(Duration::minutes(6));
+        QCOMPARE(net.streams_between(alice, bob), 1);
+        net.kill(bob);
+        const auto again = net.connects.size();
+        net.advance(Duration::seconds(8));
+        QVERIFY(connects_from(net, "Alice", p.bob_at_alice, again) >= 2);
+
+        // The helper itself.
+        DeterministicRng rng(1);
+        QCOMPARE(reconnect_delay(0, Duration::seconds(5), Duration::minutes(5), rng).us,
+                 std::int64_t(0));
+        for (std::uint32_t f = 1; f < 40; ++f) {
+            auto d = reconnect_delay(f, Duration::seconds(5), Duration::minutes(5), rng);
+            QVERIFY(d <= Duration::minutes(5) * 5 / 4);
+            QVERIFY(d >= Duration::seconds(5) * 3 / 4);
+        }
+    }
+
+    void safety_numbers_match() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto& carol = net.add("Carol");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        auto pending = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(pending);
+        QVERIFY(!alice.m->safety_number(*pending));  // no answer yet
+        net.restart(bob);
+        net.advance(Duration::minutes(6));
+        auto ab = Pair{*pending, of<InviteUsed>(bob.events).at(0).contact};
+        auto cb = befriend(net, bob, carol);
+        auto sa = alice.m->safety_number(ab.bob_at_alice);
+        auto sb = bob.m->safety_number(ab.alice_at_bob);
+        QVERIFY(sa && sb);
+        QCOMPARE(*sa, *sb);
+        QCOMPARE(sa->size(), std::size_t(60 + 11));
+        auto sc = carol.m->safety_number(cb.bob_at_alice);
+        QVERIFY(sc);
+        QCOMPARE(*sc, *bob.m->safety_number(cb.alice_at_bob));
+        QVERIFY(*sc != *sa);  // pairwise keys: Bob's contacts cannot link him
+    }
+
+    void invite_stream_says_hello_or_nothing() {
+        // Driven by hand: a stranger's stream on an invite tag that does
+        // not start with Hello is closed without a byte in return.
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        (void)bob.m->take_actions();
+        const hs::ContactId tag = kInviteTagBit | inv->id;
+        bob.m->stream_opened(100, tag, true, net.now);
+        QVERIFY(bob.m->take_actions().empty());  // waits, says nothing
+        auto presence = chat::encode_frame(chat::Presence{});
+        bob.m->stream_data(100, *presence, net.now);
+        auto acts = bob.m->take_actions();
+        QCOMPARE(acts.size(), std::size_t(1));
+        QVERIFY(std::holds_alternative<Close>(acts[0]));
+        // Garbage closes too.
+        bob.m->stream_opened(101, tag, true, net.now);
+        Bytes junk(300, 0xab);
+        bob.m->stream_data(101, junk, net.now);
+        acts = bob.m->take_actions();
+        QCOMPARE(acts.size(), std::size_t(1));
+        QVERIFY(std::holds_alternative<Close>(acts[0]));
+        // Silence closes after the handshake timeout.
+        bob.m->stream_opened(102, tag, true, net.now);
+        QVERIFY(bob.m->next_deadline() <= net.now + bob.config.handshake_timeout);
+        bob.m->tick(net.now + bob.config.handshake_timeout);
+        acts = bob.m->take_actions();
+        QCOMPARE(acts.size(), std::size_t(1));
+        QVERIFY(std::holds_alternative<Close>(acts[0]));
+        // Unknown invite and contact tags are refused at once.
+        bob.m->stream_opened(103, kInviteTagBit | (inv->id + 5), true, net.now);
+        bob.m->stream_opened(104, 4242, true, net.now);
+        acts = bob.m->take_actions();
+        QCOMPARE(acts.size(), std::size_t(2));
+        QVERIFY(std::holds_alternative<Close>(acts[0]) && std::holds_alternative<Close>(acts[1]));
+        QVERIFY(bob.st().contacts()->empty());
+    }
+
+    void storage_failure_is_surfaced() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        auto& adb = store::ProfileStoreTesting::db(alice.st());
+        auto& bdb = store::ProfileStoreTesting::db(bob.st());
+
+        // Sending: the message is not stored, so nothing is sent.
+        QVERIFY(adb.exec("PRAGMA query_only = ON"));
+        alice.events.clear();
+        const auto mark = net.sends.size();
+        auto m = alice.m->send_message(p.bob_at_alice, "lost?", net.now);
+        QVERIFY(!m);
+        QCOMPARE(m.error().code, Errc::Io);
+        net.pump();
+        QCOMPARE(of<StorageFailed>(alice.events).size(), std::size_t(1));
+        QVERIFY(!of<StorageFailed>(alice.events)[0].message.empty());
+        QCOMPARE(net.sends_from_to("Alice", "Bob", mark), std::size_t(0));
+        QVERIFY(!alice.m->create_invite(std::nullopt, net.now));
+        QVERIFY(!alice.m->revoke(p.bob_at_alice, net.now));
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);  // not revoked
+        QVERIFY(adb.exec("PRAGMA query_only = OFF"));
+
+        // Receiving: not stored → not acknowledged → resent and stored later.
+        QVERIFY(bdb.exec("PRAGMA query_only = ON"));
+        bob.events.clear();
+        auto m2 = alice.m->send_message(p.bob_at_alice, "kept", net.now);
+        QVERIFY(m2);
+        net.pump();
+        QVERIFY(!of<StorageFailed>(bob.events).empty());
+        QCOMPARE(added_with_body(bob, "kept"), std::size_t(0));
+        QVERIFY(!delivered(alice, m2->id));
+        QVERIFY(bdb.exec("PRAGMA query_only = OFF"));
+        net.advance(alice.config.ack_timeout + Duration::seconds(1));
+        QCOMPARE(added_with_body(bob, "kept"), std::size_t(1));
+        QVERIFY(delivered(alice, m2->id));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMessenger)
+#include "tst_messenger.moc"
