@@ -20,8 +20,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "starting a local onion network (3 authorities, ${RELAYS:-5} relays)"
-"$bin/sotto-localnet" start --dir "$dir/net" --relays "${RELAYS:-5}" >/dev/null
+# A free block of ports (another local network may be running).
+port_used() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+base=${BASE_PORT:-}
+if [[ -z $base ]]; then
+  for candidate in $(seq 5001 100 9901); do
+    busy=0
+    for i in $(seq 0 $(( ${RELAYS:-5} + 3 ))); do port_used $((candidate + i)) && busy=1 && break; done
+    [[ $busy == 0 ]] && base=$candidate && break
+  done
+fi
+say "starting a local onion network (3 authorities, ${RELAYS:-5} relays, ports from $base)"
+"$bin/sotto-localnet" start --dir "$dir/net" --relays "${RELAYS:-5}" --base-port "$base" >/dev/null
 for who in alice bob; do
   name=${who^}
   cli $who init --name "$name" --network "$dir/net/network.txt" >/dev/null

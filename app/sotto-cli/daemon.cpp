@@ -106,11 +106,15 @@ Result<std::unique_ptr<Daemon>> Daemon::start(std::unique_ptr<net::ProfileSessio
     auto* self = d.get();
     connect(d->session_.get(), &net::ProfileSession::ready, self, [self] {
         auto* m = self->session_->messenger();
+        // Queued: a command's own action emits these signals, and its
+        // waiter must not be re-run from inside itself.
         for (auto sig : {&net::MessengerDriver::contactAdded, &net::MessengerDriver::contactChanged,
                          &net::MessengerDriver::contactRemoved})
-            connect(m, sig, self, &Daemon::poll_waiters);
-        connect(m, &net::MessengerDriver::messageStateChanged, self, &Daemon::poll_waiters);
-        connect(m, &net::MessengerDriver::messageAdded, self, &Daemon::poll_waiters);
+            connect(m, sig, self, &Daemon::poll_waiters, Qt::QueuedConnection);
+        connect(m, &net::MessengerDriver::messageStateChanged, self, &Daemon::poll_waiters,
+                Qt::QueuedConnection);
+        connect(m, &net::MessengerDriver::messageAdded, self, &Daemon::poll_waiters,
+                Qt::QueuedConnection);
         self->poll_waiters();
     });
     return d;
@@ -158,6 +162,8 @@ void Daemon::on_request(QLocalSocket* socket, const QJsonObject& request) {
 // Every waiting request is re-evaluated on each messenger event; handle()
 // returns an empty object while its condition does not hold yet.
 void Daemon::poll_waiters() {
+    if (polling_) return;
+    polling_ = true;
     const auto now = now_ms();
     qint64 next = -1;
     for (auto it = waiting_.begin(); it != waiting_.end();) {
@@ -182,6 +188,7 @@ void Daemon::poll_waiters() {
         next = next < 0 ? it->deadline_ms : std::min(next, it->deadline_ms);
         ++it;
     }
+    polling_ = false;
     if (next >= 0) waiter_timer_.start(int(std::max<qint64>(0, next - now) + 1));
 }
 

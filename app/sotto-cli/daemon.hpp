@@ -53,6 +53,7 @@ class Daemon : public QObject {
     QLocalServer server_;
     std::list<Pending> waiting_;
     QTimer waiter_timer_;
+    bool polling_ = false;
 };
 
 }  // namespace sotto::cli

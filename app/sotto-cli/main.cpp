@@ -340,7 +340,7 @@ int main(int argc, char** argv) {
         req["code"] = code;
         req["wait"] = a.flag("wait");
     } else if (c != "status" && c != "contacts" && c != "lock" && c != "wait-online" &&
-               c != "wait-offline") {
+               c != "wait-offline" && c != "safety-number") {
         return fail_with(2, "unknown command '" + c + "' (see sotto-cli --help)");
     }
     auto r = call_daemon(dir, req, (timeout_s + 10) * 1000);
