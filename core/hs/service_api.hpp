@@ -53,14 +53,22 @@ struct ServiceConfig {
     // Short on purpose: a descriptor nobody republishes is gone from every
     // directory within this time even if its withdrawal was lost.
     Duration descriptor_lifetime = Duration::minutes(30);
-    // Republish this long before the current descriptor expires.
+    // Republish this long before the current descriptor expires. Must
+    // exceed publication.spread_window + publication.max_jitter (8 min +
+    // 30 s): every renewal is then uploaded before the descriptor it replaces
+    // expires, however many contacts share an HSDir (service_start checks).
     Duration republish_margin = Duration::minutes(10);
-    // TP length; near a boundary the next period's descriptors are
-    // published too.
+    // TP length; within next_period_margin of a boundary the next period's
+    // descriptors are published too. The margin must cover one republish
+    // interval (lifetime - republish_margin) plus the upload spread, so the
+    // next period's descriptors are up before the boundary.
     Duration time_period = Duration::hours(24);
     Duration next_period_margin = Duration::hours(1);
-    PublicationConfig publication;  // delayed publication (paper 4.5)
-    IntroductionPolicy policy;      // rate limit, replay, timestamp window (4.6)
+    // Delayed publication (paper 4.5). spread_window (8 min) + max_jitter
+    // (30 s) leave 90 s of the 10-minute republish margin for the upload
+    // itself (a 3-hop circuit to the HSDir) and clock skew.
+    PublicationConfig publication;
+    IntroductionPolicy policy;  // rate limit, replay, timestamp window (4.6)
 };
 
 struct ClientConfig {
@@ -75,6 +83,20 @@ struct ServiceStats {
     std::uint64_t withdrawals_sent = 0;
     std::uint64_t intro_rotations = 0;
     std::size_t intro_points_up = 0;
+    // INTRODUCE2s dropped silently (no answer, no circuit), one counter per
+    // check of hs::IntroductionChecks, in its order.
+    std::uint64_t dropped_undecryptable = 0;    // not for this IK_i / b_i, or malformed
+    std::uint64_t dropped_unknown_cookie = 0;   // no current contact (stranger, revoked)
+    std::uint64_t dropped_hidden = 0;           // a contact presence is hidden from
+    std::uint64_t dropped_replay = 0;           // X seen within the replay horizon
+    std::uint64_t dropped_stale_timestamp = 0;  // outside the timestamp window
+    std::uint64_t dropped_rate_limited = 0;     // over the contact's rate limit
+
+    // The counter of a drop reason.
+    static std::uint64_t ServiceStats::*counter(DropReason r);
+    std::uint64_t& dropped(DropReason r) { return this->*counter(r); }
+    std::uint64_t dropped(DropReason r) const { return this->*counter(r); }
+    std::uint64_t dropped_total() const;
 };
 
 }  // namespace sotto::hs

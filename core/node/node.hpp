@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/dir/consensus.hpp"
+#include "core/hs/hs_descriptor.hpp"
 #include "core/hs/service_api.hpp"
 #include "core/node/node_config.hpp"
 #include "core/node/node_io.hpp"
@@ -112,6 +113,13 @@ class Node {
     // ---- private service: this node as a client (Alice) ----
     // Ends in ServiceConnected or ServiceUnreachable.
     Result<hs::ConnectId> connect_service(const hs::ContactCredentials& creds, TimePoint now);
+    // Test-only: introduces to `intro_points` directly with `creds`' cookie,
+    // skipping the descriptor fetch: what someone who learnt the points
+    // elsewhere can do (a former contact who kept an old descriptor, or a
+    // stranger handed a contact's IK_i). Ends like connect_service.
+    Result<hs::ConnectId> connect_service_via(const hs::ContactCredentials& creds,
+                                              std::vector<hs::IntroPointInfo> intro_points,
+                                              TimePoint now);
     void set_client_config(hs::ClientConfig config, Duration time_period);
 
     // ---- state ----

@@ -228,7 +228,12 @@ struct Node::Impl {
     void service_rotate_intros(const char* why, bool keep_old, TimePoint now);
     void service_retire_old_intros();
     void service_publish(hs::ContactId id, TimePoint now);
+    // One scheduler batch for all of them: they share each HSDir's window.
+    void service_publish(const std::vector<hs::ContactId>& ids, TimePoint now);
     void service_publish_all(TimePoint now);
+    // Appends a contact's descriptors for this cycle to `batch`.
+    void service_queue_contact(hs::ContactId id, ServiceContact& contact,
+                               std::vector<hs::PendingUpload>& batch, TimePoint now);
     // The upload request for a scheduled descriptor, made now; none while
     // the introduction set is not up.
     std::optional<Bytes> service_upload_body(const ServiceState::PendingBody& p, TimePoint now);
@@ -246,6 +251,10 @@ struct Node::Impl {
     void client_job_done(const DirJob& job, std::optional<Bytes> descriptor, TimePoint now);
     void client_fail(hs::ConnectId id, const char* why, TimePoint now);
     void client_timeouts(TimePoint now);
+    // connect_service, or with `points`: connect_service_via (no fetch).
+    Result<hs::ConnectId> client_connect(const hs::ContactCredentials& creds,
+                                         std::optional<std::vector<hs::IntroPointInfo>> points,
+                                         TimePoint now);
 
     // Internal circuits: a path of `hops` ending at `last`.
     std::vector<PathHop> path_to(const PathHop& last, std::size_t hops);

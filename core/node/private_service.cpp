@@ -9,7 +9,9 @@
 // - Per-contact descriptors (4.2-4.4): signed with that contact's CK, stored
 //   under H(H(CK), S) with S = H(DC, TP, RI), introduction points encrypted
 //   under DC; all contacts share the same introduction points.
-// - Delayed publication (4.5) through hs::PublicationScheduler.
+// - Delayed publication (4.5) through hs::PublicationScheduler; contacts
+//   due together are handed to it as one batch, so they share each HSDir's
+//   spread window and their slot order is shuffled.
 // - Checks on every INTRODUCE2 (4.6) through hs::IntroductionChecks, all
 //   before a circuit to the rendezvous point is built.
 // - Revoke and hide withdraw the contact's descriptors with a request signed
@@ -184,19 +186,35 @@ void cancel_pending_uploads(ServiceState& s, hs::ContactId id) {
 }  // namespace
 
 void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
+    service_publish(std::vector<hs::ContactId>{id}, now);
+}
+
+void Node::Impl::service_publish(const std::vector<hs::ContactId>& ids, TimePoint now) {
     auto& s = *service;
-    auto it = s.contacts.find(id);
-    if (it == s.contacts.end()) return;
-    auto& contact = it->second;
+    // One batch: the scheduler spreads each HSDir's share of it over its
+    // window, in an order unrelated to the order of `ids`.
+    std::vector<hs::PendingUpload> batch;
+    for (auto id : ids) {
+        auto it = s.contacts.find(id);
+        if (it == s.contacts.end()) continue;
+        service_queue_contact(id, it->second, batch, now);
+    }
+    if (!batch.empty()) s.scheduler->add(batch, now);
+}
+
+void Node::Impl::service_queue_contact(hs::ContactId id, ServiceContact& contact,
+                                       std::vector<hs::PendingUpload>& batch, TimePoint now) {
+    auto& s = *service;
     contact.next_publish = TimePoint::never();
     const bool intros_up = s.stats.intro_points_up > 0;
     if (contact.hidden || !s.visible || !intros_up || !ring || ring->empty()) return;
     // Uploads still queued leave with the introduction points of the moment
     // they are due (service_upload_body), so they are never stale. Cancelling
-    // them would give their HSDirs' spacing slots away and put the contact at
-    // the back of every queue: once a republish interval holds more uploads
-    // than the spacing lets out, nobody would reach the front again. So a
-    // contact is queued anew only when its previous uploads have all left.
+    // them would give their HSDirs' slots away and put the contact behind
+    // everything queued since. So a contact is queued anew only when its
+    // previous uploads have all left (with the spacing adapted to the load
+    // they all leave within spread_window + max_jitter, well before the
+    // next republication).
     if (contact.queued > 0) {
         contact.next_publish = now + kRequeueCheck;
         s.next_contact_publish = earliest(s.next_contact_publish, contact.next_publish);
@@ -220,7 +238,7 @@ void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
             for (auto* e : ring->responsible(desc_id)) up.hsdirs.push_back(e->identity);
             if (up.hsdirs.empty()) continue;
             s.uploads[up.token] = ServiceState::PendingBody{id, tp, ri, up.hsdirs.size()};
-            s.scheduler->add(up, now);
+            batch.push_back(std::move(up));
             ++contact.queued;
             contact.published.push_back({desc_id, secret});
         }
@@ -267,7 +285,7 @@ std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::Pending
 void Node::Impl::service_publish_all(TimePoint now) {
     std::vector<hs::ContactId> ids;
     for (auto& [id, c] : service->contacts) ids.push_back(id);
-    for (auto id : ids) service_publish(id, now);
+    service_publish(ids, now);
 }
 
 void Node::Impl::service_withdraw(hs::ContactId id, TimePoint now) {
@@ -388,8 +406,9 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
             auto verdict =
                 s.checks.check(rc.data, slot->auth_key.public_key(), slot->enc_key, s.cookies, now);
             if (auto* dropped = std::get_if<hs::Dropped>(&verdict)) {
-                // Silently: no answer, no circuit. A rate-limited contact is
-                // reported so the user can revoke it.
+                // Silently: no answer, no circuit; counted per reason. A
+                // rate-limited contact is reported so the user can revoke it.
+                ++s.stats.dropped(dropped->reason);
                 if (dropped->reason == hs::DropReason::RateLimited) {
                     for (auto& [key, cid] : s.by_key) {
                         const auto v = s.checks.violations(key);
@@ -477,7 +496,7 @@ void Node::Impl::service_tick(TimePoint now) {
             else
                 s.next_contact_publish = earliest(s.next_contact_publish, c.next_publish);
         }
-        for (auto id : due) service_publish(id, now);
+        service_publish(due, now);
     }
     if (s.next_prune <= now) {
         s.checks.prune(now);
@@ -505,6 +524,30 @@ Status Node::service_start(hs::ServiceConfig config, TimePoint now) {
         return fail(Errc::Config, "a service needs 1 to 10 introduction points");
     if (config.descriptor_lifetime <= config.republish_margin)
         return fail(Errc::Config, "descriptor lifetime must exceed the republish margin");
+    const auto& pub = config.publication;
+    if (pub.same_dir_spacing.us < 0 || pub.max_jitter.us < 0 || pub.spread_window.us < 0)
+        return fail(Errc::Config, "publication spacing, jitter and window must not be negative");
+    // Every upload of a batch leaves within spread_window + max_jitter of
+    // being queued; a renewal must land before the descriptor it replaces
+    // expires, i.e. within the republish margin.
+    if (pub.enabled && pub.spread_window.us == 0)
+        return fail(Errc::Config, "delayed publication needs a spread window");
+    if (pub.enabled && config.republish_margin <= pub.spread_window + pub.max_jitter)
+        return fail(Errc::Config,
+                    "the republish margin must exceed the publication spread window plus the "
+                    "maximum jitter, or descriptors expire before their renewal is uploaded");
+    // The next period's descriptors must be up before the boundary: some
+    // republication falls within the last (lifetime - margin) of the
+    // next_period_margin, and its uploads take up to window + jitter.
+    const Duration republish_interval = config.descriptor_lifetime - config.republish_margin;
+    const Duration upload_time = pub.enabled ? pub.spread_window + pub.max_jitter : Duration{};
+    if (config.time_period.us <= 0 || config.next_period_margin >= config.time_period)
+        return fail(Errc::Config, "the next-period margin must be shorter than the time period");
+    if (config.next_period_margin < republish_interval + upload_time)
+        return fail(Errc::Config,
+                    "the next-period margin must cover one republish interval (descriptor "
+                    "lifetime minus republish margin) plus the publication window and jitter, or "
+                    "the next period's descriptors may be missing at the boundary");
     d.service.emplace();
     auto& s = *d.service;
     s.config = config;

@@ -205,7 +205,20 @@ void Node::Impl::client_timeouts(TimePoint now) {
 }
 
 Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds, TimePoint now) {
-    auto& d = *impl_;
+    return impl_->client_connect(creds, std::nullopt, now);
+}
+
+Result<hs::ConnectId> Node::connect_service_via(const hs::ContactCredentials& creds,
+                                                std::vector<hs::IntroPointInfo> intro_points,
+                                                TimePoint now) {
+    if (intro_points.empty()) return fail(Errc::Config, "no introduction points given");
+    return impl_->client_connect(creds, std::move(intro_points), now);
+}
+
+Result<hs::ConnectId> Node::Impl::client_connect(
+    const hs::ContactCredentials& creds, std::optional<std::vector<hs::IntroPointInfo>> points,
+    TimePoint now) {
+    auto& d = *this;
     d.last_now = now;
     if (!d.consensus || !d.ring || d.ring->empty())
         return fail(Errc::NotFound, "no consensus yet: cannot reach private services");
@@ -213,9 +226,11 @@ Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds,
     a.id = d.new_id();
     a.creds = creds.clone();
     a.deadline = now + d.client.config.connect_timeout;
+    const bool fetch = !points.has_value();
+    a.intro_points = std::move(points);
     const auto tp = hs::time_period(now.unix_seconds(), creds.client_key_id, d.client.time_period);
     // Replica 0's directories first, then replica 1's (4.3).
-    for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
+    for (std::uint8_t ri = 0; ri < hs::kHsReplicas && fetch; ++ri) {
         auto desc_id =
             hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri));
         for (auto* e : d.ring->responsible(desc_id))
@@ -239,7 +254,7 @@ Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds,
         return std::unexpected(circ.error());
     }
     d.client.attempts.at(id).rend_circuit = *circ;
-    d.client_fetch_next(id, now);
+    if (fetch) d.client_fetch_next(id, now);
     d.schedule_housekeeping(now);
     return id;
 }

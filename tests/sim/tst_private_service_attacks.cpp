@@ -63,7 +63,21 @@ struct ConnectResult {
     std::optional<node::CircuitRef> circuit;
     std::string reason;  // ServiceUnreachable's; empty on success
     bool timed_out = false;
+    Duration took;  // until ServiceConnected or ServiceUnreachable
 };
+
+// What a client can tell from when its attempt ended: at once (an HSDir or
+// an introduction point said no) or only at its connect timeout (an
+// introduction point forwarded the request and nothing came back).
+enum class TimingClass { Prompt, AtTimeout };
+TimingClass timing_class(const ConnectResult& r) {
+    return r.took >= hs::ClientConfig{}.connect_timeout - Duration::seconds(1)
+               ? TimingClass::AtTimeout
+               : TimingClass::Prompt;
+}
+const char* timing_name(TimingClass t) {
+    return t == TimingClass::Prompt ? "prompt" : "at the connect timeout";
+}
 
 using AuthKeySet = std::set<hs::AuthKeyId>;
 
@@ -165,7 +179,13 @@ struct World {
             r.reason = attempt ? attempt->error().message : attempt.error().message;
             return r;
         }
-        const auto id = **attempt;
+        return wait_for(who, **attempt);
+    }
+
+    // Waits for the end of connection attempt `id`; `took` is how long.
+    ConnectResult wait_for(SimNode* who, hs::ConnectId id) {
+        ConnectResult r;
+        const TimePoint start = sim.now();
         bool failed = false;
         const bool done = sim.run_until(
             [&] {
@@ -180,6 +200,7 @@ struct World {
             },
             Duration::minutes(5));
         r.timed_out = !done;
+        r.took = sim.now() - start;
         return r;
     }
 
@@ -232,6 +253,61 @@ struct World {
                 if (resp && resp->status == hs::HsDirStatus::Ok) ++found;
             }
         return found;
+    }
+
+    // The introduction points in the newest descriptor any HSDir serves for
+    // `creds` (what that contact learns, and could pass on).
+    std::vector<hs::IntroPointInfo> intro_points_of(const hs::ContactCredentials& creds) {
+        std::vector<hs::IntroPointInfo> best;
+        std::uint64_t best_revision = 0;
+        const auto tp = period_of(creds);
+        for (auto& id : descriptor_ids(creds, tp, tp))
+            for (SimNode* r : net->all_relays()) {
+                auto answer = r->with_node([&](node::Node& n, TimePoint now) {
+                    return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}),
+                                                 now);
+                });
+                if (!answer) continue;
+                auto resp = hs::decode_hsdir_response(*answer);
+                if (!resp || resp->status != hs::HsDirStatus::Ok || !resp->descriptor) continue;
+                auto d = hs::decode_hs_descriptor(*resp->descriptor);
+                if (!d || d->revision <= best_revision) continue;
+                if (auto points = hs::open_intro_points(*d, creds.cookie)) {
+                    best = std::move(*points);
+                    best_revision = d->revision;
+                }
+            }
+        return best;
+    }
+
+    // Runs until `creds`' newest descriptor names Bob's current set.
+    bool descriptor_names_current_set(const hs::ContactCredentials& creds) {
+        return sim.run_until(
+            [&] {
+                auto keys = bob->node()->service_intro_keys();
+                if (bob_stats().intro_points_up != 3) return false;
+                std::set<crypto::Ed25519PublicKey> current(keys.begin(), keys.end());
+                auto points = intro_points_of(creds);
+                if (points.size() != 3) return false;
+                for (auto& p : points)
+                    if (!current.contains(p.auth_key)) return false;
+                return true;
+            },
+            Duration::minutes(15));
+    }
+
+    // Like connect, introducing straight to `points` (Node::connect_service_via).
+    ConnectResult connect_via(SimNode* who, const hs::ContactCredentials& creds,
+                              const std::vector<hs::IntroPointInfo>& points) {
+        ConnectResult r;
+        auto attempt = who->with_node([&](node::Node& n, TimePoint now) {
+            return n.connect_service_via(creds, points, now);
+        });
+        if (!attempt || !*attempt) {
+            r.reason = attempt ? attempt->error().message : attempt.error().message;
+            return r;
+        }
+        return wait_for(who, **attempt);
     }
 
     std::int64_t period_of(const hs::ContactCredentials& creds) const {
@@ -362,6 +438,11 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
     QCOMPARE(late_uploads, std::size_t(0));
     QCOMPARE(carol_ok, carol_tries);
     QVERIFY(offline_rounds >= 7);
+    // Alice never got as far as Bob: with no descriptor she reached no
+    // introduction point that knew him, so Bob did not even have to drop
+    // anything (stranger_knowing_intro_keys_... covers an ex-contact who
+    // does reach him).
+    QCOMPARE(w.bob_stats().dropped_total(), std::uint64_t(0));
 }
 
 }  // namespace
@@ -453,12 +534,141 @@ class TestPrivateServiceAttacks : public QObject {
         QCOMPARE(s.rendezvous_circuits, std::uint64_t(0));
         QCOMPARE(s.introductions_accepted, std::uint64_t(0));
         QCOMPARE(w.introductions_forwarded(), std::uint64_t(0));
+        QCOMPARE(s.dropped_total(), std::uint64_t(0));  // nothing even reached Bob
         QCOMPARE(reasons.size(), std::size_t(1));
         qInfo("8 stranger attempts, all: \"%s\"", reasons.begin()->c_str());
 
         // The counter does move for the real contact.
         QVERIFY(w.exchange(alice, creds, "hello"));
         QCOMPARE(w.bob_stats().rendezvous_circuits, std::uint64_t(1));
+    }
+
+    // Paper 5 "Unauthorized Access Attempts" with the introduction keys
+    // known: a stranger handed a current contact's introduction points
+    // (IK_i, enc key) sends INTRODUCE1 straight to them with a guessed cookie;
+    // a revoked contact does the same with the points of the descriptor she
+    // kept, and then with current ones and her old cookie; a hidden contact
+    // with current ones and his (still valid) cookie. Bob builds no circuit
+    // for any of them and counts each drop under its reason; every attempt
+    // ends with the same words as one against an offline Bob.
+    void stranger_knowing_intro_keys_gets_no_circuit_and_sees_offline() {
+        World w(109, {.authorities = 3, .relays = 20});
+        SimNode* carol = w.add_client("carol");
+        SimNode* stranger = w.add_client("stranger");
+        SimNode* alice = w.add_client("alice");
+        SimNode* dave = w.add_client("dave");
+        QVERIFY(w.bootstrap());
+        w.start_bob(hs::ServiceConfig{});
+        auto carol_creds = w.add_contact(1);
+        auto alice_creds = w.add_contact(2);
+        auto dave_creds = w.add_contact(3);
+        QVERIFY(w.bob_published(18));
+        QVERIFY(w.exchange(carol, carol_creds, "hello"));
+        QVERIFY(w.descriptor_names_current_set(carol_creds));
+
+        // What Alice keeps from her last descriptor before she is revoked.
+        const auto alice_old_points = w.intro_points_of(alice_creds);
+        QCOMPARE(alice_old_points.size(), std::size_t(3));
+
+        struct Row {
+            const char* who;
+            ConnectResult r;
+            std::uint64_t forwarded;  // INTRODUCE2s the introduction points sent Bob
+            hs::ServiceStats before, after;
+        };
+        std::vector<Row> rows;
+        auto attempt = [&](const char* who, SimNode* node, const hs::ContactCredentials& creds,
+                           const std::vector<hs::IntroPointInfo>* points) {
+            Row row{who, {}, w.introductions_forwarded(), w.bob_stats(), {}};
+            row.r = points ? w.connect_via(node, creds, *points) : w.connect(node, creds);
+            row.forwarded = w.introductions_forwarded() - row.forwarded;
+            row.after = w.bob_stats();
+            qInfo("%-44s -> \"%s\" after %.1f s (%s); %llu forwarded to Bob", who,
+                  row.r.reason.c_str(), double(row.r.took.us) / 1e6,
+                  timing_name(timing_class(row.r)), static_cast<unsigned long long>(row.forwarded));
+            rows.push_back(row);
+            w.sim.run_for(Duration::minutes(1));
+            return rows.back();
+        };
+        auto dropped = [](const Row& row, hs::DropReason reason) {
+            return row.after.dropped(reason) - row.before.dropped(reason);
+        };
+
+        // 1. A stranger with Carol's introduction points and a guessed cookie.
+        const auto points = w.intro_points_of(carol_creds);
+        auto guess = random_credentials(w.rng);
+        const auto online =
+            attempt("stranger, current IK_i, guessed cookie", stranger, guess, &points);
+        QCOMPARE(online.forwarded, std::uint64_t(1));
+        QCOMPARE(dropped(online, hs::DropReason::UnknownCookie), std::uint64_t(1));
+        QCOMPARE(online.after.dropped_total() - online.before.dropped_total(), std::uint64_t(1));
+
+        // 2. Alice, revoked: her old points are dead everywhere (rotation),
+        // so nothing reaches Bob; with the current ones (from Carol) her old
+        // cookie is unknown.
+        QVERIFY(w.bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_revoke(2, now); }));
+        QVERIFY(w.descriptor_names_current_set(carol_creds));
+        const auto after_revoke = w.intro_points_of(carol_creds);
+        const auto revoked_old = attempt("revoked contact, her old IK_i, her cookie", alice,
+                                         alice_creds, &alice_old_points);
+        QCOMPARE(revoked_old.forwarded, std::uint64_t(0));
+        const auto revoked_now =
+            attempt("revoked contact, current IK_i, her cookie", alice, alice_creds, &after_revoke);
+        QCOMPARE(revoked_now.forwarded, std::uint64_t(1));
+        QCOMPARE(dropped(revoked_now, hs::DropReason::UnknownCookie), std::uint64_t(1));
+
+        // 3. Dave, hidden: still a contact, so his cookie is known, but Bob
+        // is not there for him.
+        QVERIFY(w.bob->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_hide(3, true, now); }));
+        QVERIFY(w.descriptor_names_current_set(carol_creds));
+        const auto after_hide = w.intro_points_of(carol_creds);
+        const auto hidden =
+            attempt("hidden contact, current IK_i, his cookie", dave, dave_creds, &after_hide);
+        QCOMPARE(hidden.forwarded, std::uint64_t(1));
+        QCOMPARE(dropped(hidden, hs::DropReason::HiddenContact), std::uint64_t(1));
+        // And through the front door he finds no descriptor at all.
+        attempt("hidden contact, connect_service", dave, dave_creds, nullptr);
+
+        // 4. The same attempts against an offline (invisible) Bob.
+        w.bob->with_node([&](node::Node& n, TimePoint now) { n.service_set_visible(false, now); });
+        w.sim.run_for(Duration::seconds(30));
+        const auto offline =
+            attempt("Bob offline: stranger, the same IK_i", stranger, guess, &after_hide);
+        QCOMPARE(offline.forwarded, std::uint64_t(0));
+        const auto offline_front =
+            attempt("Bob offline: Carol, connect_service", carol, carol_creds, nullptr);
+
+        const auto s = w.bob_stats();
+        QCOMPARE(s.rendezvous_circuits, std::uint64_t(1));  // Carol's "hello" only
+        QCOMPARE(s.introductions_accepted, std::uint64_t(1));
+        QCOMPARE(s.dropped_unknown_cookie, std::uint64_t(2));
+        QCOMPARE(s.dropped_hidden, std::uint64_t(1));
+        QCOMPARE(s.dropped_total(), std::uint64_t(3));
+        for (const auto& row : rows) {
+            QVERIFY2(!row.r.circuit && !row.r.timed_out, row.who);
+            // The application sees the same words whatever happened.
+            QCOMPARE(row.r.reason, offline_front.r.reason);
+        }
+        // Without current keys, online and offline end alike: at once.
+        QCOMPARE(timing_class(revoked_old.r), timing_class(offline.r));
+        QCOMPARE(timing_class(offline.r), TimingClass::Prompt);
+        QCOMPARE(timing_class(offline_front.r), TimingClass::Prompt);
+        // With a current IK_i the introduction point acknowledges the
+        // INTRODUCE1 as forwarded (it holds Bob's circuit for that key), and
+        // the client then waits for a RENDEZVOUS2 that never comes; offline,
+        // the point answers "unknown auth key" at once. The words are the
+        // same, the timing is not: whoever holds a current IK_i (a current
+        // contact, or anyone one of them hands it to) learns that Bob's
+        // introduction circuits are up. Revoking or hiding rotates the keys,
+        // so a former or hidden contact only gets there through a current
+        // contact, who could equally pass on DC.
+        QEXPECT_FAIL("",
+                     "INTRODUCE_ACK reveals a live introduction circuit to holders of a "
+                     "current IK_i",
+                     Continue);
+        QCOMPARE(timing_class(online.r), timing_class(offline.r));
     }
 
     void revoked_contact_learns_nothing_for_30_days() { revocation_scenario(103, false); }
@@ -501,6 +711,13 @@ class TestPrivateServiceAttacks : public QObject {
         }
         w.sim.run_until(track, Duration::minutes(5));
         const std::size_t connected = mallory->count<node::ServiceConnected>();
+        // Every introduction that reached Bob was either accepted (within
+        // the limit) or dropped for the rate limit, and counted so.
+        const auto stats = w.bob_stats();
+        QCOMPARE(stats.introductions_accepted + stats.dropped_rate_limited,
+                 w.introductions_forwarded());
+        QCOMPARE(stats.dropped_total(), stats.dropped_rate_limited);
+        QCOMPARE(stats.introductions_accepted, static_cast<std::uint64_t>(built.size()));
 
         std::size_t worst_hour = 0;
         for (std::size_t i = 0; i < built.size(); ++i) {
@@ -520,6 +737,9 @@ class TestPrivateServiceAttacks : public QObject {
         QVERIFY(!flags.empty());
         for (auto& f : flags) QCOMPARE(f.contact, hs::ContactId(1));
         QVERIFY(flags.back().violations >= sent / 2);
+        QVERIFY(stats.dropped_rate_limited >= flags.back().violations);
+        qInfo("dropped as rate limited: %llu",
+              static_cast<unsigned long long>(stats.dropped_rate_limited));
 
         // Carol is not charged for Mallory's flood.
         QVERIFY(w.exchange(carol, carol_creds, "still there?"));
@@ -547,6 +767,9 @@ class TestPrivateServiceAttacks : public QObject {
         QCOMPARE(w.introductions_forwarded(), kConnects);
         QCOMPARE(s.introductions_accepted, kConnects);
         QCOMPARE(s.rendezvous_circuits, kConnects);
+        // The second copy of each was dropped, as a replay and nothing else.
+        QCOMPARE(s.dropped_replay, kConnects);
+        QCOMPARE(s.dropped_total(), kConnects);
     }
 
     // Paper 4.1 and 5: introduction points know the service only by keys made

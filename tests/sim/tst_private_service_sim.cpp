@@ -117,6 +117,79 @@ class TestPrivateServiceSim : public QObject {
         QCOMPARE(std::string(got.begin(), got.end()), std::string("hi Alice!"));
     }
 
+    // service_start refuses timing that would let descriptors lapse: every
+    // renewal must land before the descriptor it replaces expires, and the
+    // next period's descriptors before the boundary.
+    void service_start_refuses_inconsistent_publication_timing() {
+        World w(13);
+        auto start = [&](const hs::ServiceConfig& c) -> Status {
+            auto r = w.bob->with_node(
+                [&](node::Node& n, TimePoint now) { return n.service_start(c, now); });
+            if (!r) return std::unexpected(r.error());
+            return *r;
+        };
+        struct Case {
+            const char* what;
+            hs::ServiceConfig config;
+            const char* says;
+        };
+        std::vector<Case> cases;
+        auto add = [&](const char* what, auto change, const char* says) {
+            hs::ServiceConfig c;
+            change(c);
+            cases.push_back({what, c, says});
+        };
+        add(
+            "margin within window + jitter",
+            [](hs::ServiceConfig& c) { c.republish_margin = Duration::minutes(8); },
+            "spread window");
+        add(
+            "window too long for the margin",
+            [](hs::ServiceConfig& c) { c.publication.spread_window = Duration::minutes(10); },
+            "spread window");
+        add(
+            "no window", [](hs::ServiceConfig& c) { c.publication.spread_window = Duration{}; },
+            "spread window");
+        add(
+            "next-period margin shorter than a cycle",
+            [](hs::ServiceConfig& c) { c.next_period_margin = Duration::minutes(20); },
+            "next-period margin");
+        add(
+            "next-period margin beyond the period",
+            [](hs::ServiceConfig& c) { c.next_period_margin = Duration::hours(24); },
+            "next-period margin");
+        add(
+            "negative jitter",
+            [](hs::ServiceConfig& c) { c.publication.max_jitter = Duration::seconds(-1); },
+            "negative");
+        for (auto& c : cases) {
+            auto st = start(c.config);
+            QVERIFY2(!st, c.what);
+            QCOMPARE(st.error().code, Errc::Config);
+            qInfo("%-40s -> %s", c.what, st.error().message.c_str());
+            QVERIFY2(st.error().message.find(c.says) != std::string::npos, c.what);
+        }
+        // Without delays the window does not matter.
+        hs::ServiceConfig off;
+        off.publication.enabled = false;
+        off.republish_margin = Duration::minutes(1);
+        off.next_period_margin = Duration::minutes(30);
+        QVERIFY(start(off).has_value());
+        // The defaults are consistent, and so is the attack tests' long-run
+        // configuration (3 h descriptors, 30 min margin, 3 h next-period
+        // margin); each on a fresh node.
+        hs::ServiceConfig long_run;
+        long_run.descriptor_lifetime = Duration::hours(3);
+        long_run.republish_margin = Duration::minutes(30);
+        long_run.next_period_margin = Duration::hours(3);
+        for (const auto& c : {hs::ServiceConfig{}, long_run}) {
+            World fresh(14);
+            auto r = fresh.bob->with_node(
+                [&](node::Node& n, TimePoint now) { return n.service_start(c, now); });
+            QVERIFY(r && *r);
+        }
+    }
+
     void remaining_contact_reconnects_after_a_revocation() {
         World w(12);
         QVERIFY(w.bootstrap());

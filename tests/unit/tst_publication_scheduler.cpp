@@ -1,4 +1,5 @@
-// Delayed descriptor publication (paper 4.5): spacing per HSDir, jitter
+// Delayed descriptor publication (paper 4.5): spacing per HSDir adapting to
+// the load (every slot within the spread window), shuffled slot order, jitter
 // bounds, disabled mode, memory across batches, determinism.
 #include <QtTest>
 
@@ -16,6 +17,7 @@ namespace {
 const TimePoint kT = TimePoint::from_seconds(1'700'000'000);
 constexpr Duration kSpacing = Duration::seconds(30);
 constexpr Duration kJitter = Duration::seconds(30);
+constexpr Duration kWindow = Duration::minutes(8);
 
 crypto::Ed25519PublicKey dir_key(std::uint8_t i) {
     crypto::Ed25519PublicKey k;
@@ -38,11 +40,35 @@ PendingUpload upload(std::uint64_t token, std::uint8_t first, std::uint8_t count
     return u;
 }
 
+// Per HSDir, in the order of their send times.
 std::map<crypto::Ed25519PublicKey, std::vector<ScheduledUpload>> by_dir(
     const std::vector<ScheduledUpload>& s) {
     std::map<crypto::Ed25519PublicKey, std::vector<ScheduledUpload>> m;
     for (const auto& x : s) m[x.hsdir].push_back(x);
+    for (auto& [dir, list] : m)
+        std::stable_sort(list.begin(), list.end(),
+                         [](const auto& a, const auto& b) { return a.send_at < b.send_at; });
     return m;
+}
+
+// Drains a stateful scheduler, checking that due() hands out nothing early.
+std::vector<ScheduledUpload> drain(PublicationScheduler& sched) {
+    std::vector<ScheduledUpload> sent;
+    while (sched.next_deadline() != TimePoint::never()) {
+        const TimePoint now = sched.next_deadline();
+        auto d = sched.due(now);
+        if (d.empty()) qFatal("due() returned nothing at next_deadline()");
+        for (const auto& x : d)
+            if (x.send_at > now) qFatal("due() handed out an upload early");
+        sent.insert(sent.end(), d.begin(), d.end());
+    }
+    return sent;
+}
+
+PublicationConfig no_jitter() {
+    PublicationConfig c;
+    c.max_jitter = Duration{};
+    return c;
 }
 
 }  // namespace
@@ -54,28 +80,109 @@ class TestPublicationScheduler : public QObject {
         PublicationConfig c;
         QCOMPARE(c.same_dir_spacing, Duration::seconds(30));
         QCOMPARE(c.max_jitter, Duration::seconds(30));
+        QCOMPARE(c.spread_window, Duration::minutes(8));
         QVERIFY(c.enabled);
     }
 
-    void same_hsdir_uploads_are_spaced() {
-        // 20 contacts' descriptors all bound for the same six HSDirs.
+    void spacing_adapts_to_the_queue() {
+        PublicationConfig c;
+        // Light load: the design's 30 s, up to window / spacing = 16 uploads.
+        for (std::size_t q : {0, 1, 2, 10, 16}) QCOMPARE(effective_spacing(c, q), kSpacing);
+        QCOMPARE(effective_spacing(c, 17), kWindow / 17);
+        QCOMPARE(effective_spacing(c, 160), Duration::seconds(3));
+        QCOMPARE(effective_spacing(c, 1000), Duration::millis(480));
+        // No window: the fixed spacing of old.
+        c.spread_window = Duration{};
+        QCOMPARE(effective_spacing(c, 1000), kSpacing);
+    }
+
+    void light_load_keeps_the_30s_spacing() {
+        // 10 contacts' descriptors all bound for the same six HSDirs: slots
+        // 30 s apart, each upload within its slot's jitter.
         DeterministicRng rng(1);
         std::vector<PendingUpload> batch;
-        for (std::uint64_t i = 0; i < 20; ++i) batch.push_back(upload(i, 0));
+        for (std::uint64_t i = 0; i < 10; ++i) batch.push_back(upload(i, 0));
         auto s = schedule(batch, {}, kT, rng);
-        QCOMPARE(s.size(), std::size_t{120});
+        QCOMPARE(s.size(), std::size_t{60});
         for (const auto& [dir, list] : by_dir(s)) {
-            QCOMPARE(list.size(), std::size_t{20});
-            QVERIFY(list[0].send_at >= kT && list[0].send_at <= kT + kJitter);
-            for (std::size_t k = 1; k < list.size(); ++k) {
-                // In the order given; at least the spacing apart, at most
-                // spacing + jitter (the jitter is added after the spacing).
-                QCOMPARE(list[k].token, list[k - 1].token + 1);
-                const Duration gap = list[k].send_at - list[k - 1].send_at;
-                QVERIFY2(gap >= kSpacing && gap <= kSpacing + kJitter,
-                         qPrintable(QString::number(gap.us)));
+            QCOMPARE(list.size(), std::size_t{10});
+            for (std::size_t k = 0; k < list.size(); ++k) {
+                const Duration d = list[k].send_at - kT;
+                QVERIFY2(d >= kSpacing * static_cast<std::int64_t>(k) &&
+                             d <= kSpacing * static_cast<std::int64_t>(k) + kJitter,
+                         qPrintable(QString::number(d.us)));
             }
         }
+        // Without jitter the gaps are exactly the spacing.
+        DeterministicRng rng2(1);
+        for (const auto& [dir, list] : by_dir(schedule(batch, no_jitter(), kT, rng2)))
+            for (std::size_t k = 1; k < list.size(); ++k)
+                QCOMPARE(list[k].send_at - list[k - 1].send_at, kSpacing);
+    }
+
+    void thousand_uploads_for_one_hsdir_fit_the_window() {
+        // 1,000 contacts whose descriptors all go to one HSDir. A fixed 30 s
+        // spacing would take 8 h 20 min; the adapted spacing is 480 ms.
+        std::vector<PendingUpload> batch;
+        for (std::uint64_t i = 0; i < 1000; ++i) batch.push_back(upload(i, 0, 1));
+        for (bool jitter : {false, true}) {
+            const PublicationConfig c = jitter ? PublicationConfig{} : no_jitter();
+            DeterministicRng rng(2);
+            PublicationScheduler sched(c, rng);
+            sched.add(batch, kT);
+            QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{1000});
+            auto sent = drain(sched);
+            QCOMPARE(sent.size(), std::size_t{1000});
+            QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{0});
+            std::set<std::uint64_t> tokens;
+            for (const auto& x : sent) {
+                tokens.insert(x.token);
+                QVERIFY(x.send_at >= kT);
+                // Every slot lies within the window; the jitter comes on top.
+                QVERIFY2(x.send_at <= kT + kWindow + (jitter ? kJitter : Duration{}),
+                         qPrintable(QString::number((x.send_at - kT).us)));
+            }
+            QCOMPARE(tokens.size(), std::size_t{1000});
+            const Duration last = sent.back().send_at - kT;
+            qInfo("1000 uploads to one HSDir, jitter %s: last leaves after %.1f s",
+                  jitter ? "on" : "off", double(last.us) / 1e6);
+            if (!jitter) {
+                QCOMPARE(sent.front().send_at, kT);
+                for (std::size_t k = 1; k < sent.size(); ++k)
+                    QCOMPARE(sent[k].send_at - sent[k - 1].send_at, Duration::millis(480));
+            }
+        }
+    }
+
+    void slot_order_is_shuffled() {
+        // The order an HSDir receives a batch in says nothing about the order
+        // the service handed it over in.
+        std::vector<PendingUpload> batch;
+        for (std::uint64_t i = 0; i < 40; ++i) batch.push_back(upload(i, 0, 2));
+        auto order = [&](std::uint64_t seed, std::uint8_t dir) {
+            DeterministicRng rng(seed);
+            std::vector<std::uint64_t> tokens;
+            const auto dirs = by_dir(schedule(batch, no_jitter(), kT, rng));
+            for (const auto& x : dirs.at(dir_key(dir))) tokens.push_back(x.token);
+            return tokens;
+        };
+        const auto a = order(3, 0);
+        QCOMPARE(a.size(), std::size_t{40});
+        std::vector<std::uint64_t> sorted = a;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::uint64_t i = 0; i < 40; ++i) QCOMPARE(sorted[i], i);  // a permutation
+        // Far from the input order: count uploads that kept their place.
+        std::size_t in_place = 0;
+        for (std::uint64_t i = 0; i < 40; ++i) in_place += a[i] == i;
+        QVERIFY2(in_place < 6, qPrintable(QString::number(in_place)));
+        // Each HSDir gets its own order; the same seed gives the same one.
+        QVERIFY(order(3, 1) != a);
+        QCOMPARE(order(3, 0), a);
+        QVERIFY(order(4, 0) != a);
+        // The output itself stays in input order (upload by upload).
+        DeterministicRng rng(3);
+        auto s = schedule(batch, no_jitter(), kT, rng);
+        for (std::size_t k = 0; k < s.size(); ++k) QCOMPARE(s[k].token, std::uint64_t(k / 2));
     }
 
     void jitter_is_bounded_uniform_and_independent() {
@@ -108,18 +215,21 @@ class TestPublicationScheduler : public QObject {
 
     void zero_jitter_gives_exact_spacing() {
         DeterministicRng rng(3);
-        PublicationConfig c;
-        c.max_jitter = Duration{};
-        auto s = schedule({upload(1, 0, 2), upload(2, 1, 2), upload(3, 0, 1)}, c, kT, rng);
+        auto s =
+            schedule({upload(1, 0, 2), upload(2, 1, 2), upload(3, 0, 1)}, no_jitter(), kT, rng);
         QCOMPARE(s.size(), std::size_t{5});
-        QCOMPARE(s[0].send_at, kT);             // 1 → dir 0
-        QCOMPARE(s[1].send_at, kT);             // 1 → dir 1
-        QCOMPARE(s[2].send_at, kT + kSpacing);  // 2 → dir 1
-        QCOMPARE(s[3].send_at, kT);             // 2 → dir 2
-        QCOMPARE(s[4].send_at, kT + kSpacing);  // 3 → dir 0
+        // In input order: 1 → dirs 0, 1; 2 → dirs 1, 2; 3 → dir 0.
         QCOMPARE(s[4].token, std::uint64_t{3});
         QCOMPARE(s[4].id, desc_id(3));
         QCOMPARE(s[4].hsdir, dir_key(0));
+        QCOMPARE(s[3].send_at, kT);  // 2 → dir 2, alone there
+        // Dirs 0 and 1 each take two uploads, one slot at kT and one 30 s on.
+        for (auto [a, b] : {std::pair{0, 4}, std::pair{1, 2}}) {
+            const auto lo = std::min(s[a].send_at, s[b].send_at);
+            const auto hi = std::max(s[a].send_at, s[b].send_at);
+            QCOMPARE(lo, kT);
+            QCOMPARE(hi, kT + kSpacing);
+        }
     }
 
     void disabled_sends_everything_now() {
@@ -134,7 +244,9 @@ class TestPublicationScheduler : public QObject {
         PublicationScheduler sched(c, rng);
         for (const auto& u : batch) sched.add(u, kT);
         QCOMPARE(sched.next_deadline(), kT);
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{10});
         QCOMPARE(sched.due(kT).size(), std::size_t{60});
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{0});
     }
 
     void duplicate_hsdirs_are_sent_once() {
@@ -157,7 +269,7 @@ class TestPublicationScheduler : public QObject {
         // The stateful scheduler makes the same choices for one batch.
         DeterministicRng d(6);
         PublicationScheduler sched({}, d);
-        for (const auto& u : batch) sched.add(u, kT);
+        sched.add(batch, kT);
         auto due = sched.due(TimePoint::never() - Duration::seconds(1));
         auto sorted = sa;
         std::stable_sort(sorted.begin(), sorted.end(),
@@ -173,36 +285,71 @@ class TestPublicationScheduler : public QObject {
         QCOMPARE(sched.pending(), std::size_t{3});
         const TimePoint first = sched.next_deadline();
         QVERIFY(first >= kT && first <= kT + kJitter);
-        // A second batch a second later, to the same dirs: spaced after the first.
+        // A second batch a second later, to the same dirs: its slots follow
+        // the first's (at kT) by the spacing.
         sched.add(upload(2, 0, 3), kT + Duration::seconds(1));
         // And one to other dirs: only jitter.
         sched.add(upload(3, 10, 3), kT + Duration::seconds(1));
-        std::vector<ScheduledUpload> sent;
-        TimePoint now = kT;
-        while (sched.next_deadline() != TimePoint::never()) {
-            now = sched.next_deadline();
-            auto d = sched.due(now);
-            QVERIFY(!d.empty());
-            for (const auto& x : d) QVERIFY(x.send_at <= now);
-            sent.insert(sent.end(), d.begin(), d.end());
-        }
+        auto sent = drain(sched);
         QCOMPARE(sent.size(), std::size_t{9});
         for (std::size_t k = 1; k < sent.size(); ++k)
             QVERIFY(sent[k - 1].send_at <= sent[k].send_at);
-        for (const auto& [dir, list] : by_dir(sent)) {
-            for (std::size_t k = 1; k < list.size(); ++k)
-                QVERIFY(list[k].send_at - list[k - 1].send_at >= kSpacing);
-            if (dir.bytes[0] >= 10) {
-                QCOMPARE(list.size(), std::size_t{1});
-                QVERIFY(list[0].send_at <= kT + Duration::seconds(1) + kJitter);
+        for (const auto& x : sent) {
+            if (x.token == 1) QVERIFY(x.send_at <= kT + kJitter);
+            if (x.token == 2)
+                QVERIFY(x.send_at >= kT + kSpacing && x.send_at <= kT + kSpacing + kJitter);
+            if (x.token == 3) {
+                QVERIFY(x.hsdir.bytes[0] >= 10);
+                QVERIFY(x.send_at >= kT + Duration::seconds(1));
+                QVERIFY(x.send_at <= kT + Duration::seconds(1) + kJitter);
             }
         }
         // Long after, nothing constrains a new upload any more.
-        const TimePoint later = now + Duration::minutes(10);
+        const TimePoint later = kT + Duration::minutes(10);
         sched.add(upload(4, 0, 3), later);
         QVERIFY(sched.next_deadline() >= later);
         QVERIFY(sched.next_deadline() <= later + kJitter);
         for (const auto& x : sched.due(TimePoint::never())) QVERIFY(x.send_at <= later + kJitter);
+    }
+
+    void pending_uploads_count_towards_the_spacing() {
+        // 100 uploads for one HSDir (spacing 4.8 s), then, a minute later
+        // with all of them still pending, 100 more: these share the window
+        // with the 100 pending (spacing 2.4 s) and follow their last slot.
+        DeterministicRng rng(10);
+        PublicationScheduler sched(no_jitter(), rng);
+        std::vector<PendingUpload> a, b;
+        for (std::uint64_t i = 0; i < 100; ++i) {
+            a.push_back(upload(i, 0, 1));
+            b.push_back(upload(100 + i, 0, 1));
+        }
+        sched.add(a, kT);
+        const TimePoint t1 = kT + Duration::seconds(2);
+        QCOMPARE(sched.due(t1).size(), std::size_t{1});  // the slot at kT
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{99});
+        sched.add(b, t1);
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{199});
+        auto sent = drain(sched);
+        QCOMPARE(sent.size(), std::size_t{199});
+        const Duration first_gap = effective_spacing(no_jitter(), 100);
+        const Duration second_gap = effective_spacing(no_jitter(), 199);
+        QCOMPARE(first_gap, Duration::millis(4800));
+        for (std::size_t k = 1; k < sent.size(); ++k) {
+            const Duration gap = sent[k].send_at - sent[k - 1].send_at;
+            // The first batch keeps its slots; the second comes after them.
+            QCOMPARE(gap, k < 99 ? first_gap : second_gap);
+            QCOMPARE(sent[k].token >= 100, k >= 99);
+        }
+        // The last slot: 99 × 4.8 s + 100 × 2.4 s after kT = 12 min 15 s.
+        // Uploads pending from an earlier batch keep their slots, so the
+        // second batch is not all within the window of its own arrival (the
+        // bound documented in publication_scheduler.hpp).
+        QCOMPARE(sent.back().send_at, kT + first_gap * 99 + second_gap * 100);
+        // cancel() gives pending counts back.
+        sched.add(a, t1);
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{100});
+        QCOMPARE(sched.cancel(5), std::size_t{1});
+        QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{99});
     }
 
     void cancel_drops_a_job() {
@@ -217,7 +364,7 @@ class TestPublicationScheduler : public QObject {
         QCOMPARE(all.size(), std::size_t{6});
         for (const auto& x : all) {
             QCOMPARE(x.token, std::uint64_t{2});
-            // Its spacing slot behind the cancelled upload is kept.
+            // Its slot behind the cancelled upload's is kept.
             QVERIFY(x.send_at >= kT + kSpacing);
         }
     }
