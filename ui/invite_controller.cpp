@@ -4,13 +4,11 @@
 #include <QCursor>
 #include <QGuiApplication>
 #include <QImageReader>
-#include <QLocale>
 #include <QMimeData>
 #include <QScreen>
 
 #include "net/messenger_driver.hpp"
 #include "ui/qr/qr_code.hpp"
-#include "ui/time_format.hpp"
 
 namespace sotto::ui {
 
@@ -47,9 +45,14 @@ QString InviteController::create(int hours) {
     if (!created) return QString::fromStdString(created.error().message);
     invite_ = created->id;
     code_ = QString::fromStdString(created->code);
-    const QDateTime expires = to_local(created->expires_at);
-    expires_text_ =
-        tr("Valid once, until %1").arg(QLocale().toString(expires, QLocale::ShortFormat));
+    // Relative, so it fits on one line in any locale. (No translation
+    // catalogue ships yet, so no "%n hour(s)" plural forms.)
+    const auto left = std::max<std::int64_t>(
+        1,
+        ((created->expires_at - net::MessengerDriver::now()).us + 1'800'000'000) / 3'600'000'000);
+    expires_text_ = left == 1   ? tr("Works once · expires in 1 hour")
+                    : left < 48 ? tr("Works once · expires in %1 hours").arg(left)
+                                : tr("Works once · expires in %1 days").arg((left + 12) / 24);
     emit inviteChanged();
     return {};
 }

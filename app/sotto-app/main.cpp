@@ -4,19 +4,25 @@
 // count and desktop notifications.
 //
 //   sotto [--profile DIR] [--network FILE] [--passphrase-file FILE]
+//         [--fast-publication] [--screenshot FILE]
 //
 // --profile selects another profile directory (default
 // $XDG_DATA_HOME/sotto/default), so several users can run on one machine;
 // --network is the network file the first-run wizard offers; with
 // --passphrase-file the profile is unlocked at start (scripts, the README's
-// two-window demo) instead of asking.
+// two-window demo) instead of asking; --fast-publication shortens the
+// publication delays for a local test network (as sotto-cli's flag does);
+// --screenshot saves a PNG of the window once the network is up (or after
+// a minute) and exits, for scripted checks of a real start.
 #include <QtQml/qqmlextensionplugin.h>
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFile>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
 #include <QQuickWindow>
+#include <QTimer>
 #include <cstdio>
 
 #include "net/profile_session.hpp"
@@ -73,7 +79,14 @@ int main(int argc, char** argv) {
         QStringLiteral("passphrase-file"),
         QStringLiteral("Unlock the profile with the passphrase in FILE (first line)."),
         QStringLiteral("FILE"));
-    parser.addOptions({profile_opt, network_opt, passphrase_opt});
+    const QCommandLineOption fast_opt(
+        QStringLiteral("fast-publication"),
+        QStringLiteral("Local test networks only: publish without the privacy delays."));
+    const QCommandLineOption shot_opt(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Save the window as a PNG once online (or after 60 s), then exit."),
+        QStringLiteral("FILE"));
+    parser.addOptions({profile_opt, network_opt, passphrase_opt, fast_opt, shot_opt});
     parser.process(app);
 
     auto term = net::TerminationSignals::install();
@@ -81,7 +94,18 @@ int main(int argc, char** argv) {
     QObject::connect(term->get(), &net::TerminationSignals::terminationRequested, &app,
                      [] { QApplication::quit(); });
 
-    ui::SessionController session(parser.value(profile_opt), parser.value(network_opt));
+    net::SessionOptions options;
+    if (parser.isSet(fast_opt)) {
+        // For a local test network with a handful of users: nothing to hide
+        // from colluding directories there, and waiting a minute per
+        // descriptor would only slow the demo. Never the default.
+        options.service.publication.same_dir_spacing = Duration::millis(50);
+        options.service.publication.max_jitter = Duration::millis(50);
+        options.messenger.reconnect_min = Duration::seconds(1);
+        options.messenger.reconnect_max = Duration::seconds(10);
+    }
+    ui::SessionController session(QDir(parser.value(profile_opt)).absolutePath(),
+                                  parser.value(network_opt), options);
 
     if (parser.isSet(passphrase_opt)) {
         QFile f(parser.value(passphrase_opt));
@@ -118,6 +142,24 @@ int main(int argc, char** argv) {
                                   Q_ARG(QVariant, QVariant::fromValue(contact)));
     });
     QObject::connect(&tray, &ui::TrayIcon::quitRequested, &app, &QApplication::quit);
+
+    if (parser.isSet(shot_opt)) {
+        const QString file = parser.value(shot_opt);
+        auto shoot = [window, file] {
+            // A moment for the list and the indicator to repaint.
+            QTimer::singleShot(500, window, [window, file] {
+                const bool ok = window->grabWindow().save(file);
+                QApplication::exit(ok ? 0 : 1);
+            });
+        };
+        if (session.online())
+            shoot();
+        else
+            QObject::connect(&session, &ui::SessionController::networkChanged, window, [&] {
+                if (session.online()) shoot();
+            });
+        QTimer::singleShot(60000, window, shoot);
+    }
 
     return QApplication::exec();
 }

@@ -9,6 +9,7 @@
 #include <QQuickItem>
 #include <QQuickStyle>
 #include <QQuickWindow>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <functional>
@@ -82,6 +83,21 @@ struct TestProfile {
     ui::ContactListModel& contacts() { return *session->contacts(); }
     ui::ChatModel& chat() { return *session->chat(); }
 };
+
+// Bob invites, Alice accepts, through the controllers the dialogs use;
+// returns (Alice's contact id for Bob, Bob's for Alice) once Bob has the
+// contact too.
+inline std::pair<quint64, quint64> connect_pair(TestProfile& alice, TestProfile& bob) {
+    QString err = bob.session->invites()->create(24);
+    if (!err.isEmpty()) qFatal("invite: %s", qPrintable(err));
+    QSignalSpy used(bob.session->invites(), &ui::InviteController::inviteAccepted);
+    QSignalSpy accepted(alice.session->invites(), &ui::InviteController::contactAccepted);
+    err = alice.session->invites()->acceptText(bob.session->invites()->code());
+    if (!err.isEmpty()) qFatal("accept: %s", qPrintable(err));
+    if (accepted.count() != 1) qFatal("no contactAccepted");
+    if (used.isEmpty() && !used.wait(5000)) qFatal("the invite was not used");
+    return {accepted.at(0).at(0).value<quint64>(), used.at(0).at(0).value<quint64>()};
+}
 
 // The app's main window over a profile's controller.
 struct TestWindow {

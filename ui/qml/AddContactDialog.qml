@@ -9,7 +9,7 @@ import QtQuick.Layouts
 import QtQuick.Window
 import Sotto.Ui
 
-Dialog {
+AppDialog {
     id: dialog
     objectName: "addContactDialog"
 
@@ -20,12 +20,8 @@ Dialog {
 
     signal contactAdded(var contact, string name)
 
-    parent: Overlay.overlay
-    anchors.centerIn: parent
-    modal: true
     width: Math.min(parent.width - 48, 500)
     title: qsTr("Add a contact")
-    padding: 20
 
     ColumnLayout {
         width: parent.width
@@ -66,25 +62,25 @@ Dialog {
             columns: 2
             rowSpacing: 8
             columnSpacing: 8
-            Button {
+            ActionButton {
                 objectName: "fromImageButton"
                 Layout.fillWidth: true
                 text: qsTr("Open image…")
                 onClicked: imageDialog.open()
             }
-            Button {
+            ActionButton {
                 objectName: "fromClipboardButton"
                 Layout.fillWidth: true
                 text: qsTr("From clipboard")
                 onClicked: dialog.finish(dialog.invites.acceptClipboard())
             }
-            Button {
+            ActionButton {
                 objectName: "fromScreenButton"
                 Layout.fillWidth: true
                 text: qsTr("Screen region…")
                 onClicked: dialog.scanScreen()
             }
-            Button {
+            ActionButton {
                 objectName: "fromCameraButton"
                 Layout.fillWidth: true
                 text: qsTr("Camera")
@@ -108,15 +104,15 @@ Dialog {
         }
     }
 
-    footer: DialogButtonBox {
-        Button {
+    footer: DialogButtons {
+        ActionButton {
             text: qsTr("Cancel")
             DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
         }
-        Button {
+        ActionButton {
             objectName: "addContactConfirm"
             text: qsTr("Add contact")
-            highlighted: true
+            kind: "accent"
             enabled: codeField.text.trim() !== "" && dialog.invites.available
             onClicked: dialog.finish(dialog.invites.acceptText(codeField.text))
         }

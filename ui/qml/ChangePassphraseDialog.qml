@@ -5,7 +5,7 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Sotto.Ui
 
-Dialog {
+AppDialog {
     id: dialog
     objectName: "changePassphraseDialog"
 
@@ -13,29 +13,25 @@ Dialog {
     property string error: ""
 
     signal changed()
-
-    parent: Overlay.overlay
-    anchors.centerIn: parent
-    modal: true
     width: Math.min(parent.width - 48, 400)
     title: qsTr("Change passphrase")
 
     ColumnLayout {
         width: parent.width
         spacing: 8
-        TextField {
+        InputField {
             id: oldField
             Layout.fillWidth: true
             echoMode: TextInput.Password
             placeholderText: qsTr("Current passphrase")
         }
-        TextField {
+        InputField {
             id: newField
             Layout.fillWidth: true
             echoMode: TextInput.Password
             placeholderText: qsTr("New passphrase")
         }
-        TextField {
+        InputField {
             id: new2Field
             Layout.fillWidth: true
             echoMode: TextInput.Password
@@ -45,9 +41,9 @@ Dialog {
         ErrorLabel { Layout.fillWidth: true; text: dialog.error }
     }
 
-    footer: DialogButtonBox {
-        Button { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
-        Button { text: qsTr("Change"); highlighted: true; onClicked: dialog.submit() }
+    footer: DialogButtons {
+        ActionButton { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+        ActionButton { text: qsTr("Change"); kind: "accent"; onClicked: dialog.submit() }
     }
 
     onOpened: {

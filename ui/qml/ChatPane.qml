@@ -56,8 +56,8 @@ Rectangle {
             Layout.alignment: Qt.AlignHCenter
             visible: pane.session.contacts.count === 0
             spacing: 8
-            Button { text: qsTr("Invite someone"); highlighted: true; onClicked: pane.inviteRequested() }
-            Button { text: qsTr("Add a contact"); onClicked: pane.addContactRequested() }
+            ActionButton { text: qsTr("Invite someone"); kind: "accent"; onClicked: pane.inviteRequested() }
+            ActionButton { text: qsTr("Add a contact"); onClicked: pane.addContactRequested() }
         }
     }
 
@@ -206,12 +206,10 @@ Rectangle {
         }
     }
 
-    Dialog {
+    AppDialog {
         id: revealDialog
         objectName: "revealDialog"
         property string pending: ""
-        anchors.centerIn: parent
-        modal: true
         width: Math.min(pane.width - 48, 440)
         title: qsTr("Send and show you are online?")
         ColumnLayout {
@@ -224,15 +222,15 @@ Rectangle {
                       : qsTr("You are invisible. If you send this message, %1 will see that you are online until you change your presence. Nobody else will.").arg(pane.chat.title)
             }
         }
-        footer: DialogButtonBox {
-            Button {
+        footer: DialogButtons {
+            ActionButton {
                 text: qsTr("Cancel")
                 DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
             }
-            Button {
+            ActionButton {
                 objectName: "revealSendButton"
                 text: qsTr("Send anyway")
-                highlighted: true
+                kind: "accent"
                 DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
             }
         }

@@ -76,12 +76,16 @@ Rectangle {
                 Layout.alignment: Qt.AlignBottom
                 implicitWidth: 40
                 implicitHeight: 40
-                highlighted: true
                 enabled: composer.chat.canSend && input.text.trim() !== "" && !composer.tooLong
                 onClicked: composer.submit()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Send (Enter)")
                 ToolTip.delay: 600
+                background: Rectangle {
+                    radius: width / 2
+                    color: !sendButton.enabled ? Theme.hover
+                         : sendButton.down ? Qt.darker(Theme.accent, 1.15) : Theme.accent
+                }
                 contentItem: Item {
                     // A paper plane: two triangles.
                     Canvas {

@@ -72,19 +72,16 @@ Item {
         }
     }
 
-    Dialog {
+    AppDialog {
         id: renameDialog
         objectName: "renameDialog"
         property string error: ""
-        parent: Overlay.overlay
-        anchors.centerIn: parent
-        modal: true
         width: Math.min(parent.width - 48, 400)
         title: qsTr("Rename %1").arg(dialogs.name)
         ColumnLayout {
             width: parent.width
             spacing: 8
-            TextField {
+            InputField {
                 id: renameField
                 objectName: "renameField"
                 Layout.fillWidth: true
@@ -100,12 +97,12 @@ Item {
             }
             ErrorLabel { Layout.fillWidth: true; text: renameDialog.error }
         }
-        footer: DialogButtonBox {
-            Button { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
-            Button {
+        footer: DialogButtons {
+            ActionButton { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+            ActionButton {
                 objectName: "renameConfirm"
                 text: qsTr("Rename")
-                highlighted: true
+                kind: "accent"
                 onClicked: renameDialog.submit()
             }
         }
@@ -116,15 +113,11 @@ Item {
         }
     }
 
-    Dialog {
+    AppDialog {
         id: safetyDialog
         objectName: "safetyDialog"
-        parent: Overlay.overlay
-        anchors.centerIn: parent
-        modal: true
         width: Math.min(parent.width - 48, 440)
         title: qsTr("Safety number with %1").arg(dialogs.name)
-        standardButtons: Dialog.Close
         ColumnLayout {
             width: parent.width
             spacing: 12
@@ -150,14 +143,14 @@ Item {
                       : qsTr("The safety number is known once %1 has answered your request.").arg(dialogs.name)
             }
         }
+        footer: DialogButtons {
+            ActionButton { text: qsTr("Close"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+        }
     }
 
-    Dialog {
+    AppDialog {
         id: revokeDialog
         objectName: "revokeDialog"
-        parent: Overlay.overlay
-        anchors.centerIn: parent
-        modal: true
         width: Math.min(parent.width - 48, 460)
         title: qsTr("Revoke %1?").arg(dialogs.name)
         ColumnLayout {
@@ -175,13 +168,12 @@ Item {
                 text: qsTr("Your conversation with them is deleted from this computer. This cannot be undone; to talk again, one of you needs a new invite.")
             }
         }
-        footer: DialogButtonBox {
-            Button { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
-            Button {
+        footer: DialogButtons {
+            ActionButton { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+            ActionButton {
                 objectName: "revokeConfirm"
                 text: qsTr("Revoke silently")
-                palette.button: Theme.danger
-                palette.buttonText: "white"
+                kind: "danger"
                 onClicked: {
                     const e = dialogs.actions.revoke(dialogs.contact);
                     revokeDialog.close();

@@ -60,7 +60,7 @@ Rectangle {
         }
 
         // ---- search
-        TextField {
+        InputField {
             id: search
             objectName: "contactSearch"
             Layout.fillWidth: true
@@ -135,19 +135,21 @@ Rectangle {
             Layout.margins: 12
             Layout.bottomMargin: 6
             spacing: 8
-            Button {
+            ActionButton {
                 objectName: "inviteButton"
                 Layout.fillWidth: true
-                highlighted: true
+                Layout.preferredWidth: 1
+                kind: "accent"
                 text: qsTr("Invite")
                 onClicked: pane.inviteRequested()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Create an invite code (Ctrl+N)")
                 ToolTip.delay: 600
             }
-            Button {
+            ActionButton {
                 objectName: "addContactButton"
                 Layout.fillWidth: true
+                Layout.preferredWidth: 1
                 text: qsTr("Add contact")
                 onClicked: pane.addContactRequested()
             }

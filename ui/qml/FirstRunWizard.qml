@@ -52,6 +52,7 @@ Item {
                         required property string modelData
                         required property int index
                         Layout.fillWidth: true
+                        Layout.preferredWidth: 1
                         spacing: 4
                         Rectangle {
                             Layout.fillWidth: true
@@ -76,7 +77,7 @@ Item {
                 ColumnLayout {
                     spacing: 8
                     Label { text: qsTr("Your name"); font.bold: true }
-                    TextField {
+                    InputField {
                         id: nameField
                         objectName: "wizardName"
                         Layout.fillWidth: true
@@ -85,14 +86,14 @@ Item {
                         focus: true
                     }
                     Label { text: qsTr("Passphrase"); font.bold: true; Layout.topMargin: 6 }
-                    TextField {
+                    InputField {
                         id: passField
                         objectName: "wizardPassphrase"
                         Layout.fillWidth: true
                         echoMode: TextInput.Password
                         placeholderText: qsTr("At least %1 characters").arg(8)
                     }
-                    TextField {
+                    InputField {
                         id: pass2Field
                         objectName: "wizardPassphrase2"
                         Layout.fillWidth: true
@@ -138,7 +139,7 @@ Item {
                         }
                     }
                     RowLayout {
-                        Button {
+                        ActionButton {
                             text: qsTr("Open file…")
                             onClicked: networkDialog.open()
                         }
@@ -213,15 +214,15 @@ Item {
                     font.pixelSize: 11
                     text: qsTr("Profile: %1").arg(wizard.session.profileDir)
                 }
-                Button {
+                ActionButton {
                     text: qsTr("Back")
                     visible: wizard.step === 1
                     onClicked: { wizard.error = ""; wizard.step = 0; }
                 }
-                Button {
+                ActionButton {
                     id: nextButton
                     objectName: "wizardNext"
-                    highlighted: true
+                    kind: "accent"
                     text: wizard.step === 0 ? qsTr("Next")
                         : wizard.step === 1 ? qsTr("Create profile")
                         : wizard.session.online ? qsTr("Start") : qsTr("Continue")

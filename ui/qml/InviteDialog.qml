@@ -7,7 +7,7 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Sotto.Ui
 
-Dialog {
+AppDialog {
     id: dialog
     objectName: "inviteDialog"
 
@@ -20,12 +20,8 @@ Dialog {
     // Someone used the code shown here.
     signal inviteUsed(string name)
 
-    parent: Overlay.overlay
-    anchors.centerIn: parent
-    modal: true
     width: Math.min(parent.width - 48, 470)
     title: qsTr("Invite someone")
-    padding: 20
 
     ColumnLayout {
         width: parent.width
@@ -45,12 +41,14 @@ Dialog {
             Repeater {
                 model: [{ h: 1, label: qsTr("1 hour") }, { h: 24, label: qsTr("1 day") },
                         { h: 24 * 7, label: qsTr("7 days") }]
-                delegate: Button {
+                delegate: ActionButton {
                     required property var modelData
                     objectName: "validity_" + modelData.h
                     text: modelData.label
                     checkable: true
                     checked: dialog.hours === modelData.h
+                    leftPadding: 12
+                    rightPadding: 12
                     ButtonGroup.group: validity
                     onClicked: dialog.setHours(modelData.h)
                 }
@@ -115,10 +113,10 @@ Dialog {
             Layout.fillWidth: true
             visible: dialog.invites.code !== ""
             spacing: 8
-            Button {
+            ActionButton {
                 objectName: "copyInviteButton"
                 text: dialog.copied ? qsTr("Copied ✓") : qsTr("Copy code")
-                highlighted: true
+                kind: "accent"
                 onClicked: {
                     dialog.invites.copyCode();
                     dialog.copied = true;
@@ -131,8 +129,8 @@ Dialog {
                 color: Theme.subtleText
                 text: dialog.invites.expiresText
             }
-            Button {
-                flat: true
+            ActionButton {
+                kind: "flat"
                 text: qsTr("Withdraw")
                 palette.buttonText: Theme.danger
                 onClicked: {
@@ -152,8 +150,8 @@ Dialog {
         }
     }
 
-    footer: DialogButtonBox {
-        Button {
+    footer: DialogButtons {
+        ActionButton {
             text: qsTr("Done")
             DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
         }

@@ -5,11 +5,11 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Sotto.Ui
 
-Button {
+ActionButton {
     id: selector
     objectName: "presenceSelector"
     required property SessionController session
-    flat: true
+    kind: "flat"
     enabled: session.online
     padding: 4
     leftPadding: 6

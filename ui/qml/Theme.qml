@@ -17,6 +17,9 @@ QtObject {
     readonly property color accent: pal.highlight
     readonly property color accentText: pal.highlightedText
     readonly property color divider: Qt.rgba(text.r, text.g, text.b, dark ? 0.14 : 0.11)
+    // Edges of fields and plain buttons: a bit stronger than a divider.
+    readonly property color border: Qt.rgba(text.r, text.g, text.b, dark ? 0.24 : 0.2)
+    readonly property color field: dark ? Qt.darker(window, 1.25) : base
 
     // The contact pane sits a shade off the chat background.
     readonly property color sidebar: dark ? Qt.lighter(window, 1.12) : Qt.darker(window, 1.03)
@@ -34,6 +37,7 @@ QtObject {
     readonly property color away: "#e7a325"
     readonly property color offline: dark ? "#7b8089" : "#a3a8b0"
     readonly property color danger: dark ? "#ff6b6b" : "#c93434"
+    readonly property color dangerFill: "#d23f3f"
     readonly property color warningBackground: dark ? "#4a3d1c" : "#fff4d6"
     readonly property color warningText: dark ? "#f6dea0" : "#6b4d00"
     readonly property color badge: "#e03e3e"

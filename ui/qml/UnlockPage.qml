@@ -37,7 +37,7 @@ Item {
                 color: Theme.subtleText
                 text: qsTr("Enter your passphrase to open your contacts and messages.")
             }
-            TextField {
+            InputField {
                 id: passField
                 objectName: "unlockPassphrase"
                 Layout.fillWidth: true
@@ -55,10 +55,10 @@ Item {
                 horizontalAlignment: Text.AlignHCenter
                 text: page.error
             }
-            Button {
+            ActionButton {
                 objectName: "unlockButton"
                 Layout.fillWidth: true
-                highlighted: true
+                kind: "accent"
                 enabled: passField.text !== "" && !page.busy
                 text: page.busy ? qsTr("Unlocking…") : qsTr("Unlock")
                 onClicked: page.submit()
