@@ -56,6 +56,7 @@ class TestCliLocalnet : public QObject {
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("SOTTO_PASSPHRASE", passphrase.isEmpty() ? who + "-passphrase" : passphrase);
         env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_RUNTIME_DIR", dir_.path());
         p.setProcessEnvironment(env);
         args = QStringList{"--profile", profile(who), "--json"} + args;
         p.start(QStringLiteral(SOTTO_CLI_BIN), args);
@@ -70,7 +71,8 @@ class TestCliLocalnet : public QObject {
         const auto out = p.readAllStandardOutput();
         r.err = QString::fromUtf8(p.readAllStandardError());
         r.json = QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
-        if (r.code != 0 && r.err.isEmpty()) r.err = r.json["error"].toString();
+        // --json puts the error in the JSON; stderr holds only diagnostics.
+        if (r.json.contains("error")) r.err = r.json["error"].toString();
         return r;
     }
 
