@@ -156,15 +156,20 @@ Rectangle {
             topMargin: 10
             bottomMargin: 10
             boundsBehavior: Flickable.StopAtBounds
+            // Pooled delegates: switching conversations reuses bubbles
+            // instead of making new ones.
+            reuseItems: true
             ScrollBar.vertical: ScrollBar {}
 
             delegate: MessageBubble {
                 width: ListView.view.width
                 // The oldest loaded message came into view: page in older ones.
-                Component.onCompleted: {
+                function pageIfOldest() {
                     if (index === ListView.view.count - 1 && pane.chat.hasMore)
                         Qt.callLater(pane.chat.loadOlder);
                 }
+                Component.onCompleted: pageIfOldest()
+                ListView.onReused: pageIfOldest()
             }
 
             Label {

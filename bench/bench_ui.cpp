@@ -1,0 +1,317 @@
+// The desktop app at a realistic worst case: 1,000 contacts and 100,000
+// messages (half of them with one contact). Measures start-up to a usable
+// window (unlock the profile, load the view-models, start the messenger,
+// build the QML main window and render its first frame, offscreen with the
+// software renderer), loading a 50-message history page into the ChatModel
+// (what opening a conversation or scrolling up costs), and the peak RSS of
+// the process. The profile is made once, in a child process (so its memory
+// is not counted), with the store API and a cheap scrypt; the production
+// scrypt cost (the same for any profile size) is measured on its own.
+//
+// The messenger runs over the in-process loopback transport with nobody
+// else on it, so every contact is offline, as on a cold start.
+#include <QtQml/qqmlextensionplugin.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <QApplication>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <QTemporaryDir>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "bench/bench_util.hpp"
+#include "core/store/profile_store.hpp"
+#include "core/store/profile_store_testing.hpp"
+#include "net/messenger_driver.hpp"
+#include "net/profile_session.hpp"
+#include "tests/common/loopback_transport.hpp"
+#include "ui/image_provider.hpp"
+#include "ui/session_controller.hpp"
+
+Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
+
+using namespace sotto;
+using namespace sotto::store;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kContacts = 1000;
+constexpr int kMessages = 100'000;
+constexpr int kHeavy = kMessages / 2;  // messages with the first contact
+constexpr std::string_view kPass = "benchmark passphrase";
+const crypto::ScryptParams kCheap{1u << 10, 8, 1};
+
+double ms_since(Clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+[[noreturn]] void die(const char* what, const std::string& e) {
+    std::fprintf(stderr, "%s: %s\n", what, e.c_str());
+    std::exit(1);
+}
+
+// Runs in the child: creates and fills the profile.
+int fill(const std::filesystem::path& path) {
+    DeterministicRng rng(12);
+    Secret<32> onion;
+    rng.fill(onion.mut());
+    auto store =
+        ProfileStore::create(path, kPass,
+                             ProfileIdentity{"Bench", crypto::Ed25519SecretKey::generate(rng),
+                                             std::move(onion), "network bench\n", dir::NetworkId{}},
+                             rng, kCheap);
+    if (!store) die("create", store.error().message);
+    auto& s = **store;
+    // Filling only: no fsync per message (the program itself keeps FULL).
+    (void)ProfileStoreTesting::db(s).exec("PRAGMA synchronous = OFF");
+    std::vector<ContactId> ids;
+    const TimePoint t0 = net::MessengerDriver::now() - Duration::seconds(kMessages + 60);
+    for (int i = 0; i < kContacts; ++i) {
+        auto id = s.add_contact(ContactRecord{
+            .state = ContactState::Established,
+            .name = "Contact " + std::to_string(i),
+            .our_grant = hs::ContactGrant::generate(rng),
+            .their_credentials = hs::credentials_for(hs::ContactGrant::generate(rng)),
+            .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
+            .their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key(),
+            .created_at = t0,
+        });
+        if (!id) die("add_contact", id.error().message);
+        ids.push_back(*id);
+    }
+    const std::string body(120, 'm');  // a typical short chat line
+    for (int i = 0; i < kMessages; ++i) {
+        const ContactId c = i < kHeavy ? ids[0] : ids[1 + (i % (kContacts - 1))];
+        MessageId mid;
+        rng.fill(mid.bytes);
+        const TimePoint t = t0 + Duration::seconds(i);
+        if (i % 2 == 0) {
+            if (!s.add_outgoing(c, mid, body, t)) die("add_outgoing", "");
+            (void)s.set_message_state(c, mid, MessageState::Delivered, t + Duration::seconds(1));
+        } else if (!s.add_incoming(c, mid, body, t, t + Duration::seconds(1))) {
+            die("add_incoming", "");
+        }
+    }
+    for (int i = 0; i < kContacts; i += 2) (void)s.mark_read(ids[static_cast<std::size_t>(i)]);
+    return 0;
+}
+
+// Runs the event loop until `done`, and the deleteLater()s it leaves: the
+// app runs in exec(), where deferred deletes happen; processEvents() alone
+// never runs them, and a benchmark that only calls it would measure every
+// released delegate as a leak.
+bool settle(const std::function<bool()>& done, int ms) {
+    const bool ok = bench::wait_for(done, ms);
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    return ok;
+}
+
+// Resident set size now, MiB (peak RSS comes from getrusage at the end).
+double rss_mib() {
+    long pages = 0, resident = 0;
+    if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+        if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+        std::fclose(f);
+    }
+    return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+template <typename F>
+std::pair<double, double> time_runs(int runs, F&& f) {
+    std::vector<double> v;
+    for (int i = 0; i < runs; ++i) {
+        auto t = Clock::now();
+        f();
+        v.push_back(ms_since(t));
+    }
+    return bench::p50_p99(std::move(v));
+}
+
+}  // namespace
+
+// bench_ui [profile-dir]: with a directory, fills it once and reuses it.
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    qputenv("QT_QUICK_BACKEND", "software");
+    QTemporaryDir tmp;
+    const QString dir = argc > 1 ? QString::fromLocal8Bit(argv[1]) : tmp.path();
+    std::filesystem::create_directories(dir.toStdString());
+    const auto path = std::filesystem::path(dir.toStdString()) / net::kProfileDbFile;
+
+    double fill_s = 0;
+    if (!std::filesystem::exists(path)) {
+        auto t_fill = Clock::now();
+        pid_t child = fork();
+        if (child == 0) _exit(fill(path));
+        int status = 0;
+        waitpid(child, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+        fill_s = ms_since(t_fill) / 1000;
+    }
+
+    // ---- start-up, in the app's order: unlock, the window (contacts and
+    // history come from the store), then the messenger once the network is
+    // up (here at once: the loopback needs no bootstrap).
+    std::vector<std::pair<const char*, double>> rss;
+    const auto t_start = Clock::now();
+    QApplication app(argc, argv);
+    QQuickStyle::setStyle(QStringLiteral("Fusion"));
+    const double app_ms = ms_since(t_start);
+    rss.emplace_back("QApplication", rss_mib());
+
+    SystemRng rng;
+    auto t = Clock::now();
+    auto opened = ProfileStore::open(path, kPass, rng);
+    if (!opened) die("open", opened.error().message);
+    auto store = std::move(*opened);
+    const double open_ms = ms_since(t);
+    rss.emplace_back("profile store open", rss_mib());
+
+    t = Clock::now();
+    ui::SessionController session(dir, QString());
+    session.attach(store.get(), nullptr);
+    const double models_ms = ms_since(t);
+    rss.emplace_back("view-models loaded", rss_mib());
+
+    t = Clock::now();
+    QQmlApplicationEngine engine;
+    engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
+    engine.addImageProvider(QLatin1String(ui::ImageProvider::kId),
+                            new ui::ImageProvider(session.screen_grab()));
+    engine.setInitialProperties({{QStringLiteral("session"), QVariant::fromValue(&session)}});
+    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Sotto/Ui/Main.qml")));
+    if (engine.rootObjects().isEmpty()) die("qml", "cannot load Main.qml");
+    auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+    const double qml_ms = ms_since(t);
+    bool framed = false;
+    QObject::connect(window, &QQuickWindow::frameSwapped, [&] { framed = true; });
+    QObject::connect(window, &QQuickWindow::afterRendering, [&] { framed = true; });
+    t = Clock::now();
+    if (!settle([&] { return framed; }, 10000)) die("frame", "no frame in 10 s");
+    const double frame_ms = ms_since(t);
+    const double startup_ms = ms_since(t_start);
+    rss.emplace_back("window shown", rss_mib());
+
+    t = Clock::now();
+    testing::LoopbackNetwork network;
+    auto endpoint = network.endpoint();
+    net::MessengerDriver driver(*store, rng, endpoint->service, endpoint->client);
+    session.attach_messenger(&driver);
+    driver.start();  // grants 1,000 contacts, starts connecting
+    const double messenger_ms = ms_since(t);
+    settle([] { return false; }, 200);  // the connect attempts fail
+    rss.emplace_back("messenger started", rss_mib());
+
+    // The production unlock adds scrypt N=2^15, r=8 (independent of size).
+    t = Clock::now();
+    (void)crypto::scrypt(as_bytes(kPass), Bytes(16), crypto::ScryptParams{}, 32);
+    const double kdf_ms = ms_since(t);
+
+    // ---- a history page of 50 into a ChatModel (no view attached)
+    auto& contacts = *session.contacts();
+    // The first contact made holds the long conversation (its messages are
+    // the oldest, so it sorts last); any other has about 50.
+    quint64 heavy = contacts.contactAt(0);
+    for (int i = 0; i < contacts.count(); ++i) heavy = std::min(heavy, contacts.contactAt(i));
+    const quint64 light =
+        contacts.contactAt(500) == heavy ? contacts.contactAt(501) : contacts.contactAt(500);
+    ui::ChatModel model;
+    model.set_store(store.get());
+    std::vector<double> v_heavy, v_light;
+    for (int i = 0; i < 100; ++i) {
+        auto t1 = Clock::now();
+        model.setContactId(heavy);
+        v_heavy.push_back(ms_since(t1));
+        t1 = Clock::now();
+        model.setContactId(light);
+        v_light.push_back(ms_since(t1));
+    }
+    auto open_heavy = bench::p50_p99(v_heavy);
+    auto open_light = bench::p50_p99(v_light);
+    std::vector<double> older;
+    model.setContactId(heavy);
+    for (int i = 0; i < 200 && model.canFetchMore(); ++i) {
+        auto t1 = Clock::now();
+        model.fetchMore();
+        older.push_back(ms_since(t1));
+    }
+    if (older.empty()) die("fetchMore", "nothing older to load");
+    auto older_t = bench::p50_p99(older);
+    model.setContactId(0);
+
+    // Opening a conversation in the window: the shared ChatModel, its
+    // delegates and a frame.
+    auto& chat = *session.chat();
+    std::vector<double> shown;
+    for (int i = 0; i < 40; ++i) {
+        framed = false;
+        auto t1 = Clock::now();
+        chat.setContactId(i % 2 ? light : heavy);
+        window->requestUpdate();
+        settle([&] { return framed; }, 5000);
+        shown.push_back(ms_since(t1));
+    }
+    auto shown_t = bench::p50_p99(shown);
+    rss.emplace_back("history benchmarks done", rss_mib());
+    // Scrolling back through 10,000 messages in the window.
+    chat.setContactId(heavy);
+    for (int i = 0; i < 200 && chat.canFetchMore(); ++i) {
+        chat.fetchMore();
+        window->requestUpdate();
+        framed = false;
+        settle([&] { return framed; }, 5000);
+    }
+    rss.emplace_back("10,000 messages in the chat view", rss_mib());
+    // Going through 300 conversations, a frame each.
+    for (int i = 0; i < 300; ++i) {
+        framed = false;
+        chat.setContactId(contacts.contactAt(i));
+        window->requestUpdate();
+        settle([&] { return framed; }, 5000);
+    }
+    rss.emplace_back("300 conversations opened", rss_mib());
+
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(path, ec);
+
+    std::printf("profile: %d contacts, %d messages (%d with one contact), %.1f MiB", kContacts,
+                kMessages, kHeavy, double(bytes) / (1 << 20));
+    if (fill_s > 0) std::printf(", filled in %.1f s", fill_s);
+    std::printf("\nstart-up (offscreen, software renderer; cheap scrypt in the profile):\n\n");
+    std::printf("| %-52s | %9s |\n", "step", "ms");
+    std::printf("|------------------------------------------------------|-----------|\n");
+    auto row = [](const char* what, double ms) { std::printf("| %-52s | %9.1f |\n", what, ms); };
+    row("QApplication", app_ms);
+    row("open the profile store (cheap scrypt)", open_ms);
+    row("view-models: contact list (1,000) + chat", models_ms);
+    row("QML: load Main.qml (main view, contact delegates)", qml_ms);
+    row("first frame", frame_ms);
+    row("total: start to usable window", startup_ms);
+    row("+ production scrypt (N=2^15, r=8) at unlock", kdf_ms);
+    row("= total with the production unlock", startup_ms + kdf_ms);
+    row("messenger start once online (1,000 grants, connects)", messenger_ms);
+    std::printf("\nhistory pages of 50 into the ChatModel:\n\n");
+    std::printf("| %-52s | %9s | %9s |\n", "operation", "p50 (ms)", "p99 (ms)");
+    std::printf(
+        "|------------------------------------------------------|-----------|-----------|\n");
+    auto row2 = [](const char* what, std::pair<double, double> v) {
+        std::printf("| %-52s | %9.3f | %9.3f |\n", what, v.first, v.second);
+    };
+    row2("open a conversation: newest 50 of 50,000", open_heavy);
+    row2("open a conversation: newest 50 of ~50", open_light);
+    row2("scroll up: fetchMore, next 50 of 50,000", older_t);
+    row2("open a conversation in the window, to the frame", shown_t);
+    std::printf("\nresident memory:\n\n");
+    for (auto& [what, mib] : rss) std::printf("  %-32s %7.1f MiB\n", what, mib);
+    std::printf("\npeak RSS: %.1f MiB\n", double(ru.ru_maxrss) / 1024);
+    return 0;
+}
