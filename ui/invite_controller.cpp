@@ -125,9 +125,13 @@ bool InviteController::grabScreen() {
     const QImage image = screen ? screen->grabWindow(0).toImage() : QImage();
     // Wayland compositors (and the offscreen platform) hand out nothing.
     if (image.isNull() || image.width() < 2) return false;
-    screen_source_ = screen_->set(image);
-    emit screenChanged();
+    set_screen_image(image);
     return true;
+}
+
+void InviteController::set_screen_image(QImage image) {
+    screen_source_ = screen_->set(std::move(image));
+    emit screenChanged();
 }
 
 QString InviteController::screenError() const {

@@ -70,6 +70,9 @@ class InviteController : public QObject {
     // the grab's width and height.
     Q_INVOKABLE QString acceptScreenRegion(qreal x, qreal y, qreal w, qreal h);
     Q_INVOKABLE void dropScreen();
+    // Offers `image` for region picking as if grabScreen() had taken it
+    // (tests; platforms that hand out a grab some other way).
+    void set_screen_image(QImage image);
     // Every QR code in the picture is tried; the first invite that is
     // accepted wins, else the first refusal is returned.
     QString accept_image(const QImage& image);

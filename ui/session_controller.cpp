@@ -98,7 +98,7 @@ void SessionController::open_session(const QString& passphrase, QString* error) 
     session_ = std::move(*opened);
     online_ = false;
     network_failed_ = false;
-    network_detail_ = tr("Connecting to the network…");
+    network_detail_ = tr("Fetching the list of relays from the directory authorities…");
     emit networkChanged();
     connect(session_.get(), &net::ProfileSession::networkChanged, this,
             [this](net::NetworkState state, const QString& detail) {

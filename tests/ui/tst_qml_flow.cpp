@@ -33,6 +33,7 @@ class TestQmlFlow : public QObject {
   private slots:
     void initTestCase() { use_fusion_style(); }
     void invite_accept_chat_presence_revoke();
+    void keyboard_finds_and_switches_contacts();
     void unlock_screen_says_wrong_passphrase();
     void wizard_refuses_mismatched_passphrases();
 };
@@ -143,6 +144,40 @@ void TestQmlFlow::invite_accept_chat_presence_revoke() {
     // To Alice, Bob just looks offline.
     QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Offline"));
     QCOMPARE(alice.contacts().count(), 1);
+}
+
+void TestQmlFlow::keyboard_finds_and_switches_contacts() {
+    LoopbackNetwork net;
+    TestProfile alice(net, "Alice"), bob(net, "Bob"), carol(net, "Carol");
+    auto [bob_id, a1] = connect_pair(alice, bob);
+    auto [carol_id, a2] = connect_pair(alice, carol);
+    Q_UNUSED(a1);
+    Q_UNUSED(a2);
+    TestWindow w(*alice.session);
+    QVERIFY(QTest::qWaitForWindowExposed(w.window));
+    w.window->requestActivate();
+    QTRY_VERIFY(w.window->isActive());
+    // Alt+Down from nothing opens the first (Carol, newest), then Bob.
+    QTest::keyClick(w.window, Qt::Key_Down, Qt::AltModifier);
+    QTRY_COMPARE(alice.chat().contactId(), carol_id);
+    QTest::keyClick(w.window, Qt::Key_Down, Qt::AltModifier);
+    QTRY_COMPARE(alice.chat().contactId(), bob_id);
+    QTest::keyClick(w.window, Qt::Key_Up, Qt::AltModifier);
+    QTRY_COMPARE(alice.chat().contactId(), carol_id);
+    // Ctrl+K: type a name, Enter opens the match.
+    QTest::keyClick(w.window, Qt::Key_K, Qt::ControlModifier);
+    auto* search = find_item(w, QStringLiteral("contactSearch"));
+    QTRY_VERIFY(search->hasActiveFocus());
+    type_text(w.window, QStringLiteral("bo"));
+    QTRY_COMPARE(alice.session->contactsView()->rowCount(), 1);
+    QTest::keyClick(w.window, Qt::Key_Return);
+    QTRY_COMPARE(alice.chat().contactId(), bob_id);
+    // Esc clears the filter; Ctrl+F works too.
+    QTest::keyClick(w.window, Qt::Key_Escape);
+    QTRY_COMPARE(alice.session->contactsView()->rowCount(), 2);
+    find_item(w, QStringLiteral("composerInput"))->forceActiveFocus();
+    QTest::keyClick(w.window, Qt::Key_F, Qt::ControlModifier);
+    QTRY_VERIFY(search->hasActiveFocus());
 }
 
 void TestQmlFlow::unlock_screen_says_wrong_passphrase() {

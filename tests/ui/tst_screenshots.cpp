@@ -7,11 +7,14 @@
 // each picture was made and is not blank.
 #include <QtQml/qqmlextensionplugin.h>
 #include <QDir>
+#include <QFile>
 #include <QGuiApplication>
+#include <QPainter>
 #include <QPalette>
 #include <QtTest>
 
 #include "tests/ui/ui_harness.hpp"
+#include "ui/qr/qr_code.hpp"
 
 Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
 
@@ -123,10 +126,25 @@ void TestScreenshots::screens() {
     QFETCH(bool, dark);
     QGuiApplication::setPalette(make_palette(dark));
 
-    // ---- first-run wizard
+    // ---- first-run wizard: the profile, the network (from --network), the
+    // bootstrap (towards authorities that do not answer: it stays there)
     {
         QTemporaryDir dir;
-        ui::SessionController session(dir.filePath(QStringLiteral("alice")), QString());
+        const QString network_file = dir.filePath(QStringLiteral("network.txt"));
+        {
+            QFile f(network_file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(
+                "# Sotto network file: every node of the network uses the same one.\n"
+                "network screenshots\n"
+                "authority auth1 d1ed1e5a434ccb9a1e73a732b320c3efb5a015f184705a84a68a081c56a021ca "
+                "127.0.0.1 9\n"
+                "authority auth2 d0e7e69311582488e572d930c5fab4d5f8cc65e3ca15acdbc26b1d4dedd6c502 "
+                "127.0.0.1 9\n");
+        }
+        net::SessionOptions options;
+        options.scrypt = crypto::ScryptParams{16, 1, 1};
+        ui::SessionController session(dir.filePath(QStringLiteral("alice")), network_file, options);
         TestWindow w(session);
         QVERIFY(QTest::qWaitForWindowExposed(w.window));
         find_item(w, QStringLiteral("wizardName"))
@@ -134,6 +152,17 @@ void TestScreenshots::screens() {
         find_item(w, QStringLiteral("wizardPassphrase"))
             ->setProperty("text", QStringLiteral("correct horse"));
         save(w, QStringLiteral("wizard"), dark);
+        find_item(w, QStringLiteral("wizardPassphrase2"))
+            ->setProperty("text", QStringLiteral("correct horse"));
+        click(w, find_item(w, QStringLiteral("wizardNext")));
+        QTRY_COMPARE(
+            find_object(w.window, QStringLiteral("firstRunWizard"))->property("step").toInt(), 1);
+        save(w, QStringLiteral("wizard-network"), dark);
+        click(w, find_item(w, QStringLiteral("wizardNext")));
+        QTRY_COMPARE(
+            find_object(w.window, QStringLiteral("firstRunWizard"))->property("step").toInt(), 2);
+        QVERIFY(net::ProfileSession::profile_exists(session.profileDir()));
+        save(w, QStringLiteral("wizard-connecting"), dark);
     }
 
     // ---- unlock, after a wrong passphrase
@@ -251,6 +280,38 @@ void TestScreenshots::screens() {
         !find_item(w, QStringLiteral("addContactError"))->property("text").toString().isEmpty());
     save(w, QStringLiteral("add-contact"), dark);
     QMetaObject::invokeMethod(find_object(w.window, QStringLiteral("addContactDialog")), "close");
+    QTRY_VERIFY(!popup_open(w, QStringLiteral("addContactDialog")));
+
+    // ---- picking a QR code on a screen grab (the offscreen platform cannot
+    // grab, so the test hands the controller a picture): drag around the
+    // code, and the contact is added.
+    TestProfile frank(net, "Frank Moreau");
+    QCOMPARE(frank.session->invites()->create(1), QString());
+    {
+        QImage scene = w.window->grabWindow().scaled(800, 600);
+        QPainter p(&scene);
+        p.fillRect(QRect(290, 140, 240, 240), Qt::white);
+        p.drawImage(QRect(300, 150, 220, 220), qr::render_qr(frank.session->invites()->code()));
+        alice->session->invites()->set_screen_image(scene);
+    }
+    click(w, find_item(w, QStringLiteral("addContactButton")));
+    QTRY_VERIFY(popup_open(w, QStringLiteral("addContactDialog")));
+    auto* picker =
+        qobject_cast<QQuickWindow*>(find_object(w.window, QStringLiteral("screenRegionPicker")));
+    QVERIFY(picker);
+    picker->resize(800, 600);
+    picker->show();
+    QVERIFY(QTest::qWaitForWindowExposed(picker));
+    QTest::mousePress(picker, Qt::LeftButton, {}, QPoint(270, 120));
+    for (int i = 1; i <= 10; ++i) QTest::mouseMove(picker, QPoint(270 + i * 28, 120 + i * 28));
+    {
+        QTest::qWait(200);
+        QVERIFY(picker->grabWindow().save(shot_path(QStringLiteral("screen-region"), dark)));
+    }
+    const int before = alice->contacts().count();
+    QTest::mouseRelease(picker, Qt::LeftButton, {}, QPoint(550, 400));
+    QTRY_COMPARE(alice->contacts().count(), before + 1);
+    QTRY_VERIFY(!picker->isVisible());
     QTRY_VERIFY(!popup_open(w, QStringLiteral("addContactDialog")));
 
     // ---- revoke confirmation, from the contact menu

@@ -70,7 +70,10 @@ Item {
             }
 
             StackLayout {
+                id: pages
                 Layout.fillWidth: true
+                // As tall as the page shown, not the tallest one.
+                Layout.preferredHeight: pages.children[pages.currentIndex].implicitHeight
                 currentIndex: wizard.step
 
                 // ---- 1: name and passphrase
@@ -158,11 +161,8 @@ Item {
                     spacing: 12
                     RowLayout {
                         spacing: 12
-                        BusyIndicator {
+                        Spinner {
                             running: !wizard.session.online && !wizard.session.networkFailed
-                            visible: running
-                            implicitWidth: 36
-                            implicitHeight: 36
                         }
                         Rectangle {
                             visible: wizard.session.online

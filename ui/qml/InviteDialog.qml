@@ -77,10 +77,9 @@ AppDialog {
             }
         }
 
-        BusyIndicator {
+        Spinner {
             Layout.alignment: Qt.AlignHCenter
-            visible: dialog.invites.code === "" && dialog.error === ""
-            running: visible
+            running: dialog.invites.code === "" && dialog.error === ""
         }
         Label {
             Layout.fillWidth: true
