@@ -42,11 +42,11 @@ class SessionController : public QObject {
     Q_PROPERTY(bool networkFailed READ networkFailed NOTIFY networkChanged)
     Q_PROPERTY(
         Presence presenceMode READ presenceMode WRITE setPresenceMode NOTIFY presenceModeChanged)
-    Q_PROPERTY(ContactListModel* contacts READ contacts CONSTANT)
+    Q_PROPERTY(sotto::ui::ContactListModel* contacts READ contacts CONSTANT)
     Q_PROPERTY(QAbstractItemModel* contactsView READ contactsView CONSTANT)
-    Q_PROPERTY(ChatModel* chat READ chat CONSTANT)
-    Q_PROPERTY(ContactActions* contactActions READ contactActions CONSTANT)
-    Q_PROPERTY(InviteController* invites READ invites CONSTANT)
+    Q_PROPERTY(sotto::ui::ChatModel* chat READ chat CONSTANT)
+    Q_PROPERTY(sotto::ui::ContactActions* contactActions READ contactActions CONSTANT)
+    Q_PROPERTY(sotto::ui::InviteController* invites READ invites CONSTANT)
   public:
     enum class Stage { FirstRun, Unlock, Main };
     Q_ENUM(Stage)
