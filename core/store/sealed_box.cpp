@@ -11,19 +11,24 @@ constexpr std::string_view kIndexKeyInfo = "sotto/profile/v1/index-key";
 constexpr std::string_view kFieldAadLabel = "sotto/profile/v1/field";
 constexpr std::size_t kMinSealed = crypto::kAeadNonceLen + crypto::kAeadTagLen;
 
+// Sized up front and filled by index: GCC 12 at -O3 misreads the
+// insert-into-reserved-vector form as an overflow (-Wstringop-overflow).
 Bytes field_aad(const FieldRef& f) {
-    Bytes aad;
-    aad.reserve(kFieldAadLabel.size() + f.table.size() + f.column.size() + 11 + f.extra.size());
-    auto put = [&](std::string_view s) {
-        aad.insert(aad.end(), s.begin(), s.end());
-        aad.push_back(0);
+    const auto row = le64(f.row);
+    Bytes aad(kFieldAadLabel.size() + f.table.size() + f.column.size() + 3 + row.size() +
+              f.extra.size());
+    std::size_t at = 0;
+    auto put = [&](ByteView b) {
+        std::copy(b.begin(), b.end(), aad.begin() + static_cast<std::ptrdiff_t>(at));
+        at += b.size();
     };
-    put(kFieldAadLabel);
-    put(f.table);
-    put(f.column);
-    auto row = le64(f.row);
-    aad.insert(aad.end(), row.begin(), row.end());
-    aad.insert(aad.end(), f.extra.begin(), f.extra.end());
+    const std::uint8_t zero = 0;
+    for (auto s : {kFieldAadLabel, f.table, f.column}) {
+        put(as_bytes(s));
+        put(ByteView(&zero, 1));
+    }
+    put(row);
+    put(f.extra);
     return aad;
 }
 
