@@ -10,8 +10,11 @@ bin="$build/app"
 dir=${SOTTO_DEMO_DIR:-$(mktemp -d /tmp/sotto-story.XXXXXX)}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$dir/run}
 mkdir -p -m 700 "$XDG_RUNTIME_DIR"
-t0=$(date +%s.%N)
-say() { printf '[%6.2fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
+t0=$(date +%s%N)
+say() {
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  printf '[%4d.%02ds] %s\n' $((ms / 1000)) $((ms % 1000 / 10)) "$*"
+}
 cli() { local who=$1; shift; SOTTO_PASSPHRASE="$who-secret-passphrase" "$bin/sotto-cli" --profile "$dir/$who" "$@"; }
 cleanup() {
   cli alice lock >/dev/null 2>&1 || true
