@@ -70,7 +70,7 @@ ItemDelegate {
                     elide: Text.ElideRight
                     font.pixelSize: 12
                     color: Theme.subtleText
-                    text: row.pending ? qsTr("Waiting for them to answer your request")
+                    text: row.pending ? qsTr("Waiting for their answer")
                         : row.appearOffline ? qsTr("%1 · you appear offline").arg(Theme.presenceText(row.presence))
                         : Theme.presenceText(row.presence)
                 }
