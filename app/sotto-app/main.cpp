@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
     QApplication::setApplicationName(QStringLiteral("sotto"));
     QApplication::setApplicationDisplayName(QStringLiteral("Sotto"));
     QApplication::setApplicationVersion(QStringLiteral(PROJECT_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("sotto"));
+    // Matches resources/org.sotto.Sotto.desktop, so Wayland pairs windows and
+    // notifications with the desktop entry.
+    QApplication::setDesktopFileName(QStringLiteral("org.sotto.Sotto"));
     QApplication::setWindowIcon(ui::app_icon());
     // Fusion looks the same everywhere and draws with the system palette
     // (light or dark); a user or platform can still pick another style.
