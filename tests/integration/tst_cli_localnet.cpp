@@ -12,29 +12,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
-#include <QRandomGenerator>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include "tests/common/free_ports.hpp"
 
 namespace {
 
 constexpr int kProcessTimeoutMs = 200000;
-
-bool port_free(quint16 port) {
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, port);
-}
-
-quint16 free_port_block(int count) {
-    for (int attempt = 0; attempt < 200; ++attempt) {
-        const auto base = static_cast<quint16>(12000 + QRandomGenerator::global()->bounded(18000));
-        bool ok = true;
-        for (int i = 0; i < count && ok; ++i) ok = port_free(static_cast<quint16>(base + i));
-        if (ok) return base;
-    }
-    return 0;
-}
 
 struct Run {
     int code = -1;
@@ -94,7 +79,7 @@ class TestCliLocalnet : public QObject {
   private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
-        const auto base = free_port_block(8);
+        const auto base = sotto::testing::free_port_block(8);
         QVERIFY(base != 0);
         QVERIFY(localnet({"start", "--dir", dir_.filePath("net"), "--relays", "5", "--base-port",
                           QString::number(base)}));
