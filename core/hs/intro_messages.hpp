@@ -89,18 +89,19 @@ Result<Introduce> decode_introduce(ByteView in);
 
 // --- INTRODUCE_ACK (IP -> client, step 11): status (1) ------------------
 //
-// Why "unknown" is not a presence oracle for a revoked contact: the only
-// introduction keys a revoked contact (or a stranger) can name are ones it saw
-// in an old descriptor. Revoking a contact, and hiding presence from one,
-// rotates every introduction point to fresh keys (DESIGN §2), so the
-// introduction point holds no circuit for any key the revoked contact knows and
-// answers UnknownAuthKey whether the service is online or not. Current
-// contacts get Forwarded while the service is up, but they may know that.
-// The service itself never answers an introduction it drops (see
-// introduction_checks.hpp), so Forwarded says nothing about acceptance.
+// An introduction point answers every well-formed INTRODUCE1 with
+// Forwarded, at once, whether or not it holds a circuit for the key (an
+// unknown key is dropped silently). Anything else would be a presence oracle
+// for whoever holds a current IK_i without being let in (a stranger a contact
+// handed it to, a revoked or hidden contact): "unknown" while the service's
+// introduction circuit is down, "forwarded" while it is up. So the status
+// means only "received"; whether the service answers shows only as a
+// RENDEZVOUS2, which the client waits for a bounded time per introduction
+// point. UnknownAuthKey is no longer sent; it is still decoded, and a client
+// treats it exactly like Forwarded.
 enum class IntroduceAckStatus : std::uint8_t {
     Forwarded = 0,
-    UnknownAuthKey = 1,
+    UnknownAuthKey = 1,  // obsolete: never sent
 };
 Bytes encode_introduce_ack(IntroduceAckStatus s);
 Result<IntroduceAckStatus> decode_introduce_ack(ByteView in);

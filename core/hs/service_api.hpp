@@ -72,7 +72,17 @@ struct ServiceConfig {
 };
 
 struct ClientConfig {
+    // The whole attempt: descriptor fetch, introductions and rendezvous.
     Duration connect_timeout = Duration::seconds(60);
+    // How long to wait for the service's RENDEZVOUS2 after an introduction
+    // point acknowledged the INTRODUCE1 (or, with no acknowledgement, after
+    // sending it) before trying the descriptor's next introduction point.
+    // Every introduction point acknowledges every INTRODUCE1 alike, so this
+    // wait is what a client spends on each point whether the service is
+    // offline or just does not answer it: with k points an attempt that gets
+    // no answer ends after about k × intro_wait either way. Keep
+    // k × intro_wait below connect_timeout (3 × 5 s against 60 s).
+    Duration intro_wait = Duration::seconds(5);
 };
 
 // Counters a service keeps about itself (for tests, and the status view).

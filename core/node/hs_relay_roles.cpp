@@ -39,25 +39,30 @@ bool Node::Impl::hs_relay_cell(RelayCircuit& c, RelayCell& rc, TimePoint now) {
                 relay_destroy(c, wire::DestroyReason::Protocol, true, true);
                 return true;
             }
+            // The same acknowledgement for every well-formed INTRODUCE1, sent
+            // before the key is even looked up: whether this point holds a
+            // circuit for the key must not show. Answering "unknown auth key"
+            // told whoever held a current IK_i (a stranger handed it, a
+            // revoked or hidden contact) that the service's introduction
+            // circuits were up. The client learns whether its introduction
+            // worked only from a RENDEZVOUS2, which it waits for a bounded
+            // time (ClientConfig::intro_wait).
+            relay_send_back(c,
+                            RelayCell{RelayCommand::IntroduceAck, 0,
+                                      hs::encode_introduce_ack(hs::IntroduceAckStatus::Forwarded)});
             auto it = hs_relay.intro_circuits.find(m->auth_key_id);
             auto service = it == hs_relay.intro_circuits.end() ? relay_circuits.end()
                                                                : relay_circuits.find(it->second);
-            // The answer depends only on whether a circuit for this key exists
-            // here; after a rotation no old key has one, online or not.
             if (service == relay_circuits.end()) {
+                // No circuit for this key (never was, or rotated away):
+                // dropped silently, like a request the service drops.
                 ++hs_relay.introductions_unknown;
-                relay_send_back(
-                    c, RelayCell{RelayCommand::IntroduceAck, 0,
-                                 hs::encode_introduce_ack(hs::IntroduceAckStatus::UnknownAuthKey)});
                 return true;
             }
             ++hs_relay.introductions_forwarded;
             relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
             if (config.misbehaviour.replay_introductions)
                 relay_send_back(service->second, RelayCell{RelayCommand::Introduce2, 0, rc.data});
-            relay_send_back(c,
-                            RelayCell{RelayCommand::IntroduceAck, 0,
-                                      hs::encode_introduce_ack(hs::IntroduceAckStatus::Forwarded)});
             return true;
         }
         case RelayCommand::EstablishRendezvous: {

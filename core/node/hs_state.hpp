@@ -127,12 +127,26 @@ struct ConnectAttempt {
     bool fetching = false;
     std::optional<std::vector<hs::IntroPointInfo>> intro_points;
     std::size_t next_intro = 0;
+    // Introduction keys already tried in this attempt: another HSDir's copy
+    // of the same descriptor does not cost another intro_wait per point.
+    std::vector<crypto::Ed25519PublicKey> tried_intro_keys;
+    // One rendezvous point and cookie for the whole attempt; the cookie stays
+    // valid there until the attempt ends.
     CircuitRef rend_circuit = 0;
     hs::RendezvousCookie cookie;
     bool rend_ready = false;
     PathHop rend_point;
+    // The introduction point being tried and the circuit to it.
     CircuitRef intro_circuit = 0;
-    std::optional<hs::ClientIntroduce> handshake;
+    std::optional<hs::IntroPointInfo> current_intro;
+    // When to give up on the current introduction point and try the next:
+    // ClientConfig::intro_wait after its INTRODUCE_ACK (or after the
+    // INTRODUCE1, if no acknowledgement comes). never(): none is waited for.
+    TimePoint intro_deadline = TimePoint::never();
+    // Every INTRODUCE1 sent in this attempt, one per introduction point. The
+    // single RENDEZVOUS2 may answer any of them: a service slower than
+    // intro_wait through one point still gets through.
+    std::vector<hs::ClientIntroduce> handshakes;
 };
 
 struct ClientState {

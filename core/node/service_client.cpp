@@ -6,7 +6,15 @@
 // point's key (4.6), and verifies the service's RENDEZVOUS2 before anything
 // flows. Every failure reads the same ("offline or unreachable"): a revoked
 // contact must not be able to tell revocation from absence.
+//
+// Nor when it happens. Every introduction point acknowledges every
+// INTRODUCE1 alike (hs_relay_roles.cpp), so the acknowledgement says nothing;
+// the client waits ClientConfig::intro_wait for RENDEZVOUS2 after each one
+// and then tries the next point. An introduction that reaches nobody (the
+// service is offline, or the key is dead) and one the service drops (a wrong
+// cookie, a hidden contact) both end after about k × intro_wait.
 #include <algorithm>
+#include <utility>
 
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_messages.hpp"
@@ -77,6 +85,20 @@ void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
     auto it = client.attempts.find(id);
     if (it == client.attempts.end()) return;
     auto& a = it->second;
+    // Done with the current introduction point, if any. Its INTRODUCE1 (in
+    // a.handshakes) may still be answered on the rendezvous circuit.
+    a.intro_deadline = TimePoint::never();
+    a.current_intro.reset();
+    if (const CircuitRef ref = a.intro_circuit) {
+        a.intro_circuit = 0;  // so that closing it does not land here again
+        origin_close(ref, "introduction point given up", true, now);
+    }
+    auto tried = [&](const hs::IntroPointInfo& ip) {
+        return std::ranges::find(a.tried_intro_keys, ip.auth_key) != a.tried_intro_keys.end();
+    };
+    while (a.intro_points && a.next_intro < a.intro_points->size() &&
+           tried((*a.intro_points)[a.next_intro]))
+        ++a.next_intro;
     if (!a.intro_points || a.next_intro >= a.intro_points->size()) {
         // Another HSDir may hold a newer descriptor (the service rotated its
         // introduction points since this one was stored).
@@ -86,10 +108,11 @@ void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
             client_fetch_next(id, now);
             return;
         }
-        client_fail(id, "no introduction point forwarded the introduction", now);
+        client_fail(id, "no introduction point led to a rendezvous", now);
         return;
     }
-    const auto& ip = (*a.intro_points)[a.next_intro++];
+    const auto ip = (*a.intro_points)[a.next_intro++];
+    a.tried_intro_keys.push_back(ip.auth_key);
     PathHop hop{ip.relay_identity, ip.relay_onion_key, ip.host, ip.port};
     auto circ =
         start_internal_circuit(path_to(hop, 3), OriginCircuit::Purpose::ClientIntro, id, now);
@@ -98,6 +121,7 @@ void Node::Impl::client_introduce_next(hs::ConnectId id, TimePoint now) {
         return;
     }
     a.intro_circuit = *circ;
+    a.current_intro = ip;
 }
 
 void Node::Impl::client_circuit_ready(OriginCircuit& c, TimePoint now) {
@@ -114,7 +138,11 @@ void Node::Impl::client_circuit_ready(OriginCircuit& c, TimePoint now) {
         return;
     }
     // Introduction circuit: INTRODUCE1 to the point's key IK_i.
-    const auto& ip = (*a.intro_points)[a.next_intro - 1];
+    if (c.ref != a.intro_circuit || !a.current_intro) {
+        origin_close(c.ref, "introduction point given up", true, now);
+        return;
+    }
+    const auto& ip = *a.current_intro;
     hs::IntroducePayload p;
     p.rp_identity = a.rend_point.identity;
     p.rp_onion_key = a.rend_point.onion_key;
@@ -129,7 +157,11 @@ void Node::Impl::client_circuit_ready(OriginCircuit& c, TimePoint now) {
         return;
     }
     origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Introduce1, 0, intro->introduce1()});
-    a.handshake.emplace(std::move(*intro));
+    a.handshakes.push_back(std::move(*intro));
+    // The acknowledgement restarts this wait; without one, the point is
+    // given up after it all the same.
+    a.intro_deadline = now + client.config.intro_wait;
+    schedule_housekeeping(now);
 }
 
 void Node::Impl::client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose,
@@ -143,9 +175,10 @@ void Node::Impl::client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose pu
         return;
     }
     if (purpose == OriginCircuit::Purpose::ClientIntro && a.intro_circuit == ref) {
+        // Closed before an acknowledgement (the relay is gone, or it could
+        // not be reached): nothing about the service, try the next point.
         a.intro_circuit = 0;
-        // Closed before an acknowledgement: try the next introduction point.
-        if (!a.handshake) client_introduce_next(owner, now);
+        client_introduce_next(owner, now);
     }
 }
 
@@ -160,10 +193,18 @@ void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, T
             if (a.intro_points) client_introduce_next(id, now);
             return;
         }
-        if (rc.command == RelayCommand::Rendezvous2 && a.handshake) {
+        if (rc.command == RelayCommand::Rendezvous2 && !a.handshakes.empty()) {
+            // The answer to one of this attempt's INTRODUCE1s (all carried
+            // the same cookie): the one whose AUTH verifies. Each handshake
+            // gets this one try; the cookie is single use at the rendezvous
+            // point, so no second RENDEZVOUS2 can come.
             auto reply = hs::decode_rendezvous2(rc.data);
-            auto keys_ = reply ? a.handshake->finish(reply->view())
-                               : Result<onion::HopKeys>(std::unexpected(reply.error()));
+            Result<onion::HopKeys> keys_ = std::unexpected(
+                reply ? Error{Errc::BadSignature, "no introduction of this attempt matches"}
+                      : reply.error());
+            if (reply)
+                for (auto& h : a.handshakes)
+                    if ((keys_ = h.finish(reply->view()))) break;
             auto vhop = keys_ ? onion::HopCrypto::create(*keys_)
                               : Result<onion::HopCrypto>(std::unexpected(keys_.error()));
             if (!vhop) {
@@ -176,7 +217,8 @@ void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, T
             c.purpose = OriginCircuit::Purpose::General;
             c.app_visible = true;
             const CircuitRef circuit = c.ref;
-            if (a.intro_circuit) origin_close(a.intro_circuit, "introduction done", true, now);
+            if (const CircuitRef intro = std::exchange(a.intro_circuit, 0))
+                origin_close(intro, "introduction done", true, now);
             client.attempts.erase(id);
             outputs.push_back(ServiceConnected{id, circuit});
             return;
@@ -184,24 +226,31 @@ void Node::Impl::client_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, T
         return;
     }
     if (c.purpose == OriginCircuit::Purpose::ClientIntro &&
-        rc.command == RelayCommand::IntroduceAck) {
-        auto status = hs::decode_introduce_ack(rc.data);
+        rc.command == RelayCommand::IntroduceAck && c.ref == a.intro_circuit) {
+        // The status is not looked at: introduction points send the same
+        // acknowledgement for every INTRODUCE1, and one that still said
+        // "unknown auth key" must not make this client move on sooner than
+        // when the service simply does not answer.
         const CircuitRef ref = c.ref;
         a.intro_circuit = 0;
-        const bool forwarded = status && *status == hs::IntroduceAckStatus::Forwarded;
-        if (!forwarded) a.handshake.reset();
         origin_close(ref, "introduction acknowledged", true, now);
-        // Forwarded: wait for RENDEZVOUS2 (or the deadline). Unknown key:
-        // this introduction point no longer serves the service; try another.
-        if (!forwarded) client_introduce_next(id, now);
+        // Wait for RENDEZVOUS2 this long, then try the next point.
+        a.intro_deadline = now + client.config.intro_wait;
+        schedule_housekeeping(now);
     }
 }
 
 void Node::Impl::client_timeouts(TimePoint now) {
-    std::vector<hs::ConnectId> late;
-    for (auto& [id, a] : client.attempts)
-        if (a.deadline <= now) late.push_back(id);
+    std::vector<hs::ConnectId> late, next_point;
+    for (auto& [id, a] : client.attempts) {
+        if (a.deadline <= now)
+            late.push_back(id);
+        else if (a.intro_deadline <= now)
+            next_point.push_back(id);
+    }
     for (auto id : late) client_fail(id, "timed out", now);
+    // No RENDEZVOUS2 within intro_wait: the next introduction point.
+    for (auto id : next_point) client_introduce_next(id, now);
 }
 
 Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds, TimePoint now) {

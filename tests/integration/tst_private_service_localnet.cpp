@@ -5,6 +5,11 @@
 // after Bob revokes her, her attempt fails exactly as an attempt to reach a
 // Bob who is offline. Waits run the event loop until a signal makes a
 // condition true, with a timeout; nothing sleeps.
+//
+// An attempt with a descriptor whose introduction points no longer lead to
+// Bob (rotated away, or Bob is gone) fails only after ClientConfig::
+// intro_wait per point: every introduction point acknowledges every
+// INTRODUCE1 alike. The client here waits 2 s per point instead of 5 s.
 #include <QElapsedTimer>
 #include <QProcess>
 #include <QRandomGenerator>
@@ -21,6 +26,8 @@ using namespace sotto;
 namespace {
 
 constexpr int kTimeoutMs = 120000;
+constexpr hs::ClientConfig kClientConfig{.connect_timeout = Duration::seconds(60),
+                                         .intro_wait = Duration::seconds(2)};
 
 bool port_free(quint16 port) {
     QTcpServer probe;
@@ -125,8 +132,10 @@ class TestPrivateServiceLocalnet : public QObject {
     }
 
     // Retries while Bob's descriptors are still on their way to the HSDirs
-    // (after a rotation too). Each failed attempt ends on a signal within
-    // milliseconds, so the bound is time, not a count.
+    // (after a rotation too). A failed attempt ends on a signal within
+    // milliseconds when no HSDir has a descriptor yet, or after
+    // 3 × intro_wait when one still names the old introduction points; the
+    // bound is time, not a count.
     std::optional<quint64> connect_when_published(const hs::ContactCredentials& creds) {
         QElapsedTimer t;
         t.start();
@@ -137,7 +146,7 @@ class TestPrivateServiceLocalnet : public QObject {
         return std::nullopt;
     }
 
-private slots:
+  private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
         const auto base = free_port_block(8);
@@ -152,6 +161,10 @@ private slots:
         bob_ = client();
         alice_ = client();
         QVERIFY(bob_ && alice_);
+        // On loopback Bob answers an introduction within milliseconds; a
+        // shorter wait per introduction point keeps the failing attempts
+        // short (a later RENDEZVOUS2 would still be accepted).
+        alice_->set_client_config(kClientConfig, Duration::hours(24));
         QVERIFY(wait_for([&] {
             return bob_->consensus() && alice_->consensus() &&
                    bob_->consensus()->relays.size() == 8 && alice_->consensus()->relays.size() == 8;
@@ -199,18 +212,29 @@ private slots:
         QVERIFY(wait_for([&] { return at_alice == "hello Alice"; }));
         QCOMPARE(bob_->service_stats().rendezvous_circuits, std::uint64_t(1));
 
-        // Bob revokes Alice: her next attempt fails.
+        // Bob revokes Alice: her next attempt fails (at once when the
+        // withdrawal reached the HSDirs first, else after the waits at the
+        // closed introduction points).
         QVERIFY(bob_->service_revoke(1).has_value());
+        QElapsedTimer took;
+        took.start();
         auto revoked = attempt(alice_creds);
         QVERIFY(std::holds_alternative<QString>(revoked));
+        qInfo("revoked: failed after %lld ms", static_cast<long long>(took.elapsed()));
         QCOMPARE(bob_->service_stats().rendezvous_circuits, std::uint64_t(1));
 
         // Carol still reaches Bob after the rotation; then Bob goes offline
         // and Carol's attempt fails with exactly what Alice saw.
         QVERIFY(connect_when_published(carol_creds).has_value());
         bob_.reset();
+        took.restart();
         auto offline = attempt(carol_creds);
         QVERIFY(std::holds_alternative<QString>(offline));
+        // Her descriptor is still on the HSDirs; its introduction points
+        // acknowledge and drop, so she waits at each of them.
+        qInfo("offline: failed after %lld ms", static_cast<long long>(took.elapsed()));
+        QVERIFY(took.elapsed() >= 3 * kClientConfig.intro_wait.us / 1000);
+        QVERIFY(took.elapsed() < kClientConfig.connect_timeout.us / 1000);
         QCOMPARE(std::get<QString>(revoked), std::get<QString>(offline));
     }
 };

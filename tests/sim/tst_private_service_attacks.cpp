@@ -66,17 +66,36 @@ struct ConnectResult {
     Duration took;  // until ServiceConnected or ServiceUnreachable
 };
 
-// What a client can tell from when its attempt ended: at once (an HSDir or
-// an introduction point said no) or only at its connect timeout (an
-// introduction point forwarded the request and nothing came back).
-enum class TimingClass { Prompt, AtTimeout };
+// What a client can tell from when its attempt ended: at once (no HSDir had
+// a descriptor), after waiting ClientConfig::intro_wait at each introduction
+// point (every point acknowledges every INTRODUCE1 alike, and no RENDEZVOUS2
+// came), or only at its connect timeout.
+enum class TimingClass { Prompt, AfterIntroWaits, AtTimeout };
 TimingClass timing_class(const ConnectResult& r) {
-    return r.took >= hs::ClientConfig{}.connect_timeout - Duration::seconds(1)
-               ? TimingClass::AtTimeout
-               : TimingClass::Prompt;
+    const hs::ClientConfig c;
+    if (r.took >= c.connect_timeout - Duration::seconds(1)) return TimingClass::AtTimeout;
+    if (r.took >= c.intro_wait) return TimingClass::AfterIntroWaits;
+    return TimingClass::Prompt;
 }
 const char* timing_name(TimingClass t) {
-    return t == TimingClass::Prompt ? "prompt" : "at the connect timeout";
+    switch (t) {
+        case TimingClass::Prompt:
+            return "prompt";
+        case TimingClass::AfterIntroWaits:
+            return "after the introduction waits";
+        case TimingClass::AtTimeout:
+            return "at the connect timeout";
+    }
+    return "?";
+}
+// An attempt through `points` introduction points that all acknowledged and
+// none led to a rendezvous ends after points × intro_wait, plus per point a
+// 3-hop circuit to it, the acknowledgement's way back and the one-second
+// timeout sweep; that overhead is what the tolerance covers.
+bool after_intro_waits(const ConnectResult& r, std::size_t points) {
+    const Duration wait = hs::ClientConfig{}.intro_wait * static_cast<std::int64_t>(points);
+    const Duration tolerance = Duration::seconds(3) * static_cast<std::int64_t>(points);
+    return r.took >= wait && r.took <= wait + tolerance;
 }
 
 using AuthKeySet = std::set<hs::AuthKeyId>;
@@ -389,9 +408,9 @@ void revocation_scenario(std::uint64_t seed, bool colluding) {
         // She never even reached an introduction point that would forward.
         QCOMPARE(w.introductions_forwarded(), forwarded_before);
 
-        // No introduction point answers to a key she knew: INTRODUCE1 with
-        // one gets UnknownAuthKey, online or not (hs_relay_roles.cpp answers
-        // Forwarded only for a key it holds).
+        // No introduction point holds a circuit for a key she knew, online
+        // or not: an INTRODUCE1 with one is acknowledged like any other and
+        // dropped there, so it never reaches Bob.
         QVERIFY(disjoint(old_keys, w.relays_intro_keys()));
         // No HSDir hands out a descriptor for her, this period or the next.
         const auto tp = w.period_of(alice_creds);
@@ -550,7 +569,9 @@ class TestPrivateServiceAttacks : public QObject {
     // kept, and then with current ones and her old cookie; a hidden contact
     // with current ones and his (still valid) cookie. Bob builds no circuit
     // for any of them and counts each drop under its reason; every attempt
-    // ends with the same words as one against an offline Bob.
+    // ends with the same words as one against an offline Bob, and after the
+    // same time: each introduction point acknowledges every INTRODUCE1 alike,
+    // and the client gives up on it after intro_wait without a RENDEZVOUS2.
     void stranger_knowing_intro_keys_gets_no_circuit_and_sees_offline() {
         World w(109, {.authorities = 3, .relays = 20});
         SimNode* carol = w.add_client("carol");
@@ -595,13 +616,16 @@ class TestPrivateServiceAttacks : public QObject {
         };
 
         // 1. A stranger with Carol's introduction points and a guessed cookie.
+        // Every point forwards it and Bob drops every copy.
         const auto points = w.intro_points_of(carol_creds);
+        const std::size_t k = points.size();
+        QCOMPARE(k, std::size_t(3));
         auto guess = random_credentials(w.rng);
         const auto online =
             attempt("stranger, current IK_i, guessed cookie", stranger, guess, &points);
-        QCOMPARE(online.forwarded, std::uint64_t(1));
-        QCOMPARE(dropped(online, hs::DropReason::UnknownCookie), std::uint64_t(1));
-        QCOMPARE(online.after.dropped_total() - online.before.dropped_total(), std::uint64_t(1));
+        QCOMPARE(online.forwarded, std::uint64_t(k));
+        QCOMPARE(dropped(online, hs::DropReason::UnknownCookie), std::uint64_t(k));
+        QCOMPARE(online.after.dropped_total() - online.before.dropped_total(), std::uint64_t(k));
 
         // 2. Alice, revoked: her old points are dead everywhere (rotation),
         // so nothing reaches Bob; with the current ones (from Carol) her old
@@ -615,8 +639,8 @@ class TestPrivateServiceAttacks : public QObject {
         QCOMPARE(revoked_old.forwarded, std::uint64_t(0));
         const auto revoked_now =
             attempt("revoked contact, current IK_i, her cookie", alice, alice_creds, &after_revoke);
-        QCOMPARE(revoked_now.forwarded, std::uint64_t(1));
-        QCOMPARE(dropped(revoked_now, hs::DropReason::UnknownCookie), std::uint64_t(1));
+        QCOMPARE(revoked_now.forwarded, std::uint64_t(k));
+        QCOMPARE(dropped(revoked_now, hs::DropReason::UnknownCookie), std::uint64_t(k));
 
         // 3. Dave, hidden: still a contact, so his cookie is known, but Bob
         // is not there for him.
@@ -626,10 +650,11 @@ class TestPrivateServiceAttacks : public QObject {
         const auto after_hide = w.intro_points_of(carol_creds);
         const auto hidden =
             attempt("hidden contact, current IK_i, his cookie", dave, dave_creds, &after_hide);
-        QCOMPARE(hidden.forwarded, std::uint64_t(1));
-        QCOMPARE(dropped(hidden, hs::DropReason::HiddenContact), std::uint64_t(1));
+        QCOMPARE(hidden.forwarded, std::uint64_t(k));
+        QCOMPARE(dropped(hidden, hs::DropReason::HiddenContact), std::uint64_t(k));
         // And through the front door he finds no descriptor at all.
-        attempt("hidden contact, connect_service", dave, dave_creds, nullptr);
+        const auto hidden_front =
+            attempt("hidden contact, connect_service", dave, dave_creds, nullptr);
 
         // 4. The same attempts against an offline (invisible) Bob.
         w.bob->with_node([&](node::Node& n, TimePoint now) { n.service_set_visible(false, now); });
@@ -637,38 +662,40 @@ class TestPrivateServiceAttacks : public QObject {
         const auto offline =
             attempt("Bob offline: stranger, the same IK_i", stranger, guess, &after_hide);
         QCOMPARE(offline.forwarded, std::uint64_t(0));
+        const auto offline_revoked =
+            attempt("Bob offline: revoked contact, current IK_i", alice, alice_creds, &after_hide);
+        QCOMPARE(offline_revoked.forwarded, std::uint64_t(0));
         const auto offline_front =
             attempt("Bob offline: Carol, connect_service", carol, carol_creds, nullptr);
 
         const auto s = w.bob_stats();
         QCOMPARE(s.rendezvous_circuits, std::uint64_t(1));  // Carol's "hello" only
         QCOMPARE(s.introductions_accepted, std::uint64_t(1));
-        QCOMPARE(s.dropped_unknown_cookie, std::uint64_t(2));
-        QCOMPARE(s.dropped_hidden, std::uint64_t(1));
-        QCOMPARE(s.dropped_total(), std::uint64_t(3));
+        QCOMPARE(s.dropped_unknown_cookie, std::uint64_t(2 * k));
+        QCOMPARE(s.dropped_hidden, std::uint64_t(k));
+        QCOMPARE(s.dropped_total(), std::uint64_t(3 * k));
         for (const auto& row : rows) {
             QVERIFY2(!row.r.circuit && !row.r.timed_out, row.who);
             // The application sees the same words whatever happened.
             QCOMPARE(row.r.reason, offline_front.r.reason);
         }
-        // Without current keys, online and offline end alike: at once.
-        QCOMPARE(timing_class(revoked_old.r), timing_class(offline.r));
-        QCOMPARE(timing_class(offline.r), TimingClass::Prompt);
-        QCOMPARE(timing_class(offline_front.r), TimingClass::Prompt);
-        // With a current IK_i the introduction point acknowledges the
-        // INTRODUCE1 as forwarded (it holds Bob's circuit for that key), and
-        // the client then waits for a RENDEZVOUS2 that never comes; offline,
-        // the point answers "unknown auth key" at once. The words are the
-        // same, the timing is not: whoever holds a current IK_i (a current
-        // contact, or anyone one of them hands it to) learns that Bob's
-        // introduction circuits are up. Revoking or hiding rotates the keys,
-        // so a former or hidden contact only gets there through a current
-        // contact, who could equally pass on DC.
-        QEXPECT_FAIL("",
-                     "INTRODUCE_ACK reveals a live introduction circuit to holders of a "
-                     "current IK_i",
-                     Continue);
+        // Holding introduction keys, current or dead, online or offline, the
+        // client waits intro_wait at each point and ends after k of them: the
+        // introduction points acknowledge every INTRODUCE1 alike, and Bob
+        // answers none of these. Nobody without a valid, unhidden cookie
+        // learns whether Bob's introduction circuits are up.
+        for (const Row* row :
+             {&online, &revoked_old, &revoked_now, &hidden, &offline, &offline_revoked}) {
+            QVERIFY2(timing_class(row->r) == TimingClass::AfterIntroWaits, row->who);
+            QVERIFY2(after_intro_waits(row->r, k), row->who);
+        }
         QCOMPARE(timing_class(online.r), timing_class(offline.r));
+        QCOMPARE(timing_class(revoked_now.r), timing_class(offline_revoked.r));
+        QCOMPARE(timing_class(hidden.r), timing_class(offline.r));
+        // Through the front door, with no descriptor to be had, online
+        // (hidden) and offline end alike: at once.
+        QCOMPARE(timing_class(hidden_front.r), TimingClass::Prompt);
+        QCOMPARE(timing_class(offline_front.r), TimingClass::Prompt);
     }
 
     void revoked_contact_learns_nothing_for_30_days() { revocation_scenario(103, false); }
