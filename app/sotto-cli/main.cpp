@@ -67,7 +67,7 @@ net::SessionOptions session_options(const Args& a) {
 
 // The daemon's event loop. `ready_fd` (if ≥ 0) gets one line: "ok" or the
 // error, so the `unlock` parent can report it and exit.
-int run_daemon(int argc, char** argv, const Args& a, const std::string& passphrase, int ready_fd) {
+int run_daemon(int argc, char** argv, const Args& a, std::string passphrase, int ready_fd) {
     auto report = [&](const std::string& line) {
         if (ready_fd < 0) return;
         const std::string l = line + "\n";
@@ -85,6 +85,8 @@ int run_daemon(int argc, char** argv, const Args& a, const std::string& passphra
     const QString dir = profile_dir(a);
     auto session =
         net::ProfileSession::open(dir, QString::fromStdString(passphrase), session_options(a));
+    // The store keeps only keys derived from it.
+    secure_wipe(passphrase.data(), passphrase.size());
     if (!session) {
         report(session.error().message);
         return fail_with(1, session.error().message);
@@ -111,7 +113,7 @@ int cmd_unlock(int argc, char** argv, const Args& a) {
     std::string error;
     auto pass = read_passphrase(a.option_or("passphrase-file", ""), "Passphrase: ", error);
     if (!pass) return fail_with(2, error);
-    if (a.flag("foreground")) return run_daemon(argc, argv, a, *pass, -1);
+    if (a.flag("foreground")) return run_daemon(argc, argv, a, std::move(*pass), -1);
     // Fork before any Qt object exists; the child becomes the daemon and
     // reports through a pipe whether the profile unlocked.
     int fds[2];
@@ -130,7 +132,7 @@ int cmd_unlock(int argc, char** argv, const Args& a) {
             dup2(logfd, STDOUT_FILENO);
             dup2(logfd, STDERR_FILENO);
         }
-        _exit(run_daemon(argc, argv, a, *pass, fds[1]));
+        _exit(run_daemon(argc, argv, a, std::move(*pass), fds[1]));
     }
     close(fds[1]);
     std::string line;
