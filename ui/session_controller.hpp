@@ -47,6 +47,10 @@ class SessionController : public QObject {
     Q_PROPERTY(sotto::ui::ChatModel* chat READ chat CONSTANT)
     Q_PROPERTY(sotto::ui::ContactActions* contactActions READ contactActions CONSTANT)
     Q_PROPERTY(sotto::ui::InviteController* invites READ invites CONSTANT)
+    // A `sotto:` invite the app was opened with (a clicked link, the desktop
+    // entry's %u); the main view offers it in the add-contact dialog once.
+    Q_PROPERTY(
+        QString pendingInvite READ pendingInvite WRITE setPendingInvite NOTIFY pendingInviteChanged)
   public:
     enum class Stage { FirstRun, Unlock, Main };
     Q_ENUM(Stage)
@@ -104,7 +108,15 @@ class SessionController : public QObject {
     // The contact's row in the filtered list, -1 if not shown.
     Q_INVOKABLE int viewRowOf(quint64 contact) const;
 
+    QString pendingInvite() const { return pending_invite_; }
+    void setPendingInvite(const QString& code) {
+        if (code == pending_invite_) return;
+        pending_invite_ = code;
+        emit pendingInviteChanged();
+    }
+
   signals:
+    void pendingInviteChanged();
     void stageChanged();
     void profileChanged();
     void networkChanged();
@@ -115,6 +127,7 @@ class SessionController : public QObject {
     void storageFailed(const QString& message);
 
   private:
+    QString pending_invite_;
     void set_stage(Stage s);
     void open_session(const QString& passphrase, QString* error);
 

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
         QStringLiteral("Save the window as a PNG once online (or after 60 s), then exit."),
         QStringLiteral("FILE"));
     parser.addOptions({profile_opt, network_opt, passphrase_opt, fast_opt, shot_opt});
+    parser.addPositionalArgument(QStringLiteral("invite"),
+                                 QStringLiteral("A sotto: invite link to offer in Add contact."),
+                                 QStringLiteral("[sotto:...]"));
     parser.process(app);
 
     auto term = net::TerminationSignals::install();
@@ -121,6 +124,10 @@ int main(int argc, char** argv) {
                                     .arg(session.profileDir()));
         if (const QString e = session.unlock(pass); !e.isEmpty()) return fail_with(1, e);
     }
+
+    for (const auto& arg : parser.positionalArguments())
+        if (arg.startsWith(QStringLiteral("sotto:"), Qt::CaseInsensitive))
+            session.setPendingInvite(arg);
 
     QQmlApplicationEngine engine;
     engine.addImportPath(QStringLiteral("qrc:/qt/qml"));

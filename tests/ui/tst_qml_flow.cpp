@@ -34,6 +34,7 @@ class TestQmlFlow : public QObject {
     void initTestCase() { use_fusion_style(); }
     void invite_accept_chat_presence_revoke();
     void keyboard_finds_and_switches_contacts();
+    void a_sotto_link_is_offered_not_accepted();
     void unlock_screen_says_wrong_passphrase();
     void wizard_refuses_mismatched_passphrases();
 };
@@ -144,6 +145,21 @@ void TestQmlFlow::invite_accept_chat_presence_revoke() {
     // To Alice, Bob just looks offline.
     QTRY_COMPARE(text_of(aw, QStringLiteral("chatPresence")), QStringLiteral("Offline"));
     QCOMPARE(alice.contacts().count(), 1);
+}
+
+// `sotto sotto:...` (a clicked link): the add-contact dialog opens with the
+// code filled in, and nothing is accepted until the user confirms.
+void TestQmlFlow::a_sotto_link_is_offered_not_accepted() {
+    LoopbackNetwork net;
+    TestProfile alice(net, "Alice");
+    TestWindow w(*alice.session);
+    QVERIFY(QTest::qWaitForWindowExposed(w.window));
+    const QString link = QStringLiteral("sotto:aeaacaqd-aqcqmbyq-cejbgfav");
+    alice.session->setPendingInvite(link);
+    QTRY_VERIFY(popup_open(w, QStringLiteral("addContactDialog")));
+    QCOMPARE(find_item(w, QStringLiteral("addContactCode"))->property("text").toString(), link);
+    QCOMPARE(alice.session->pendingInvite(), QString());
+    QCOMPARE(alice.contacts().count(), 0);
 }
 
 void TestQmlFlow::keyboard_finds_and_switches_contacts() {

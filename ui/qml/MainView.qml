@@ -65,6 +65,20 @@ Item {
         }
     }
 
+    // Opened with a sotto: link: offer it, never accept it unasked.
+    function offerPendingInvite() {
+        if (session.pendingInvite === "")
+            return;
+        addContactDialog.openFresh();
+        addContactDialog.codeText = session.pendingInvite;
+        session.pendingInvite = "";
+    }
+    Component.onCompleted: offerPendingInvite()
+    Connections {
+        target: view.session
+        function onPendingInviteChanged() { view.offerPendingInvite(); }
+    }
+
     AddContactDialog {
         id: addContactDialog
         session: view.session
