@@ -6,14 +6,22 @@
 //     circuit, Bob's checks and his circuit to the rendezvous point; one
 //     fresh contact per sample;
 //   message round trip over an established rendezvous: Alice → 6 relays →
-//     Bob, who echoes, → Alice.
+//     Bob, who echoes, → Alice; printed with a histogram of the samples and
+//     the CPU this process used meanwhile (it must sleep while it waits: a
+//     spinning benchmark takes a core away from the relays and shows up as
+//     a p99 in multiples of the 4 ms scheduler tick).
+// SOTTO_BENCH_RTT_OUT=<file> also writes every round trip as
+// "<ms since the first send> <rtt ms>", e.g. to look for periodic stalls.
+#include <sys/resource.h>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -37,6 +45,24 @@ std::unique_ptr<net::NodeDriver> client(const dir::NetworkFile& nf) {
                                      node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
                                                     crypto::X25519SecretKey::generate(rng)});
     return d ? std::move(*d) : nullptr;
+}
+
+double ms_between(const timeval& a, const timeval& b) {
+    return static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 +
+           static_cast<double>(b.tv_usec - a.tv_usec) / 1e3;
+}
+
+// One line: how many samples fall in each bucket, and the largest.
+void print_histogram(const std::vector<double>& ms) {
+    constexpr std::array<double, 6> kUpper = {0.5, 1, 2, 5, 10, 20};
+    std::array<int, kUpper.size() + 1> n{};
+    for (double v : ms)
+        ++n[static_cast<std::size_t>(std::upper_bound(kUpper.begin(), kUpper.end(), v) -
+                                     kUpper.begin())];
+    std::printf(
+        "round trips (ms): <0.5: %d, 0.5-1: %d, 1-2: %d, 2-5: %d, 5-10: %d, 10-20: %d, "
+        ">=20: %d; max %.2f\n",
+        n[0], n[1], n[2], n[3], n[4], n[5], n[6], *std::max_element(ms.begin(), ms.end()));
 }
 
 }  // namespace
@@ -110,14 +136,30 @@ int main(int argc, char** argv) {
     auto stream = *alice->open_stream(circuit, "bob", 1);
     if (!wait_for([&] { return opened.contains(stream); }, 10000)) return 1;
     std::vector<double> rtt;
+    std::vector<double> sent_at;
     const QByteArray msg(64, 'm');  // a short chat message
+    QElapsedTimer phase;
+    phase.start();
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
     for (int i = 0; i < kRoundTrips; ++i) {
         QElapsedTimer t;
         t.start();
+        sent_at.push_back(static_cast<double>(phase.nsecsElapsed()) / 1e6);
         (void)alice->stream_send(stream,
                                  ByteView(reinterpret_cast<const std::uint8_t*>(msg.data()), 64));
         if (!wait_for([&] { return echoed == 64LL * (i + 1); }, 5000)) return 1;
         rtt.push_back(static_cast<double>(t.nsecsElapsed()) / 1e6);
+    }
+    const double phase_ms = static_cast<double>(phase.nsecsElapsed()) / 1e6;
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
+    if (const char* out = std::getenv("SOTTO_BENCH_RTT_OUT")) {
+        if (FILE* f = std::fopen(out, "w")) {
+            for (std::size_t i = 0; i < rtt.size(); ++i)
+                std::fprintf(f, "%.4f %.4f\n", sent_at[i], rtt[i]);
+            std::fclose(f);
+        }
     }
     auto [c50, c99] = p50_p99(cold);
     auto [r50, r99] = p50_p99(rtt);
@@ -128,5 +170,11 @@ int main(int argc, char** argv) {
     std::printf("| %-58s | %8.2f | %8.2f |\n", "cold connect (goal p50 <= 15 ms)", c50, c99);
     std::printf("| %-58s | %8.3f | %8.3f |\n",
                 "64-byte message round trip, 6 relays (goal 0.5 / 2 ms)", r50, r99);
+    std::printf("\n");
+    print_histogram(rtt);
+    std::printf(
+        "this process during the round trips: %.0f ms CPU in %.0f ms, %ld sleeps\n",
+        ms_between(before.ru_utime, after.ru_utime) + ms_between(before.ru_stime, after.ru_stime),
+        phase_ms, after.ru_nvcsw - before.ru_nvcsw);
     return 0;
 }

@@ -4,6 +4,7 @@
 #include <QNetworkProxy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <optional>
@@ -237,12 +238,31 @@ void NodeDriver::pump() {
     if (pumping_) return;  // the outer call carries these out, in order
     pumping_ = true;
     while (!pending_.empty()) {
-        node::Output out = std::move(pending_.front());
-        pending_.pop_front();
-        execute(out);
+        while (!pending_.empty()) {
+            node::Output out = std::move(pending_.front());
+            pending_.pop_front();
+            execute(out);
+        }
+        // Flushing may report an error, whose outputs land in pending_.
+        flush_links();
     }
     pumping_ = false;
     arm_timer();
+}
+
+// QTcpSocket::write() only buffers; left alone, the bytes would go out one
+// event-loop pass later, when the socket notifier reports the socket
+// writable. Each hop of a circuit would pay that extra pass (two more polls
+// and wake-ups). Writing once per pump keeps the cells of one input together
+// in one send and puts them on the wire before the driver goes back to sleep.
+void NodeDriver::flush_links() {
+    std::vector<node::LinkId> written;
+    written.swap(written_links_);
+    for (const node::LinkId id : written) {
+        auto it = links_.find(id);
+        if (it == links_.end() || !it->second.connected) continue;
+        it->second.socket->flush();
+    }
 }
 
 void NodeDriver::execute(node::Output& out) {
@@ -403,6 +423,9 @@ void NodeDriver::send_link(node::SendLink& s) {
     QTcpSocket* socket = it->second.socket;
     socket->write(reinterpret_cast<const char*>(s.bytes.data()),
                   static_cast<qint64>(s.bytes.size()));
+    if (it->second.connected &&
+        std::find(written_links_.begin(), written_links_.end(), s.link) == written_links_.end())
+        written_links_.push_back(s.link);
     if (socket->bytesToWrite() > kMaxLinkWriteBacklog) {
         qCWarning(lcSottoNet) << "link" << s.link << "peer stopped reading ("
                               << socket->bytesToWrite() << "bytes unsent); closing it";

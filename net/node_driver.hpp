@@ -18,6 +18,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "core/node/node.hpp"
 #include "net/log_bridge.hpp"
@@ -118,6 +119,8 @@ class NodeDriver : public QObject {
     void execute(node::Output& out);
     void arm_timer();
     void on_timer();
+    // Writes out what send_link() buffered during this pump.
+    void flush_links();
 
     // links
     void connect_link(const node::ConnectLink& c);
@@ -151,6 +154,7 @@ class NodeDriver : public QObject {
     std::unordered_map<node::LinkId, LinkSocket> links_;
     std::unordered_map<node::ExitId, ExitSocket> exits_;
     std::deque<node::Output> pending_;
+    std::vector<node::LinkId> written_links_;  // links send_link() wrote to in this pump
     bool pumping_ = false;
     int zero_timer_streak_ = 0;  // detects a deadline that never moves forward
 };
