@@ -12,14 +12,13 @@
 // INTRODUCE1 alike. The client here waits 2 s per point instead of 5 s.
 #include <QElapsedTimer>
 #include <QProcess>
-#include <QRandomGenerator>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <functional>
 
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
+#include "tests/common/free_ports.hpp"
 
 using namespace sotto;
 
@@ -28,21 +27,6 @@ namespace {
 constexpr int kTimeoutMs = 120000;
 constexpr hs::ClientConfig kClientConfig{.connect_timeout = Duration::seconds(60),
                                          .intro_wait = Duration::seconds(2)};
-
-bool port_free(quint16 port) {
-    QTcpServer probe;
-    return probe.listen(QHostAddress::LocalHost, port);
-}
-
-quint16 free_port_block(int count) {
-    for (int attempt = 0; attempt < 200; ++attempt) {
-        const auto base = static_cast<quint16>(12000 + QRandomGenerator::global()->bounded(18000));
-        bool ok = true;
-        for (int i = 0; i < count && ok; ++i) ok = port_free(static_cast<quint16>(base + i));
-        if (ok) return base;
-    }
-    return 0;
-}
 
 bool run_localnet(const QStringList& args) {
     QProcess p;
@@ -149,7 +133,7 @@ class TestPrivateServiceLocalnet : public QObject {
   private slots:
     void initTestCase() {
         QVERIFY(dir_.isValid());
-        const auto base = free_port_block(8);
+        const auto base = testing::free_port_block(8);
         QVERIFY(base != 0);
         QVERIFY(run_localnet({"start", "--dir", dir_.path(), "--relays", "5", "--base-port",
                               QString::number(base)}));
