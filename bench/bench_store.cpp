@@ -91,17 +91,6 @@ int fill(const std::filesystem::path& path) {
     return 0;
 }
 
-template <typename F>
-std::pair<double, double> time_runs(int runs, F&& f) {
-    std::vector<double> v;
-    for (int i = 0; i < runs; ++i) {
-        auto t = Clock::now();
-        f();
-        v.push_back(ms_since(t));
-    }
-    return bench::p50_p99(std::move(v));
-}
-
 }  // namespace
 
 // bench_store [profile]: with a path, fills it once and reuses it afterwards.
@@ -147,19 +136,19 @@ int main(int argc, char** argv) {
     auto first = s.contact_summaries();
     if (!first || first->size() != kContacts) return 1;
     const ContactId heavy = first->front().id, light = (*first)[500].id;
-    auto summaries = time_runs(20, [&] { (void)s.contact_summaries(); });
-    auto contacts = time_runs(5, [&] { (void)s.contacts(); });
+    auto summaries = bench::time_runs(20, [&] { (void)s.contact_summaries(); });
+    auto contacts = bench::time_runs(5, [&] { (void)s.contacts(); });
 
     auto newest = s.history(heavy, std::nullopt, kPage);
     if (!newest || newest->size() != kPage) return 1;
     // A cursor in the middle and near the start of the long conversation.
     MessageRowId middle = newest->front().row - kHeavy / 2;
     MessageRowId oldest = kPage + 1;
-    auto p_newest = time_runs(200, [&] { (void)s.history(heavy, std::nullopt, kPage); });
-    auto p_middle = time_runs(200, [&] { (void)s.history(heavy, middle, kPage); });
-    auto p_oldest = time_runs(200, [&] { (void)s.history(heavy, oldest, kPage); });
-    auto p_light = time_runs(200, [&] { (void)s.history(light, std::nullopt, kPage); });
-    auto p_outbox = time_runs(200, [&] { (void)s.outbox(heavy); });
+    auto p_newest = bench::time_runs(200, [&] { (void)s.history(heavy, std::nullopt, kPage); });
+    auto p_middle = bench::time_runs(200, [&] { (void)s.history(heavy, middle, kPage); });
+    auto p_oldest = bench::time_runs(200, [&] { (void)s.history(heavy, oldest, kPage); });
+    auto p_light = bench::time_runs(200, [&] { (void)s.history(light, std::nullopt, kPage); });
+    auto p_outbox = bench::time_runs(200, [&] { (void)s.outbox(heavy); });
 
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);

@@ -31,7 +31,7 @@
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"
 #include "tests/common/loopback_transport.hpp"
-#include "ui/image_provider.hpp"
+#include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 
 Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
@@ -123,17 +123,6 @@ double rss_mib() {
     return double(resident) * double(sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
-template <typename F>
-std::pair<double, double> time_runs(int runs, F&& f) {
-    std::vector<double> v;
-    for (int i = 0; i < runs; ++i) {
-        auto t = Clock::now();
-        f();
-        v.push_back(ms_since(t));
-    }
-    return bench::p50_p99(std::move(v));
-}
-
 }  // namespace
 
 // bench_ui [profile-dir]: with a directory, fills it once and reuses it.
@@ -182,13 +171,8 @@ int main(int argc, char** argv) {
 
     t = Clock::now();
     QQmlApplicationEngine engine;
-    engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
-    engine.addImageProvider(QLatin1String(ui::ImageProvider::kId),
-                            new ui::ImageProvider(session.screen_grab()));
-    engine.setInitialProperties({{QStringLiteral("session"), QVariant::fromValue(&session)}});
-    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Sotto/Ui/Main.qml")));
-    if (engine.rootObjects().isEmpty()) die("qml", "cannot load Main.qml");
-    auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+    auto* window = ui::load_main_window(engine, session);
+    if (!window) die("qml", "cannot load Main.qml");
     const double qml_ms = ms_since(t);
     bool framed = false;
     QObject::connect(window, &QQuickWindow::frameSwapped, [&] { framed = true; });

@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QTimer>
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -45,6 +46,19 @@ inline bool wait_for(const std::function<bool()>& done, int ms) {
 inline std::pair<double, double> p50_p99(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return {v[v.size() / 2], v[v.size() * 99 / 100]};
+}
+
+// Runs `f` `runs` times; p50 and p99 of its wall time in milliseconds.
+template <typename F>
+std::pair<double, double> time_runs(int runs, F&& f) {
+    std::vector<double> v;
+    for (int i = 0; i < runs; ++i) {
+        const auto t = std::chrono::steady_clock::now();
+        f();
+        v.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t)
+                        .count());
+    }
+    return p50_p99(std::move(v));
 }
 
 }  // namespace sotto::bench

@@ -28,7 +28,7 @@
 #include "net/profile_session.hpp"
 #include "net/unix_signals.hpp"
 #include "ui/app_icon.hpp"
-#include "ui/image_provider.hpp"
+#include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 #include "ui/tray_icon.hpp"
 
@@ -130,14 +130,8 @@ int main(int argc, char** argv) {
             session.setPendingInvite(arg);
 
     QQmlApplicationEngine engine;
-    engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
-    engine.addImageProvider(QLatin1String(ui::ImageProvider::kId),
-                            new ui::ImageProvider(session.screen_grab()));
-    engine.setInitialProperties({{QStringLiteral("session"), QVariant::fromValue(&session)}});
-    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Sotto/Ui/Main.qml")));
-    if (engine.rootObjects().isEmpty())
-        return fail_with(1, QStringLiteral("cannot load the interface"));
-    auto* window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+    auto* window = ui::load_main_window(engine, session);
+    if (!window) return fail_with(1, QStringLiteral("cannot load the interface"));
 
     ui::TrayIcon tray(session);
     auto show = [window] {

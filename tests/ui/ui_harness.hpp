@@ -21,7 +21,7 @@
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"
 #include "tests/common/loopback_transport.hpp"
-#include "ui/image_provider.hpp"
+#include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 
 namespace sotto::testing {
@@ -105,13 +105,8 @@ struct TestWindow {
     QQuickWindow* window = nullptr;
 
     explicit TestWindow(ui::SessionController& session, QSize size = {1040, 700}) {
-        engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
-        engine.addImageProvider(QLatin1String(ui::ImageProvider::kId),
-                                new ui::ImageProvider(session.screen_grab()));
-        engine.setInitialProperties({{QStringLiteral("session"), QVariant::fromValue(&session)}});
-        engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Sotto/Ui/Main.qml")));
-        if (engine.rootObjects().isEmpty()) qFatal("cannot load Main.qml");
-        window = qobject_cast<QQuickWindow*>(engine.rootObjects().constFirst());
+        window = ui::load_main_window(engine, session);
+        if (!window) qFatal("cannot load Main.qml");
         window->resize(size);
         window->show();
     }
