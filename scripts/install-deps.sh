@@ -12,4 +12,6 @@ apt-get install -y -qq --no-install-recommends \
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates \
   qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtquick-dialogs \
   qml6-module-qt-labs-folderlistmodel qml6-module-qtqml qml6-module-qtqml-models \
-  qml6-module-qtqml-workerscript >/dev/null
+  qml6-module-qtqml-workerscript \
+  qt6-multimedia-dev qml6-module-qtmultimedia gstreamer1.0-plugins-base \
+  gstreamer1.0-plugins-good >/dev/null

@@ -6,6 +6,10 @@
 #include <QImageReader>
 #include <QMimeData>
 #include <QScreen>
+#ifdef SOTTO_CAMERA
+#include <QCameraDevice>
+#include <QMediaDevices>
+#endif
 
 #include "net/messenger_driver.hpp"
 #include "ui/qr/qr_code.hpp"
@@ -151,6 +155,30 @@ QString InviteController::acceptScreenRegion(qreal x, qreal y, qreal w, qreal h)
     const QString e = accept_image(image.copy(r));
     if (e.isEmpty()) dropScreen();
     return e;
+}
+
+bool InviteController::cameraSupported() {
+#ifdef SOTTO_CAMERA
+    return true;
+#else
+    return false;
+#endif
+}
+
+void InviteController::watchCameras() {
+#ifdef SOTTO_CAMERA
+    if (camera_watch_) return;
+    auto* devices = new QMediaDevices(this);
+    camera_watch_ = devices;
+    const auto update = [this] {
+        const int n = int(QMediaDevices::videoInputs().size());
+        if (n == camera_count_) return;
+        camera_count_ = n;
+        emit camerasChanged();
+    };
+    connect(devices, &QMediaDevices::videoInputsChanged, this, update);
+    update();
+#endif
 }
 
 void InviteController::dropScreen() {

@@ -8,8 +8,10 @@
 // text), or a region of the screen (grab the screen, let the user draw a
 // rectangle around the code, decode that part). Every refusal comes back
 // as the engine's message (mistyped, expired, already used, wrong network,
-// ...) so each has its own clear wording. A camera needs Qt Multimedia,
-// which this build does not use (cameraAvailable is false).
+// ...) so each has its own clear wording. Scanning with a camera (the
+// CameraScanDialog view with a CameraScanner) is built only with Qt
+// Multimedia (cameraSupported); cameraAvailable says whether a camera is
+// plugged in, following hot-plugging once watchCameras() was called.
 #pragma once
 
 #include <QtQml/qqmlregistration.h>
@@ -37,7 +39,8 @@ class InviteController : public QObject {
     Q_PROPERTY(QString qrSource READ qrSource NOTIFY inviteChanged)
     Q_PROPERTY(QString expiresText READ expiresText NOTIFY inviteChanged)
     Q_PROPERTY(QString screenSource READ screenSource NOTIFY screenChanged)
-    Q_PROPERTY(bool cameraAvailable READ cameraAvailable CONSTANT)
+    Q_PROPERTY(bool cameraSupported READ cameraSupported CONSTANT)
+    Q_PROPERTY(bool cameraAvailable READ cameraAvailable NOTIFY camerasChanged)
   public:
     explicit InviteController(std::shared_ptr<ScreenGrab> screen, QObject* parent = nullptr);
     void set_messenger(net::MessengerDriver* driver);
@@ -47,7 +50,12 @@ class InviteController : public QObject {
     QString qrSource() const;
     QString expiresText() const { return expires_text_; }
     QString screenSource() const { return screen_source_; }
-    static bool cameraAvailable() { return false; }
+    static bool cameraSupported();
+    bool cameraAvailable() const { return camera_count_ > 0; }
+    // Starts following the cameras plugged in. Not done at start-up: the
+    // first look can take a quarter of a second (the media backend builds
+    // its plugin registry), so the add-contact dialog asks when it opens.
+    Q_INVOKABLE void watchCameras();
 
     // ---- inviting ----
     // A fresh invite valid for `hours`; "" on success, else why not.
@@ -81,6 +89,7 @@ class InviteController : public QObject {
     void availableChanged();
     void inviteChanged();
     void screenChanged();
+    void camerasChanged();
     // Someone used the invite shown now and is a contact.
     void inviteAccepted(quint64 contact, const QString& name);
     // We accepted a code; the contact shows up as pending until they answer.
@@ -93,6 +102,8 @@ class InviteController : public QObject {
     QString code_;
     QString expires_text_;
     QString screen_source_;
+    QObject* camera_watch_ = nullptr;  // a QMediaDevices, once watched
+    int camera_count_ = 0;
 };
 
 }  // namespace sotto::ui

@@ -8,6 +8,15 @@
 #include <QtTest>
 
 #include "tests/ui/ui_harness.hpp"
+#ifdef SOTTO_CAMERA
+#include <QCameraDevice>
+#include <QMediaDevices>
+#include <QPainter>
+#include <QVideoSink>
+
+#include "tests/ui/video_frames.hpp"
+#include "ui/qr/qr_code.hpp"
+#endif
 
 Q_IMPORT_QML_PLUGIN(Sotto_UiPlugin)
 
@@ -35,6 +44,9 @@ class TestQmlFlow : public QObject {
     void invite_accept_chat_presence_revoke();
     void keyboard_finds_and_switches_contacts();
     void a_sotto_link_is_offered_not_accepted();
+#ifdef SOTTO_CAMERA
+    void a_code_held_up_to_the_camera_adds_the_contact();
+#endif
     void unlock_screen_says_wrong_passphrase();
     void wizard_refuses_mismatched_passphrases();
 };
@@ -161,6 +173,66 @@ void TestQmlFlow::a_sotto_link_is_offered_not_accepted() {
     QCOMPARE(alice.session->pendingInvite(), QString());
     QCOMPARE(alice.contacts().count(), 0);
 }
+
+#ifdef SOTTO_CAMERA
+// The camera dialog reads what the camera's video sink shows. CI has no
+// camera, so frames go into the viewfinder's sink the way a camera's would.
+void TestQmlFlow::a_code_held_up_to_the_camera_adds_the_contact() {
+    LoopbackNetwork net;
+    TestProfile alice(net, "Alice"), bob(net, "Bob");
+    TestWindow aw(*alice.session);
+    QVERIFY(QTest::qWaitForWindowExposed(aw.window));
+    QVERIFY(bob.session->invites()->create(24).isEmpty());
+    const QString code = bob.session->invites()->code();
+    // A phone showing the code, in a room.
+    const auto held_up = [](const QString& text) {
+        QImage room(960, 720, QImage::Format_RGB32);
+        room.fill(QColor(96, 88, 80));
+        QPainter p(&room);
+        p.fillRect(QRect(300, 160, 360, 440), Qt::black);
+        p.drawImage(QRect(320, 230, 320, 320), qr::render_qr(text, 4, 2));
+        return room;
+    };
+
+    click(aw, find_item(aw, QStringLiteral("addContactButton")));
+    QTRY_VERIFY(popup_open(aw, QStringLiteral("addContactDialog")));
+    auto* button = find_item(aw, QStringLiteral("fromCameraButton"));
+    QVERIFY(button);
+    QCOMPARE(button->isEnabled(), !QMediaDevices::videoInputs().isEmpty());
+    QVERIFY(QMetaObject::invokeMethod(find_object(aw.window, QStringLiteral("addContactDialog")),
+                                      "scanCamera"));
+    QTRY_VERIFY(popup_open(aw, QStringLiteral("cameraScanDialog")));
+    QVERIFY(!popup_open(aw, QStringLiteral("addContactDialog")));
+    if (QMediaDevices::videoInputs().isEmpty())
+        QVERIFY(find_item(aw, QStringLiteral("noCameraLabel"))->isVisible());
+
+    // Back returns to the add-contact dialog; the camera view opens again.
+    click(aw, find_item(aw, QStringLiteral("cameraScanCancel")));
+    QTRY_VERIFY(popup_open(aw, QStringLiteral("addContactDialog")));
+    QVERIFY(!popup_open(aw, QStringLiteral("cameraScanDialog")));
+    QVERIFY(QMetaObject::invokeMethod(find_object(aw.window, QStringLiteral("addContactDialog")),
+                                      "scanCamera"));
+    QTRY_VERIFY(popup_open(aw, QStringLiteral("cameraScanDialog")));
+
+    auto* viewfinder = find_item(aw, QStringLiteral("cameraViewfinder"));
+    QVERIFY(viewfinder);
+    auto* sink = viewfinder->property("videoSink").value<QVideoSink*>();
+    QVERIFY(sink);
+    // A QR code that is no invite: refused with a reason, still looking.
+    sink->setVideoFrame(make_frame(held_up(QStringLiteral("https://example.org/menu")),
+                                   QVideoFrameFormat::Format_YUYV));
+    QTRY_VERIFY_WITH_TIMEOUT(!text_of(aw, QStringLiteral("cameraScanError")).isEmpty(), 10000);
+    QVERIFY(popup_open(aw, QStringLiteral("cameraScanDialog")));
+    QCOMPARE(alice.contacts().count(), 0);
+    // Bob's code: accepted, the dialogs close and the new contact is open.
+    sink->setVideoFrame(make_frame(held_up(code), QVideoFrameFormat::Format_NV12));
+    QTRY_VERIFY_WITH_TIMEOUT(!popup_open(aw, QStringLiteral("cameraScanDialog")), 10000);
+    QVERIFY(!popup_open(aw, QStringLiteral("addContactDialog")));
+    QCOMPARE(alice.contacts().count(), 1);
+    QCOMPARE(text_of(aw, QStringLiteral("chatTitle")), QStringLiteral("Bob"));
+    QTRY_COMPARE(bob.contacts().count(), 1);
+}
+#endif
 
 void TestQmlFlow::keyboard_finds_and_switches_contacts() {
     LoopbackNetwork net;

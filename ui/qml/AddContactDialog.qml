@@ -1,7 +1,9 @@
 // Adding a contact from the invite code they gave us: pasted text, an
 // image file, the clipboard (text or a picture), or a region of the screen
-// (a QR code shown in another window). Every refusal is shown with its own
-// message (mistyped, expired, already used, wrong network, ...).
+// (a QR code shown in another window), or a camera when this build has one
+// (CameraScanDialog, loaded by name so builds without Qt Multimedia still
+// load this view). Every refusal is shown with its own message (mistyped,
+// expired, already used, wrong network, ...).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
@@ -31,7 +33,7 @@ AppDialog {
             Layout.fillWidth: true
             wrapMode: Text.Wrap
             color: Theme.subtleText
-            text: qsTr("Paste the invite code you received, or read its QR code from a picture or from your screen.")
+            text: qsTr("Paste the invite code you received, or read its QR code from a picture, your screen or a camera.")
         }
 
         TextArea {
@@ -83,10 +85,13 @@ AppDialog {
             ActionButton {
                 objectName: "fromCameraButton"
                 Layout.fillWidth: true
-                text: qsTr("Camera")
+                text: qsTr("Camera…")
                 enabled: dialog.invites.cameraAvailable
                 ToolTip.visible: hovered && !enabled
-                ToolTip.text: qsTr("This build of Sotto has no camera support.")
+                ToolTip.text: dialog.invites.cameraSupported
+                              ? qsTr("No camera found.")
+                              : qsTr("This build of Sotto has no camera support.")
+                onClicked: dialog.scanCamera()
             }
         }
 
@@ -123,6 +128,17 @@ AppDialog {
         title: qsTr("Open a picture of an invite QR code")
         nameFilters: [qsTr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp)"), qsTr("All files (*)")]
         onAccepted: dialog.finish(dialog.invites.acceptImageFile(selectedFile))
+    }
+
+    // Created on first use: a second Item among this dialog's children would
+    // stop the dialog from sizing itself to its content.
+    property AppDialog cameraDialog: null
+    Connections {
+        target: dialog.cameraDialog
+        // Back from the camera: to this dialog, as it was.
+        function onRejected() {
+            dialog.open();
+        }
     }
 
     ScreenRegionPicker {
@@ -162,6 +178,7 @@ AppDialog {
 
     function openFresh() {
         error = "";
+        invites.watchCameras();
         codeField.text = "";
         open();
         codeField.forceActiveFocus();
@@ -176,6 +193,20 @@ AppDialog {
         close();
         codeField.Window.window.showMinimized();
         grabLater.start();
+    }
+    function scanCamera() {
+        error = "";
+        if (!cameraDialog) {
+            const component = Qt.createComponent("CameraScanDialog.qml");
+            if (component.status === Component.Ready)
+                cameraDialog = component.createObject(dialog.contentItem, { invites: dialog.invites });
+        }
+        if (!cameraDialog) {
+            error = qsTr("The camera view could not be loaded.");
+            return;
+        }
+        close();
+        cameraDialog.open();
     }
     function restoreWindow() {
         const w = codeField.Window.window;
