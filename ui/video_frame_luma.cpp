@@ -90,10 +90,10 @@ QImage video_frame_luma(const QVideoFrame& frame_in) {
     if (!frame_in.isValid()) return {};
     QVideoFrame frame = frame_in;  // shallow; map() is not const
     QImage image;
-    if (const auto layout = luma_layout(frame.pixelFormat()))
-        image = copy_luma(frame, *layout);
-    else
-        image = frame.toImage();
+    if (const auto layout = luma_layout(frame.pixelFormat())) image = copy_luma(frame, *layout);
+    // Formats without a Y plane, and frames in GPU memory that cannot be
+    // mapped: Qt converts them (downloading the texture if it has to).
+    if (image.isNull()) image = frame.toImage();
     return image;
 }
 

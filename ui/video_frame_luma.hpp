@@ -12,8 +12,9 @@
 namespace sotto::ui {
 
 // A Format_Grayscale8 image for YUV and gray formats, whatever toImage()
-// gives for the rest; a null image if the frame cannot be read (invalid,
-// its memory cannot be mapped, or a plane smaller than its size says). The
+// gives for the rest and for YUV frames it cannot map (in GPU memory, or a
+// plane smaller than the frame's size says); a null image if the frame
+// cannot be read at all. The
 // pixels are as delivered: a frame's "mirrored" flag only asks views to
 // show it flipped, like a mirror, and does not change what a reader sees.
 QImage video_frame_luma(const QVideoFrame& frame);
