@@ -14,6 +14,16 @@ std::filesystem::path db_path(const QString& dir) {
     return std::filesystem::path(QDir(dir).filePath(kProfileDbFile).toStdString());
 }
 
+// The caller's lock if it has one (and it is DIR's), else DIR's, taken now.
+Result<std::shared_ptr<ProfileLock>> lock_for(const QString& dir,
+                                              std::shared_ptr<ProfileLock> held) {
+    if (!held) return ProfileLock::acquire(dir);
+    if (!held->covers(dir))
+        return fail(Errc::Config, "the profile lock given is for " + held->dir().toStdString() +
+                                      ", not " + dir.toStdString());
+    return held;
+}
+
 }  // namespace
 
 QString ProfileSession::default_profile_dir() {
@@ -27,7 +37,8 @@ bool ProfileSession::profile_exists(const QString& dir) {
 
 Status ProfileSession::create_profile(const QString& dir, const QString& passphrase,
                                       const QString& display_name, const QString& network_file_text,
-                                      const crypto::ScryptParams& scrypt) {
+                                      const crypto::ScryptParams& scrypt,
+                                      std::shared_ptr<ProfileLock> held) {
     auto nf = dir::parse_network_file(network_file_text.toStdString());
     if (!nf) return std::unexpected(nf.error());
     if (display_name.trimmed().isEmpty())
@@ -39,6 +50,11 @@ Status ProfileSession::create_profile(const QString& dir, const QString& passphr
         return fail(Errc::Io, "cannot create the profile directory " + dir.toStdString());
     QFile::setPermissions(dir,
                           QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    // Two creators at once would both pass the check above.
+    auto lock = lock_for(dir, std::move(held));
+    if (!lock) return std::unexpected(lock.error());
+    if (profile_exists(dir))
+        return fail(Errc::Io, "a profile already exists in " + dir.toStdString());
     SystemRng rng;
     auto onion = crypto::X25519SecretKey::generate(rng);
     store::ProfileIdentity id{
@@ -58,11 +74,15 @@ Status ProfileSession::create_profile(const QString& dir, const QString& passphr
 
 Result<std::unique_ptr<ProfileSession>> ProfileSession::open(const QString& dir,
                                                              const QString& passphrase,
-                                                             SessionOptions options) {
+                                                             SessionOptions options,
+                                                             std::shared_ptr<ProfileLock> held) {
     if (!profile_exists(dir))
         return fail(Errc::NotFound,
                     "no profile in " + dir.toStdString() + " — create one first (sotto-cli init)");
+    auto lock = lock_for(dir, std::move(held));
+    if (!lock) return std::unexpected(lock.error());
     std::unique_ptr<ProfileSession> s(new ProfileSession());
+    s->lock_ = std::move(*lock);
     s->dir_ = dir;
     s->options_ = options;
     QByteArray pass = passphrase.toUtf8();

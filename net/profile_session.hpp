@@ -8,7 +8,9 @@
 // consensus (networkChanged reports progress), and ready() fires once.
 //
 // Profiles live in a directory (default: $XDG_DATA_HOME/sotto/default; any
-// other with --profile DIR): `profile.db` is the SQLite database.
+// other with --profile DIR): `profile.db` is the SQLite database. A session
+// holds the directory's ProfileLock from open to destruction, so one profile
+// runs in one program at a time.
 #pragma once
 
 #include <QObject>
@@ -20,6 +22,7 @@
 #include "net/messenger_driver.hpp"
 #include "net/node_driver.hpp"
 #include "net/onion_transport.hpp"
+#include "net/profile_lock.hpp"
 
 namespace sotto::net {
 
@@ -44,14 +47,22 @@ class ProfileSession : public QObject {
     static bool profile_exists(const QString& dir);
     // Creates DIR (mode 0700) and DIR/profile.db with fresh node keys.
     // The network file text is checked first; errors say what to fix.
+    // `lock`: DIR's lock if the caller holds it already (the app takes it at
+    // start-up); otherwise this takes it for the duration, and fails with
+    // ProfileLock's message if another program has the profile open.
     static Status create_profile(const QString& dir, const QString& passphrase,
                                  const QString& display_name, const QString& network_file_text,
-                                 const crypto::ScryptParams& scrypt = {});
-    // Unlocks the profile and starts the node. A wrong passphrase fails with
+                                 const crypto::ScryptParams& scrypt = {},
+                                 std::shared_ptr<ProfileLock> lock = {});
+    // Unlocks the profile and starts the node. The profile lock comes first
+    // (the caller's `lock`, or taken here): if another program has the
+    // profile open this fails with ProfileLock's message before the
+    // passphrase is tried. A wrong passphrase fails with
     // store::kWrongPassphrase and touches nothing.
     static Result<std::unique_ptr<ProfileSession>> open(const QString& dir,
                                                         const QString& passphrase,
-                                                        SessionOptions options = {});
+                                                        SessionOptions options = {},
+                                                        std::shared_ptr<ProfileLock> lock = {});
     ~ProfileSession() override;
 
     NetworkState network_state() const { return state_; }
@@ -73,6 +84,8 @@ class ProfileSession : public QObject {
     QString dir_;
     SessionOptions options_;
     SystemRng rng_;
+    // Declared before the store: released only once the database is closed.
+    std::shared_ptr<ProfileLock> lock_;
     std::unique_ptr<store::ProfileStore> store_;
     std::unique_ptr<NodeDriver> node_;
     std::unique_ptr<OnionTransport> transport_;

@@ -87,8 +87,29 @@ void SessionController::setPresenceMode(Presence mode) {
     driver_->set_presence_mode(static_cast<messenger::PresenceMode>(mode));
 }
 
+void SessionController::setProfileBusy(const QString& message) {
+    if (message == profile_busy_) return;
+    profile_busy_ = message;
+    emit profileBusyChanged();
+}
+
+bool SessionController::take_lock(std::shared_ptr<net::ProfileLock>* lock, QString* error) {
+    if (!lock_source_) return true;
+    auto taken = lock_source_();
+    if (!taken) {
+        *error = QString::fromStdString(taken.error().message);
+        setProfileBusy(*error);
+        return false;
+    }
+    *lock = std::move(*taken);
+    setProfileBusy({});
+    return true;
+}
+
 void SessionController::open_session(const QString& passphrase, QString* error) {
-    auto opened = net::ProfileSession::open(profile_dir_, passphrase, options_);
+    std::shared_ptr<net::ProfileLock> lock;
+    if (!take_lock(&lock, error)) return;
+    auto opened = net::ProfileSession::open(profile_dir_, passphrase, options_, std::move(lock));
     if (!opened) {
         *error = opened.error().message == store::kWrongPassphrase
                      ? tr("Wrong passphrase. Check Caps Lock and try again.")
@@ -127,8 +148,10 @@ QString SessionController::createProfile(const QString& name, const QString& pas
     if (passphrase != confirmation) return tr("The two passphrases differ.");
     if (network_text.trimmed().isEmpty())
         return tr("Open or paste the network file you were given.");
+    std::shared_ptr<net::ProfileLock> lock;
+    if (QString error; !take_lock(&lock, &error)) return error;
     auto created = net::ProfileSession::create_profile(profile_dir_, passphrase, name, network_text,
-                                                       options_.scrypt);
+                                                       options_.scrypt, std::move(lock));
     if (!created) return QString::fromStdString(created.error().message);
     QString error;
     open_session(passphrase, &error);

@@ -9,6 +9,9 @@
 // The app runs a profile through net::ProfileSession (the onion transport).
 // Tests and the benchmark attach a store and a messenger they made
 // themselves (attach()), e.g. over the in-process loopback transport.
+// The profile lock comes from the lock source when there is one (the app:
+// its AppInstance, which holds the lock from start-up); otherwise
+// ProfileSession takes it when the profile is created or unlocked.
 #pragma once
 
 #include <QtQml/qqmlregistration.h>
@@ -16,6 +19,7 @@
 #include <QPointer>
 #include <QSortFilterProxyModel>
 #include <QUrl>
+#include <functional>
 #include <memory>
 
 #include "net/profile_session.hpp"
@@ -51,6 +55,9 @@ class SessionController : public QObject {
     // entry's %u); the main view offers it in the add-contact dialog once.
     Q_PROPERTY(
         QString pendingInvite READ pendingInvite WRITE setPendingInvite NOTIFY pendingInviteChanged)
+    // Why the profile cannot be opened now (another Sotto program has it),
+    // for the unlock screen; "" otherwise. Unlocking tries again.
+    Q_PROPERTY(QString profileBusy READ profileBusy NOTIFY profileBusyChanged)
   public:
     enum class Stage { FirstRun, Unlock, Main };
     Q_ENUM(Stage)
@@ -70,6 +77,10 @@ class SessionController : public QObject {
     void attach_messenger(net::MessengerDriver* driver);
     std::shared_ptr<ScreenGrab> screen_grab() const { return screen_; }
     net::ProfileSession* session() { return session_.get(); }
+    using LockSource = std::function<Result<std::shared_ptr<net::ProfileLock>>()>;
+    void setLockSource(LockSource source) { lock_source_ = std::move(source); }
+    QString profileBusy() const { return profile_busy_; }
+    void setProfileBusy(const QString& message);
 
     Stage stage() const { return stage_; }
     QString profileDir() const { return profile_dir_; }
@@ -117,6 +128,7 @@ class SessionController : public QObject {
 
   signals:
     void pendingInviteChanged();
+    void profileBusyChanged();
     void stageChanged();
     void profileChanged();
     void networkChanged();
@@ -130,11 +142,16 @@ class SessionController : public QObject {
     QString pending_invite_;
     void set_stage(Stage s);
     void open_session(const QString& passphrase, QString* error);
+    // The lock source's lock (null without a source); false and `error` set
+    // if another program has the profile.
+    bool take_lock(std::shared_ptr<net::ProfileLock>* lock, QString* error);
 
     QString profile_dir_;
     QString network_file_;
     QString default_network_text_;
     net::SessionOptions options_;
+    LockSource lock_source_;
+    QString profile_busy_;
     std::unique_ptr<net::ProfileSession> session_;
     store::ProfileStore* store_ = nullptr;
     QPointer<net::MessengerDriver> driver_;

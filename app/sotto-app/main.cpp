@@ -14,6 +14,12 @@
 // publication delays for a local test network (as sotto-cli's flag does);
 // --screenshot saves a PNG of the window once the network is up (or after
 // a minute) and exits, for scripted checks of a real start.
+//
+// One app per profile (ui/app_instance.hpp): a second `sotto` on a profile
+// the first has open hands it its sotto: link (or just brings its window to
+// the front) and exits 0. If another program has the profile (the sotto-cli
+// daemon), the unlock screen says so; with --passphrase-file the app prints
+// it and exits 1.
 #include <QtQml/qqmlextensionplugin.h>
 #include <QApplication>
 #include <QCommandLineParser>
@@ -28,6 +34,7 @@
 #include "net/profile_session.hpp"
 #include "net/unix_signals.hpp"
 #include "ui/app_icon.hpp"
+#include "ui/app_instance.hpp"
 #include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 #include "ui/tray_icon.hpp"
@@ -99,6 +106,23 @@ int main(int argc, char** argv) {
     QObject::connect(term->get(), &net::TerminationSignals::terminationRequested, &app,
                      [] { QApplication::quit(); });
 
+    const QString profile_dir = QDir(parser.value(profile_opt)).absolutePath();
+    const QStringList positional = parser.positionalArguments();
+    const QString link = ui::invite_link_from(positional);
+    if (link.isEmpty() && !positional.isEmpty())
+        std::fprintf(stderr, "sotto: ignoring arguments that are not sotto: invite links\n");
+    // Before anything else touches the profile: either this is its app, or
+    // the one already running gets the link.
+    ui::AppInstance instance(profile_dir);
+    const auto role = instance.start({link});
+    if (role == ui::AppInstance::Role::Forwarded) {
+        std::fprintf(stderr, "sotto: handed over to the Sotto already open on %s (process %lld)\n",
+                     qPrintable(profile_dir), static_cast<long long>(instance.running_pid()));
+        return 0;
+    }
+    if (role == ui::AppInstance::Role::Refused && parser.isSet(passphrase_opt))
+        return fail_with(1, instance.error());
+
     net::SessionOptions options;
     if (parser.isSet(fast_opt)) {
         // For a local test network with a handful of users: nothing to hide
@@ -109,8 +133,9 @@ int main(int argc, char** argv) {
         options.messenger.reconnect_min = Duration::seconds(1);
         options.messenger.reconnect_max = Duration::seconds(10);
     }
-    ui::SessionController session(QDir(parser.value(profile_opt)).absolutePath(),
-                                  parser.value(network_opt), options);
+    ui::SessionController session(profile_dir, parser.value(network_opt), options);
+    session.setLockSource([&instance] { return instance.lock(); });
+    if (role == ui::AppInstance::Role::Refused) session.setProfileBusy(instance.error());
 
     if (parser.isSet(passphrase_opt)) {
         QFile f(parser.value(passphrase_opt));
@@ -125,13 +150,13 @@ int main(int argc, char** argv) {
         if (const QString e = session.unlock(pass); !e.isEmpty()) return fail_with(1, e);
     }
 
-    for (const auto& arg : parser.positionalArguments())
-        if (arg.startsWith(QStringLiteral("sotto:"), Qt::CaseInsensitive))
-            session.setPendingInvite(arg);
+    if (!link.isEmpty()) session.setPendingInvite(link);
 
     QQmlApplicationEngine engine;
     auto* window = ui::load_main_window(engine, session);
     if (!window) return fail_with(1, QStringLiteral("cannot load the interface"));
+
+    ui::route_instance_requests(instance, session, window);
 
     ui::TrayIcon tray(session);
     auto show = [window] {

@@ -86,7 +86,8 @@ Profile (DIR defaults to $XDG_DATA_HOME/sotto/default):
   passwd --new-passphrase-file FILE    change the passphrase (profile locked)
   unlock [--foreground] [--fast-publication] [--consensus-interval S]
                                        unlock and go online (runs the daemon)
-  lock                                 go offline and stop the daemon
+  lock                                 go offline and stop the daemon (returns
+                                       once it has closed the profile)
   status                               network, presence, contacts
 
 Contacts:
@@ -105,6 +106,8 @@ Chat:
   wait-online CONTACT [--timeout S]    until the contact is online (or away)
   wait-offline CONTACT [--timeout S]
 
+A profile is open in one program at a time: unlock, init and passwd refuse
+one that the app or another daemon has open.
 CONTACT is a contact id or a name. The passphrase comes from --passphrase-file,
 the SOTTO_PASSPHRASE environment variable, or a prompt. --json prints machine-
 readable output.

@@ -7,12 +7,14 @@
 
 #include <fcntl.h>
 #include <QCoreApplication>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QGuiApplication>
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QThread>
 #include <cstdio>
 
 #include "app/sotto-cli/cli_args.hpp"
@@ -180,9 +182,14 @@ int cmd_init(const Args& a) {
 
 int cmd_passwd(const Args& a) {
     const QString dir = profile_dir(a);
-    if (QFile::exists(control_socket_path(dir)) &&
-        call_daemon(dir, {{"cmd", "status"}}, 2000)["ok"].toBool())
-        return fail_with(2, "lock the profile first (sotto-cli lock)");
+    if (!net::ProfileSession::profile_exists(dir))
+        return fail_with(1, "no profile in " + dir.toStdString());
+    // Held until the new passphrase is stored: a daemon or the app must not
+    // open the profile halfway through.
+    auto lock = net::ProfileLock::acquire(dir);
+    if (!lock)
+        return fail_with(
+            1, lock.error().message + " Close it there first (sotto-cli lock, or quit the app).");
     std::string error;
     auto old_pass = read_passphrase(a.option_or("passphrase-file", ""), "Passphrase: ", error);
     if (!old_pass) return fail_with(2, error);
@@ -198,6 +205,19 @@ int cmd_passwd(const Args& a) {
         return fail_with(1, s.error().message);
     std::printf(g_json ? "{\"ok\":true}\n" : "passphrase changed\n");
     return 0;
+}
+
+// The daemon answers `lock` before it closes the profile. Returning only
+// once it has lets a script go on with `passwd`, `unlock` or the app.
+bool wait_until_closed(const QString& dir, qint64 daemon_pid) {
+    QDeadlineTimer deadline(15000);
+    for (;;) {
+        if (net::ProfileLock::acquire(dir)) return true;
+        const auto now = net::ProfileLock::recorded_holder(dir);
+        if (now && now->pid != daemon_pid) return true;  // someone else opened it since
+        if (deadline.hasExpired()) return false;
+        QThread::msleep(20);
+    }
 }
 
 void print_human(const QString& cmd, const QJsonObject& r) {
@@ -345,8 +365,12 @@ int main(int argc, char** argv) {
                c != "wait-offline" && c != "safety-number") {
         return fail_with(2, "unknown command '" + c + "' (see sotto-cli --help)");
     }
+    const auto holder = c == "lock" ? net::ProfileLock::recorded_holder(dir) : std::nullopt;
     auto r = call_daemon(dir, req, (timeout_s + 10) * 1000);
     if (!r["ok"].toBool()) return fail_with(1, r["error"].toString().toStdString());
+    if (holder && !wait_until_closed(dir, holder->pid))
+        return fail_with(1, "the daemon (process " + std::to_string(holder->pid) +
+                                ") did not close the profile");
     if (c == "invite") {
         if (auto qr = a.option("qr")) {
 #ifdef SOTTO_HAVE_QR

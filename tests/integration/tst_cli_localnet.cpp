@@ -1,10 +1,12 @@
 // Two sotto-cli users on a sotto-localnet network, all real processes: the
 // profile daemons, the authorities and relays. Bob invites Alice, she
 // accepts, they chat; a daemon killed with SIGKILL in the middle of sending
-// delivers each message exactly once after restarting; a wrong passphrase
-// and bad invite codes get their own messages; after a silent revocation
-// Alice's messages to Bob stay queued as if he were offline. Every wait is a
-// sotto-cli command that returns when its condition holds (or times out).
+// delivers each message exactly once after restarting (its profile lock
+// gone with it); a second daemon on a profile is refused with the first's
+// pid; a wrong passphrase and bad invite codes get their own messages;
+// after a silent revocation Alice's messages to Bob stay queued as if he
+// were offline. Every wait is a sotto-cli command that returns when its
+// condition holds (or times out).
 #include <signal.h>
 
 #include <QFile>
@@ -15,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "net/profile_lock.hpp"
 #include "tests/common/free_ports.hpp"
 
 namespace {
@@ -109,13 +112,23 @@ class TestCliLocalnet : public QObject {
     }
 
     void unlock_both() {
+        qint64 alice_pid = 0;
         for (const auto* who : {"alice", "bob"}) {
             auto r = cli(who, {"unlock", "--fast-publication", "--consensus-interval", "5"});
             QVERIFY2(r.code == 0, qPrintable(r.err));
+            if (QString(who) == "alice") alice_pid = r.json["pid"].toInteger();
         }
+        // One program per profile: a second daemon, or passwd writing the
+        // store underneath the first, is refused with the holder's pid.
+        const QString open_elsewhere =
+            QStringLiteral("This profile is already open in another Sotto program (process %1).")
+                .arg(alice_pid);
         auto again = cli("alice", {"unlock"});
         QCOMPARE(again.code, 1);
-        QVERIFY2(again.err.contains("already unlocked"), qPrintable(again.err));
+        QCOMPARE(again.err, open_elsewhere);
+        auto passwd = cli("alice", {"passwd", "--new-passphrase-file", dir_.filePath("none")});
+        QCOMPARE(passwd.code, 1);
+        QVERIFY2(passwd.err.startsWith(open_elsewhere), qPrintable(passwd.err));
     }
 
     void invite_accept_and_bad_codes() {
@@ -173,6 +186,9 @@ class TestCliLocalnet : public QObject {
         const auto pid = pidf.readAll().trimmed().toInt();
         QVERIFY(pid > 0);
         QCOMPARE(::kill(pid, SIGKILL), 0);
+        // The kernel drops a killed process's lock as it exits (kill only
+        // sends the signal): the profile opens again.
+        QTRY_VERIFY_WITH_TIMEOUT(bool(sotto::net::ProfileLock::acquire(profile("alice"))), 10000);
         // The dead daemon's socket file remains; unlock must cope with it.
         auto r = cli("alice", {"unlock", "--fast-publication", "--consensus-interval", "5"});
         QVERIFY2(r.code == 0, qPrintable(r.err));

@@ -1,5 +1,6 @@
 // Unlocking the profile at start: one passphrase field; a wrong passphrase
-// says so and changes nothing.
+// says so and changes nothing. If another Sotto program has the profile open
+// (the sotto-cli daemon), the page says so from the start; Unlock tries again.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -53,7 +54,7 @@ Item {
                 objectName: "unlockError"
                 Layout.fillWidth: true
                 horizontalAlignment: Text.AlignHCenter
-                text: page.error
+                text: page.error !== "" ? page.error : page.session.profileBusy
             }
             ActionButton {
                 objectName: "unlockButton"
