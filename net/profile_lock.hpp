@@ -21,13 +21,16 @@
 namespace sotto::net {
 
 inline constexpr const char* kProfileLockFile = "profile.lock";
+// The owner word the desktop app records, so sotto-cli can tell the user
+// that it is the app, not a stopped daemon, that has the profile.
+inline constexpr const char* kAppLockOwner = "sotto-app";
 
 class ProfileLock {
   public:
     struct Holder {
         qint64 pid = 0;
         // A short word ([A-Za-z0-9_-], at most 32): the desktop app's is
-        // ui::kAppLockOwner, anyone else's its executable's name by default.
+        // kAppLockOwner, anyone else's its executable's name by default.
         QString owner;
     };
 

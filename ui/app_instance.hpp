@@ -34,7 +34,7 @@ namespace sotto::ui {
 
 class SessionController;
 
-inline constexpr const char* kAppLockOwner = "sotto-app";
+using net::kAppLockOwner;
 inline constexpr const char* kAppSocket = "app.sock";
 // Invite codes are under 300 characters (core/contacts/invite_code.hpp).
 inline constexpr qsizetype kMaxInviteLink = 400;

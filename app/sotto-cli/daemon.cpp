@@ -89,14 +89,9 @@ Daemon::~Daemon() {
 Result<std::unique_ptr<Daemon>> Daemon::start(std::unique_ptr<net::ProfileSession> session) {
     const QString dir = session->dir();
     const QString path = control_socket_path(dir);
-    {
-        QLocalSocket probe;
-        probe.connectToServer(path);
-        if (probe.waitForConnected(500))
-            return fail(Errc::Config, "the profile in " + dir.toStdString() +
-                                          " is already unlocked by another process");
-    }
-    QLocalServer::removeServer(path);  // a socket file left by a crash
+    // The session holds the profile lock, so no other daemon serves this
+    // socket; a socket file still there was left by a crash.
+    QLocalServer::removeServer(path);
     std::unique_ptr<Daemon> d(new Daemon(std::move(session)));
     d->server_.setSocketOptions(QLocalServer::UserAccessOption);
     if (!d->server_.listen(path))

@@ -159,6 +159,13 @@ class TestAppSingleInstance : public QObject {
         auto passwd = cli({"passwd", "--new-passphrase-file", pass_file_});
         QCOMPARE(passwd.code, 1);
         QVERIFY2(passwd.err.contains(first_app_message()), qPrintable(passwd.err));
+        // Commands for a daemon say that the app has the profile, not that
+        // it is locked.
+        auto status = cli({"status"});
+        QCOMPARE(status.code, 1);
+        QVERIFY2(status.err.contains(
+                     QString("is open in the Sotto app (process %1)").arg(app_->processId())),
+                 qPrintable(status.err));
         QCOMPARE(app_->state(), QProcess::Running);
     }
 
@@ -170,6 +177,9 @@ class TestAppSingleInstance : public QObject {
         // Its socket file and lock record are still there; neither holds.
         QVERIFY(QFile::exists(profile_ + "/app.sock"));
         QVERIFY(holder_is(dead));
+        auto status = cli({"status"});
+        QCOMPARE(status.code, 1);
+        QVERIFY2(status.err.contains("locked (not running)"), qPrintable(status.err));
         QVERIFY(start_first_app());
         QVERIFY(app_->processId() != dead);
         auto second = app({kLink});
