@@ -26,6 +26,9 @@
 //   to them again.
 // - A contact is Online while a stream with them is open (Away if they said
 //   so); we keep trying to connect to offline contacts with backoff.
+// - An invite we accepted that expires before the inviter's Welcome ends
+//   the attempt: the contact becomes InviteExpired ("ask for a new code"),
+//   we stop connecting, and its unsent messages are kept as Failed.
 #pragma once
 
 #include <map>
@@ -151,7 +154,8 @@ class Messenger {
     // Errors carry contacts::invite_error_message(...) as their message.
     Result<ContactId> accept_invite(std::string_view code, TimePoint now);
     // Stores the message (Queued) first; fails with a clear message for an
-    // empty or too long body, an unknown contact, or a storage error.
+    // empty or too long body, an unknown contact, a contact whose invite
+    // expired (Errc::Expired), or a storage error.
     Result<store::MessageRecord> send_message(ContactId contact, std::string body, TimePoint now);
     Status rename(ContactId contact, std::string nickname);
     Status revoke(ContactId contact, TimePoint now);
@@ -201,6 +205,10 @@ class Messenger {
     // What the engine keeps in memory per contact; the store has the rest.
     struct Peer {
         bool established = false;
+        // Not established yet: when the invite we accepted expires; once it
+        // has without a Welcome, `invite_expired` and we stop connecting.
+        std::optional<TimePoint> invite_expires_at;
+        bool invite_expired = false;
         bool appear_offline = false;
         // We sent to them while hidden (Invisible or appear-offline): we
         // connect to them anyway until the mode or the hide changes.
@@ -217,6 +225,8 @@ class Messenger {
     };
 
     bool hidden_from(const Peer& p) const;
+    // Whether we make outgoing connections to this contact at all.
+    bool dials(const Peer& p) const { return !hidden_from(p) && !p.invite_expired; }
     bool invite_open(InviteId id, TimePoint now) const;
     void act(Action a) { actions_.push_back(std::move(a)); }
     void notify(Event e) { events_.push_back(std::move(e)); }
@@ -233,6 +243,8 @@ class Messenger {
     void set_presence(Peer& p, ContactId contact, ContactPresence presence);
     void try_connect(ContactId contact, TimePoint now);
     void schedule_retry(Peer& p, TimePoint now);
+    void expire_request(ContactId contact);
+    void requeue_failed(ContactId contact, TimePoint now);
     void close_contact_streams(ContactId contact, TimePoint now);
     void close_invite_streams(InviteId invite, TimePoint now);
     void expire_invite(InviteId invite, TimePoint now);

@@ -390,6 +390,23 @@ bool all_failed(const Net& net, const std::string& from, std::size_t mark) {
     return true;
 }
 
+std::size_t with_state(const std::vector<store::MessageRecord>& h, store::MessageState s) {
+    return static_cast<std::size_t>(
+        std::count_if(h.begin(), h.end(), [&](auto& m) { return m.state == s; }));
+}
+
+std::size_t state_events(const Profile& p, store::MessageState s) {
+    std::size_t n = 0;
+    for (auto& e : of<MessageStateChanged>(p.events)) n += e.state == s;
+    return n;
+}
+
+hs::ClientKeyId code_key(const std::string& code) {
+    auto c = contacts::parse_invite(code);
+    if (!c) qFatal("parse_invite failed");
+    return c->credentials.client_key_id;
+}
+
 // Events as a sequence of type indices (to compare two runs).
 std::vector<std::size_t> kinds(const std::vector<Event>& events) {
     std::vector<std::size_t> out;
@@ -564,7 +581,7 @@ class TestMessenger : public QObject {
         const auto mark = net.sends.size();
         net.advance(Duration::hours(1));
         QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
-        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
         QCOMPARE(bob.st().contacts()->size(), std::size_t(0));
     }
 
@@ -1201,6 +1218,185 @@ class TestMessenger : public QObject {
         QCOMPARE(acts.size(), std::size_t(2));
         QVERIFY(std::holds_alternative<Close>(acts[0]) && std::holds_alternative<Close>(acts[1]));
         QVERIFY(bob.st().contacts()->empty());
+    }
+
+    // ---- an accepted invite that expires before the inviter answers ----
+
+    void an_unanswered_invite_expires_and_the_contact_says_so() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);  // never reachable again while the code is valid
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        auto m = alice.m->send_message(*a, "are you there?", net.now);
+        QVERIFY(m);
+        net.advance(Duration::minutes(9));
+        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QCOMPARE(contact(alice, *a).invite_expires_at, std::optional(inv->expires_at));
+        QVERIFY(connects_from(net, "Alice", *a, 0) >= 3);
+
+        // At the code's expiry: a state of its own, and the message kept as Failed.
+        alice.events.clear();
+        net.advance(inv->expires_at - net.now);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QVERIFY(!of<ContactChanged>(alice.events).empty());
+        QCOMPARE(state_events(alice, store::MessageState::Failed), std::size_t(1));
+        auto h = history(alice, *a);
+        QCOMPARE(h.size(), std::size_t(1));
+        QCOMPARE(h[0].state, store::MessageState::Failed);
+        QVERIFY(alice.st().outbox(*a)->empty());
+        QCOMPARE(alice.st().contact_summaries()->at(0).state, store::ContactState::InviteExpired);
+
+        // And no more connecting, also after a restart.
+        const auto mark = net.connects.size();
+        QCOMPARE(alice.m->next_deadline(), TimePoint::never());
+        net.advance(Duration::hours(2));
+        net.kill(alice);
+        net.restart(alice);
+        net.advance(Duration::hours(2));
+        QCOMPARE(connects_from(net, "Alice", *a, mark), std::size_t(0));
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(history(alice, *a)[0].state, store::MessageState::Failed);
+
+        // Sending says what to do instead of queueing forever.
+        auto again = alice.m->send_message(*a, "hello?", net.now);
+        QVERIFY(!again);
+        QCOMPARE(again.error().code, Errc::Expired);
+        QCOMPARE(again.error().message,
+                 std::string("The invite code from Bob expired before they answered: ask them "
+                             "for a new code."));
+        QCOMPARE(history(alice, *a).size(), std::size_t(1));
+
+        // Removing it is the ordinary revoke.
+        const auto log_mark = alice.action_log.size();
+        QVERIFY(alice.m->revoke(*a, net.now));
+        net.pump();
+        QCOMPARE(of<ContactRemoved>(alice.events).size(), std::size_t(1));
+        QVERIFY(alice.st().contacts()->empty());
+        QCOMPARE(alice.st().contact(*a).error().code, Errc::NotFound);
+        QVERIFY(std::find(alice.action_log.begin() + static_cast<std::ptrdiff_t>(log_mark),
+                          alice.action_log.end(),
+                          "revoke " + std::to_string(*a)) != alice.action_log.end());
+        // The same code now gets its own answer.
+        auto reuse = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(!reuse);
+        QCOMPARE(reuse.error().message,
+                 contacts::invite_error_message(contacts::InviteError::Expired));
+    }
+
+    void an_invite_that_expired_while_we_were_away_is_not_tried_at_start() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        QVERIFY(alice.m->send_message(*a, "queued", net.now));
+        net.advance(Duration::minutes(1));
+        net.kill(alice);
+        net.advance(Duration::hours(1));
+        const auto mark = net.connects.size();
+        net.restart(alice);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(history(alice, *a)[0].state, store::MessageState::Failed);
+        net.advance(Duration::hours(1));
+        QCOMPARE(connects_from(net, "Alice", *a, mark), std::size_t(0));
+        // Its grant stays published, for a Welcome that comes after all.
+        QVERIFY(alice.grants.contains(*a));
+    }
+
+    void a_welcome_after_the_expiry_still_establishes() {
+        // Bob made Alice a contact just in time, but his Welcomes (and
+        // Acks) are lost until after her copy of the code has expired.
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        bool lose_welcomes = true;
+        net.drop = [&](const Profile& from, const chat::Frame& f) {
+            return lose_welcomes && from.name == "Bob" &&
+                   (std::holds_alternative<chat::Welcome>(f) ||
+                    std::holds_alternative<chat::Ack>(f));
+        };
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.pump();
+        QCOMPARE(of<InviteUsed>(bob.events).size(), std::size_t(1));
+        const ContactId alice_at_bob = of<InviteUsed>(bob.events)[0].contact;
+        auto m = alice.m->send_message(*a, "stored by Bob, never acked", net.now);
+        QVERIFY(m);
+        auto late = alice.m->send_message(*a, "still waiting", net.now);
+        QVERIFY(late);
+        net.advance(Duration::minutes(11));
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(with_state(history(alice, *a), store::MessageState::Failed), std::size_t(2));
+
+        lose_welcomes = false;
+        alice.events.clear();
+        net.advance(Duration::minutes(2));  // Bob dials Alice's grant from her Hello
+        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+        QVERIFY(!contact(alice, *a).invite_expires_at);
+        QCOMPARE(state_events(alice, store::MessageState::Queued), std::size_t(2));
+        QVERIFY(delivered(alice, m->id));
+        QVERIFY(delivered(alice, late->id));
+        auto hb = history(bob, alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(2));
+        QCOMPARE(hb[0].body, std::string("stored by Bob, never acked"));
+        QCOMPARE(hb[1].body, std::string("still waiting"));
+        QCOMPARE(alice.m->presence_of(*a), ContactPresence::Online);
+    }
+
+    // ---- the memory of accepted codes ----
+
+    void accepted_codes_are_forgotten_once_expired() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto first = bob.m->create_invite(Duration::hours(1), net.now);
+        auto second = bob.m->create_invite(Duration::hours(3), net.now);
+        QVERIFY(first && second);
+        net.pump();
+        QVERIFY(alice.m->accept_invite(first->code, net.now));
+        net.pump();
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(first->code)));
+        QCOMPARE(alice.m->accept_invite(first->code, net.now).error().message,
+                 contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
+
+        // Past its expiry a restart forgets it; the code is refused as expired.
+        net.advance(Duration::hours(1));
+        net.kill(alice);
+        net.restart(alice);
+        QVERIFY(!*alice.st().accepted_invite_seen(code_key(first->code)));
+        QCOMPARE(alice.m->accept_invite(first->code, net.now).error().message,
+                 contacts::invite_error_message(contacts::InviteError::Expired));
+
+        // Accepting a code forgets the ones that expired meanwhile too.
+        auto& carol = net.add("Carol");
+        auto c1 = carol.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(c1);
+        net.pump();
+        QVERIFY(alice.m->accept_invite(c1->code, net.now));
+        net.pump();
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));
+        net.advance(Duration::hours(2));
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));  // nothing purges on its own
+        auto c2 = carol.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(c2);
+        net.pump();
+        QVERIFY(!alice.m->accept_invite(second->code, net.now));  // expired: refused first
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));
+        QVERIFY(alice.m->accept_invite(c2->code, net.now));
+        QVERIFY(!*alice.st().accepted_invite_seen(code_key(c1->code)));
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c2->code)));
     }
 
     void storage_failure_is_surfaced() {
