@@ -344,7 +344,7 @@ void Messenger::start(TimePoint now) {
         storage_failed("could not load the contacts", contacts.error());
     } else {
         for (auto& c : *contacts) {
-            Peer p;
+            Peer p(config_);
             p.established = c.state == store::ContactState::Established;
             p.invite_expired = c.state == store::ContactState::InviteExpired;
             if (!p.established) p.invite_expires_at = c.invite_expires_at;
@@ -493,7 +493,7 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
         storage_failed("could not store the new contact", ok.error());
         return std::unexpected(ok.error());
     }
-    Peer p;
+    Peer p(config_);
     p.invite_expires_at = code->expires_at;
     // Accepting a code is as deliberate as sending a message: while
     // Invisible we still connect to this one inviter (they learn nothing
@@ -516,12 +516,16 @@ Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::str
                                         " fit in one message).");
     auto pit = peers_.find(contact);
     if (pit == peers_.end()) return fail(Errc::NotFound, "There is no such contact.");
-    if (pit->second.invite_expired) {
+    if (pit->second.invite_expired || pit->second.unacked.size() >= config_.outbox_limit) {
         auto rec = store_.contact(contact);
         if (!rec) return std::unexpected(rec.error());
         const std::string& name = rec->nickname.empty() ? rec->name : rec->nickname;
-        return fail(Errc::Expired, "The invite code from " + name +
-                                       " expired before they answered: ask them for a new code.");
+        if (pit->second.invite_expired)
+            return fail(Errc::Expired, "The invite code from " + name +
+                                           " expired before they answered: ask them for a new "
+                                           "code.");
+        return fail(Errc::Limit,
+                    "Too many messages are waiting for " + name + "; wait until they come online.");
     }
 
     chat::MessageId id;
@@ -934,7 +938,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
     open_invites_.erase(invite);
 
     if (!peers_.contains(contact)) {
-        Peer p;
+        Peer p(config_);
         p.established = true;
         p.our_key_smaller = our_pairwise < hello.pairwise;
         peers_.emplace(contact, std::move(p));
@@ -1035,6 +1039,13 @@ void Messenger::requeue_failed(ContactId contact, TimePoint now) {
 
 void Messenger::on_message(StreamId stream, chat::ChatMessage m, TimePoint now) {
     const ContactId contact = streams_.at(stream).contact;
+    // Charged before the store is touched (resends too: the point is to
+    // bound the work a contact can make us do). Over the limit: no store, no
+    // Ack; the sender's outbox has it and sends it again.
+    if (!peers_.at(contact).incoming.take(now)) {
+        secure_wipe(m.body.data(), m.body.size());
+        return;
+    }
     auto stored = store_.add_incoming(contact, m.id, std::move(m.body), m.sent_at, now);
     if (!stored) {
         // No Ack: the sender keeps it and sends it again.

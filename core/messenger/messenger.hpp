@@ -29,6 +29,9 @@
 // - An invite we accepted that expires before the inviter's Welcome ends
 //   the attempt: the contact becomes InviteExpired ("ask for a new code"),
 //   we stop connecting, and its unsent messages are kept as Failed.
+// - Limits: a contact's incoming messages pass a token bucket (the excess
+//   is neither stored nor acknowledged, so the sender's outbox sends it
+//   again later), and at most outbox_limit messages wait for one contact.
 #pragma once
 
 #include <map>
@@ -40,6 +43,7 @@
 
 #include "core/chat/chat_frame.hpp"
 #include "core/hs/service_api.hpp"
+#include "core/messenger/token_bucket.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -66,6 +70,19 @@ struct MessengerConfig {
     Duration ack_timeout = Duration::seconds(30);
     // Close a stream that sent no Hello/Welcome within this long.
     Duration handshake_timeout = Duration::seconds(60);
+    // Incoming messages per contact: a burst of 100, then 1 a second. A
+    // person typing, or an outbox of a day's messages arriving when we come
+    // online, stays within it; a contact flooding us writes at most ~86,400
+    // messages a day instead of as many as the link carries. What is over
+    // the limit is not stored and not acknowledged: the sender keeps it and
+    // resends it after its ack_timeout, so the limit costs time, not
+    // messages.
+    std::uint32_t incoming_burst = 100;
+    Duration incoming_interval = Duration::seconds(1);
+    // Unsent messages per contact. The whole outbox is resent on every new
+    // stream and re-read from the store, so it must stay small enough to do
+    // that quickly; 1,000 is far beyond a conversation with someone offline.
+    std::size_t outbox_limit = 1000;
 };
 
 // ---- actions for the transport ----
@@ -155,7 +172,8 @@ class Messenger {
     Result<ContactId> accept_invite(std::string_view code, TimePoint now);
     // Stores the message (Queued) first; fails with a clear message for an
     // empty or too long body, an unknown contact, a contact whose invite
-    // expired (Errc::Expired), or a storage error.
+    // expired (Errc::Expired), a full outbox (Errc::Limit), or a storage
+    // error.
     Result<store::MessageRecord> send_message(ContactId contact, std::string body, TimePoint now);
     Status rename(ContactId contact, std::string nickname);
     Status revoke(ContactId contact, TimePoint now);
@@ -204,6 +222,7 @@ class Messenger {
     };
     // What the engine keeps in memory per contact; the store has the rest.
     struct Peer {
+        explicit Peer(const MessengerConfig& c) : incoming(c.incoming_burst, c.incoming_interval) {}
         bool established = false;
         // Not established yet: when the invite we accepted expires; once it
         // has without a Welcome, `invite_expired` and we stop connecting.
@@ -222,6 +241,7 @@ class Messenger {
         TimePoint next_connect = TimePoint::never();
         std::uint32_t failures = 0;    // consecutive attempts without a working stream
         std::vector<Unacked> unacked;  // outgoing not Delivered, oldest first
+        TokenBucket incoming;          // their Message frames
     };
 
     bool hidden_from(const Peer& p) const;

@@ -13,6 +13,7 @@
 #include "core/contacts/invite_code.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/messenger/reconnect_backoff.hpp"
+#include "core/messenger/token_bucket.hpp"
 #include "core/store/profile_store_testing.hpp"
 
 using namespace sotto;
@@ -1397,6 +1398,109 @@ class TestMessenger : public QObject {
         QVERIFY(alice.m->accept_invite(c2->code, net.now));
         QVERIFY(!*alice.st().accepted_invite_seen(code_key(c1->code)));
         QVERIFY(*alice.st().accepted_invite_seen(code_key(c2->code)));
+    }
+
+    // ---- limits ----
+
+    void a_flood_is_held_back_and_delivered_exactly_once() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        const MessengerConfig cfg;
+        QCOMPARE(cfg.incoming_burst, std::uint32_t(100));
+        QCOMPARE(cfg.incoming_interval, Duration::seconds(1));
+        const TimePoint start = net.now;
+        const auto mark = net.sends.size();
+        std::vector<chat::MessageId> ids;
+        for (int i = 0; i < 150; ++i) {
+            auto m = alice.m->send_message(p.bob_at_alice, "flood " + std::to_string(i), net.now);
+            QVERIFY(m);
+            ids.push_back(m->id);
+        }
+        net.pump();
+        auto acks = [&] {
+            std::size_t n = 0;
+            for (std::size_t i = mark; i < net.sends.size(); ++i)
+                n += net.sends[i].from == "Bob" && net.sends[i].kind == kAck;
+            return n;
+        };
+        // The burst passes; the rest is neither stored nor acknowledged.
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(100));
+        QCOMPARE(acks(), std::size_t(100));
+        for (int i = 0; i < 150; ++i) QCOMPARE(delivered(alice, ids[i]), i < 100);
+        QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(50));
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);  // no hang-up
+
+        // Alice resends what is not acked; Bob takes one a second.
+        for (int step = 0; step < 12; ++step) {
+            net.advance(Duration::seconds(10));
+            const auto stored = history(bob, p.alice_at_bob).size();
+            QVERIFY2(stored <= 100 + static_cast<std::size_t>((net.now - start).us / 1000000),
+                     qPrintable(QString("%1 stored after %2 s")
+                                    .arg(stored)
+                                    .arg((net.now - start).us / 1000000)));
+        }
+        auto hb = history(bob, p.alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(150));
+        for (int i = 0; i < 150; ++i) {
+            QCOMPARE(hb[static_cast<std::size_t>(i)].body, "flood " + std::to_string(i));
+            QVERIFY(delivered(alice, ids[static_cast<std::size_t>(i)]));
+            QCOMPARE(added_with_body(bob, "flood " + std::to_string(i)), std::size_t(1));
+        }
+        QCOMPARE(acks(), std::size_t(150));
+        QVERIFY(alice.st().outbox(p.bob_at_alice)->empty());
+
+        // The helper itself.
+        TokenBucket b(3, Duration::seconds(1));
+        QVERIFY(b.take(t0) && b.take(t0) && b.take(t0));
+        QVERIFY(!b.take(t0));
+        QVERIFY(!b.take(t0 + Duration::millis(999)));
+        QVERIFY(b.take(t0 + Duration::seconds(1)));
+        QVERIFY(!b.take(t0 + Duration::seconds(1)));
+        const TimePoint later = t0 + Duration::hours(1);  // refills to the burst, no further
+        QVERIFY(b.take(later) && b.take(later) && b.take(later));
+        QVERIFY(!b.take(later));
+        QVERIFY(!b.take(later - Duration::minutes(5)));  // a clock going back gives nothing
+        QVERIFY(b.take(later - Duration::minutes(5) + Duration::seconds(1)));
+    }
+
+    void the_outbox_per_contact_is_capped() {
+        Net net(*dir_);
+        QCOMPARE(MessengerConfig{}.outbox_limit, std::size_t(1000));
+        MessengerConfig small;
+        small.outbox_limit = 5;
+        auto& bob = net.add("Bob");
+        auto& carol = net.add("Carol");
+        auto& alice = net.add("Alice", network(7), small);
+        auto ab = befriend(net, bob, alice);
+        auto ac = befriend(net, carol, alice);
+        net.kill(bob);
+        net.pump();
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(alice.m->send_message(ab.bob_at_alice, "m" + std::to_string(i), net.now));
+        auto full = alice.m->send_message(ab.bob_at_alice, "one too many", net.now);
+        QVERIFY(!full);
+        QCOMPARE(full.error().code, Errc::Limit);
+        QCOMPARE(full.error().message,
+                 std::string("Too many messages are waiting for Bob; wait until they come "
+                             "online."));
+        QCOMPARE(history(alice, ab.bob_at_alice).size(), std::size_t(5));
+        QVERIFY(alice.m->send_message(ac.bob_at_alice, "Carol is another contact", net.now));
+        // The nickname is what the user knows them by; the cap survives a restart.
+        QVERIFY(alice.m->rename(ab.bob_at_alice, "Bobby"));
+        net.kill(alice);
+        net.restart(alice);
+        full = alice.m->send_message(ab.bob_at_alice, "one too many", net.now);
+        QVERIFY(!full);
+        QCOMPARE(full.error().message,
+                 std::string("Too many messages are waiting for Bobby; wait until they come "
+                             "online."));
+        // Once they are delivered there is room again.
+        net.restart(bob);
+        net.advance(Duration::minutes(1));
+        QVERIFY(alice.st().outbox(ab.bob_at_alice)->empty());
+        QVERIFY(alice.m->send_message(ab.bob_at_alice, "room again", net.now));
     }
 
     void storage_failure_is_surfaced() {
