@@ -40,6 +40,9 @@
 //   whose invite expired before their Welcome (we still take their streams,
 //   and a Welcome on one makes them Established after all: the invite may
 //   have been used just in time, or their clock be behind ours).
+// - start() and leaving Invisible do not connect to everyone at once: each
+//   contact gets its own slot of connect_spread / n in a random order and a
+//   random instant in it, and tick() connects when it comes.
 //
 // Nothing here logs: message bodies, names and secrets never leave the
 // engine except in frames and store calls.
@@ -324,6 +327,28 @@ void Messenger::expire_request(ContactId contact) {
     notify(ContactChanged{contact});
 }
 
+void Messenger::spread_connects(TimePoint now) {
+    std::vector<ContactId> due;
+    for (auto& [id, p] : peers_)
+        if (p.streams.empty() && !p.connecting && dials(p)) due.push_back(id);
+    if (config_.connect_spread <= Duration{}) {
+        for (auto id : due) try_connect(id, now);
+        return;
+    }
+    // A random order, and in it one slot each: contact i connects at a
+    // random instant of [i, i + 1) · spread / n. Each contact's own time is
+    // uniform over the window, and the connects never bunch up.
+    for (std::size_t i = due.size(); i > 1; --i) std::swap(due[i - 1], due[rng_.uniform(i)]);
+    const auto n = static_cast<std::int64_t>(due.size());
+    const std::int64_t window = config_.connect_spread.us;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t from = window * i / n, to = window * (i + 1) / n;
+        const auto width = static_cast<std::uint64_t>(std::max<std::int64_t>(1, to - from));
+        const Duration at{from + static_cast<std::int64_t>(rng_.uniform(width))};
+        peers_.at(due[static_cast<std::size_t>(i)]).next_connect = now + at;
+    }
+}
+
 // ---------------------------------------------------------------- start
 
 void Messenger::start(TimePoint now) {
@@ -363,7 +388,8 @@ void Messenger::start(TimePoint now) {
                 }
             }
             peers_.emplace(c.id, std::move(p));
-            act(GrantAccess{c.id, clone_grant(c.our_grant), c.appear_offline});
+            // Moved, not cloned: each key derivation counts with 1,000 contacts.
+            act(GrantAccess{c.id, std::move(c.our_grant), c.appear_offline});
         }
     }
 
@@ -382,7 +408,7 @@ void Messenger::start(TimePoint now) {
                 continue;
             }
             open_invites_[inv.id] = inv.expires_at;
-            act(GrantAccess{kInviteTagBit | inv.id, clone_grant(inv.grant), false});
+            act(GrantAccess{kInviteTagBit | inv.id, std::move(inv.grant), false});
         }
     }
 
@@ -397,8 +423,7 @@ void Messenger::start(TimePoint now) {
     if (auto purged = store_.purge_accepted_invites(now); !purged)
         storage_failed("could not forget expired invite codes", purged.error());
 
-    for (auto& [id, p] : peers_)
-        if (dials(p)) try_connect(id, now);
+    spread_connects(now);
 }
 
 // ---------------------------------------------------------------- user actions
@@ -646,8 +671,7 @@ void Messenger::set_presence_mode(PresenceMode mode, TimePoint now) {
             p.revealed = false;
             p.failures = 0;
         }
-        for (auto& [id, p] : peers_)
-            if (p.streams.empty()) try_connect(id, now);
+        spread_connects(now);
         // Streams kept open for contacts we revealed ourselves to carry the
         // new state.
         for (auto& [id, s] : streams_)

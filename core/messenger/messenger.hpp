@@ -25,7 +25,10 @@
 //   closed, the contact and its history are deleted, and we never connect
 //   to them again.
 // - A contact is Online while a stream with them is open (Away if they said
-//   so); we keep trying to connect to offline contacts with backoff.
+//   so); we keep trying to connect to offline contacts with backoff. The
+//   connects of a start (and of leaving Invisible) go out in random order
+//   over connect_spread, so contacts do not all see us come online at the
+//   same instant.
 // - An invite we accepted that expires before the inviter's Welcome ends
 //   the attempt: the contact becomes InviteExpired ("ask for a new code"),
 //   we stop connecting, and its unsent messages are kept as Failed.
@@ -83,6 +86,10 @@ struct MessengerConfig {
     // stream and re-read from the store, so it must stay small enough to do
     // that quickly; 1,000 is far beyond a conversation with someone offline.
     std::size_t outbox_limit = 1000;
+    // Outgoing connects at start and when leaving Invisible go out one by
+    // one, in random order, over this window: no burst of work at once, and
+    // no instant at which every contact sees us come online. Zero: all at once.
+    Duration connect_spread = Duration::seconds(30);
 };
 
 // ---- actions for the transport ----
@@ -263,6 +270,9 @@ class Messenger {
     void set_presence(Peer& p, ContactId contact, ContactPresence presence);
     void try_connect(ContactId contact, TimePoint now);
     void schedule_retry(Peer& p, TimePoint now);
+    // Connects to every contact we dial and have no stream with, spread over
+    // connect_spread.
+    void spread_connects(TimePoint now);
     void expire_request(ContactId contact);
     void requeue_failed(ContactId contact, TimePoint now);
     void close_contact_streams(ContactId contact, TimePoint now);

@@ -736,7 +736,7 @@ class TestMessenger : public QObject {
         QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(2));
         QVERIFY(alice.st().outbox(p.bob_at_alice)->at(0).state == store::MessageState::Queued);
         net.restart(bob);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);  // Bob connects within it after a start
         auto hb = history(bob, p.alice_at_bob);
         QCOMPARE(hb.size(), std::size_t(2));
         QCOMPARE(hb[0].body, std::string("one"));  // in order
@@ -783,7 +783,7 @@ class TestMessenger : public QObject {
         net.pump();
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
         net.restart(alice);
-        net.advance(Duration::seconds(1));
+        net.advance(alice.config.connect_spread);
         QVERIFY(delivered(alice, m1->id));
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
 
@@ -987,9 +987,10 @@ class TestMessenger : public QObject {
         QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(0));
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
 
-        // Away: visible, and said so.
+        // Away: visible, and said so (leaving Invisible, Bob's connects are
+        // spread over connect_spread).
         bob.m->set_presence_mode(PresenceMode::Away, net.now);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);
         QVERIFY(bob.visible);
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
         QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Away);
@@ -1000,7 +1001,7 @@ class TestMessenger : public QObject {
         net.kill(bob);
         net.restart(bob);
         QCOMPARE(bob.m->presence_mode(), PresenceMode::Away);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
     }
 
@@ -1049,8 +1050,11 @@ class TestMessenger : public QObject {
 
     void simultaneous_connects_keep_one_stream() {
         Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        // Glare on purpose: both dial at start, without the spread.
+        MessengerConfig at_once;
+        at_once.connect_spread = Duration{};
+        auto& bob = net.add("Bob", network(7), at_once);
+        auto& alice = net.add("Alice", network(7), at_once);
         auto p = befriend(net, bob, alice);
         net.kill(alice);
         net.kill(bob);
@@ -1501,6 +1505,95 @@ class TestMessenger : public QObject {
         net.advance(Duration::minutes(1));
         QVERIFY(alice.st().outbox(ab.bob_at_alice)->empty());
         QVERIFY(alice.m->send_message(ab.bob_at_alice, "room again", net.now));
+    }
+
+    // ---- the start-up burst ----
+
+    void start_spreads_connects_over_the_window() {
+        Net net(*dir_);
+        auto& alice = net.add("Alice");
+        constexpr int kContacts = 100;
+        std::set<ContactId> ids;
+        for (int i = 0; i < kContacts; ++i) {
+            auto id = alice.st().add_contact(store::ContactRecord{
+                .state = store::ContactState::Established,
+                .name = "Contact " + std::to_string(i),
+                .our_grant = hs::ContactGrant::generate(*alice.rng),
+                .their_credentials = hs::credentials_for(hs::ContactGrant::generate(*alice.rng)),
+                .our_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng),
+                .their_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng).public_key(),
+                .created_at = t0,
+            });
+            QVERIFY(id);
+            ids.insert(*id);
+        }
+        const Duration window = alice.config.connect_spread;
+        QCOMPARE(window, Duration::seconds(30));
+        net.kill(alice);
+        net.restart(alice, /*settle=*/false);  // driven by hand below
+
+        // Runs the engine to `until` from deadline to deadline (no transport:
+        // connects neither succeed nor fail); the connects, in order.
+        auto run = [&](TimePoint from, TimePoint until) {
+            std::vector<std::pair<TimePoint, ContactId>> out;
+            auto collect = [&](TimePoint at) {
+                for (auto& a : alice.m->take_actions())
+                    if (auto* c = std::get_if<Connect>(&a)) out.emplace_back(at, c->contact);
+            };
+            collect(from);
+            for (TimePoint t = alice.m->next_deadline(); t <= until; t = alice.m->next_deadline()) {
+                alice.m->tick(t);
+                collect(t);
+            }
+            return out;
+        };
+        auto check = [&](const std::vector<std::pair<TimePoint, ContactId>>& got, TimePoint from,
+                         std::vector<ContactId>& order) {
+            QCOMPARE(got.size(), std::size_t(kContacts));
+            std::set<ContactId> seen;
+            for (auto& [at, c] : got) {
+                QVERIFY(at >= from && at < from + window);
+                seen.insert(c);
+                order.push_back(c);
+            }
+            QCOMPARE(seen, ids);  // each exactly once
+            QVERIFY(!std::is_sorted(order.begin(), order.end()));
+            // Never more than a slot's worth at once: at most 2 in any
+            // window / n, and the first and the last slot are used.
+            const Duration slot = window / kContacts;
+            for (std::size_t i = 2; i < got.size(); ++i)
+                QVERIFY(got[i].first - got[i - 2].first <= slot * 3);
+            for (std::size_t i = 2; i < got.size(); ++i)
+                QVERIFY(got[i].first - got[i - 2].first > Duration{});
+            QVERIFY(got.front().first < from + slot);
+            QVERIFY(got.back().first >= from + window - slot);
+        };
+
+        // Start: every grant at once, no connect yet.
+        const TimePoint start = net.now;
+        auto first = alice.m->take_actions();
+        std::size_t grants = 0, connects = 0;
+        for (auto& a : first) {
+            grants += std::holds_alternative<GrantAccess>(a);
+            connects += std::holds_alternative<Connect>(a);
+        }
+        QCOMPARE(grants, std::size_t(kContacts));
+        QCOMPARE(connects, std::size_t(0));
+        QVERIFY(alice.m->next_deadline() < start + window / kContacts);
+        std::vector<ContactId> order1, order2;
+        check(run(start, start + Duration::minutes(1)), start, order1);
+        if (QTest::currentTestFailed()) return;
+
+        // Leaving Invisible spreads them again, in another order.
+        const TimePoint t1 = start + Duration::minutes(2);
+        for (auto id : ids) alice.m->connect_failed(id, t1);
+        alice.m->set_presence_mode(PresenceMode::Invisible, t1);
+        (void)alice.m->take_actions();
+        const TimePoint t2 = t1 + Duration::minutes(1);
+        alice.m->set_presence_mode(PresenceMode::Visible, t2);
+        check(run(t2, t2 + Duration::minutes(1)), t2, order2);
+        if (QTest::currentTestFailed()) return;
+        QVERIFY(order1 != order2);
     }
 
     void storage_failure_is_surfaced() {
