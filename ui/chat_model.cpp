@@ -19,6 +19,8 @@ QString state_name(store::MessageState s) {
             return QStringLiteral("sent");
         case store::MessageState::Delivered:
             return QStringLiteral("delivered");
+        case store::MessageState::Failed:
+            return QStringLiteral("failed");
         case store::MessageState::Received:
             break;
     }
@@ -110,12 +112,14 @@ void ChatModel::reload() {
 void ChatModel::refresh_info() {
     title_.clear();
     pending_ = false;
+    invite_expired_ = false;
     appear_offline_ = false;
     presence_ = QStringLiteral("offline");
     if (store_ && contact_ != 0) {
         if (auto rec = store_->contact(contact_)) {
             title_ = QString::fromStdString(rec->nickname.empty() ? rec->name : rec->nickname);
             pending_ = rec->state == store::ContactState::Requested;
+            invite_expired_ = rec->state == store::ContactState::InviteExpired;
             appear_offline_ = rec->appear_offline;
         }
         if (driver_)

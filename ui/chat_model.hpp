@@ -31,6 +31,8 @@ class ChatModel : public QAbstractListModel {
     Q_PROPERTY(QString title READ title NOTIFY contactInfoChanged)
     Q_PROPERTY(QString presence READ presence NOTIFY contactInfoChanged)
     Q_PROPERTY(bool pending READ pending NOTIFY contactInfoChanged)
+    // The invite we accepted from them expired before they answered.
+    Q_PROPERTY(bool inviteExpired READ inviteExpired NOTIFY contactInfoChanged)
     Q_PROPERTY(bool appearOffline READ appearOffline NOTIFY contactInfoChanged)
     // Sending now would make us visible to this contact (we are invisible,
     // or appear offline to them): the composer asks first.
@@ -46,7 +48,7 @@ class ChatModel : public QAbstractListModel {
     enum Role {
         BodyRole = Qt::UserRole + 1,
         OutgoingRole,
-        StateRole,  // deliveryState: "queued", "sent", "delivered", "received"
+        StateRole,  // deliveryState: "queued", "sent", "delivered", "failed", "received"
         TimeRole,   // QDateTime: sent (outgoing) or received (incoming), local
         TimeTextRole,
         DeliveredTextRole,  // outgoing: "Delivered 14:06", else empty
@@ -76,6 +78,7 @@ class ChatModel : public QAbstractListModel {
     QString title() const { return title_; }
     QString presence() const { return presence_; }
     bool pending() const { return pending_; }
+    bool inviteExpired() const { return invite_expired_; }
     bool appearOffline() const { return appear_offline_; }
     bool sendingRevealsPresence() const;
     bool canSend() const { return driver_ != nullptr && contact_ != 0; }
@@ -129,6 +132,7 @@ class ChatModel : public QAbstractListModel {
     QString title_;
     QString presence_ = QStringLiteral("offline");
     bool pending_ = false;
+    bool invite_expired_ = false;
     bool appear_offline_ = false;
 };
 

@@ -55,6 +55,7 @@ void ContactListModel::set_store(store::ProfileStore* store) {
                     .id = s.id,
                     .display = QString::fromStdString(s.display),
                     .pending = s.state == store::ContactState::Requested,
+                    .invite_expired = s.state == store::ContactState::InviteExpired,
                     .appear_offline = s.appear_offline,
                     .unread = s.unread,
                     .last = s.last_message_at,
@@ -122,6 +123,8 @@ QVariant ContactListModel::data(const QModelIndex& index, int role) const {
             return r.appear_offline;
         case PendingRole:
             return r.pending;
+        case InviteExpiredRole:
+            return r.invite_expired;
         default:
             return {};
     }
@@ -138,6 +141,7 @@ QHash<int, QByteArray> ContactListModel::roleNames() const {
         {LastActivityTextRole, "lastActivityText"},
         {AppearOfflineRole, "appearOffline"},
         {PendingRole, "pending"},
+        {InviteExpiredRole, "inviteExpired"},
     };
 }
 
@@ -193,6 +197,7 @@ bool ContactListModel::reload(Row& row) const {
     if (!rec) return false;
     row.display = QString::fromStdString(rec->nickname.empty() ? rec->name : rec->nickname);
     row.pending = rec->state == store::ContactState::Requested;
+    row.invite_expired = rec->state == store::ContactState::InviteExpired;
     row.appear_offline = rec->appear_offline;
     row.presence = driver_ ? static_cast<int>(driver_->engine().presence_of(row.id)) : 0;
     return true;

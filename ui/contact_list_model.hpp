@@ -42,7 +42,8 @@ class ContactListModel : public QAbstractListModel {
         LastActivityRole,      // QDateTime, invalid if never
         LastActivityTextRole,  // "14:05", "Yesterday", ...
         AppearOfflineRole,
-        PendingRole,  // we accepted their invite and wait for their answer
+        PendingRole,        // we accepted their invite and wait for their answer
+        InviteExpiredRole,  // ... and it expired before they answered: ask for a new code
     };
     Q_ENUM(Role)
 
@@ -77,6 +78,7 @@ class ContactListModel : public QAbstractListModel {
         store::ContactId id = 0;
         QString display;
         bool pending = false;
+        bool invite_expired = false;
         bool appear_offline = false;
         std::uint32_t unread = 0;
         std::optional<TimePoint> last;  // last message, or when added in this session

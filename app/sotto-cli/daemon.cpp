@@ -65,8 +65,22 @@ QString state_name(store::MessageState s) {
             return "sent";
         case store::MessageState::Delivered:
             return "delivered";
+        case store::MessageState::Failed:
+            return "failed";
         case store::MessageState::Received:
             return "received";
+    }
+    return "unknown";
+}
+
+QString contact_state_name(store::ContactState s) {
+    switch (s) {
+        case store::ContactState::Requested:
+            return "requested";
+        case store::ContactState::Established:
+            return "established";
+        case store::ContactState::InviteExpired:
+            return "invite-expired";
     }
     return "unknown";
 }
@@ -212,7 +226,7 @@ QJsonObject Daemon::contact_json(const store::ContactSummary& s) {
     QJsonObject o{
         {"id", QString::number(s.id)},
         {"name", QString::fromStdString(s.display)},
-        {"state", s.state == store::ContactState::Established ? "established" : "requested"},
+        {"state", contact_state_name(s.state)},
         {"presence", presence_name(m ? m->engine().presence_of(s.id) : ContactPresence::Offline)},
         {"appear_offline", s.appear_offline},
         {"unread", int(s.unread)}};
@@ -301,11 +315,13 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         const auto id = scratch["contact"].toString().toULongLong();
         auto c = store.contact(id);
         if (!c) return err(c.error());
+        if (r["wait"].toBool() && c->state == store::ContactState::InviteExpired)
+            return err("the invite code expired before " + QString::fromStdString(c->name) +
+                       " answered: ask them for a new code");
         if (!r["wait"].toBool() || c->state == store::ContactState::Established)
             return ok({{"contact", QString::number(id)},
                        {"name", QString::fromStdString(c->name)},
-                       {"state",
-                        c->state == store::ContactState::Established ? "established" : "requested"},
+                       {"state", contact_state_name(c->state)},
                        {"ms", now_ms() - scratch["t0"].toInteger()}});
         return {};
     }

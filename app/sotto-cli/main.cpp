@@ -242,10 +242,15 @@ void print_human(const QString& cmd, const QJsonObject& r) {
     } else if (cmd == "contacts") {
         for (const auto& v : r["contacts"].toArray()) {
             const auto c = v.toObject();
-            out(QStringLiteral("%1  %2  %3%4%5")
+            const auto state = c["state"].toString();
+            out(QStringLiteral("%1  %2  %3%4%5%6")
                     .arg(c["id"].toString(), -4)
                     .arg(c["name"].toString(), -20)
                     .arg(c["presence"].toString(), -8)
+                    .arg(state == "invite-expired"
+                             ? QStringLiteral("  invite expired — ask for a new code")
+                         : state == "requested" ? QStringLiteral("  waiting for their answer")
+                                                : QString())
                     .arg(c["unread"].toInt()
                              ? QStringLiteral("  %1 unread").arg(c["unread"].toInt())
                              : QString())

@@ -36,7 +36,13 @@
 // - When a contact's last stream closes we retry at once if the stream had
 //   worked (a valid frame arrived), else after the backoff
 //   (reconnect_backoff.hpp); a failed Connect also backs off. Nothing is
-//   retried towards a contact we are hidden from, or while Invisible.
+//   retried towards a contact we are hidden from, or while Invisible, or
+//   whose invite expired before their Welcome (we still take their streams,
+//   and a Welcome on one makes them Established after all: the invite may
+//   have been used just in time, or their clock be behind ours).
+// - start() and leaving Invisible do not connect to everyone at once: each
+//   contact gets its own slot of connect_spread / n in a random order and a
+//   random instant in it, and tick() connects when it comes.
 //
 // Nothing here logs: message bodies, names and secrets never leave the
 // engine except in frames and store calls.
@@ -175,7 +181,7 @@ void Messenger::forget_stream(StreamId stream, TimePoint now, bool resend) {
         return;
     }
     set_presence(p, contact, ContactPresence::Offline);
-    if (hidden_from(p) || p.connecting) return;
+    if (!dials(p) || p.connecting) return;
     if (worked) {
         p.failures = 0;
         try_connect(contact, now);
@@ -208,7 +214,7 @@ void Messenger::try_connect(ContactId contact, TimePoint now) {
     auto it = peers_.find(contact);
     if (it == peers_.end()) return;
     Peer& p = it->second;
-    if (p.connecting || !p.streams.empty() || hidden_from(p)) return;
+    if (p.connecting || !p.streams.empty() || !dials(p)) return;
     auto rec = store_.contact(contact);
     if (!rec) {
         storage_failed("could not load a contact to connect to it", rec.error());
@@ -306,6 +312,43 @@ void Messenger::expire_invite(InviteId id, TimePoint now) {
     notify(InviteExpired{id});
 }
 
+void Messenger::expire_request(ContactId contact) {
+    Peer& p = peers_.at(contact);
+    p.invite_expired = true;
+    p.next_connect = TimePoint::never();
+    if (auto ok = store_.mark_invite_expired(contact); !ok) {
+        // Still Requested in the store: the next start finds it expired again.
+        storage_failed("could not mark an expired invite", ok.error());
+    } else {
+        for (auto& u : p.unacked)
+            notify(MessageStateChanged{contact, u.id, store::MessageState::Failed, std::nullopt});
+        p.unacked.clear();
+    }
+    notify(ContactChanged{contact});
+}
+
+void Messenger::spread_connects(TimePoint now) {
+    std::vector<ContactId> due;
+    for (auto& [id, p] : peers_)
+        if (p.streams.empty() && !p.connecting && dials(p)) due.push_back(id);
+    if (config_.connect_spread <= Duration{}) {
+        for (auto id : due) try_connect(id, now);
+        return;
+    }
+    // A random order, and in it one slot each: contact i connects at a
+    // random instant of [i, i + 1) · spread / n. Each contact's own time is
+    // uniform over the window, and the connects never bunch up.
+    for (std::size_t i = due.size(); i > 1; --i) std::swap(due[i - 1], due[rng_.uniform(i)]);
+    const auto n = static_cast<std::int64_t>(due.size());
+    const std::int64_t window = config_.connect_spread.us;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t from = window * i / n, to = window * (i + 1) / n;
+        const auto width = static_cast<std::uint64_t>(std::max<std::int64_t>(1, to - from));
+        const Duration at{from + static_cast<std::int64_t>(rng_.uniform(width))};
+        peers_.at(due[static_cast<std::size_t>(i)]).next_connect = now + at;
+    }
+}
+
 // ---------------------------------------------------------------- start
 
 void Messenger::start(TimePoint now) {
@@ -326,8 +369,10 @@ void Messenger::start(TimePoint now) {
         storage_failed("could not load the contacts", contacts.error());
     } else {
         for (auto& c : *contacts) {
-            Peer p;
+            Peer p(config_);
             p.established = c.state == store::ContactState::Established;
+            p.invite_expired = c.state == store::ContactState::InviteExpired;
+            if (!p.established) p.invite_expires_at = c.invite_expires_at;
             p.appear_offline = c.appear_offline;
             if (c.their_pairwise)
                 p.our_key_smaller = c.our_pairwise.public_key() < *c.their_pairwise;
@@ -343,7 +388,8 @@ void Messenger::start(TimePoint now) {
                 }
             }
             peers_.emplace(c.id, std::move(p));
-            act(GrantAccess{c.id, clone_grant(c.our_grant), c.appear_offline});
+            // Moved, not cloned: each key derivation counts with 1,000 contacts.
+            act(GrantAccess{c.id, std::move(c.our_grant), c.appear_offline});
         }
     }
 
@@ -362,12 +408,22 @@ void Messenger::start(TimePoint now) {
                 continue;
             }
             open_invites_[inv.id] = inv.expires_at;
-            act(GrantAccess{kInviteTagBit | inv.id, clone_grant(inv.grant), false});
+            act(GrantAccess{kInviteTagBit | inv.id, std::move(inv.grant), false});
         }
     }
 
+    // Invites we accepted that expired while we were away. Their grants
+    // stay, so a late Welcome can still reach us.
+    std::vector<ContactId> expired;
     for (auto& [id, p] : peers_)
-        if (!hidden_from(p)) try_connect(id, now);
+        if (!p.established && !p.invite_expired && p.invite_expires_at &&
+            *p.invite_expires_at <= now)
+            expired.push_back(id);
+    for (auto id : expired) expire_request(id);
+    if (auto purged = store_.purge_accepted_invites(now); !purged)
+        storage_failed("could not forget expired invite codes", purged.error());
+
+    spread_connects(now);
 }
 
 // ---------------------------------------------------------------- user actions
@@ -428,6 +484,9 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
             return fail(Errc::Protocol,
                         "This is one of your own invite codes: give it to the person you want "
                         "to add.");
+    // Housekeeping: the memory of used codes only needs the unexpired ones.
+    if (auto purged = store_.purge_accepted_invites(now); !purged)
+        storage_failed("could not forget expired invite codes", purged.error());
     auto seen = store_.accepted_invite_seen(key);
     if (!seen) return std::unexpected(seen.error());
     if (*seen)
@@ -445,6 +504,7 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
         .our_pairwise = crypto::Ed25519SecretKey::generate(rng_),
         .their_pairwise = std::nullopt,
         .created_at = now,
+        .invite_expires_at = code->expires_at,
     };
     auto grant = clone_grant(c.our_grant);
     auto id = store_.add_contact(std::move(c));
@@ -458,7 +518,8 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
         storage_failed("could not store the new contact", ok.error());
         return std::unexpected(ok.error());
     }
-    Peer p;
+    Peer p(config_);
+    p.invite_expires_at = code->expires_at;
     // Accepting a code is as deliberate as sending a message: while
     // Invisible we still connect to this one inviter (they learn nothing
     // else about us until we say Hello).
@@ -480,6 +541,17 @@ Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::str
                                         " fit in one message).");
     auto pit = peers_.find(contact);
     if (pit == peers_.end()) return fail(Errc::NotFound, "There is no such contact.");
+    if (pit->second.invite_expired || pit->second.unacked.size() >= config_.outbox_limit) {
+        auto rec = store_.contact(contact);
+        if (!rec) return std::unexpected(rec.error());
+        const std::string& name = rec->nickname.empty() ? rec->name : rec->nickname;
+        if (pit->second.invite_expired)
+            return fail(Errc::Expired, "The invite code from " + name +
+                                           " expired before they answered: ask them for a new "
+                                           "code.");
+        return fail(Errc::Limit,
+                    "Too many messages are waiting for " + name + "; wait until they come online.");
+    }
 
     chat::MessageId id;
     rng_.fill(id.bytes);
@@ -599,8 +671,7 @@ void Messenger::set_presence_mode(PresenceMode mode, TimePoint now) {
             p.revealed = false;
             p.failures = 0;
         }
-        for (auto& [id, p] : peers_)
-            if (p.streams.empty()) try_connect(id, now);
+        spread_connects(now);
         // Streams kept open for contacts we revealed ourselves to carry the
         // new state.
         for (auto& [id, s] : streams_)
@@ -628,7 +699,8 @@ ContactPresence Messenger::presence_of(ContactId contact) const {
 
 bool Messenger::sending_reveals_presence(ContactId contact) const {
     auto it = peers_.find(contact);
-    return it != peers_.end() && hidden_from(it->second);
+    // Nothing goes to a contact whose invite expired: sending is refused.
+    return it != peers_.end() && hidden_from(it->second) && !it->second.invite_expired;
 }
 
 Result<std::string> Messenger::safety_number(ContactId contact) const {
@@ -695,7 +767,7 @@ void Messenger::connect_failed(ContactId contact, TimePoint now) {
     if (it == peers_.end()) return;
     Peer& p = it->second;
     p.connecting = false;
-    if (!p.streams.empty() || hidden_from(p)) return;
+    if (!p.streams.empty() || !dials(p)) return;
     schedule_retry(p, now);
 }
 
@@ -728,18 +800,24 @@ void Messenger::tick(TimePoint now) {
         if (s.handshake_deadline <= now) late.push_back(id);
     for (auto id : late) close_stream(id, now);
 
-    std::vector<ContactId> resend, connect;
+    std::vector<ContactId> resend, connect, invite_expired;
     for (auto& [id, p] : peers_) {
+        if (!p.established && !p.invite_expired && p.invite_expires_at &&
+            *p.invite_expires_at <= now) {
+            invite_expired.push_back(id);
+            continue;
+        }
         if (!p.streams.empty()) {
             for (auto& u : p.unacked)
                 if (u.last_sent && *u.last_sent + config_.ack_timeout <= now) {
                     resend.push_back(id);
                     break;
                 }
-        } else if (!p.connecting && p.next_connect <= now && !hidden_from(p)) {
+        } else if (!p.connecting && p.next_connect <= now && dials(p)) {
             connect.push_back(id);
         }
     }
+    for (auto id : invite_expired) expire_request(id);
     for (auto id : resend) send_outbox(id, now);
     for (auto id : connect) try_connect(id, now);
 }
@@ -749,10 +827,12 @@ TimePoint Messenger::next_deadline() const {
     for (auto& [id, at] : open_invites_) t = earliest(t, at);
     for (auto& [id, s] : streams_) t = earliest(t, s.handshake_deadline);
     for (auto& [id, p] : peers_) {
+        if (!p.established && !p.invite_expired && p.invite_expires_at)
+            t = earliest(t, *p.invite_expires_at);
         if (!p.streams.empty()) {
             for (auto& u : p.unacked)
                 if (u.last_sent) t = earliest(t, *u.last_sent + config_.ack_timeout);
-        } else if (!p.connecting && !hidden_from(p)) {
+        } else if (!p.connecting && dials(p)) {
             t = earliest(t, p.next_connect);
         }
     }
@@ -882,7 +962,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
     open_invites_.erase(invite);
 
     if (!peers_.contains(contact)) {
-        Peer p;
+        Peer p(config_);
         p.established = true;
         p.our_key_smaller = our_pairwise < hello.pairwise;
         peers_.emplace(contact, std::move(p));
@@ -933,7 +1013,9 @@ void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now
             close_stream(stream, now);
         return;
     }
+    const bool was_expired = rec->state == store::ContactState::InviteExpired;
     rec->state = store::ContactState::Established;
+    rec->invite_expires_at.reset();
     rec->name = welcome.name;
     rec->their_pairwise = welcome.pairwise;
     rec->their_credentials = std::move(welcome.grant_for_you);
@@ -945,14 +1027,49 @@ void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now
     }
     Peer& p = peers_.at(contact);
     p.established = true;
+    p.invite_expired = false;
+    p.invite_expires_at.reset();
     p.our_key_smaller = rec->our_pairwise.public_key() < welcome.pairwise;
     for (auto id : p.streams) streams_.at(id).handshake_deadline = TimePoint::never();
     notify(ContactChanged{contact});
+    if (was_expired) requeue_failed(contact, now);
     resolve_duplicates(contact, now, /*resend=*/true);
+}
+
+// Their Welcome came after we had given up on the invite: what we kept as
+// Failed goes out after all. (A crash before this leaves those messages
+// Failed, visible as such, for the user to send again.)
+void Messenger::requeue_failed(ContactId contact, TimePoint now) {
+    if (auto n = store_.requeue_failed(contact); !n) {
+        storage_failed("could not queue the waiting messages again", n.error());
+        return;
+    }
+    auto outbox = store_.outbox(contact);
+    if (!outbox) {
+        storage_failed("could not load the messages waiting to be sent", outbox.error());
+        return;
+    }
+    Peer& p = peers_.at(contact);
+    for (auto& m : *outbox) {
+        secure_wipe(m.body.data(), m.body.size());
+        const bool known = std::any_of(p.unacked.begin(), p.unacked.end(),
+                                       [&](const Unacked& u) { return u.id == m.id; });
+        if (known) continue;
+        p.unacked.push_back(Unacked{m.id, std::nullopt});
+        notify(MessageStateChanged{contact, m.id, store::MessageState::Queued, std::nullopt});
+    }
+    send_outbox(contact, now);
 }
 
 void Messenger::on_message(StreamId stream, chat::ChatMessage m, TimePoint now) {
     const ContactId contact = streams_.at(stream).contact;
+    // Charged before the store is touched (resends too: the point is to
+    // bound the work a contact can make us do). Over the limit: no store, no
+    // Ack; the sender's outbox has it and sends it again.
+    if (!peers_.at(contact).incoming.take(now)) {
+        secure_wipe(m.body.data(), m.body.size());
+        return;
+    }
     auto stored = store_.add_incoming(contact, m.id, std::move(m.body), m.sent_at, now);
     if (!stored) {
         // No Ack: the sender keeps it and sends it again.

@@ -25,7 +25,16 @@
 //   closed, the contact and its history are deleted, and we never connect
 //   to them again.
 // - A contact is Online while a stream with them is open (Away if they said
-//   so); we keep trying to connect to offline contacts with backoff.
+//   so); we keep trying to connect to offline contacts with backoff. The
+//   connects of a start (and of leaving Invisible) go out in random order
+//   over connect_spread, so contacts do not all see us come online at the
+//   same instant.
+// - An invite we accepted that expires before the inviter's Welcome ends
+//   the attempt: the contact becomes InviteExpired ("ask for a new code"),
+//   we stop connecting, and its unsent messages are kept as Failed.
+// - Limits: a contact's incoming messages pass a token bucket (the excess
+//   is neither stored nor acknowledged, so the sender's outbox sends it
+//   again later), and at most outbox_limit messages wait for one contact.
 #pragma once
 
 #include <map>
@@ -37,6 +46,7 @@
 
 #include "core/chat/chat_frame.hpp"
 #include "core/hs/service_api.hpp"
+#include "core/messenger/token_bucket.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -63,6 +73,23 @@ struct MessengerConfig {
     Duration ack_timeout = Duration::seconds(30);
     // Close a stream that sent no Hello/Welcome within this long.
     Duration handshake_timeout = Duration::seconds(60);
+    // Incoming messages per contact: a burst of 100, then 1 a second. A
+    // person typing, or an outbox of a day's messages arriving when we come
+    // online, stays within it; a contact flooding us writes at most ~86,400
+    // messages a day instead of as many as the link carries. What is over
+    // the limit is not stored and not acknowledged: the sender keeps it and
+    // resends it after its ack_timeout, so the limit costs time, not
+    // messages.
+    std::uint32_t incoming_burst = 100;
+    Duration incoming_interval = Duration::seconds(1);
+    // Unsent messages per contact. The whole outbox is resent on every new
+    // stream and re-read from the store, so it must stay small enough to do
+    // that quickly; 1,000 is far beyond a conversation with someone offline.
+    std::size_t outbox_limit = 1000;
+    // Outgoing connects at start and when leaving Invisible go out one by
+    // one, in random order, over this window: no burst of work at once, and
+    // no instant at which every contact sees us come online. Zero: all at once.
+    Duration connect_spread = Duration::seconds(30);
 };
 
 // ---- actions for the transport ----
@@ -151,7 +178,9 @@ class Messenger {
     // Errors carry contacts::invite_error_message(...) as their message.
     Result<ContactId> accept_invite(std::string_view code, TimePoint now);
     // Stores the message (Queued) first; fails with a clear message for an
-    // empty or too long body, an unknown contact, or a storage error.
+    // empty or too long body, an unknown contact, a contact whose invite
+    // expired (Errc::Expired), a full outbox (Errc::Limit), or a storage
+    // error.
     Result<store::MessageRecord> send_message(ContactId contact, std::string body, TimePoint now);
     Status rename(ContactId contact, std::string nickname);
     Status revoke(ContactId contact, TimePoint now);
@@ -200,7 +229,12 @@ class Messenger {
     };
     // What the engine keeps in memory per contact; the store has the rest.
     struct Peer {
+        explicit Peer(const MessengerConfig& c) : incoming(c.incoming_burst, c.incoming_interval) {}
         bool established = false;
+        // Not established yet: when the invite we accepted expires; once it
+        // has without a Welcome, `invite_expired` and we stop connecting.
+        std::optional<TimePoint> invite_expires_at;
+        bool invite_expired = false;
         bool appear_offline = false;
         // We sent to them while hidden (Invisible or appear-offline): we
         // connect to them anyway until the mode or the hide changes.
@@ -214,9 +248,12 @@ class Messenger {
         TimePoint next_connect = TimePoint::never();
         std::uint32_t failures = 0;    // consecutive attempts without a working stream
         std::vector<Unacked> unacked;  // outgoing not Delivered, oldest first
+        TokenBucket incoming;          // their Message frames
     };
 
     bool hidden_from(const Peer& p) const;
+    // Whether we make outgoing connections to this contact at all.
+    bool dials(const Peer& p) const { return !hidden_from(p) && !p.invite_expired; }
     bool invite_open(InviteId id, TimePoint now) const;
     void act(Action a) { actions_.push_back(std::move(a)); }
     void notify(Event e) { events_.push_back(std::move(e)); }
@@ -233,6 +270,11 @@ class Messenger {
     void set_presence(Peer& p, ContactId contact, ContactPresence presence);
     void try_connect(ContactId contact, TimePoint now);
     void schedule_retry(Peer& p, TimePoint now);
+    // Connects to every contact we dial and have no stream with, spread over
+    // connect_spread.
+    void spread_connects(TimePoint now);
+    void expire_request(ContactId contact);
+    void requeue_failed(ContactId contact, TimePoint now);
     void close_contact_streams(ContactId contact, TimePoint now);
     void close_invite_streams(InviteId invite, TimePoint now);
     void expire_invite(InviteId invite, TimePoint now);

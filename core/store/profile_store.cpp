@@ -245,7 +245,12 @@ std::int64_t to_row(std::uint64_t id) {
 
 constexpr const char* kContactColumns =
     "id, state, name, nickname, appear_offline, our_grant, their_credentials, our_pairwise, "
-    "their_pairwise, created_at";
+    "their_pairwise, created_at, invite_expires_at";
+
+bool valid_contact_state(std::int64_t state) {
+    return state >= static_cast<std::int64_t>(ContactState::Requested) &&
+           state <= static_cast<std::int64_t>(ContactState::InviteExpired);
+}
 
 FieldRef contact_field(std::int64_t id, std::string_view column) {
     return FieldRef{"contacts", column, id};
@@ -254,7 +259,7 @@ FieldRef contact_field(std::int64_t id, std::string_view column) {
 Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
     const std::int64_t id = st.column_int(0);
     const std::int64_t state = st.column_int(1);
-    if (state != 1 && state != 2) return fail(Errc::Malformed, "profile: bad contact state");
+    if (!valid_contact_state(state)) return fail(Errc::Malformed, "profile: bad contact state");
     Fields fx(box);
     std::string name = fx.text(contact_field(id, "name"), st.column_blob(2));
     std::string nickname = fx.text(contact_field(id, "nickname"), st.column_blob(3));
@@ -268,6 +273,9 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
         if (fx.ok()) their_pairwise = crypto::Ed25519PublicKey::from(p.view());
     }
     TimePoint created_at = fx.time(contact_field(id, "created_at"), st.column_blob(9));
+    std::optional<TimePoint> invite_expires_at;
+    if (!st.column_is_null(10))
+        invite_expires_at = fx.time(contact_field(id, "invite_expires_at"), st.column_blob(10));
     if (!fx.ok()) return fx.error();
     auto our_grant = grant_from(grant);
     if (!our_grant) return err(our_grant);
@@ -285,6 +293,7 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
         .our_pairwise = std::move(*our_pairwise),
         .their_pairwise = their_pairwise,
         .created_at = created_at,
+        .invite_expires_at = invite_expires_at,
     };
 }
 
@@ -343,7 +352,9 @@ Result<MessageRecord> read_message(const Statement& st, const SealedBox& box) {
     const std::int64_t dir = st.column_int(2);
     const std::int64_t state = st.column_int(3);
     if (dir != 1 && dir != 2) return fail(Errc::Malformed, "profile: bad message direction");
-    if (state < 1 || state > 4) return fail(Errc::Malformed, "profile: bad message state");
+    if (state < static_cast<std::int64_t>(MessageState::Queued) ||
+        state > static_cast<std::int64_t>(MessageState::Failed))
+        return fail(Errc::Malformed, "profile: bad message state");
     const MessageBinding mb(contact, static_cast<Direction>(dir));
     Fields fx(box);
     SecretBytes id = fx.exact(mb.field(row, "msg_id"), st.column_blob(5), MessageId::size);
@@ -418,7 +429,7 @@ struct ProfileStore::Impl {
     }
 
     Status write_contact(std::int64_t id, const ContactRecord& r) {
-        if (r.state != ContactState::Requested && r.state != ContactState::Established)
+        if (!valid_contact_state(static_cast<std::int64_t>(r.state)))
             return fail(Errc::Malformed, "profile: bad contact state");
         Fields fx(box);
         Bytes name = fx.seal_text(contact_field(id, "name"), r.name);
@@ -434,11 +445,14 @@ struct ProfileStore::Impl {
         if (r.their_pairwise)
             their = fx.seal(contact_field(id, "their_pairwise"), r.their_pairwise->view());
         Bytes created = fx.seal_time(contact_field(id, "created_at"), r.created_at);
+        std::optional<Bytes> expires;
+        if (r.invite_expires_at)
+            expires = fx.seal_time(contact_field(id, "invite_expires_at"), *r.invite_expires_at);
         if (!fx.ok()) return fx.error();
         auto st = db.prepare(
             "UPDATE contacts SET state = ?, name = ?, nickname = ?, appear_offline = ?, "
             "our_grant = ?, their_credentials = ?, our_pairwise = ?, their_pairwise = ?, "
-            "created_at = ? WHERE id = ?");
+            "created_at = ?, invite_expires_at = ? WHERE id = ?");
         if (!st) return err(st);
         auto s = st->bind(1, static_cast<std::int64_t>(r.state))
                      .bind(2, name)
@@ -449,7 +463,8 @@ struct ProfileStore::Impl {
                      .bind(7, pairwise)
                      .bind_optional(8, their)
                      .bind(9, created)
-                     .bind(10, id)
+                     .bind_optional(10, expires)
+                     .bind(11, id)
                      .run();
         if (!s) return s;
         if (db.changes() != 1) return fail(Errc::NotFound, "no such contact");
@@ -780,7 +795,7 @@ Result<std::vector<ContactSummary>> ProfileStore::contact_summaries() const {
         if (!*row) return out;
         const std::int64_t id = st->column_int(0);
         const std::int64_t state = st->column_int(1);
-        if (state != 1 && state != 2) return fail(Errc::Malformed, "profile: bad contact state");
+        if (!valid_contact_state(state)) return fail(Errc::Malformed, "profile: bad contact state");
         Fields fx(box);
         std::string display = fx.text(contact_field(id, "nickname"), st->column_blob(3));
         if (fx.ok() && display.empty())
@@ -825,6 +840,35 @@ Status ProfileStore::remove_contact(ContactId id) {
     if (!st) return err(st);
     if (auto s = st->bind(1, row).run(); !s) return s;
     if (db.changes() != 1) return fail(Errc::NotFound, "no such contact");
+    return tx->commit();
+}
+
+Status ProfileStore::mark_invite_expired(ContactId id) {
+    auto& db = impl_->db;
+    const std::int64_t row = to_row(id);
+    auto tx = Transaction::begin(db);
+    if (!tx) return err(tx);
+    {
+        auto st = db.prepare("SELECT state FROM contacts WHERE id = ?");
+        if (!st) return err(st);
+        auto found = st->bind(1, row).step();
+        if (!found) return err(found);
+        if (!*found) return fail(Errc::NotFound, "no such contact");
+        if (st->column_int(0) != static_cast<std::int64_t>(ContactState::Requested))
+            return fail(Errc::Protocol, "the contact is not waiting for an answer");
+    }
+    auto st = db.prepare("UPDATE contacts SET state = ? WHERE id = ?");
+    if (!st) return err(st);
+    if (auto s =
+            st->bind(1, static_cast<std::int64_t>(ContactState::InviteExpired)).bind(2, row).run();
+        !s)
+        return s;
+    auto msgs = db.prepare(
+        "UPDATE messages SET state = ? WHERE contact = ? AND direction = 1 AND state < 3");
+    if (!msgs) return err(msgs);
+    if (auto s = msgs->bind(1, static_cast<std::int64_t>(MessageState::Failed)).bind(2, row).run();
+        !s)
+        return s;
     return tx->commit();
 }
 
@@ -896,6 +940,35 @@ Status ProfileStore::remember_accepted_invite(const hs::ClientKeyId& key, TimePo
         "INSERT OR REPLACE INTO accepted_invites (tag, expires_at) VALUES (?, ?)");
     if (!st) return err(st);
     return st->bind(1, *tag).bind(2, *sealed).run();
+}
+
+Result<std::size_t> ProfileStore::purge_accepted_invites(TimePoint now) {
+    auto& db = impl_->db;
+    auto tx = Transaction::begin(db);
+    if (!tx) return err(tx);
+    // The expiry is sealed, so the rows are read and judged here; there are
+    // only as many as codes accepted while they were valid.
+    std::vector<Bytes> expired;
+    {
+        auto st = db.prepare("SELECT tag, expires_at FROM accepted_invites");
+        if (!st) return err(st);
+        for (;;) {
+            auto row = st->step();
+            if (!row) return err(row);
+            if (!*row) break;
+            ByteView tag = st->column_blob(0);
+            auto at = impl_->box.open_time(FieldRef{"accepted_invites", "expires_at", 0, tag},
+                                           st->column_blob(1));
+            if (!at) return err(at);
+            if (*at <= now) expired.emplace_back(tag.begin(), tag.end());
+        }
+    }
+    auto del = db.prepare("DELETE FROM accepted_invites WHERE tag = ?");
+    if (!del) return err(del);
+    for (auto& tag : expired)
+        if (auto s = del->bind(1, tag).run(); !s) return std::unexpected(s.error());
+    if (auto s = tx->commit(); !s) return std::unexpected(s.error());
+    return expired.size();
 }
 
 // ---- messages ----
@@ -999,6 +1072,19 @@ Status ProfileStore::set_message_state(ContactId contact, const MessageId& id, M
         !s)
         return s;
     return tx->commit();
+}
+
+Result<std::size_t> ProfileStore::requeue_failed(ContactId contact) {
+    auto st = impl_->db.prepare(
+        "UPDATE messages SET state = ? WHERE contact = ? AND direction = 1 AND state = ?");
+    if (!st) return err(st);
+    if (auto s = st->bind(1, static_cast<std::int64_t>(MessageState::Queued))
+                     .bind(2, to_row(contact))
+                     .bind(3, static_cast<std::int64_t>(MessageState::Failed))
+                     .run();
+        !s)
+        return std::unexpected(s.error());
+    return static_cast<std::size_t>(impl_->db.changes());
 }
 
 Result<std::vector<MessageRecord>> ProfileStore::outbox(ContactId contact) const {

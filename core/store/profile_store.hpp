@@ -73,6 +73,10 @@ struct ProfileIdentity {
 enum class ContactState : std::uint8_t {
     Requested = 1,    // we accepted their invite; waiting for their Welcome
     Established = 2,  // both sides hold long-term grants
+    // We accepted their invite but it expired before their Welcome came:
+    // they stopped publishing the invite's key, so we stopped connecting.
+    // Their Welcome is still taken if it comes after all (messenger.md).
+    InviteExpired = 3,
 };
 
 struct ContactRecord {
@@ -90,6 +94,10 @@ struct ContactRecord {
     crypto::Ed25519SecretKey our_pairwise;
     std::optional<crypto::Ed25519PublicKey> their_pairwise;
     TimePoint created_at;
+    // Until their Welcome: when the invite code we accepted expires (the
+    // code's expiry). Empty once Established, and for a contact that a
+    // version-1 profile held as Requested without a record of its code.
+    std::optional<TimePoint> invite_expires_at;
 };
 
 // Summary for the contact list (no secrets).
@@ -122,6 +130,10 @@ enum class MessageState : std::uint8_t {
     Sent = 2,       // written to a stream, no acknowledgement yet
     Delivered = 3,  // the contact acknowledged it
     Received = 4,   // incoming
+    // Outgoing, kept but no longer sent: the contact's invite expired before
+    // they answered (ContactState::InviteExpired). Not in the outbox; queued
+    // again if their Welcome comes after all.
+    Failed = 5,
 };
 
 struct MessageRecord {
@@ -159,7 +171,7 @@ class ProfileStore {
     Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase,
                              crypto::ScryptParams params = {});
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     int schema_version() const;  // the open database's (after migration)
 
     // ---- identity and settings ----
@@ -177,6 +189,11 @@ class ProfileStore {
     Result<std::vector<ContactSummary>> contact_summaries() const;
     // Deletes the contact, its grant and its whole history.
     Status remove_contact(ContactId id);
+    // A Requested contact whose invite expired: the contact becomes
+    // InviteExpired and its unsent messages (Queued, Sent) Failed, in one
+    // transaction, so no restart finds one without the other. NotFound for
+    // an unknown contact, Protocol for one that is not Requested.
+    Status mark_invite_expired(ContactId id);
 
     // ---- invites we issued ----
     Result<InviteId> add_invite(InviteRecord record);
@@ -187,6 +204,10 @@ class ProfileStore {
     // gives "already used".
     Result<bool> accepted_invite_seen(const hs::ClientKeyId& key) const;
     Status remember_accepted_invite(const hs::ClientKeyId& key, TimePoint expires_at);
+    // Forgets the accepted codes that expired at or before `now` (an expired
+    // code is refused as expired before "already used" is asked); returns
+    // how many went.
+    Result<std::size_t> purge_accepted_invites(TimePoint now);
 
     // ---- messages ----
     // Outgoing: stored as Queued before anything is sent.
@@ -201,7 +222,10 @@ class ProfileStore {
     // kept when not given. NotFound for an unknown (contact, id).
     Status set_message_state(ContactId contact, const MessageId& id, MessageState state,
                              std::optional<TimePoint> delivered_at = std::nullopt);
-    // Outgoing messages not yet Delivered, oldest first (resent on every new
+    // Failed messages of the contact → Queued (its Welcome came after all);
+    // returns how many.
+    Result<std::size_t> requeue_failed(ContactId contact);
+    // Outgoing messages Queued or Sent, oldest first (resent on every new
     // stream; the receiver deduplicates).
     Result<std::vector<MessageRecord>> outbox(ContactId contact) const;
     // History page: up to `limit` messages older than `before` (row order),

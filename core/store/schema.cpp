@@ -1,6 +1,7 @@
 #include "core/store/schema.hpp"
 
 #include <string>
+#include <vector>
 
 #include "core/store/profile_store.hpp"
 
@@ -80,8 +81,64 @@ CREATE INDEX messages_outbox ON messages(contact, id) WHERE direction = 1 AND st
 )sql");
 }
 
+// Version 2: a Requested contact carries the expiry of the invite code we
+// accepted, so the engine can stop trying once it is past
+// (ContactRecord::invite_expires_at). Existing Requested contacts take it
+// from the accepted-invite record of their code: while Requested, their
+// credentials are the code's, and the code's H(CK) keys that record. A
+// contact whose record is missing (a crash between storing the contact and
+// the record) keeps NULL, i.e. no known expiry, which is the version 1
+// behaviour.
+//
+// The step spells out the v2 field bindings itself instead of calling the
+// store's helpers: a migration is a snapshot of the layout of its version
+// and must not change when later versions do.
+Status add_invite_expiry_v2(SqliteDb& db, const SealedBox& box) {
+    if (auto s = db.exec("ALTER TABLE contacts ADD COLUMN invite_expires_at BLOB");  // sealed time
+        !s)
+        return s;
+    struct Requested {
+        std::int64_t id;
+        Bytes credentials;
+    };
+    std::vector<Requested> requested;
+    {
+        auto st = db.prepare("SELECT id, their_credentials FROM contacts WHERE state = 1");
+        if (!st) return std::unexpected(st.error());
+        for (;;) {
+            auto row = st->step();
+            if (!row) return std::unexpected(row.error());
+            if (!*row) break;
+            auto b = st->column_blob(1);
+            requested.push_back({st->column_int(0), Bytes(b.begin(), b.end())});
+        }
+    }
+    for (auto& c : requested) {
+        auto creds =
+            box.open_exact(FieldRef{"contacts", "their_credentials", c.id}, c.credentials, 64);
+        if (!creds) return std::unexpected(creds.error());
+        auto tag = box.index_tag("accepted-invite", creds->view().first(32));
+        if (!tag) return std::unexpected(tag.error());
+        auto st = db.prepare("SELECT expires_at FROM accepted_invites WHERE tag = ?");
+        if (!st) return std::unexpected(st.error());
+        auto row = st->bind(1, *tag).step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) continue;
+        auto expires =
+            box.open_time(FieldRef{"accepted_invites", "expires_at", 0, *tag}, st->column_blob(0));
+        if (!expires) return std::unexpected(expires.error());
+        auto sealed = box.seal_time(FieldRef{"contacts", "invite_expires_at", c.id}, *expires);
+        if (!sealed) return std::unexpected(sealed.error());
+        auto up = db.prepare("UPDATE contacts SET invite_expires_at = ? WHERE id = ?");
+        if (!up) return std::unexpected(up.error());
+        if (auto s = up->bind(1, *sealed).bind(2, c.id).run(); !s) return s;
+    }
+    return {};
+}
+
 constexpr Migration kMigrations[] = {
     {"initial schema", &create_v1},
+    {"invite expiry of requested contacts", &add_invite_expiry_v2},
 };
 static_assert(std::size(kMigrations) == ProfileStore::kSchemaVersion,
               "one migration step per schema version");

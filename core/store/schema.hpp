@@ -1,7 +1,7 @@
 // The profile database's schema and its forward migrations. The schema
 // version is `PRAGMA user_version`; migration step i takes a database from
 // version i to version i + 1 (step 0 creates the initial schema, version 1).
-// Adding version 2 means appending one step to profile_migrations() and
+// A new version means appending one step to profile_migrations() and
 // bumping ProfileStore::kSchemaVersion; open() applies every pending step in
 // one transaction, so a failed migration leaves the old version intact.
 //

@@ -5,8 +5,9 @@
 // gone with it); a second daemon on a profile is refused with the first's
 // pid; a wrong passphrase and bad invite codes get their own messages;
 // after a silent revocation Alice's messages to Bob stay queued as if he
-// were offline. Every wait is a sotto-cli command that returns when its
-// condition holds (or times out).
+// were offline; an invite that expires before its inviter answers shows as
+// such and can be removed. Every wait is a sotto-cli command that returns
+// when its condition holds (or times out).
 #include <signal.h>
 
 #include <QFile>
@@ -204,6 +205,29 @@ class TestCliLocalnet : public QObject {
         QVERIFY(cli("bob", {"presence", "invisible"}).code == 0);
         auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
         QVERIFY2(off.code == 0, qPrintable(off.err));
+        QVERIFY(cli("bob", {"presence", "visible"}).code == 0);
+        auto on = cli("alice", {"wait-online", "Bob", "--timeout", "150"});
+        QVERIFY2(on.code == 0, qPrintable(on.err));
+    }
+
+    void an_unanswered_invite_expires_and_can_be_removed() {
+        // Invisible, Bob answers no invite stream: his code runs out unanswered.
+        QVERIFY(cli("bob", {"presence", "invisible"}).code == 0);
+        auto inv = cli("bob", {"invite", "--expires", "4s", "--timeout", "60"});
+        QVERIFY2(inv.code == 0, qPrintable(inv.err));
+        auto acc =
+            cli("alice", {"accept", inv.json["code"].toString(), "--wait", "--timeout", "60"});
+        QCOMPARE(acc.code, 1);
+        QVERIFY2(acc.err.contains("expired"), qPrintable(acc.err));
+        QString id;
+        for (const auto& v : cli("alice", {"contacts"}).json["contacts"].toArray())
+            if (v.toObject()["state"].toString() == "invite-expired")
+                id = v.toObject()["id"].toString();
+        QVERIFY(!id.isEmpty());
+        auto rm = cli("alice", {"revoke", id, "--yes"});
+        QVERIFY2(rm.code == 0, qPrintable(rm.err));
+        for (const auto& v : cli("alice", {"contacts"}).json["contacts"].toArray())
+            QCOMPARE(v.toObject()["state"].toString(), QStringLiteral("established"));
         QVERIFY(cli("bob", {"presence", "visible"}).code == 0);
         auto on = cli("alice", {"wait-online", "Bob", "--timeout", "150"});
         QVERIFY2(on.code == 0, qPrintable(on.err));

@@ -34,6 +34,7 @@ class TestViewModels : public QObject {
     void rename_safety_number_appear_offline();
     void invisible_hides_and_sending_reveals();
     void revoke_is_silent_and_looks_offline();
+    void an_expired_invite_is_shown_and_can_be_removed();
     void invite_errors_each_have_a_message();
     void accept_from_qr_image();
     void filter_and_step_through_contacts();
@@ -305,6 +306,51 @@ void TestViewModels::revoke_is_silent_and_looks_offline() {
     QCOMPARE(role(alice.chat(), 0, ChatModel::StateRole).toString(), QStringLiteral("queued"));
     QCOMPARE(bob.endpoint->service.grant_count(), 0u);
     QVERIFY(!bob.session->contactActions()->revoke(alice_id).isEmpty());
+}
+
+void TestViewModels::an_expired_invite_is_shown_and_can_be_removed() {
+    // Alice accepted a code from someone who never answered; it expires a
+    // second after her messenger starts.
+    LoopbackNetwork net;
+    TestProfile alice(net, "Alice", /*start=*/false);
+    const auto expires = net::MessengerDriver::now() + Duration::seconds(1);
+    auto id = alice.store->add_contact(store::ContactRecord{
+        .id = 0,
+        .state = store::ContactState::Requested,
+        .name = "Dana",
+        .nickname = {},
+        .appear_offline = false,
+        .our_grant = hs::ContactGrant::generate(alice.rng),
+        .their_credentials = hs::credentials_for(hs::ContactGrant::generate(alice.rng)),
+        .our_pairwise = crypto::Ed25519SecretKey::generate(alice.rng),
+        .their_pairwise = std::nullopt,
+        .created_at = TimePoint::from_seconds(1'700'000'000),
+        .invite_expires_at = expires,
+    });
+    QVERIFY(id);
+    alice.start_messenger();
+    auto& m = alice.contacts();
+    QCOMPARE(m.count(), 1);
+    QVERIFY(role(m, 0, ContactListModel::PendingRole).toBool());
+    QVERIFY(!role(m, 0, ContactListModel::InviteExpiredRole).toBool());
+    alice.chat().setContactId(*id);
+    QCOMPARE(alice.chat().send(QStringLiteral("hello?")), QString());
+    QVERIFY(alice.chat().pending());
+    QVERIFY(!alice.chat().inviteExpired());
+
+    QTRY_VERIFY(role(m, 0, ContactListModel::InviteExpiredRole).toBool());
+    QVERIFY(!role(m, 0, ContactListModel::PendingRole).toBool());
+    QTRY_VERIFY(alice.chat().inviteExpired());
+    QVERIFY(!alice.chat().pending());
+    QTRY_COMPARE(role(alice.chat(), 0, ChatModel::StateRole).toString(), QStringLiteral("failed"));
+    const QString refused = alice.chat().send(QStringLiteral("still there?"));
+    QVERIFY2(refused.contains(QStringLiteral("new code")), qPrintable(refused));
+    QCOMPARE(alice.chat().count(), 1);
+
+    // Removed like any contact.
+    QCOMPARE(alice.session->contactActions()->revoke(*id), QString());
+    QCOMPARE(m.count(), 0);
+    QCOMPARE(alice.endpoint->service.grant_count(), 0u);
 }
 
 void TestViewModels::invite_errors_each_have_a_message() {

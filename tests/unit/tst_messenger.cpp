@@ -13,6 +13,7 @@
 #include "core/contacts/invite_code.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/messenger/reconnect_backoff.hpp"
+#include "core/messenger/token_bucket.hpp"
 #include "core/store/profile_store_testing.hpp"
 
 using namespace sotto;
@@ -390,6 +391,23 @@ bool all_failed(const Net& net, const std::string& from, std::size_t mark) {
     return true;
 }
 
+std::size_t with_state(const std::vector<store::MessageRecord>& h, store::MessageState s) {
+    return static_cast<std::size_t>(
+        std::count_if(h.begin(), h.end(), [&](auto& m) { return m.state == s; }));
+}
+
+std::size_t state_events(const Profile& p, store::MessageState s) {
+    std::size_t n = 0;
+    for (auto& e : of<MessageStateChanged>(p.events)) n += e.state == s;
+    return n;
+}
+
+hs::ClientKeyId code_key(const std::string& code) {
+    auto c = contacts::parse_invite(code);
+    if (!c) qFatal("parse_invite failed");
+    return c->credentials.client_key_id;
+}
+
 // Events as a sequence of type indices (to compare two runs).
 std::vector<std::size_t> kinds(const std::vector<Event>& events) {
     std::vector<std::size_t> out;
@@ -564,7 +582,7 @@ class TestMessenger : public QObject {
         const auto mark = net.sends.size();
         net.advance(Duration::hours(1));
         QCOMPARE(net.sends_from_to("Bob", "Alice", mark), std::size_t(0));
-        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
         QCOMPARE(bob.st().contacts()->size(), std::size_t(0));
     }
 
@@ -718,7 +736,7 @@ class TestMessenger : public QObject {
         QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(2));
         QVERIFY(alice.st().outbox(p.bob_at_alice)->at(0).state == store::MessageState::Queued);
         net.restart(bob);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);  // Bob connects within it after a start
         auto hb = history(bob, p.alice_at_bob);
         QCOMPARE(hb.size(), std::size_t(2));
         QCOMPARE(hb[0].body, std::string("one"));  // in order
@@ -765,7 +783,7 @@ class TestMessenger : public QObject {
         net.pump();
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
         net.restart(alice);
-        net.advance(Duration::seconds(1));
+        net.advance(alice.config.connect_spread);
         QVERIFY(delivered(alice, m1->id));
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
 
@@ -969,9 +987,10 @@ class TestMessenger : public QObject {
         QCOMPARE(connects_from(net, "Bob", ab.alice_at_bob, since), std::size_t(0));
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Offline);
 
-        // Away: visible, and said so.
+        // Away: visible, and said so (leaving Invisible, Bob's connects are
+        // spread over connect_spread).
         bob.m->set_presence_mode(PresenceMode::Away, net.now);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);
         QVERIFY(bob.visible);
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
         QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Away);
@@ -982,7 +1001,7 @@ class TestMessenger : public QObject {
         net.kill(bob);
         net.restart(bob);
         QCOMPARE(bob.m->presence_mode(), PresenceMode::Away);
-        net.advance(Duration::seconds(1));
+        net.advance(bob.config.connect_spread);
         QCOMPARE(alice.m->presence_of(ab.bob_at_alice), ContactPresence::Away);
     }
 
@@ -1031,8 +1050,11 @@ class TestMessenger : public QObject {
 
     void simultaneous_connects_keep_one_stream() {
         Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        // Glare on purpose: both dial at start, without the spread.
+        MessengerConfig at_once;
+        at_once.connect_spread = Duration{};
+        auto& bob = net.add("Bob", network(7), at_once);
+        auto& alice = net.add("Alice", network(7), at_once);
         auto p = befriend(net, bob, alice);
         net.kill(alice);
         net.kill(bob);
@@ -1201,6 +1223,377 @@ class TestMessenger : public QObject {
         QCOMPARE(acts.size(), std::size_t(2));
         QVERIFY(std::holds_alternative<Close>(acts[0]) && std::holds_alternative<Close>(acts[1]));
         QVERIFY(bob.st().contacts()->empty());
+    }
+
+    // ---- an accepted invite that expires before the inviter answers ----
+
+    void an_unanswered_invite_expires_and_the_contact_says_so() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);  // never reachable again while the code is valid
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        auto m = alice.m->send_message(*a, "are you there?", net.now);
+        QVERIFY(m);
+        net.advance(Duration::minutes(9));
+        QVERIFY(contact(alice, *a).state == store::ContactState::Requested);
+        QCOMPARE(contact(alice, *a).invite_expires_at, std::optional(inv->expires_at));
+        QVERIFY(connects_from(net, "Alice", *a, 0) >= 3);
+
+        // At the code's expiry: a state of its own, and the message kept as Failed.
+        alice.events.clear();
+        net.advance(inv->expires_at - net.now);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QVERIFY(!of<ContactChanged>(alice.events).empty());
+        QCOMPARE(state_events(alice, store::MessageState::Failed), std::size_t(1));
+        auto h = history(alice, *a);
+        QCOMPARE(h.size(), std::size_t(1));
+        QCOMPARE(h[0].state, store::MessageState::Failed);
+        QVERIFY(alice.st().outbox(*a)->empty());
+        QCOMPARE(alice.st().contact_summaries()->at(0).state, store::ContactState::InviteExpired);
+
+        // And no more connecting, also after a restart.
+        const auto mark = net.connects.size();
+        QCOMPARE(alice.m->next_deadline(), TimePoint::never());
+        net.advance(Duration::hours(2));
+        net.kill(alice);
+        net.restart(alice);
+        net.advance(Duration::hours(2));
+        QCOMPARE(connects_from(net, "Alice", *a, mark), std::size_t(0));
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(history(alice, *a)[0].state, store::MessageState::Failed);
+
+        // Sending says what to do instead of queueing forever.
+        auto again = alice.m->send_message(*a, "hello?", net.now);
+        QVERIFY(!again);
+        QCOMPARE(again.error().code, Errc::Expired);
+        QCOMPARE(again.error().message,
+                 std::string("The invite code from Bob expired before they answered: ask them "
+                             "for a new code."));
+        QCOMPARE(history(alice, *a).size(), std::size_t(1));
+
+        // Removing it is the ordinary revoke.
+        const auto log_mark = alice.action_log.size();
+        QVERIFY(alice.m->revoke(*a, net.now));
+        net.pump();
+        QCOMPARE(of<ContactRemoved>(alice.events).size(), std::size_t(1));
+        QVERIFY(alice.st().contacts()->empty());
+        QCOMPARE(alice.st().contact(*a).error().code, Errc::NotFound);
+        QVERIFY(std::find(alice.action_log.begin() + static_cast<std::ptrdiff_t>(log_mark),
+                          alice.action_log.end(),
+                          "revoke " + std::to_string(*a)) != alice.action_log.end());
+        // The same code now gets its own answer.
+        auto reuse = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(!reuse);
+        QCOMPARE(reuse.error().message,
+                 contacts::invite_error_message(contacts::InviteError::Expired));
+    }
+
+    void an_invite_that_expired_while_we_were_away_is_not_tried_at_start() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        net.kill(bob);
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        QVERIFY(alice.m->send_message(*a, "queued", net.now));
+        net.advance(Duration::minutes(1));
+        net.kill(alice);
+        net.advance(Duration::hours(1));
+        const auto mark = net.connects.size();
+        net.restart(alice);
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(history(alice, *a)[0].state, store::MessageState::Failed);
+        net.advance(Duration::hours(1));
+        QCOMPARE(connects_from(net, "Alice", *a, mark), std::size_t(0));
+        // Its grant stays published, for a Welcome that comes after all.
+        QVERIFY(alice.grants.contains(*a));
+    }
+
+    void a_welcome_after_the_expiry_still_establishes() {
+        // Bob made Alice a contact just in time, but his Welcomes (and
+        // Acks) are lost until after her copy of the code has expired.
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        bool lose_welcomes = true;
+        net.drop = [&](const Profile& from, const chat::Frame& f) {
+            return lose_welcomes && from.name == "Bob" &&
+                   (std::holds_alternative<chat::Welcome>(f) ||
+                    std::holds_alternative<chat::Ack>(f));
+        };
+        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
+        QVERIFY(inv);
+        net.pump();
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.pump();
+        QCOMPARE(of<InviteUsed>(bob.events).size(), std::size_t(1));
+        const ContactId alice_at_bob = of<InviteUsed>(bob.events)[0].contact;
+        auto m = alice.m->send_message(*a, "stored by Bob, never acked", net.now);
+        QVERIFY(m);
+        auto late = alice.m->send_message(*a, "still waiting", net.now);
+        QVERIFY(late);
+        net.advance(Duration::minutes(11));
+        QVERIFY(contact(alice, *a).state == store::ContactState::InviteExpired);
+        QCOMPARE(with_state(history(alice, *a), store::MessageState::Failed), std::size_t(2));
+
+        lose_welcomes = false;
+        alice.events.clear();
+        net.advance(Duration::minutes(2));  // Bob dials Alice's grant from her Hello
+        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+        QVERIFY(!contact(alice, *a).invite_expires_at);
+        QCOMPARE(state_events(alice, store::MessageState::Queued), std::size_t(2));
+        QVERIFY(delivered(alice, m->id));
+        QVERIFY(delivered(alice, late->id));
+        auto hb = history(bob, alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(2));
+        QCOMPARE(hb[0].body, std::string("stored by Bob, never acked"));
+        QCOMPARE(hb[1].body, std::string("still waiting"));
+        QCOMPARE(alice.m->presence_of(*a), ContactPresence::Online);
+    }
+
+    // ---- the memory of accepted codes ----
+
+    void accepted_codes_are_forgotten_once_expired() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto first = bob.m->create_invite(Duration::hours(1), net.now);
+        auto second = bob.m->create_invite(Duration::hours(3), net.now);
+        QVERIFY(first && second);
+        net.pump();
+        QVERIFY(alice.m->accept_invite(first->code, net.now));
+        net.pump();
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(first->code)));
+        QCOMPARE(alice.m->accept_invite(first->code, net.now).error().message,
+                 contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
+
+        // Past its expiry a restart forgets it; the code is refused as expired.
+        net.advance(Duration::hours(1));
+        net.kill(alice);
+        net.restart(alice);
+        QVERIFY(!*alice.st().accepted_invite_seen(code_key(first->code)));
+        QCOMPARE(alice.m->accept_invite(first->code, net.now).error().message,
+                 contacts::invite_error_message(contacts::InviteError::Expired));
+
+        // Accepting a code forgets the ones that expired meanwhile too.
+        auto& carol = net.add("Carol");
+        auto c1 = carol.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(c1);
+        net.pump();
+        QVERIFY(alice.m->accept_invite(c1->code, net.now));
+        net.pump();
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));
+        net.advance(Duration::hours(2));
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));  // nothing purges on its own
+        auto c2 = carol.m->create_invite(Duration::hours(1), net.now);
+        QVERIFY(c2);
+        net.pump();
+        QVERIFY(!alice.m->accept_invite(second->code, net.now));  // expired: refused first
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c1->code)));
+        QVERIFY(alice.m->accept_invite(c2->code, net.now));
+        QVERIFY(!*alice.st().accepted_invite_seen(code_key(c1->code)));
+        QVERIFY(*alice.st().accepted_invite_seen(code_key(c2->code)));
+    }
+
+    // ---- limits ----
+
+    void a_flood_is_held_back_and_delivered_exactly_once() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        const MessengerConfig cfg;
+        QCOMPARE(cfg.incoming_burst, std::uint32_t(100));
+        QCOMPARE(cfg.incoming_interval, Duration::seconds(1));
+        const TimePoint start = net.now;
+        const auto mark = net.sends.size();
+        std::vector<chat::MessageId> ids;
+        for (int i = 0; i < 150; ++i) {
+            auto m = alice.m->send_message(p.bob_at_alice, "flood " + std::to_string(i), net.now);
+            QVERIFY(m);
+            ids.push_back(m->id);
+        }
+        net.pump();
+        auto acks = [&] {
+            std::size_t n = 0;
+            for (std::size_t i = mark; i < net.sends.size(); ++i)
+                n += net.sends[i].from == "Bob" && net.sends[i].kind == kAck;
+            return n;
+        };
+        // The burst passes; the rest is neither stored nor acknowledged.
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(100));
+        QCOMPARE(acks(), std::size_t(100));
+        for (int i = 0; i < 150; ++i) QCOMPARE(delivered(alice, ids[i]), i < 100);
+        QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(50));
+        QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);  // no hang-up
+
+        // Alice resends what is not acked; Bob takes one a second.
+        for (int step = 0; step < 12; ++step) {
+            net.advance(Duration::seconds(10));
+            const auto stored = history(bob, p.alice_at_bob).size();
+            QVERIFY2(stored <= 100 + static_cast<std::size_t>((net.now - start).us / 1000000),
+                     qPrintable(QString("%1 stored after %2 s")
+                                    .arg(stored)
+                                    .arg((net.now - start).us / 1000000)));
+        }
+        auto hb = history(bob, p.alice_at_bob);
+        QCOMPARE(hb.size(), std::size_t(150));
+        for (int i = 0; i < 150; ++i) {
+            QCOMPARE(hb[static_cast<std::size_t>(i)].body, "flood " + std::to_string(i));
+            QVERIFY(delivered(alice, ids[static_cast<std::size_t>(i)]));
+            QCOMPARE(added_with_body(bob, "flood " + std::to_string(i)), std::size_t(1));
+        }
+        QCOMPARE(acks(), std::size_t(150));
+        QVERIFY(alice.st().outbox(p.bob_at_alice)->empty());
+
+        // The helper itself.
+        TokenBucket b(3, Duration::seconds(1));
+        QVERIFY(b.take(t0) && b.take(t0) && b.take(t0));
+        QVERIFY(!b.take(t0));
+        QVERIFY(!b.take(t0 + Duration::millis(999)));
+        QVERIFY(b.take(t0 + Duration::seconds(1)));
+        QVERIFY(!b.take(t0 + Duration::seconds(1)));
+        const TimePoint later = t0 + Duration::hours(1);  // refills to the burst, no further
+        QVERIFY(b.take(later) && b.take(later) && b.take(later));
+        QVERIFY(!b.take(later));
+        QVERIFY(!b.take(later - Duration::minutes(5)));  // a clock going back gives nothing
+        QVERIFY(b.take(later - Duration::minutes(5) + Duration::seconds(1)));
+    }
+
+    void the_outbox_per_contact_is_capped() {
+        Net net(*dir_);
+        QCOMPARE(MessengerConfig{}.outbox_limit, std::size_t(1000));
+        MessengerConfig small;
+        small.outbox_limit = 5;
+        auto& bob = net.add("Bob");
+        auto& carol = net.add("Carol");
+        auto& alice = net.add("Alice", network(7), small);
+        auto ab = befriend(net, bob, alice);
+        auto ac = befriend(net, carol, alice);
+        net.kill(bob);
+        net.pump();
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(alice.m->send_message(ab.bob_at_alice, "m" + std::to_string(i), net.now));
+        auto full = alice.m->send_message(ab.bob_at_alice, "one too many", net.now);
+        QVERIFY(!full);
+        QCOMPARE(full.error().code, Errc::Limit);
+        QCOMPARE(full.error().message,
+                 std::string("Too many messages are waiting for Bob; wait until they come "
+                             "online."));
+        QCOMPARE(history(alice, ab.bob_at_alice).size(), std::size_t(5));
+        QVERIFY(alice.m->send_message(ac.bob_at_alice, "Carol is another contact", net.now));
+        // The nickname is what the user knows them by; the cap survives a restart.
+        QVERIFY(alice.m->rename(ab.bob_at_alice, "Bobby"));
+        net.kill(alice);
+        net.restart(alice);
+        full = alice.m->send_message(ab.bob_at_alice, "one too many", net.now);
+        QVERIFY(!full);
+        QCOMPARE(full.error().message,
+                 std::string("Too many messages are waiting for Bobby; wait until they come "
+                             "online."));
+        // Once they are delivered there is room again.
+        net.restart(bob);
+        net.advance(Duration::minutes(1));
+        QVERIFY(alice.st().outbox(ab.bob_at_alice)->empty());
+        QVERIFY(alice.m->send_message(ab.bob_at_alice, "room again", net.now));
+    }
+
+    // ---- the start-up burst ----
+
+    void start_spreads_connects_over_the_window() {
+        Net net(*dir_);
+        auto& alice = net.add("Alice");
+        constexpr int kContacts = 100;
+        std::set<ContactId> ids;
+        for (int i = 0; i < kContacts; ++i) {
+            auto id = alice.st().add_contact(store::ContactRecord{
+                .state = store::ContactState::Established,
+                .name = "Contact " + std::to_string(i),
+                .our_grant = hs::ContactGrant::generate(*alice.rng),
+                .their_credentials = hs::credentials_for(hs::ContactGrant::generate(*alice.rng)),
+                .our_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng),
+                .their_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng).public_key(),
+                .created_at = t0,
+            });
+            QVERIFY(id);
+            ids.insert(*id);
+        }
+        const Duration window = alice.config.connect_spread;
+        QCOMPARE(window, Duration::seconds(30));
+        net.kill(alice);
+        net.restart(alice, /*settle=*/false);  // driven by hand below
+
+        // Runs the engine to `until` from deadline to deadline (no transport:
+        // connects neither succeed nor fail); the connects, in order.
+        auto run = [&](TimePoint from, TimePoint until) {
+            std::vector<std::pair<TimePoint, ContactId>> out;
+            auto collect = [&](TimePoint at) {
+                for (auto& a : alice.m->take_actions())
+                    if (auto* c = std::get_if<Connect>(&a)) out.emplace_back(at, c->contact);
+            };
+            collect(from);
+            for (TimePoint t = alice.m->next_deadline(); t <= until; t = alice.m->next_deadline()) {
+                alice.m->tick(t);
+                collect(t);
+            }
+            return out;
+        };
+        auto check = [&](const std::vector<std::pair<TimePoint, ContactId>>& got, TimePoint from,
+                         std::vector<ContactId>& order) {
+            QCOMPARE(got.size(), std::size_t(kContacts));
+            std::set<ContactId> seen;
+            for (auto& [at, c] : got) {
+                QVERIFY(at >= from && at < from + window);
+                seen.insert(c);
+                order.push_back(c);
+            }
+            QCOMPARE(seen, ids);  // each exactly once
+            QVERIFY(!std::is_sorted(order.begin(), order.end()));
+            // Never more than a slot's worth at once: at most 2 in any
+            // window / n, and the first and the last slot are used.
+            const Duration slot = window / kContacts;
+            for (std::size_t i = 2; i < got.size(); ++i)
+                QVERIFY(got[i].first - got[i - 2].first <= slot * 3);
+            for (std::size_t i = 2; i < got.size(); ++i)
+                QVERIFY(got[i].first - got[i - 2].first > Duration{});
+            QVERIFY(got.front().first < from + slot);
+            QVERIFY(got.back().first >= from + window - slot);
+        };
+
+        // Start: every grant at once, no connect yet.
+        const TimePoint start = net.now;
+        auto first = alice.m->take_actions();
+        std::size_t grants = 0, connects = 0;
+        for (auto& a : first) {
+            grants += std::holds_alternative<GrantAccess>(a);
+            connects += std::holds_alternative<Connect>(a);
+        }
+        QCOMPARE(grants, std::size_t(kContacts));
+        QCOMPARE(connects, std::size_t(0));
+        QVERIFY(alice.m->next_deadline() < start + window / kContacts);
+        std::vector<ContactId> order1, order2;
+        check(run(start, start + Duration::minutes(1)), start, order1);
+        if (QTest::currentTestFailed()) return;
+
+        // Leaving Invisible spreads them again, in another order.
+        const TimePoint t1 = start + Duration::minutes(2);
+        for (auto id : ids) alice.m->connect_failed(id, t1);
+        alice.m->set_presence_mode(PresenceMode::Invisible, t1);
+        (void)alice.m->take_actions();
+        const TimePoint t2 = t1 + Duration::minutes(1);
+        alice.m->set_presence_mode(PresenceMode::Visible, t2);
+        check(run(t2, t2 + Duration::minutes(1)), t2, order2);
+        if (QTest::currentTestFailed()) return;
+        QVERIFY(order1 != order2);
     }
 
     void storage_failure_is_surfaced() {

@@ -51,6 +51,7 @@ ContactRecord make_contact(Rng& rng, std::string name, bool with_pairwise = true
         .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
         .their_pairwise = their_pairwise,
         .created_at = t0,
+        .invite_expires_at = with_pairwise ? std::nullopt : std::optional(t0 + Duration::hours(1)),
     };
 }
 
@@ -67,6 +68,7 @@ ContactRecord clone(const ContactRecord& c) {
         *crypto::Ed25519SecretKey::from_seed(c.our_pairwise.seed()),
         c.their_pairwise,
         c.created_at,
+        c.invite_expires_at,
     };
 }
 
@@ -149,7 +151,8 @@ bool same(const ContactRecord& a, const ContactRecord& b) {
            a.their_credentials.client_key_id == b.their_credentials.client_key_id &&
            ct_equal(a.their_credentials.cookie.view(), b.their_credentials.cookie.view()) &&
            ct_equal(a.our_pairwise.seed(), b.our_pairwise.seed()) &&
-           a.their_pairwise == b.their_pairwise && a.created_at == b.created_at;
+           a.their_pairwise == b.their_pairwise && a.created_at == b.created_at &&
+           a.invite_expires_at == b.invite_expires_at;
 }
 
 bool same(const MessageRecord& a, const MessageRecord& b) {
@@ -525,7 +528,10 @@ class TestProfileStore : public QObject {
         QCOMPARE(s.error().message, std::string(kWrongPassphrase));
     }
 
-    void migration_to_a_test_version_2() {
+    void migration_to_a_test_version_after_the_latest() {
+        // The program's steps plus one more made up here.
+        const int latest = ProfileStore::kSchemaVersion;
+        const int next = latest + 1;
         Fixture fx;
         ContactId c = 0;
         {
@@ -545,14 +551,15 @@ class TestProfileStore : public QObject {
         broken.push_back(kBroken);
         auto b = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, broken);
         QVERIFY(!b);
-        QVERIFY2(contains(b.error().message, "version 2"), b.error().message.c_str());
+        QVERIFY2(contains(b.error().message, "version " + std::to_string(next)),
+                 b.error().message.c_str());
         {
             auto db = raw(fx.path());
-            QCOMPARE(*schema::user_version(db), 1);
+            QCOMPARE(*schema::user_version(db), latest);
             QVERIFY(!db.prepare("SELECT pinned FROM messages"));
         }
 
-        // A real step 2: a new column and a sealed value written with the box.
+        // A real next step: a new column and a sealed value written with the box.
         static constexpr schema::Migration kV2{
             "pinned messages and a welcome note", [](SqliteDb& db, const SealedBox& box) -> Status {
                 if (auto s = db.exec(
@@ -571,7 +578,7 @@ class TestProfileStore : public QObject {
         {
             auto s = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, v2);
             QVERIFY2(s, s ? "" : s.error().message.c_str());
-            QCOMPARE((*s)->schema_version(), 2);
+            QCOMPARE((*s)->schema_version(), next);
             QCOMPARE(*(*s)->setting("migrated"), std::optional<std::string>("v2"));
             auto h = (*s)->history(c, std::nullopt, 10);
             QVERIFY(h);
@@ -583,12 +590,174 @@ class TestProfileStore : public QObject {
         {
             auto s = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, v2);
             QVERIFY(s);
-            QCOMPARE((*s)->schema_version(), 2);
+            QCOMPARE((*s)->schema_version(), next);
         }
-        // This program only knows version 1: the migrated file is too new for it.
+        // This program only knows `latest`: the migrated file is too new for it.
         auto old = fx.open();
         QVERIFY(!old);
         QCOMPARE(old.error().code, Errc::BadVersion);
+    }
+
+    // tests/data/profile_v1.db was made by the version 1 store (commit
+    // 585889a) through its API, with DeterministicRng(20260101), kParams and
+    // kPass: identity "Alice" on network 11…11; Bob (1) Established,
+    // nickname "Bobby", appear offline, messages "hello Bob" (Delivered),
+    // "hi Alice" (incoming, unread), "queued for Bob" (Queued); Carol (2)
+    // Requested from a code valid until t0 + 7 days, remembered as
+    // accepted, with "waiting for Carol" (Queued); Dave (3) Requested whose
+    // code was never remembered (a crash in between); an accepted code that
+    // expired at t0 - 1 day; our invites: one Open, one Used by Bob; the
+    // setting presence_mode = away.
+    void a_version_1_profile_file_upgrades_with_everything_in_it() {
+        Fixture fx;
+        const auto fixture = std::filesystem::path(SOTTO_SOURCE_DIR) / "tests/data/profile_v1.db";
+        std::filesystem::copy_file(fixture, fx.path());
+        {
+            auto db = raw(fx.path());
+            QCOMPARE(*schema::user_version(db), 1);
+        }
+        const ContactId bob = 1, carol = 2, dave = 3;
+        Bytes carol_ck, old_ck;
+        QVERIFY(
+            from_hex("72a7a126e79938cb386d4d259e259ede44fa53ca744686923584fee90245804b", carol_ck));
+        QVERIFY(
+            from_hex("311e490f9092405174766ca5a801fb54f51fd28cc513cbe44bfc4664c6fd49b8", old_ck));
+        for (int round = 0; round < 2; ++round) {  // migrated, then opened as it is
+            auto opened = fx.open();
+            QVERIFY2(opened, opened ? "" : opened.error().message.c_str());
+            auto& s = **opened;
+            QCOMPARE(s.schema_version(), 2);
+            QCOMPARE(s.identity().display_name, std::string("Alice"));
+            QCOMPARE(s.identity().network_file, std::string("network sotto-test\n"));
+            dir::NetworkId nid;
+            nid.bytes.fill(0x11);
+            QVERIFY(s.identity().network_id == nid);
+
+            auto all = s.contacts();
+            QVERIFY2(all, all ? "" : all.error().message.c_str());
+            QCOMPARE(all->size(), std::size_t(3));
+            auto b = *s.contact(bob);
+            QCOMPARE(b.state, ContactState::Established);
+            QCOMPARE(b.name, std::string("Bob"));
+            QCOMPARE(b.nickname, std::string("Bobby"));
+            QVERIFY(b.appear_offline);
+            QVERIFY(b.their_pairwise);
+            QVERIFY(!b.invite_expires_at);
+            // The new field, filled from the record of the accepted code.
+            auto c = *s.contact(carol);
+            QCOMPARE(c.state, ContactState::Requested);
+            QVERIFY(ct_equal(c.their_credentials.client_key_id.view(), carol_ck));
+            QCOMPARE(c.invite_expires_at, std::optional(t0 + Duration::hours(24 * 7)));
+            auto d = *s.contact(dave);
+            QCOMPARE(d.state, ContactState::Requested);
+            QVERIFY(!d.invite_expires_at);
+
+            auto hb = *s.history(bob, std::nullopt, 10);
+            QCOMPARE(hb.size(), std::size_t(3));
+            QCOMPARE(hb[0].body, std::string("hello Bob"));
+            QCOMPARE(hb[0].state, MessageState::Delivered);
+            QCOMPARE(hb[0].delivered_at, std::optional(t0 + Duration::seconds(2)));
+            QCOMPARE(hb[1].body, std::string("hi Alice"));
+            QCOMPARE(hb[1].state, MessageState::Received);
+            QCOMPARE(hb[2].body, std::string("queued for Bob"));
+            QCOMPARE(s.outbox(bob)->size(), std::size_t(1));
+            auto hc = *s.outbox(carol);
+            QCOMPARE(hc.size(), std::size_t(1));
+            QCOMPARE(hc[0].body, std::string("waiting for Carol"));
+            auto sums = *s.contact_summaries();
+            QCOMPARE(sums[0].display, std::string("Bobby"));
+            QCOMPARE(sums[0].unread, std::uint32_t(1));
+
+            auto invites = *s.invites();
+            QCOMPARE(invites.size(), std::size_t(2));
+            QCOMPARE(invites[0].status, InviteStatus::Open);
+            QCOMPARE(invites[1].status, InviteStatus::Used);
+            QCOMPARE(invites[1].used_by, std::optional(bob));
+            QCOMPARE(*s.setting("presence_mode"), std::optional<std::string>("away"));
+            QVERIFY(*s.accepted_invite_seen(hs::ClientKeyId::from(carol_ck)));
+            if (round == 0) {
+                QVERIFY(*s.accepted_invite_seen(hs::ClientKeyId::from(old_ck)));
+                // The old expired code is forgotten, Carol's (still valid at t0) kept.
+                QCOMPARE(*s.purge_accepted_invites(t0), std::size_t(1));
+            }
+            QVERIFY(!*s.accepted_invite_seen(hs::ClientKeyId::from(old_ck)));
+        }
+    }
+
+    void invite_expiry_of_a_requested_contact() {
+        Fixture fx;
+        ContactId req = 0, est = 0;
+        MessageId queued, sent, done, in;
+        {
+            auto s = fx.create();
+            req = *s->add_contact(make_contact(fx.rng, "Carol", false));
+            est = *s->add_contact(make_contact(fx.rng, "Bob"));
+            queued = msg_id(fx.rng);
+            sent = msg_id(fx.rng);
+            done = msg_id(fx.rng);
+            in = msg_id(fx.rng);
+            QVERIFY(s->add_outgoing(req, done, "delivered", t0));
+            QVERIFY(s->set_message_state(req, done, MessageState::Delivered, t0));
+            QVERIFY(s->add_outgoing(req, sent, "sent", t0));
+            QVERIFY(s->set_message_state(req, sent, MessageState::Sent));
+            QVERIFY(s->add_outgoing(req, queued, "queued", t0));
+            QVERIFY(s->add_incoming(req, in, "incoming", t0, t0));
+            QVERIFY(s->add_outgoing(est, msg_id(fx.rng), "other contact", t0));
+        }
+        auto opened = fx.open();
+        QVERIFY(opened);
+        auto& s = **opened;
+        QCOMPARE(s.contact(req)->invite_expires_at, std::optional(t0 + Duration::hours(1)));
+        QVERIFY(s.mark_invite_expired(req));
+        QCOMPARE(s.contact(req)->state, ContactState::InviteExpired);
+        QCOMPARE(s.contact(req)->invite_expires_at, std::optional(t0 + Duration::hours(1)));
+        QCOMPARE(s.contact_summaries()->at(0).state, ContactState::InviteExpired);
+        // Unsent messages are kept as Failed and leave the outbox; the rest stays.
+        QVERIFY(s.outbox(req)->empty());
+        auto h = *s.history(req, std::nullopt, 10);
+        QCOMPARE(h.size(), std::size_t(4));
+        QCOMPARE(h[0].state, MessageState::Delivered);
+        QCOMPARE(h[1].state, MessageState::Failed);
+        QCOMPARE(h[2].state, MessageState::Failed);
+        QCOMPARE(h[3].state, MessageState::Received);
+        QCOMPARE(s.outbox(est)->size(), std::size_t(1));
+        // Only a Requested contact expires.
+        QCOMPARE(s.mark_invite_expired(req).error().code, Errc::Protocol);
+        QCOMPARE(s.mark_invite_expired(est).error().code, Errc::Protocol);
+        QCOMPARE(s.mark_invite_expired(999).error().code, Errc::NotFound);
+        // Their Welcome after all: the Failed ones are queued again, in order.
+        QCOMPARE(*s.requeue_failed(req), std::size_t(2));
+        auto out = *s.outbox(req);
+        QCOMPARE(out.size(), std::size_t(2));
+        QCOMPARE(out[0].body, std::string("sent"));
+        QCOMPARE(out[1].body, std::string("queued"));
+        QCOMPARE(out[0].state, MessageState::Queued);
+        QCOMPARE(*s.requeue_failed(req), std::size_t(0));
+        QCOMPARE(*s.requeue_failed(est), std::size_t(0));
+    }
+
+    void accepted_invites_are_purged_once_expired() {
+        Fixture fx;
+        hs::ClientKeyId gone, edge, kept;
+        fx.rng.fill(gone.bytes);
+        fx.rng.fill(edge.bytes);
+        fx.rng.fill(kept.bytes);
+        {
+            auto s = fx.create();
+            QVERIFY(s->remember_accepted_invite(gone, t0 - Duration::hours(1)));
+            QVERIFY(s->remember_accepted_invite(edge, t0));  // the expiry second is expired
+            QVERIFY(s->remember_accepted_invite(kept, t0 + Duration::hours(1)));
+            QCOMPARE(*s->purge_accepted_invites(t0 - Duration::hours(2)), std::size_t(0));
+            QCOMPARE(*s->purge_accepted_invites(t0), std::size_t(2));
+            QCOMPARE(*s->purge_accepted_invites(t0), std::size_t(0));
+        }
+        auto s = fx.open();
+        QVERIFY(s);
+        QVERIFY(!*(*s)->accepted_invite_seen(gone));
+        QVERIFY(!*(*s)->accepted_invite_seen(edge));
+        QVERIFY(*(*s)->accepted_invite_seen(kept));
+        QCOMPARE(*(*s)->purge_accepted_invites(t0 + Duration::hours(1)), std::size_t(1));
+        QVERIFY(!*(*s)->accepted_invite_seen(kept));
     }
 
     void outbox_and_ack_states() {

@@ -100,7 +100,8 @@ Rectangle {
                         font.pixelSize: 12
                         color: pane.chat.presence === "online" ? Theme.online : Theme.subtleText
                         elide: Text.ElideRight
-                        text: pane.chat.pending ? qsTr("Waiting for them to come online")
+                        text: pane.chat.inviteExpired ? qsTr("Invite expired — ask for a new code")
+                            : pane.chat.pending ? qsTr("Waiting for them to come online")
                                                 : Theme.presenceText(pane.chat.presence)
                     }
                 }
@@ -133,7 +134,9 @@ Rectangle {
                 wrapMode: Text.Wrap
                 font.pixelSize: 12
                 color: Theme.warningText
-                text: pane.chat.pending
+                text: pane.chat.inviteExpired
+                      ? qsTr("The invite code from %1 expired before they answered. Ask them for a new code; what you wrote to them was not sent.").arg(pane.chat.title)
+                      : pane.chat.pending
                       ? qsTr("%1 has not answered yet. Messages you write now are sent as soon as they come online.").arg(pane.chat.title)
                       : pane.chat.sendingRevealsPresence && pane.chat.appearOffline
                       ? qsTr("You appear offline to %1. Sending a message lets them see you are online.").arg(pane.chat.title)

@@ -17,6 +17,7 @@ ItemDelegate {
     required property string lastActivityText
     required property bool appearOffline
     required property bool pending
+    required property bool inviteExpired
     property bool selected: false
 
     signal menuRequested(Item item)
@@ -70,7 +71,8 @@ ItemDelegate {
                     elide: Text.ElideRight
                     font.pixelSize: 12
                     color: Theme.subtleText
-                    text: row.pending ? qsTr("Waiting for their answer")
+                    text: row.inviteExpired ? qsTr("Invite expired — ask for a new code")
+                        : row.pending ? qsTr("Waiting for their answer")
                         : row.appearOffline ? qsTr("%1 · you appear offline").arg(Theme.presenceText(row.presence))
                         : Theme.presenceText(row.presence)
                 }

@@ -106,6 +106,7 @@ Item {
                 ToolTip.delay: 800
                 ToolTip.text: message.deliveryState === "queued" ? qsTr("Waiting to be sent")
                             : message.deliveryState === "sent" ? qsTr("Sent, not yet delivered")
+                            : message.deliveryState === "failed" ? qsTr("Not sent: the invite expired before they answered")
                             : message.deliveredText
             }
         }
