@@ -26,6 +26,14 @@ Result<std::shared_ptr<ProfileLock>> lock_for(const QString& dir,
 
 }  // namespace
 
+void SessionOptions::use_fast_publication() {
+    service.publication.same_dir_spacing = Duration::millis(50);
+    service.publication.max_jitter = Duration::millis(50);
+    messenger.reconnect_min = Duration::seconds(1);
+    messenger.reconnect_max = Duration::seconds(10);
+    messenger.connect_spread = Duration::seconds(1);
+}
+
 QString ProfileSession::default_profile_dir() {
     return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
         .filePath("sotto/default");

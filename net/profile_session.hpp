@@ -35,6 +35,13 @@ struct SessionOptions {
     // faster until the first arrives).
     Duration consensus_fetch_interval = Duration::minutes(10);
     crypto::ScryptParams scrypt;  // for create_profile; tests use cheaper ones
+
+    // `--fast-publication` of sotto and sotto-cli: for a local test network
+    // with a handful of users there is nothing to hide from colluding
+    // directories, and waiting a minute per descriptor, or up to 30 s for
+    // the start-up connects, would only slow the demo. Never the default:
+    // the delays are what keep contacts from being linked.
+    void use_fast_publication();
 };
 
 enum class NetworkState { Bootstrapping, Online };

@@ -175,6 +175,11 @@ QString ContactListModel::presenceOf(quint64 contact) const {
     return presence_name(i < 0 ? 0 : rows_[static_cast<std::size_t>(i)].presence);
 }
 
+bool ContactListModel::inviteExpiredOf(quint64 contact) const {
+    const int i = find(contact);
+    return i >= 0 && rows_[static_cast<std::size_t>(i)].invite_expired;
+}
+
 void ContactListModel::markRead(quint64 contact) {
     const int i = find(contact);
     if (i < 0) return;

@@ -66,6 +66,8 @@ class ContactListModel : public QAbstractListModel {
     Q_INVOKABLE quint64 contactAt(int row) const;
     Q_INVOKABLE QString displayOf(quint64 contact) const;
     Q_INVOKABLE QString presenceOf(quint64 contact) const;
+    // Whether the invite we accepted from them expired unanswered.
+    Q_INVOKABLE bool inviteExpiredOf(quint64 contact) const;
     // Marks the conversation read in the store and zeroes the badge.
     Q_INVOKABLE void markRead(quint64 contact);
 

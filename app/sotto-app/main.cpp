@@ -124,15 +124,7 @@ int main(int argc, char** argv) {
         return fail_with(1, instance.error());
 
     net::SessionOptions options;
-    if (parser.isSet(fast_opt)) {
-        // For a local test network with a handful of users: nothing to hide
-        // from colluding directories there, and waiting a minute per
-        // descriptor would only slow the demo. Never the default.
-        options.service.publication.same_dir_spacing = Duration::millis(50);
-        options.service.publication.max_jitter = Duration::millis(50);
-        options.messenger.reconnect_min = Duration::seconds(1);
-        options.messenger.reconnect_max = Duration::seconds(10);
-    }
+    if (parser.isSet(fast_opt)) options.use_fast_publication();
     ui::SessionController session(profile_dir, parser.value(network_opt), options);
     session.setLockSource([&instance] { return instance.lock(); });
     if (role == ui::AppInstance::Role::Refused) session.setProfileBusy(instance.error());

@@ -52,15 +52,7 @@ QString profile_dir(const Args& a) {
 
 net::SessionOptions session_options(const Args& a) {
     net::SessionOptions o;
-    if (a.flag("fast-publication")) {
-        // For a local test network with a handful of users: nothing to hide
-        // from colluding directories there, and waiting a minute per
-        // descriptor would only slow the demo. Never the default.
-        o.service.publication.same_dir_spacing = Duration::millis(50);
-        o.service.publication.max_jitter = Duration::millis(50);
-        o.messenger.reconnect_min = Duration::seconds(1);
-        o.messenger.reconnect_max = Duration::seconds(10);
-    }
+    if (a.flag("fast-publication")) o.use_fast_publication();
     if (auto s = a.option("consensus-interval"))
         if (auto secs = parse_duration_seconds(*s))
             o.consensus_fetch_interval = Duration::seconds(*secs);

@@ -59,6 +59,10 @@ namespace sotto::messenger {
 namespace {
 
 constexpr std::string_view kPresenceModeSetting = "presence_mode";
+// A sender whose outbox never comes back to the message we held back (it was
+// revoked, or its store lost it) must not be refused forever: after this
+// long, we take its messages as they come again.
+constexpr Duration kHoldBackLimit = Duration::minutes(10);
 
 hs::ContactGrant clone_grant(const hs::ContactGrant& g) {
     auto key = crypto::Ed25519SecretKey::from_seed(g.client_key.seed());
@@ -1066,7 +1070,15 @@ void Messenger::on_message(StreamId stream, chat::ChatMessage m, TimePoint now) 
     // Charged before the store is touched (resends too: the point is to
     // bound the work a contact can make us do). Over the limit: no store, no
     // Ack; the sender's outbox has it and sends it again.
-    if (!peers_.at(contact).incoming.take(now)) {
+    Peer& p = peers_.at(contact);
+    if (p.held_from && m.id != *p.held_from && now < p.held_since + kHoldBackLimit) {
+        secure_wipe(m.body.data(), m.body.size());
+        return;
+    }
+    p.held_from.reset();
+    if (!p.incoming.take(now)) {
+        p.held_from = m.id;
+        p.held_since = now;
         secure_wipe(m.body.data(), m.body.size());
         return;
     }

@@ -249,6 +249,12 @@ class Messenger {
         std::uint32_t failures = 0;    // consecutive attempts without a working stream
         std::vector<Unacked> unacked;  // outgoing not Delivered, oldest first
         TokenBucket incoming;          // their Message frames
+        // Set when the limit refused one of their messages: everything after
+        // it is refused too until the sender's resend reaches that one again
+        // (its outbox resends oldest first), so a newer message can never be
+        // stored ahead of an older one held back. `held_since` bounds it.
+        std::optional<chat::MessageId> held_from;
+        TimePoint held_since;
     };
 
     bool hidden_from(const Peer& p) const;

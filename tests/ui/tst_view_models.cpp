@@ -338,7 +338,9 @@ void TestViewModels::an_expired_invite_is_shown_and_can_be_removed() {
     QVERIFY(alice.chat().pending());
     QVERIFY(!alice.chat().inviteExpired());
 
+    QVERIFY(!m.inviteExpiredOf(*id));
     QTRY_VERIFY(role(m, 0, ContactListModel::InviteExpiredRole).toBool());
+    QVERIFY(m.inviteExpiredOf(*id));  // the contact menu offers "Remove…"
     QVERIFY(!role(m, 0, ContactListModel::PendingRole).toBool());
     QTRY_VERIFY(alice.chat().inviteExpired());
     QVERIFY(!alice.chat().pending());

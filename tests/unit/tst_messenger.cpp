@@ -1436,6 +1436,17 @@ class TestMessenger : public QObject {
         QCOMPARE(alice.st().outbox(p.bob_at_alice)->size(), std::size_t(50));
         QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Online);  // no hang-up
 
+        // A message Alice writes a little later, when Bob's bucket has a few
+        // tokens again, waits behind the held-back ones: history stays in
+        // the order she wrote.
+        net.advance(Duration::seconds(5));
+        auto late = alice.m->send_message(p.bob_at_alice, "flood 150", net.now);
+        QVERIFY(late);
+        ids.push_back(late->id);
+        net.pump();
+        QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(100));
+        QVERIFY(!delivered(alice, late->id));
+
         // Alice resends what is not acked; Bob takes one a second.
         for (int step = 0; step < 12; ++step) {
             net.advance(Duration::seconds(10));
@@ -1446,13 +1457,13 @@ class TestMessenger : public QObject {
                                     .arg((net.now - start).us / 1000000)));
         }
         auto hb = history(bob, p.alice_at_bob);
-        QCOMPARE(hb.size(), std::size_t(150));
-        for (int i = 0; i < 150; ++i) {
+        QCOMPARE(hb.size(), std::size_t(151));
+        for (int i = 0; i < 151; ++i) {
             QCOMPARE(hb[static_cast<std::size_t>(i)].body, "flood " + std::to_string(i));
             QVERIFY(delivered(alice, ids[static_cast<std::size_t>(i)]));
             QCOMPARE(added_with_body(bob, "flood " + std::to_string(i)), std::size_t(1));
         }
-        QCOMPARE(acks(), std::size_t(150));
+        QCOMPARE(acks(), std::size_t(151));
         QVERIFY(alice.st().outbox(p.bob_at_alice)->empty());
 
         // The helper itself.

@@ -1,6 +1,7 @@
 // The contact menu and what it opens: rename, safety number, appear offline
 // to this contact, and revoke (after a confirmation that says it is silent
-// and final).
+// and final). A contact whose invite expired unanswered is "removed"
+// instead: the same action, but there is nobody to hide from yet.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -13,6 +14,7 @@ Item {
     readonly property ContactActions actions: session.contactActions
     property var contact: 0
     property string name: ""
+    property bool inviteExpired: false
     property alias menu: menu
     property alias renameDialog: renameDialog
     property alias safetyDialog: safetyDialog
@@ -26,6 +28,7 @@ Item {
             return;
         dialogs.contact = contact;
         dialogs.name = session.contacts.displayOf(contact);
+        dialogs.inviteExpired = session.contacts.inviteExpiredOf(contact);
         appearOffline.checked = actions.appearsOffline(contact);
         menu.popup(item, 0, item ? item.height : 0);
     }
@@ -64,7 +67,7 @@ Item {
         MenuSeparator {}
         MenuItem {
             objectName: "revokeItem"
-            text: qsTr("Revoke…")
+            text: dialogs.inviteExpired ? qsTr("Remove…") : qsTr("Revoke…")
             enabled: dialogs.actions.available
             palette.windowText: Theme.danger
             palette.text: Theme.danger
@@ -152,32 +155,39 @@ Item {
         id: revokeDialog
         objectName: "revokeDialog"
         width: Math.min(parent.width - 48, 460)
-        title: qsTr("Revoke %1?").arg(dialogs.name)
+        title: dialogs.inviteExpired ? qsTr("Remove %1?").arg(dialogs.name)
+                                     : qsTr("Revoke %1?").arg(dialogs.name)
         ColumnLayout {
             width: parent.width
             spacing: 10
             Label {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
-                text: qsTr("%1 will not be told. To them you will simply look offline, for good: they can no longer reach you or see whether you are online.").arg(dialogs.name)
+                text: dialogs.inviteExpired
+                      ? qsTr("The invite from %1 expired before they answered, so they never became your contact. Removing them also deletes the messages waiting for them.").arg(dialogs.name)
+                      : qsTr("%1 will not be told. To them you will simply look offline, for good: they can no longer reach you or see whether you are online.").arg(dialogs.name)
             }
             Label {
                 Layout.fillWidth: true
                 wrapMode: Text.Wrap
                 color: Theme.subtleText
-                text: qsTr("Your conversation with them is deleted from this computer. This cannot be undone; to talk again, one of you needs a new invite.")
+                text: dialogs.inviteExpired
+                      ? qsTr("To add them, ask for a new invite code.")
+                      : qsTr("Your conversation with them is deleted from this computer. This cannot be undone; to talk again, one of you needs a new invite.")
             }
         }
         footer: DialogButtons {
             ActionButton { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
             ActionButton {
                 objectName: "revokeConfirm"
-                text: qsTr("Revoke silently")
+                text: dialogs.inviteExpired ? qsTr("Remove") : qsTr("Revoke silently")
                 kind: "danger"
                 onClicked: {
                     const e = dialogs.actions.revoke(dialogs.contact);
                     revokeDialog.close();
-                    dialogs.message(e !== "" ? e : qsTr("%1 was revoked.").arg(dialogs.name));
+                    dialogs.message(e !== "" ? e
+                                    : dialogs.inviteExpired ? qsTr("%1 was removed.").arg(dialogs.name)
+                                    : qsTr("%1 was revoked.").arg(dialogs.name));
                 }
             }
         }
