@@ -60,6 +60,18 @@ QVideoFrame copy_of(const QVideoFrame& f) {
     return out;
 }
 
+// A scanner watching a sink, as the camera dialog sets it up.
+struct Rig {
+    QVideoSink sink;
+    ui::CameraScanner scanner;
+    QSignalSpy found{&scanner, &ui::CameraScanner::codeFound};
+    explicit Rig(int interval_ms = 0, bool active = true) {
+        scanner.setInterval(interval_ms);
+        scanner.setVideoSink(&sink);
+        scanner.setActive(active);
+    }
+};
+
 }  // namespace
 
 class TestCameraScanner : public QObject {
@@ -112,12 +124,8 @@ void TestCameraScanner::unreadable_frames_give_nothing() {
 }
 
 void TestCameraScanner::a_code_in_a_frame_is_found_once() {
-    QVideoSink sink;
-    ui::CameraScanner scanner;
-    scanner.setInterval(0);
-    scanner.setVideoSink(&sink);
-    scanner.setActive(true);
-    QSignalSpy found(&scanner, &ui::CameraScanner::codeFound);
+    Rig rig;
+    auto& [sink, scanner, found] = rig;
     const QVideoFrame frame = make_frame(scene(kCode), F::Format_NV12);
     sink.setVideoFrame(frame);
     QVERIFY(found.wait(10000));
@@ -136,12 +144,8 @@ void TestCameraScanner::a_code_in_a_frame_is_found_once() {
 // Fifty frames arrive while the first is being read: the next read is the
 // fiftieth, and the ones between are never looked at.
 void TestCameraScanner::only_the_newest_frame_is_read() {
-    QVideoSink sink;
-    ui::CameraScanner scanner;
-    scanner.setInterval(0);
-    scanner.setVideoSink(&sink);
-    scanner.setActive(true);
-    QSignalSpy found(&scanner, &ui::CameraScanner::codeFound);
+    Rig rig;
+    auto& [sink, scanner, found] = rig;
     std::vector<QVideoFrame> frames;
     for (int i = 0; i < 50; ++i)
         frames.push_back(
@@ -155,11 +159,8 @@ void TestCameraScanner::only_the_newest_frame_is_read() {
 }
 
 void TestCameraScanner::inactive_scanner_reads_nothing_and_restarts_fresh() {
-    QVideoSink sink;
-    ui::CameraScanner scanner;
-    scanner.setInterval(0);
-    scanner.setVideoSink(&sink);
-    QSignalSpy found(&scanner, &ui::CameraScanner::codeFound);
+    Rig rig(0, /*active=*/false);
+    auto& [sink, scanner, found] = rig;
     const QVideoFrame frame = make_frame(scene(kCode), F::Format_YUV420P);
     sink.setVideoFrame(frame);  // not active yet
     QCOMPARE(scanner.framesRead(), 0);
@@ -179,11 +180,8 @@ void TestCameraScanner::inactive_scanner_reads_nothing_and_restarts_fresh() {
 }
 
 void TestCameraScanner::frames_are_read_no_faster_than_the_interval() {
-    QVideoSink sink;
-    ui::CameraScanner scanner;
-    scanner.setInterval(300);
-    scanner.setVideoSink(&sink);
-    scanner.setActive(true);
+    Rig rig(300);
+    auto& [sink, scanner, found] = rig;
     const QVideoFrame blank = make_frame(scene(QString()), F::Format_NV12);
     QElapsedTimer since;
     since.start();
@@ -207,12 +205,8 @@ void TestCameraScanner::a_mirrored_picture_is_read() {
     picture.fill(QColor(120, 120, 120));
     QPainter(&picture).drawImage(QPoint(200, 100), qr::render_qr(text).mirrored(true, false));
     if (!qr::decode_qr(picture).empty()) QSKIP("this ZXing reads the mirrored code by itself");
-    QVideoSink sink;
-    ui::CameraScanner scanner;
-    scanner.setInterval(0);
-    scanner.setVideoSink(&sink);
-    scanner.setActive(true);
-    QSignalSpy found(&scanner, &ui::CameraScanner::codeFound);
+    Rig rig;
+    auto& [sink, scanner, found] = rig;
     const QVideoFrame frame = make_frame(picture, F::Format_NV12);
     // The first read (as delivered) finds nothing, the second (flipped) does.
     for (int i = 0; i < 2; ++i) {
