@@ -72,6 +72,9 @@ AppDialog {
                 height: 216
                 sourceSize: Qt.size(216, 216)
                 source: dialog.invites.qrSource
+                // An invite code is a secret: not kept in Qt's pixmap cache
+                // once the dialog lets go of it.
+                cache: false
                 smooth: false
                 fillMode: Image.PreserveAspectFit
             }

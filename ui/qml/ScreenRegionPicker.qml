@@ -42,6 +42,7 @@ Window {
             height: shot.height
             source: shot.source
             fillMode: Image.Stretch
+            cache: false  // a picture of the user's screen: never kept
         }
         Rectangle {
             anchors.fill: parent
