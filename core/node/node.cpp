@@ -21,6 +21,12 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng
         return fail(Errc::Config, "the network file names no directory authority");
     if (config.authority && !config.relay)
         return fail(Errc::Config, "an authority must also be a relay (give it an address)");
+    const auto& idle = config.idle_link_timeout;
+    for (const DurationRange* r : {&idle.client, &idle.relay})
+        if (r->min.us <= 0 || r->max < r->min)
+            return fail(Errc::Config, "idle link timeouts need 0 < min <= max");
+    if (idle.accepted.us <= 0)
+        return fail(Errc::Config, "the idle timeout of accepted links must be positive");
     auto impl = std::unique_ptr<Impl>(new Impl{std::move(config), std::move(keys), &rng, &log});
     if (impl->config.authority) {
         auto a = dir::Authority::create(impl->config.network, impl->keys.identity,
@@ -49,17 +55,50 @@ LinkEntry* Node::Impl::link(LinkId id) {
 LinkId Node::Impl::link_to(const PathHop& hop, TimePoint now) {
     if (auto it = links_by_peer.find(hop.identity); it != links_by_peer.end()) return it->second;
     LinkId id = new_id();
-    links.emplace(id, LinkEntry{id,
-                                link::LinkSession::initiator(hop.identity, *rng, now, config.link),
-                                true,
-                                false,
-                                hop.identity,
-                                {},
-                                config.limits.create_burst,
-                                now});
+    add_link(id, link::LinkSession::initiator(hop.identity, *rng, now, config.link), true,
+             hop.identity, now);
     links_by_peer[hop.identity] = id;
     outputs.push_back(ConnectLink{id, hop.host, hop.port, hop.identity});
     return id;
+}
+
+LinkEntry& Node::Impl::add_link(LinkId id, link::LinkSession session, bool outbound,
+                                std::optional<crypto::Ed25519PublicKey> peer, TimePoint now) {
+    const auto& t = config.idle_link_timeout;
+    Duration idle_timeout = t.accepted;
+    if (outbound) {
+        const DurationRange& r = config.relay ? t.relay : t.client;
+        const auto spread = static_cast<std::uint64_t>((r.max - r.min).us);
+        idle_timeout =
+            r.min + Duration::micros(static_cast<std::int64_t>(rng->uniform(spread + 1)));
+    }
+    LinkEntry e{.id = id,
+                .session = std::move(session),
+                .outbound = outbound,
+                .transport_up = !outbound,  // an accepted link's connection exists already
+                .peer = std::move(peer),
+                .create_tokens = config.limits.create_burst,
+                .tokens_at = now,
+                .idle_since = now,
+                .idle_timeout = idle_timeout};
+    return links.emplace(id, std::move(e)).first->second;
+}
+
+void Node::Impl::attach_circuit(LinkEntry& l, CircuitId id, CircuitSlot slot) {
+    l.circuits[id] = slot;
+}
+
+void Node::Impl::detach_circuit(LinkEntry& l, CircuitId id) {
+    if (l.circuits.erase(id) != 0 && l.circuits.empty()) l.idle_since = last_now;
+}
+
+TimePoint Node::Impl::idle_close_at(const LinkEntry& l) const {
+    // A handshaking link has its own timeout; queued cells (a DESTROY for
+    // the last circuit, say) leave first, and the driver writes them out
+    // before it closes the transport.
+    if (!l.circuits.empty() || l.session.state() != link::LinkState::Open || l.session.has_output())
+        return TimePoint::never();
+    return l.idle_since + l.idle_timeout;
 }
 
 void Node::Impl::send_cell(LinkId id, const wire::Cell& cell) {
@@ -175,15 +214,8 @@ LinkId Node::accept_link(TimePoint now) {
     impl_->last_now = now;
     auto& d = *impl_;
     LinkId id = d.new_id();
-    d.links.emplace(
-        id, LinkEntry{id,
-                      link::LinkSession::responder(d.keys.identity, *d.rng, now, d.config.link),
-                      false,
-                      true,
-                      std::nullopt,
-                      {},
-                      d.config.limits.create_burst,
-                      now});
+    d.add_link(id, link::LinkSession::responder(d.keys.identity, *d.rng, now, d.config.link), false,
+               std::nullopt, now);
     return id;
 }
 
@@ -232,8 +264,13 @@ void Node::link_closed(LinkId id, TimePoint now) {
 void Node::tick(TimePoint now) {
     impl_->last_now = now;
     auto& d = *impl_;
-    std::vector<LinkId> dead;
+    std::vector<LinkId> dead, unused;
     for (auto& [id, l] : d.links) {
+        // Checked first: a keepalive queued now would only postpone the close.
+        if (d.idle_close_at(l) <= now) {
+            unused.push_back(id);
+            continue;
+        }
         if (l.session.next_deadline() <= now) {
             l.session.on_timer(now);
             d.dirty_links.insert(id);
@@ -245,6 +282,15 @@ void Node::tick(TimePoint now) {
         std::string why = l && l->session.close_reason() ? l->session.close_reason()->message
                                                          : std::string("timeout");
         d.close_link(id, why, now, true);
+    }
+    for (auto id : unused) {
+        // Closing the dead links may have put a circuit on this one (a service
+        // replacing a lost introduction circuit at once).
+        const auto* l = d.link(id);
+        if (l == nullptr || d.idle_close_at(*l) > now) continue;
+        const auto idle_for = (now - l->idle_since).seconds_count();
+        ++d.stats.links_closed_idle;
+        d.close_link(id, "no circuit for " + std::to_string(idle_for) + " s", now, true);
     }
     if (d.next_housekeeping <= now) d.housekeeping(now);
     d.directory_schedule(now);
@@ -259,7 +305,8 @@ TimePoint Node::next_deadline() const {
     if (d.authority) t = earliest(t, d.authority->next_deadline());
     t = earliest(t, d.service_deadline());
     t = earliest(t, d.hs_relay.store.next_expiry());
-    for (auto& [id, l] : d.links) t = earliest(t, l.session.next_deadline());
+    for (auto& [id, l] : d.links)
+        t = earliest(t, earliest(l.session.next_deadline(), d.idle_close_at(l)));
     return t;
 }
 
@@ -273,6 +320,7 @@ std::vector<Output> Node::take_outputs() {
 // ---- client API ----
 
 Result<CircuitRef> Node::build_circuit(TimePoint now, std::size_t hops) {
+    impl_->last_now = now;
     if (!impl_->consensus) return fail(Errc::NotFound, "no consensus yet: cannot choose a path");
     auto path = impl_->pick_path(hops);
     if (path.size() != hops)
@@ -296,7 +344,8 @@ Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host,
                                0, now);
 }
 
-Status Node::stream_send(StreamRef ref, ByteView data, TimePoint) {
+Status Node::stream_send(StreamRef ref, ByteView data, TimePoint now) {
+    impl_->last_now = now;
     auto it = impl_->origin_streams.find(ref);
     if (it == impl_->origin_streams.end()) return fail(Errc::NotFound, "no such stream");
     auto& s = it->second;
@@ -307,7 +356,8 @@ Status Node::stream_send(StreamRef ref, ByteView data, TimePoint) {
     return {};
 }
 
-void Node::close_stream(StreamRef ref, TimePoint) {
+void Node::close_stream(StreamRef ref, TimePoint now) {
+    impl_->last_now = now;
     impl_->origin_stream_closed(ref, "closed locally", true);
 }
 

@@ -39,8 +39,9 @@ struct PathHop {
 
 struct NodeStats {
     std::size_t links = 0;
-    std::size_t relay_circuits = 0;   // circuits passing through or ending here
-    std::size_t origin_circuits = 0;  // circuits this node built
+    std::uint64_t links_closed_idle = 0;  // closed by this node for carrying no circuit
+    std::size_t relay_circuits = 0;       // circuits passing through or ending here
+    std::size_t origin_circuits = 0;      // circuits this node built
     std::size_t streams = 0;
     std::uint64_t cells_relayed = 0;
     std::uint64_t circuits_refused = 0;         // create limits

@@ -62,12 +62,37 @@ struct Misbehaviour {
     bool record_hsdir_uploads = false;
 };
 
+// A range a duration is drawn from, uniformly.
+struct DurationRange {
+    Duration min;
+    Duration max;
+};
+
+// When links that carry no circuit are closed (docs/protocol.md §1, "Idle
+// links"). Only the side that opened a link creates circuits on it, so that
+// side decides; the other side's timeout is a backstop for peers that never
+// close, longer than any opener's so that it cannot cut a link just as a
+// CREATE2 arrives.
+struct IdleLinkTimeout {
+    // Links a client opens. Drawn per link (Tor's 3 to 4.5 minutes) so the
+    // moment a client lets go of a relay does not tell which client it is.
+    DurationRange client{Duration::minutes(3), Duration::seconds(270)};
+    // Links a relay opens, mostly to other relays for EXTEND2. Reopening costs
+    // both busy ends a handshake and the next circuit a round trip, and a
+    // link between two public relays says nothing about any user, so they
+    // are kept much longer (Tor: one hour, give or take a quarter).
+    DurationRange relay{Duration::minutes(45), Duration::minutes(75)};
+    // Links a peer opened to this node.
+    Duration accepted = Duration::minutes(90);
+};
+
 struct NodeConfig {
     dir::NetworkFile network;
     std::optional<RelayConfig> relay;  // absent: client only
     bool authority = false;            // requires relay; identity must be in `network`
     dir::AuthorityConfig authority_config;
     link::LinkConfig link;
+    IdleLinkTimeout idle_link_timeout;
     Limits limits;
     Duration circuit_build_timeout = Duration::seconds(30);
     Duration stream_connect_timeout = Duration::seconds(30);

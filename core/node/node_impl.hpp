@@ -37,9 +37,16 @@ struct LinkEntry {
     bool outbound = false;
     bool transport_up = false;
     std::optional<crypto::Ed25519PublicKey> peer;  // outbound only
+    // Changed only through attach_circuit / detach_circuit, which keep
+    // idle_since: everything that needs a link (our circuits, relayed ones
+    // in either direction, directory and private-service requests, which
+    // all run on circuits) is in here.
     std::unordered_map<CircuitId, CircuitSlot> circuits;
     double create_tokens = 0;
     TimePoint tokens_at;
+    // When `circuits` last became empty (or the link was made).
+    TimePoint idle_since;
+    Duration idle_timeout;  // drawn per link, see IdleLinkTimeout
 };
 
 // A stream that ends at this relay: an exit connection or a directory request.
@@ -171,6 +178,14 @@ struct Node::Impl {
     LinkEntry* link(LinkId id);
     // An open or opening outbound link to `hop`, creating one if needed.
     LinkId link_to(const PathHop& hop, TimePoint now);
+    // Registers a new link's entry, with its idle timeout drawn.
+    LinkEntry& add_link(LinkId id, link::LinkSession session, bool outbound,
+                        std::optional<crypto::Ed25519PublicKey> peer, TimePoint now);
+    void attach_circuit(LinkEntry& l, CircuitId id, CircuitSlot slot);
+    void detach_circuit(LinkEntry& l, CircuitId id);
+    // When the link is due to close for carrying no circuit; never while it
+    // has one, is handshaking, or has cells waiting to be written.
+    TimePoint idle_close_at(const LinkEntry& l) const;
     void send_cell(LinkId link, const wire::Cell& cell);
     void close_link(LinkId link, const std::string& why, TimePoint now, bool tell_driver);
     CircuitId allocate_circ_id(LinkEntry& l);

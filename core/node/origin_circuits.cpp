@@ -78,7 +78,7 @@ Result<CircuitRef> Node::Impl::start_circuit(std::vector<PathHop> path, std::uin
     c.path = std::move(path);
     c.job = job;
     c.build_deadline = now + config.circuit_build_timeout;
-    le->circuits[c.id] = CircuitSlot{CircuitSlot::Kind::Origin, ref};
+    attach_circuit(*le, c.id, CircuitSlot{CircuitSlot::Kind::Origin, ref});
     const bool open = le->session.state() == link::LinkState::Open;
     auto [it, ok] = origin_circuits.emplace(ref, std::move(c));
     if (open) origin_link_open(it->second, now);
@@ -113,7 +113,7 @@ void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool se
             d.payload[0] = static_cast<std::uint8_t>(wire::DestroyReason::Finished);
             send_cell(c.link, d);
         }
-        l->circuits.erase(c.id);
+        detach_circuit(*l, c.id);
     }
     auto streams = std::move(c.streams);
     const std::uint64_t job = c.job;

@@ -78,7 +78,7 @@ void Node::Impl::relay_on_create(LinkEntry& l, const Cell& cell, TimePoint now) 
         key, RelayCircuit{key, l.id, cell.circ_id, 0, 0, RelayCircuit::Next::None, std::nullopt,
                           TimePoint::never(), std::move(*crypto)});
     it->second.binding = onion::circuit_binding(hs->keys);
-    l.circuits[cell.circ_id] = CircuitSlot{CircuitSlot::Kind::Relay, key};
+    attach_circuit(l, cell.circ_id, CircuitSlot{CircuitSlot::Kind::Relay, key});
     send_cell(l.id, Cell::make(cell.circ_id, CellCommand::Created2,
                                wire::encode_created2({std::move(hs->reply)})));
 }
@@ -110,13 +110,13 @@ void Node::Impl::relay_destroy(RelayCircuit& c, DestroyReason r, bool tell_prev,
         }
     if (auto* p = link(c.prev_link)) {
         if (tell_prev) send_cell(c.prev_link, destroy_cell(c.prev_id, r));
-        p->circuits.erase(c.prev_id);
+        detach_circuit(*p, c.prev_id);
     }
     if (c.next_link != 0) {
         if (auto* n = link(c.next_link)) {
             if (tell_next && c.next != RelayCircuit::Next::Connecting)
                 send_cell(c.next_link, destroy_cell(c.next_id, r));
-            n->circuits.erase(c.next_id);
+            detach_circuit(*n, c.next_id);
         }
     }
     relay_circuits.erase(c.key);
@@ -285,7 +285,7 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             auto* nl = link(next);
             c.next_link = next;
             c.next_id = allocate_circ_id(*nl);
-            nl->circuits[c.next_id] = CircuitSlot{CircuitSlot::Kind::Relay, c.key};
+            attach_circuit(*nl, c.next_id, CircuitSlot{CircuitSlot::Kind::Relay, c.key});
             c.extend_deadline = now + config.circuit_build_timeout;
             schedule_housekeeping(now);
             if (nl->session.state() == link::LinkState::Open) {
@@ -412,14 +412,16 @@ void with_exit(Node::Impl& d, ExitId exit, F&& f) {
 }
 }  // namespace
 
-void Node::exit_connected(ExitId exit, TimePoint) {
+void Node::exit_connected(ExitId exit, TimePoint now) {
+    impl_->last_now = now;
     with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
         s.connected = true;
         impl_->relay_send_back(c, RelayCell{RelayCommand::Connected, s.id, {}});
     });
 }
 
-void Node::exit_failed(ExitId exit, const std::string& reason, TimePoint) {
+void Node::exit_failed(ExitId exit, const std::string& reason, TimePoint now) {
+    impl_->last_now = now;
     impl_->log->log(LogLevel::Debug, "exit", "exit connection failed: " + reason);
     with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
         s.exit = 0;  // the driver has nothing to close
@@ -428,7 +430,8 @@ void Node::exit_failed(ExitId exit, const std::string& reason, TimePoint) {
     });
 }
 
-void Node::exit_data(ExitId exit, ByteView bytes, TimePoint) {
+void Node::exit_data(ExitId exit, ByteView bytes, TimePoint now) {
+    impl_->last_now = now;
     with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
         s.pending.insert(s.pending.end(), bytes.begin(), bytes.end());
         impl_->hop_stream_flush(c, s);
@@ -444,7 +447,8 @@ void Node::exit_written(ExitId exit, std::size_t bytes, TimePoint now) {
     });
 }
 
-void Node::exit_closed(ExitId exit, TimePoint) {
+void Node::exit_closed(ExitId exit, TimePoint now) {
+    impl_->last_now = now;
     with_exit(*impl_, exit, [&](RelayCircuit& c, HopStream& s) {
         s.exit = 0;
         impl_->exits.erase(exit);

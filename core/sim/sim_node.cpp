@@ -167,6 +167,13 @@ void SimNode::close_circuit(node::CircuitRef circuit) {
     pump();
 }
 
+std::vector<node::LinkId> SimNode::links_with(const Endpoint& other) const {
+    std::vector<node::LinkId> out;
+    for (const auto& [link, socket] : links_)
+        if (sim().peer_host(socket) == other.host()) out.push_back(link);
+    return out;
+}
+
 void SimNode::set_misbehaviour(node::Misbehaviour m) {
     config_.misbehaviour = m;  // survives a restart
     if (node_) node_->set_misbehaviour(m);

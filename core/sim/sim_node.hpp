@@ -59,6 +59,11 @@ class SimNode final : public Endpoint {
     node::NodeStats stats() const { return node_ ? node_->stats() : node::NodeStats{}; }
     // This node as a path hop (relays only; from the config, not the consensus).
     node::PathHop hop() const;
+    // The node's ids of its connected links with `other`, opened by either
+    // end, as this node's transport holds them: empty once either end closed
+    // the link and the close reached this one. Ids are never reused within
+    // an incarnation, so a changed id means a new link.
+    std::vector<node::LinkId> links_with(const Endpoint& other) const;
 
     // ---- client API: the Node call at now(), then its outputs ----
     Result<node::CircuitRef> build_circuit(std::size_t hops = 3);

@@ -224,6 +224,30 @@ class TestPrivateServiceSim : public QObject {
         QVERIFY(w.connect(w.alice, carol_creds).has_value());
         QCOMPARE(unknown(), unknown_before);
     }
+
+    // Links without circuits close after a few minutes (docs/protocol.md §1):
+    // Alice's do while she is idle, Bob's introduction circuits keep theirs,
+    // and Alice gets through again on new links.
+    void idle_hours_keep_the_introduction_links_and_alice_reconnects() {
+        World w(15);
+        QVERIFY(w.bootstrap());
+        auto creds = w.start_bob_with_contact(1);
+        QVERIFY(w.bob_published(1));
+        auto circuit = w.connect(w.alice, creds);
+        QVERIFY(circuit.has_value());
+        w.alice->close_circuit(*circuit);
+        const auto keys = w.bob->node()->service_intro_keys();
+        QCOMPARE(keys.size(), std::size_t(3));
+        const auto alice_closed = w.alice->stats().links_closed_idle;
+
+        w.sim.run_for(Duration::hours(2));
+        // Had a link under an introduction circuit closed, the circuit would
+        // have gone with it and been replaced under a new key.
+        QCOMPARE(w.bob_stats().intro_points_up, std::size_t(3));
+        QCOMPARE(w.bob->node()->service_intro_keys(), keys);
+        QVERIFY(w.alice->stats().links_closed_idle > alice_closed);
+        QVERIFY(w.connect(w.alice, creds).has_value());
+    }
 };
 
 QTEST_APPLESS_MAIN(TestPrivateServiceSim)

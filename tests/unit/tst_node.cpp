@@ -193,6 +193,39 @@ struct Pump {
     }
 };
 
+// A relay alone (its network file names an authority that is never
+// reached), with `accepted` as the idle timeout of links peers open to it.
+struct LoneRelay {
+    explicit LoneRelay(Duration accepted) {
+        NodeConfig cfg;
+        cfg.network.name = "lone";
+        cfg.network.authorities.push_back(
+            {"auth", crypto::Ed25519SecretKey::generate(rng).public_key(), "10.9.9.9", 9000});
+        cfg.relay = RelayConfig{.nickname = "lone", .host = "10.0.0.1", .port = 9000};
+        cfg.idle_link_timeout.accepted = accepted;
+        NodeKeys keys{crypto::Ed25519SecretKey::generate(rng),
+                      crypto::X25519SecretKey::generate(rng)};
+        auto n = Node::create(std::move(cfg), std::move(keys), rng, null_log(), kStart);
+        if (!n) qFatal("%s", n.error().message.c_str());
+        node = std::move(*n);
+    }
+
+    // Whether the node's outputs (taken now) close `link`; the bytes it
+    // sends there go to `sent`.
+    bool take_outputs_closing(LinkId link, Bytes* sent = nullptr) {
+        bool closed = false;
+        for (auto& o : node->take_outputs()) {
+            if (auto* c = std::get_if<CloseLink>(&o)) closed |= c->link == link;
+            if (auto* s = std::get_if<SendLink>(&o); s && s->link == link && sent)
+                sent->insert(sent->end(), s->bytes.begin(), s->bytes.end());
+        }
+        return closed;
+    }
+
+    DeterministicRng rng{5};
+    std::unique_ptr<Node> node;
+};
+
 }  // namespace
 
 class TestNode : public QObject {
@@ -325,6 +358,70 @@ class TestNode : public QObject {
         p.run_until([] { return false; }, Duration::millis(1));
         QVERIFY(p.members[1].node->stats().circuits_refused >= 50);
         QVERIFY(p.events<CircuitReady>(client).size() >= std::size_t(burst) - 5);
+    }
+
+    void idle_link_timeouts_must_be_ranges() {
+        LoneRelay ok(Duration::minutes(90));
+        auto bad = [&](auto change) {
+            NodeConfig cfg = ok.node->config();
+            change(cfg.idle_link_timeout);
+            NodeKeys keys{crypto::Ed25519SecretKey::generate(ok.rng),
+                          crypto::X25519SecretKey::generate(ok.rng)};
+            auto n = Node::create(std::move(cfg), std::move(keys), ok.rng, null_log(), kStart);
+            return !n && n.error().code == Errc::Config;
+        };
+        QVERIFY(
+            bad([](IdleLinkTimeout& t) { t.client.max = t.client.min - Duration::seconds(1); }));
+        QVERIFY(bad([](IdleLinkTimeout& t) { t.relay.min = Duration{}; }));
+        QVERIFY(bad([](IdleLinkTimeout& t) { t.accepted = Duration{}; }));
+    }
+
+    // The idle timer never cuts a handshake short: an accepted link whose
+    // peer never speaks goes at the handshake timeout, as before.
+    void idle_link_is_not_closed_during_its_handshake() {
+        LoneRelay r(Duration::seconds(1));
+        const LinkId link = r.node->accept_link(kStart);
+        QVERIFY(!r.take_outputs_closing(link));
+        r.node->tick(kStart + Duration::seconds(5));
+        QVERIFY(!r.take_outputs_closing(link));
+        r.node->tick(kStart + r.node->config().link.handshake_timeout);
+        QVERIFY(r.take_outputs_closing(link));
+        QCOMPARE(r.node->stats().links_closed_idle, std::uint64_t{0});
+    }
+
+    // Cells queued on an idle link leave before it closes: here the DESTROY
+    // refusing a bad CREATE2 that arrived just as the link fell due.
+    void idle_link_is_not_closed_with_cells_queued() {
+        LoneRelay r(Duration::seconds(30));
+        DeterministicRng peer_rng(6);
+        auto peer = link::LinkSession::initiator(r.node->identity(), peer_rng, kStart);
+        const LinkId link = r.node->accept_link(kStart);
+        Bytes hello;
+        peer.take_output(hello, kStart);
+        r.node->link_data(link, hello, kStart);
+        Bytes answer;
+        QVERIFY(!r.take_outputs_closing(link, &answer));
+        QVERIFY(peer.receive(answer, kStart).has_value());
+        QCOMPARE(peer.state(), link::LinkState::Open);
+
+        const TimePoint due = kStart + Duration::seconds(30);
+        QVERIFY(r.node->next_deadline() <= due);
+        peer.send(wire::Cell::make(0x80000001u, wire::CellCommand::Create2));
+        Bytes create;
+        peer.take_output(create, due);
+        r.node->link_data(link, create, due);
+        // A driver that ticks before taking the outputs.
+        r.node->tick(due);
+        Bytes refusal;
+        QVERIFY(!r.take_outputs_closing(link, &refusal));
+        QVERIFY(!refusal.empty());
+        r.node->tick(due);
+        QVERIFY(r.take_outputs_closing(link));
+        QCOMPARE(r.node->stats().links_closed_idle, std::uint64_t{1});
+        QVERIFY(peer.receive(refusal, due).has_value());
+        auto cell = peer.pop_cell();
+        QVERIFY(cell.has_value());
+        QCOMPARE(cell->command, wire::CellCommand::Destroy);
     }
 };
 
