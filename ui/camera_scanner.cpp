@@ -7,6 +7,15 @@
 
 namespace sotto::ui {
 
+std::vector<QString> read_camera_image(const QImage& luma, bool flip) {
+    QImage img = luma;
+    if (std::max(img.width(), img.height()) > kCameraReadSide)
+        img = img.scaled(kCameraReadSide, kCameraReadSide, Qt::KeepAspectRatio,
+                         Qt::SmoothTransformation);
+    if (flip) img = img.mirrored(true, false);
+    return qr::decode_qr(img);
+}
+
 CameraScanner::CameraScanner(QObject* parent) : QObject(parent) {
     later_.setSingleShot(true);
     connect(&later_, &QTimer::timeout, this, &CameraScanner::start_next);
@@ -69,9 +78,8 @@ void CameraScanner::start_next() {
     decoding_session_ = session_;
     ++frames_read_;
     busy_ = true;
-    watcher_.setFuture(QtConcurrent::run([img = std::move(luma), flip = flip_next_] {
-        return qr::decode_qr(flip ? img.mirrored(true, false) : img);
-    }));
+    watcher_.setFuture(QtConcurrent::run(
+        [img = std::move(luma), flip = flip_next_] { return read_camera_image(img, flip); }));
     emit framesReadChanged();
     emit busyChanged();
 }

@@ -23,6 +23,14 @@
 
 namespace sotto::ui {
 
+// One read, as the worker thread does it: the picture (a frame's luma) is
+// scaled down to at most kCameraReadSide pixels on its long side — a code
+// held up to a camera fills a good part of the picture, and a 1080p frame
+// would cost five times as much to read for nothing — optionally flipped
+// left to right, and decoded.
+inline constexpr int kCameraReadSide = 1280;
+std::vector<QString> read_camera_image(const QImage& luma, bool flip);
+
 class CameraScanner : public QObject {
     Q_OBJECT
     QML_ELEMENT

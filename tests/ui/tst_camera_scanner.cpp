@@ -81,6 +81,7 @@ class TestCameraScanner : public QObject {
     void luma_is_the_y_plane();
     void rgb_frames_are_read_too();
     void unreadable_frames_give_nothing();
+    void a_full_hd_frame_is_read_scaled_down();
     void a_code_in_a_frame_is_found_once();
     void only_the_newest_frame_is_read();
     void inactive_scanner_reads_nothing_and_restarts_fresh();
@@ -121,6 +122,19 @@ void TestCameraScanner::unreadable_frames_give_nothing() {
     QVERIFY(ui::video_frame_luma(QVideoFrame()).isNull());
     // A frame with a format but no memory behind it cannot be mapped.
     QVERIFY(ui::video_frame_luma(QVideoFrame(F(QSize(64, 48), F::Format_Invalid))).isNull());
+}
+
+// 1920×1080 is scaled to 1280×720 before it is read; a code a sixth of
+// the picture high still reads.
+void TestCameraScanner::a_full_hd_frame_is_read_scaled_down() {
+    QImage picture(1920, 1080, QImage::Format_RGB32);
+    picture.fill(QColor(110, 110, 110));
+    QPainter(&picture).drawImage(QRect(1200, 500, 180, 180), qr::render_qr(kCode, 4, 2));
+    const QImage luma = ui::video_frame_luma(make_frame(picture, F::Format_NV12));
+    QCOMPARE(luma.size(), QSize(1920, 1080));
+    const auto texts = ui::read_camera_image(luma, false);
+    QCOMPARE(texts.size(), size_t(1));
+    QCOMPARE(texts.front(), kCode);
 }
 
 void TestCameraScanner::a_code_in_a_frame_is_found_once() {
