@@ -340,11 +340,12 @@ void Messenger::spread_connects(TimePoint now) {
         return;
     }
     // A random order, and in it one slot each: contact i connects at a
-    // random instant of [i, i + 1) · spread / n. Each contact's own time is
+    // random instant of [i, i + 1) · window / n, the window being the spread
+    // or connect_slot per contact if that is shorter. Each contact's own time is
     // uniform over the window, and the connects never bunch up.
     for (std::size_t i = due.size(); i > 1; --i) std::swap(due[i - 1], due[rng_.uniform(i)]);
     const auto n = static_cast<std::int64_t>(due.size());
-    const std::int64_t window = config_.connect_spread.us;
+    const std::int64_t window = std::min(config_.connect_spread.us, n * config_.connect_slot.us);
     for (std::int64_t i = 0; i < n; ++i) {
         const std::int64_t from = window * i / n, to = window * (i + 1) / n;
         const auto width = static_cast<std::uint64_t>(std::max<std::int64_t>(1, to - from));

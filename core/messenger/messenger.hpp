@@ -90,6 +90,9 @@ struct MessengerConfig {
     // one, in random order, over this window: no burst of work at once, and
     // no instant at which every contact sees us come online. Zero: all at once.
     Duration connect_spread = Duration::seconds(30);
+    // ... but no wider than this per contact: someone with three contacts
+    // should see them online within a second, not wait up to half a minute.
+    Duration connect_slot = Duration::millis(300);
 };
 
 // ---- actions for the transport ----

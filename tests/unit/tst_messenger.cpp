@@ -1540,6 +1540,7 @@ class TestMessenger : public QObject {
         }
         const Duration window = alice.config.connect_spread;
         QCOMPARE(window, Duration::seconds(30));
+        QCOMPARE(alice.config.connect_slot * kContacts, window);  // 100 contacts fill it
         net.kill(alice);
         net.restart(alice, /*settle=*/false);  // driven by hand below
 
@@ -1605,6 +1606,32 @@ class TestMessenger : public QObject {
         check(run(t2, t2 + Duration::minutes(1)), t2, order2);
         if (QTest::currentTestFailed()) return;
         QVERIFY(order1 != order2);
+    }
+
+    // With few contacts the spread shrinks: one contact is dialled within
+    // one slot (300 ms) of the start, not somewhere in half a minute.
+    void few_contacts_are_dialled_within_their_slots() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        net.kill(alice);
+        net.kill(bob);
+        net.restart(alice, /*settle=*/false);
+        const TimePoint start = net.now;
+        (void)alice.m->take_actions();
+        bool dialled = false;
+        for (TimePoint t = alice.m->next_deadline(); t < start + Duration::seconds(5) && !dialled;
+             t = alice.m->next_deadline()) {
+            alice.m->tick(t);
+            for (auto& a : alice.m->take_actions())
+                if (auto* c = std::get_if<Connect>(&a); c && c->contact == p.bob_at_alice) {
+                    QVERIFY2(t < start + alice.config.connect_slot,
+                             qPrintable(QString::number((t - start).us)));
+                    dialled = true;
+                }
+        }
+        QVERIFY(dialled);
     }
 
     void storage_failure_is_surfaced() {
