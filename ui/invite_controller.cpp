@@ -13,6 +13,7 @@
 
 #include "net/messenger_driver.hpp"
 #include "ui/qr/qr_code.hpp"
+#include "ui/screenshot_portal.hpp"
 
 namespace sotto::ui {
 
@@ -133,6 +134,35 @@ bool InviteController::grabScreen() {
     return true;
 }
 
+void InviteController::set_screenshot_portal(ScreenshotPortal* portal) {
+    if (portal_ == portal) return;
+    delete portal_;
+    portal_ = portal;
+    if (!portal_) return;
+    portal_->setParent(this);
+    connect(portal_, &ScreenshotPortal::finished, this, [this](const QImage& image) {
+        set_screen_image(image);
+        emit screenGrabbed();
+    });
+    connect(portal_, &ScreenshotPortal::cancelled, this, &InviteController::screenGrabCancelled);
+    connect(portal_, &ScreenshotPortal::failed, this, [this](const QString& reason) {
+        qWarning("Screenshot through the desktop portal failed: %s", qPrintable(reason));
+        emit screenGrabFailed(
+            tr("Your desktop could not take the screenshot (%1). Take one with your desktop's "
+               "tool, then use \"From clipboard\" or \"Open image\".")
+                .arg(reason));
+    });
+}
+
+bool InviteController::grabScreenWithPortal() {
+    // Made on first use: most sessions never read the screen, and tests
+    // of other things need no session bus.
+    if (!portal_) set_screenshot_portal(new ScreenshotPortal(this));
+    if (portal_->busy()) return true;  // the earlier request still ends
+    if (!portal_->available()) return false;
+    return portal_->request();
+}
+
 void InviteController::set_screen_image(QImage image) {
     screen_source_ = screen_->set(std::move(image));
     emit screenChanged();
@@ -140,8 +170,9 @@ void InviteController::set_screen_image(QImage image) {
 
 QString InviteController::screenError() const {
     return tr(
-        "Your desktop does not let applications capture the screen. Take a screenshot "
-        "with your desktop's tool, then use \"From clipboard\" or \"Open image\".");
+        "Your desktop does not let applications capture the screen and has no screenshot "
+        "portal (xdg-desktop-portal). Take a screenshot with your desktop's tool, then use "
+        "\"From clipboard\" or \"Open image\".");
 }
 
 QString InviteController::acceptScreenRegion(qreal x, qreal y, qreal w, qreal h) {

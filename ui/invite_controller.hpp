@@ -6,7 +6,10 @@
 //
 // Accepting: from pasted text, an image file, the clipboard (an image or
 // text), or a region of the screen (grab the screen, let the user draw a
-// rectangle around the code, decode that part). Every refusal comes back
+// rectangle around the code, decode that part). Where the screen cannot be
+// grabbed directly (Wayland), the screenshot comes from the desktop portal
+// (ScreenshotPortal): the user picks the area in the desktop's dialog and
+// the region picker is shown over that picture. Every refusal comes back
 // as the engine's message (mistyped, expired, already used, wrong network,
 // ...) so each has its own clear wording. Scanning with a camera (the
 // CameraScanDialog view with a CameraScanner) is built only with Qt
@@ -29,6 +32,8 @@ class MessengerDriver;
 }
 
 namespace sotto::ui {
+
+class ScreenshotPortal;
 
 class InviteController : public QObject {
     Q_OBJECT
@@ -71,8 +76,13 @@ class InviteController : public QObject {
     Q_INVOKABLE QString acceptImageFile(const QUrl& file);
     Q_INVOKABLE QString acceptClipboard();
     // Grabs the screen under the mouse pointer; false if the platform does
-    // not allow it (Wayland), with screenError saying what to do instead.
+    // not allow it (Wayland): then try grabScreenWithPortal().
     Q_INVOKABLE bool grabScreen();
+    // Asks the desktop portal for a screenshot; false if there is no
+    // portal (screenError says what to do instead). Otherwise ends with
+    // screenGrabbed (the picture is offered for region picking),
+    // screenGrabCancelled or screenGrabFailed.
+    Q_INVOKABLE bool grabScreenWithPortal();
     Q_INVOKABLE QString screenError() const;
     // The part of the last grab the user selected, in fractions (0..1) of
     // the grab's width and height.
@@ -81,6 +91,10 @@ class InviteController : public QObject {
     // Offers `image` for region picking as if grabScreen() had taken it
     // (tests; platforms that hand out a grab some other way).
     void set_screen_image(QImage image);
+    // The portal grabScreenWithPortal() uses (tests: one on a private bus);
+    // the controller takes ownership. By default, one on the session bus,
+    // made on first use.
+    void set_screenshot_portal(ScreenshotPortal* portal);
     // Every QR code in the picture is tried; the first invite that is
     // accepted wins, else the first refusal is returned.
     QString accept_image(const QImage& image);
@@ -94,6 +108,12 @@ class InviteController : public QObject {
     void inviteAccepted(quint64 contact, const QString& name);
     // We accepted a code; the contact shows up as pending until they answer.
     void contactAccepted(quint64 contact, const QString& name);
+    // The end of grabScreenWithPortal(): a picture to pick the region from
+    // (screenSource), the user cancelled, or the portal failed (`message`
+    // says so and what to do instead).
+    void screenGrabbed();
+    void screenGrabCancelled();
+    void screenGrabFailed(const QString& message);
 
   private:
     QPointer<net::MessengerDriver> driver_;
@@ -102,7 +122,8 @@ class InviteController : public QObject {
     QString code_;
     QString expires_text_;
     QString screen_source_;
-    QObject* camera_watch_ = nullptr;  // a QMediaDevices, once watched
+    ScreenshotPortal* portal_ = nullptr;  // a child, once used or set
+    QObject* camera_watch_ = nullptr;     // a QMediaDevices, once watched
     int camera_count_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // Adding a contact from the invite code they gave us: pasted text, an
 // image file, the clipboard (text or a picture), or a region of the screen
-// (a QR code shown in another window), or a camera when this build has one
+// (a QR code shown in another window; on Wayland through the desktop's
+// screenshot portal), or a camera when this build has one
 // (CameraScanDialog, loaded by name so builds without Qt Multimedia still
 // load this view). Every refusal is shown with its own message (mistyped,
 // expired, already used, wrong network, ...).
@@ -155,16 +156,17 @@ AppDialog {
     }
 
     // Get our window out of the way, grab the screen, let the user pick.
+    // Where the screen cannot be grabbed (Wayland), the desktop's
+    // screenshot portal asks the user and its picture comes back later
+    // (onScreenGrabbed below).
     Timer {
         id: grabLater
         interval: 400
         onTriggered: {
             if (dialog.invites.grabScreen()) {
                 picker.showFullScreen();
-            } else {
-                dialog.restoreWindow();
-                dialog.open();
-                dialog.error = dialog.invites.screenError();
+            } else if (!dialog.invites.grabScreenWithPortal()) {
+                dialog.backFromScreen(dialog.invites.screenError());
             }
         }
     }
@@ -173,6 +175,15 @@ AppDialog {
         target: dialog.invites
         function onContactAccepted(contact, name) {
             dialog.contactAdded(contact, name);
+        }
+        function onScreenGrabbed() {
+            picker.showFullScreen();
+        }
+        function onScreenGrabCancelled() {
+            dialog.backFromScreen("");
+        }
+        function onScreenGrabFailed(message) {
+            dialog.backFromScreen(message);
         }
     }
 
@@ -207,6 +218,11 @@ AppDialog {
         }
         close();
         cameraDialog.open();
+    }
+    function backFromScreen(e) {
+        restoreWindow();
+        open();
+        error = e;
     }
     function restoreWindow() {
         const w = codeField.Window.window;
