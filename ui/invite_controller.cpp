@@ -98,6 +98,10 @@ QString InviteController::accept_image(const QImage& image) {
     const auto texts = qr::decode_qr(image);
     if (texts.empty())
         return tr("No QR code found in this picture. Make sure the whole code is visible.");
+    return accept_texts(texts);
+}
+
+QString InviteController::accept_texts(const std::vector<QString>& texts) {
     QString first_error;
     for (const auto& t : texts) {
         const QString e = acceptText(t);
@@ -141,6 +145,17 @@ void InviteController::set_screenshot_portal(ScreenshotPortal* portal) {
     if (!portal_) return;
     portal_->setParent(this);
     connect(portal_, &ScreenshotPortal::finished, this, [this](const QImage& image) {
+        // The portal's own dialog lets the user pick the area: if the
+        // picture shows a code, that was the point, and our region picker
+        // would only ask again.
+        if (const auto texts = qr::decode_qr(image); !texts.empty()) {
+            const QString e = accept_texts(texts);
+            if (e.isEmpty())
+                emit screenGrabAccepted();
+            else
+                emit screenGrabFailed(e);
+            return;
+        }
         set_screen_image(image);
         emit screenGrabbed();
     });

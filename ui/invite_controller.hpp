@@ -80,8 +80,11 @@ class InviteController : public QObject {
     Q_INVOKABLE bool grabScreen();
     // Asks the desktop portal for a screenshot; false if there is no
     // portal (screenError says what to do instead). Otherwise ends with
-    // screenGrabbed (the picture is offered for region picking),
-    // screenGrabCancelled or screenGrabFailed.
+    // screenGrabAccepted (the portal let the user pick the area already and
+    // the picture held an invite that was accepted: contactAccepted has
+    // fired), screenGrabbed (no code read in the whole picture: it is
+    // offered for region picking), screenGrabCancelled or screenGrabFailed
+    // (the portal failed, or the code in the picture was refused).
     Q_INVOKABLE bool grabScreenWithPortal();
     Q_INVOKABLE QString screenError() const;
     // The part of the last grab the user selected, in fractions (0..1) of
@@ -111,11 +114,14 @@ class InviteController : public QObject {
     // The end of grabScreenWithPortal(): a picture to pick the region from
     // (screenSource), the user cancelled, or the portal failed (`message`
     // says so and what to do instead).
+    void screenGrabAccepted();
     void screenGrabbed();
     void screenGrabCancelled();
     void screenGrabFailed(const QString& message);
 
   private:
+    QString accept_texts(const std::vector<QString>& texts);
+
     QPointer<net::MessengerDriver> driver_;
     std::shared_ptr<ScreenGrab> screen_;
     std::optional<std::uint64_t> invite_;

@@ -368,18 +368,36 @@ void TestScreenshotPortal::add_contact_reads_the_code_from_the_portal_picture() 
     QVERIFY(failed.at(0).at(0).toString().contains(QStringLiteral("Open image")));
     QCOMPARE(grabbed.count(), 0);
 
-    // The picture arrives and is offered for region picking.
+    // The user picked the code in the portal's dialog: accepted at once,
+    // no region picker, the file gone.
+    QSignalSpy accepted(inv, &ui::InviteController::contactAccepted);
+    QSignalSpy taken(inv, &ui::InviteController::screenGrabAccepted);
     fake_->response = 0;
+    QVERIFY(inv->grabScreenWithPortal());
+    QVERIFY(taken.wait(10000));
+    QCOMPARE(accepted.count(), 1);
+    QCOMPARE(accepted.at(0).at(1).toString(), QStringLiteral("Bob"));
+    QCOMPARE(grabbed.count(), 0);
+    QVERIFY(inv->screenSource().isEmpty());
+    QVERIFY(!QFile::exists(fake_->file));
+    // The same code again: refused with its own message, in the dialog.
+    QVERIFY(inv->grabScreenWithPortal());
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.count(), 2);
+    QVERIFY2(failed.at(1).at(0).toString().contains(QStringLiteral("already")),
+             qPrintable(failed.at(1).at(0).toString()));
+    QCOMPARE(accepted.count(), 1);
+
+    // A whole screen with no code read in it: offered for region picking.
+    fake_->picture = QImage(800, 600, QImage::Format_RGB32);
+    fake_->picture.fill(QColor(0x80, 0x80, 0x80));
     QVERIFY(inv->grabScreenWithPortal());
     QVERIFY(grabbed.wait(10000));
     QVERIFY(!inv->screenSource().isEmpty());
     QCOMPARE(alice.session->screen_grab()->image().size(), QSize(800, 600));
     QVERIFY(!QFile::exists(fake_->file));
-    QSignalSpy accepted(inv, &ui::InviteController::contactAccepted);
-    QCOMPARE(inv->acceptScreenRegion(0.2, 0.1, 0.75, 0.85), QString());
+    QVERIFY(inv->acceptScreenRegion(0.2, 0.1, 0.75, 0.85).contains(QStringLiteral("No QR code")));
     QCOMPARE(accepted.count(), 1);
-    QCOMPARE(accepted.at(0).at(1).toString(), QStringLiteral("Bob"));
-    QVERIFY(inv->screenSource().isEmpty());  // dropped once used
 }
 
 QTEST_MAIN(TestScreenshotPortal)

@@ -179,6 +179,11 @@ AppDialog {
         function onScreenGrabbed() {
             picker.showFullScreen();
         }
+        // The contact is added (onContactAccepted); only our window is left
+        // to bring back.
+        function onScreenGrabAccepted() {
+            dialog.restoreWindow();
+        }
         function onScreenGrabCancelled() {
             dialog.backFromScreen("");
         }
