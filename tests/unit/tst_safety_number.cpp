@@ -4,7 +4,6 @@
 
 #include "tests/common/doc_vectors.hpp"
 
-#include <regex>
 #include <set>
 
 #include "core/contacts/safety_number.hpp"
@@ -28,17 +27,26 @@ std::string digits_only(const std::string& s) {
     return out;
 }
 
+// "ddddd ddddd ... ddddd": twelve groups of five digits, one space apart.
+// (Not std::regex: GCC 12's <regex> trips -Wmaybe-uninitialized under the
+// sanitizer build's -O2.)
+bool twelve_groups(const std::string& n) {
+    if (n.size() != 12 * 6 - 1) return false;
+    for (std::size_t i = 0; i < n.size(); ++i)
+        if (i % 6 == 5 ? n[i] != ' ' : (n[i] < '0' || n[i] > '9')) return false;
+    return true;
+}
+
 }  // namespace
 
 class TestSafetyNumber : public QObject {
     Q_OBJECT
   private slots:
     void twelve_groups_of_five_digits() {
-        static const std::regex shape("[0-9]{5}( [0-9]{5}){11}");
         for (int i = 0; i < 50; ++i) {
             auto n = safety_number(key(static_cast<std::uint8_t>(i)), key(0xee, 1));
             QCOMPARE(n.size(), std::size_t(71));
-            QVERIFY2(std::regex_match(n, shape), n.c_str());
+            QVERIFY2(twelve_groups(n), n.c_str());
         }
     }
 
