@@ -1,6 +1,8 @@
 #include "ui/camera_scanner.hpp"
 
 #include <QtConcurrent/QtConcurrentRun>
+#include <algorithm>
+#include <utility>
 
 #include "ui/qr/qr_code.hpp"
 #include "ui/video_frame_luma.hpp"
