@@ -14,9 +14,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "bench/bench_profile.hpp"
 #include "bench/bench_util.hpp"
 #include "core/store/profile_store.hpp"
-#include "core/store/profile_store_testing.hpp"
 
 using namespace sotto;
 using namespace sotto::store;
@@ -24,71 +24,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kContacts = 1000;
-constexpr int kMessages = 100'000;
-constexpr int kHeavy = kMessages / 2;  // messages with the first contact
+using bench::die;
+constexpr int kContacts = bench::kProfileContacts;
+constexpr int kMessages = bench::kProfileMessages;
+constexpr int kHeavy = bench::kProfileHeavy;
 constexpr std::size_t kPage = 50;
-constexpr std::string_view kPass = "benchmark passphrase";
-const TimePoint t0 = TimePoint::from_seconds(1'700'000'000);
+constexpr std::string_view kPass = bench::kProfilePass;
 
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-[[noreturn]] void die(const char* what, const Error& e) {
-    std::fprintf(stderr, "%s: %s\n", what, e.message.c_str());
-    std::exit(1);
-}
-
-// Runs in the child: creates and fills the profile.
-int fill(const std::filesystem::path& path) {
-    DeterministicRng rng(11);
-    Secret<32> onion;
-    rng.fill(onion.mut());
-    auto store =
-        ProfileStore::create(path, kPass,
-                             ProfileIdentity{"Bench", crypto::Ed25519SecretKey::generate(rng),
-                                             std::move(onion), "network bench\n", dir::NetworkId{}},
-                             rng);
-    if (!store) die("create", store.error());
-    auto& s = **store;
-    // Filling only: no fsync per message (the program itself keeps FULL).
-    (void)ProfileStoreTesting::db(s).exec("PRAGMA synchronous = OFF");
-    std::vector<ContactId> ids;
-    for (int i = 0; i < kContacts; ++i) {
-        auto theirs = hs::ContactGrant::generate(rng);
-        auto id = s.add_contact(ContactRecord{
-            .state = ContactState::Established,
-            .name = "Contact " + std::to_string(i),
-            .our_grant = hs::ContactGrant::generate(rng),
-            .their_credentials = hs::credentials_for(theirs),
-            .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
-            .their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key(),
-            .created_at = t0,
-        });
-        if (!id) die("add_contact", id.error());
-        ids.push_back(*id);
-    }
-    const std::string body(120, 'm');  // a typical short chat line
-    for (int i = 0; i < kMessages; ++i) {
-        const ContactId c = i < kHeavy ? ids[0] : ids[1 + (i % (kContacts - 1))];
-        MessageId mid;
-        rng.fill(mid.bytes);
-        const TimePoint t = t0 + Duration::seconds(i);
-        if (i % 2 == 0) {
-            auto m = s.add_outgoing(c, mid, body, t);
-            if (!m) die("add_outgoing", m.error());
-            if (i % 10 != 0)
-                (void)s.set_message_state(c, mid, MessageState::Delivered,
-                                          t + Duration::seconds(1));
-        } else {
-            auto m = s.add_incoming(c, mid, body, t, t + Duration::seconds(1));
-            if (!m) die("add_incoming", m.error());
-        }
-    }
-    // Half the conversations read.
-    for (int i = 0; i < kContacts; i += 2) (void)s.mark_read(ids[static_cast<std::size_t>(i)]);
-    return 0;
 }
 
 }  // namespace
@@ -101,16 +45,12 @@ int main(int argc, char** argv) {
         argc > 1 ? std::filesystem::path(argv[1])
                  : std::filesystem::path(dir.path().toStdString()) / "p.sotto";
 
-    double fill_s = 0;
-    if (!std::filesystem::exists(path)) {
-        auto t_fill = Clock::now();
-        pid_t child = fork();
-        if (child == 0) _exit(fill(path));
-        int status = 0;
-        waitpid(child, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-        fill_s = ms_since(t_fill) / 1000;
-    }
+    // Every tenth message stays queued: an outbox of 5,000 with the first contact.
+    const double fill_s =
+        bench::fill_profile_once(path, {.seed = 11,
+                                        .first_message = TimePoint::from_seconds(1'700'000'000),
+                                        .undelivered_every = 10});
+    if (fill_s < 0) return 1;
 
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
@@ -124,7 +64,7 @@ int main(int argc, char** argv) {
         auto t = Clock::now();
         auto s = ProfileStore::open(path, kPass, rng);
         opens.push_back(ms_since(t));
-        if (!s) die("open", s.error());
+        if (!s) die("open", s.error().message);
         store = std::move(*s);
     }
     auto [open_p50, open_max] = bench::p50_p99(opens);

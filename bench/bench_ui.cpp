@@ -31,9 +31,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "bench/bench_profile.hpp"
 #include "bench/bench_util.hpp"
 #include "core/store/profile_store.hpp"
-#include "core/store/profile_store_testing.hpp"
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"
 #include "tests/common/loopback_transport.hpp"
@@ -48,65 +48,16 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kContacts = 1000;
-constexpr int kMessages = 100'000;
-constexpr int kHeavy = kMessages / 2;  // messages with the first contact
-constexpr std::string_view kPass = "benchmark passphrase";
+using bench::die;
+constexpr int kContacts = bench::kProfileContacts;
+constexpr int kMessages = bench::kProfileMessages;
+constexpr int kHeavy = bench::kProfileHeavy;
+constexpr std::string_view kPass = bench::kProfilePass;
+// Unlocking is bench_store's business; here it would only add a constant.
 const crypto::ScryptParams kCheap{1u << 10, 8, 1};
 
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
-
-[[noreturn]] void die(const char* what, const std::string& e) {
-    std::fprintf(stderr, "%s: %s\n", what, e.c_str());
-    std::exit(1);
-}
-
-// Runs in the child: creates and fills the profile.
-int fill(const std::filesystem::path& path) {
-    DeterministicRng rng(12);
-    Secret<32> onion;
-    rng.fill(onion.mut());
-    auto store =
-        ProfileStore::create(path, kPass,
-                             ProfileIdentity{"Bench", crypto::Ed25519SecretKey::generate(rng),
-                                             std::move(onion), "network bench\n", dir::NetworkId{}},
-                             rng, kCheap);
-    if (!store) die("create", store.error().message);
-    auto& s = **store;
-    // Filling only: no fsync per message (the program itself keeps FULL).
-    (void)ProfileStoreTesting::db(s).exec("PRAGMA synchronous = OFF");
-    std::vector<ContactId> ids;
-    const TimePoint t0 = net::MessengerDriver::now() - Duration::seconds(kMessages + 60);
-    for (int i = 0; i < kContacts; ++i) {
-        auto id = s.add_contact(ContactRecord{
-            .state = ContactState::Established,
-            .name = "Contact " + std::to_string(i),
-            .our_grant = hs::ContactGrant::generate(rng),
-            .their_credentials = hs::credentials_for(hs::ContactGrant::generate(rng)),
-            .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
-            .their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key(),
-            .created_at = t0,
-        });
-        if (!id) die("add_contact", id.error().message);
-        ids.push_back(*id);
-    }
-    const std::string body(120, 'm');  // a typical short chat line
-    for (int i = 0; i < kMessages; ++i) {
-        const ContactId c = i < kHeavy ? ids[0] : ids[1 + (i % (kContacts - 1))];
-        MessageId mid;
-        rng.fill(mid.bytes);
-        const TimePoint t = t0 + Duration::seconds(i);
-        if (i % 2 == 0) {
-            if (!s.add_outgoing(c, mid, body, t)) die("add_outgoing", "");
-            (void)s.set_message_state(c, mid, MessageState::Delivered, t + Duration::seconds(1));
-        } else if (!s.add_incoming(c, mid, body, t, t + Duration::seconds(1))) {
-            die("add_incoming", "");
-        }
-    }
-    for (int i = 0; i < kContacts; i += 2) (void)s.mark_read(ids[static_cast<std::size_t>(i)]);
-    return 0;
 }
 
 // Runs the event loop until `done`, and the deleteLater()s it leaves: the
@@ -140,16 +91,11 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(dir.toStdString());
     const auto path = std::filesystem::path(dir.toStdString()) / net::kProfileDbFile;
 
-    double fill_s = 0;
-    if (!std::filesystem::exists(path)) {
-        auto t_fill = Clock::now();
-        pid_t child = fork();
-        if (child == 0) _exit(fill(path));
-        int status = 0;
-        waitpid(child, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-        fill_s = ms_since(t_fill) / 1000;
-    }
+    const double fill_s = bench::fill_profile_once(
+        path, {.seed = 12,
+               .scrypt = kCheap,
+               .first_message = net::MessengerDriver::now() - Duration::seconds(kMessages + 60)});
+    if (fill_s < 0) return 1;
 
     // ---- start-up, in the app's order: unlock, the window (contacts and
     // history come from the store), then the messenger once the network is
