@@ -188,7 +188,8 @@ class TestAppSingleInstance : public QObject {
         // SIGTERM: a clean exit, which clears the record.
         app_->terminate();
         QVERIFY(app_->waitForFinished(kTimeoutMs));
-        QCOMPARE(app_->exitCode(), 0);
+        app_err_ += app_->readAllStandardError();
+        QVERIFY2(app_->exitCode() == 0, qPrintable(app_err_.right(3000)));
         QVERIFY(!ProfileLock::recorded_holder(profile_));
     }
 
