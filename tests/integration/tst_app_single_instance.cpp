@@ -19,6 +19,7 @@
 
 #include "core/dir/network_file.hpp"
 #include "net/profile_lock.hpp"
+#include "tests/common/unreachable_network.hpp"
 
 using namespace sotto;
 using net::ProfileLock;
@@ -113,14 +114,9 @@ class TestAppSingleInstance : public QObject {
         QVERIFY(pass.open(QIODevice::WriteOnly));
         pass.write("app-test-passphrase\n");
         pass.close();
-        SystemRng rng;
-        dir::NetworkFile nf;
-        nf.name = "apptest";
-        nf.authorities.push_back(
-            {"nowhere", crypto::Ed25519SecretKey::generate(rng).public_key(), "127.0.0.1", 9});
         QFile net(tmp_.filePath("network.txt"));
         QVERIFY(net.open(QIODevice::WriteOnly));
-        net.write(QByteArray::fromStdString(dir::format_network_file(nf)));
+        net.write(QByteArray::fromStdString(testing::unreachable_network_file("apptest")));
         net.close();
         auto r = cli({"init", "--name", "Ada", "--network", net.fileName(), "--scrypt-n", "1024"});
         QVERIFY2(r.code == 0, qPrintable(r.err));

@@ -23,6 +23,7 @@
 
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
+#include "tests/common/unreachable_network.hpp"
 
 #ifndef SOTTO_NODE_BIN
 #error "SOTTO_NODE_BIN must name the sotto-node executable"
@@ -563,15 +564,10 @@ class TestLocalnet : public QObject {
     // A network file whose single authority is some other key: enough for a
     // plain relay to start (it never reaches the authority in these tests).
     QString write_standalone_network_file() {
-        SystemRng rng;
-        dir::NetworkFile nf;
-        nf.name = "standalone";
-        nf.authorities.push_back(
-            {"elsewhere", crypto::Ed25519SecretKey::generate(rng).public_key(), "127.0.0.1", 9});
         const QString path = tmp_.filePath(QStringLiteral("standalone.txt"));
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly)) return {};
-        f.write(QByteArray::fromStdString(dir::format_network_file(nf)));
+        f.write(QByteArray::fromStdString(testing::unreachable_network_file("standalone")));
         return path;
     }
 };

@@ -21,6 +21,7 @@
 #include "core/store/profile_store.hpp"
 #include "net/profile_lock.hpp"
 #include "net/profile_session.hpp"
+#include "tests/common/unreachable_network.hpp"
 
 using namespace sotto;
 using net::ProfileLock;
@@ -46,17 +47,9 @@ int hold_lock(const char* dir) {
     return 0;
 }
 
-// One authority nobody runs: the node keeps trying, which is all these
-// tests need of the network.
 QString network_text() {
-    SystemRng rng;
-    dir::NetworkFile nf;
-    nf.name = "locktest";
-    nf.authorities.push_back(
-        {"nowhere", crypto::Ed25519SecretKey::generate(rng).public_key(), "127.0.0.1", 9});
-    return QString::fromStdString(dir::format_network_file(nf));
+    return QString::fromStdString(testing::unreachable_network_file("locktest"));
 }
-
 net::SessionOptions cheap() {
     net::SessionOptions o;
     o.scrypt = crypto::ScryptParams{16, 1, 1};

@@ -350,6 +350,22 @@ Pair befriend(Net& net, Profile& inviter, Profile& invitee) {
     return Pair{*id, at_inviter};
 }
 
+// `inviter` creates a 10-minute code and goes offline before `invitee`
+// accepts it: nobody will ever answer the Hello.
+struct Unanswered {
+    CreatedInvite invite;
+    ContactId contact = 0;  // at the invitee
+};
+Unanswered accept_from_absent_inviter(Net& net, Profile& inviter, Profile& invitee) {
+    auto inv = inviter.m->create_invite(Duration::minutes(10), net.now);
+    if (!inv) qFatal("create_invite: %s", inv.error().message.c_str());
+    net.pump();
+    net.kill(inviter);
+    auto id = invitee.m->accept_invite(inv->code, net.now);
+    if (!id) qFatal("accept_invite: %s", id.error().message.c_str());
+    return Unanswered{std::move(*inv), *id};
+}
+
 store::ContactRecord contact(Profile& p, ContactId id) {
     auto c = p.st().contact(id);
     if (!c) qFatal("contact: %s", c.error().message.c_str());
@@ -569,12 +585,7 @@ class TestMessenger : public QObject {
         Net net(*dir_);
         auto& bob = net.add("Bob");
         auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
-        QVERIFY(inv);
-        net.pump();
-        net.kill(bob);
-        auto a = alice.m->accept_invite(inv->code, net.now);
-        QVERIFY(a);
+        const std::optional<ContactId> a = accept_from_absent_inviter(net, bob, alice).contact;
         net.advance(Duration::minutes(20));
         net.restart(bob);  // finds the invite expired at start
         QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
@@ -1231,12 +1242,10 @@ class TestMessenger : public QObject {
         Net net(*dir_);
         auto& bob = net.add("Bob");
         auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
-        QVERIFY(inv);
-        net.pump();
-        net.kill(bob);  // never reachable again while the code is valid
-        auto a = alice.m->accept_invite(inv->code, net.now);
-        QVERIFY(a);
+        // Bob is never reachable again while the code is valid.
+        const auto u = accept_from_absent_inviter(net, bob, alice);
+        const auto* inv = &u.invite;
+        const std::optional<ContactId> a = u.contact;
         auto m = alice.m->send_message(*a, "are you there?", net.now);
         QVERIFY(m);
         net.advance(Duration::minutes(9));
@@ -1297,12 +1306,8 @@ class TestMessenger : public QObject {
         Net net(*dir_);
         auto& bob = net.add("Bob");
         auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(Duration::minutes(10), net.now);
-        QVERIFY(inv);
-        net.pump();
-        net.kill(bob);
-        auto a = alice.m->accept_invite(inv->code, net.now);
-        QVERIFY(a);
+        const auto u = accept_from_absent_inviter(net, bob, alice);
+        const std::optional<ContactId> a = u.contact;
         QVERIFY(alice.m->send_message(*a, "queued", net.now));
         net.advance(Duration::minutes(1));
         net.kill(alice);
