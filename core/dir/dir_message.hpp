@@ -77,6 +77,8 @@ class DirFramer {
     // Error when a length exceeds kMaxDirMessageLen.
     Status feed(ByteView bytes);
     std::optional<Bytes> next();
+    // Bytes held: frames not yet taken and the incomplete one.
+    std::size_t buffered() const { return buf_.size() - head_; }
 
   private:
     Bytes buf_;

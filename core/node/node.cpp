@@ -344,6 +344,11 @@ Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host,
                                0, now);
 }
 
+Result<StreamRef> Node::open_dir_stream(CircuitRef circuit, TimePoint now) {
+    impl_->last_now = now;
+    return impl_->start_stream(circuit, wire::RelayCommand::BeginDir, {}, 0, now);
+}
+
 Status Node::stream_send(StreamRef ref, ByteView data, TimePoint now) {
     impl_->last_now = now;
     auto it = impl_->origin_streams.find(ref);
@@ -399,7 +404,12 @@ NodeStats Node::stats() const {
     s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
     s.hsdir_descriptors = impl_->hs_relay.store.size();
     for (auto& [k, c] : impl_->relay_circuits)
-        for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
+        for (auto& [id, hs] : c.streams) {
+            s.exit_bytes_unwritten += hs.unwritten;
+            if (hs.kind != HopStream::Kind::Dir) continue;
+            ++s.dir_streams;
+            s.dir_bytes_buffered += hs.framer.buffered() + hs.pending.size();
+        }
     return s;
 }
 

@@ -60,6 +60,9 @@ struct Misbehaviour {
     // As an HSDir, keep a log of every accepted upload with its arrival time
     // (colluding directories in the linkage tests). Observation only.
     bool record_hsdir_uploads = false;
+    // As a client, never acknowledge DATA (no circuit or stream SENDME): a
+    // reader that asks and then stops reading, leaving the answer with the relay.
+    bool withhold_sendmes = false;
 };
 
 // A range a duration is drawn from, uniformly.

@@ -282,7 +282,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     origin_close(ref, "relay overran the circuit window", true, now);
                     return;
                 }
-                if (c.window.take_sendme())
+                const bool ack = !config.misbehaviour.withhold_sendmes;
+                if (c.window.take_sendme() && ack)
                     origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Sendme, 0, {}});
                 auto s = c.streams.find(rc->stream_id);
                 if (s == c.streams.end()) return;
@@ -292,7 +293,7 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     origin_stream_closed(os->first, "exit overran the stream window", true);
                     return;
                 }
-                if (os->second.window.take_sendme())
+                if (os->second.window.take_sendme() && ack)
                     origin_send(c, c.hops.size() - 1,
                                 RelayCell{RelayCommand::Sendme, rc->stream_id, {}});
                 if (os->second.job != 0)

@@ -457,4 +457,29 @@ void Node::exit_closed(ExitId exit, TimePoint now) {
     });
 }
 
+std::size_t Node::inject_toward_origin(const RelayCell& cell, InjectAt at, TimePoint now) {
+    impl_->last_now = now;
+    std::size_t sent = 0;
+    for (auto& [key, c] : impl_->relay_circuits) {
+        bool pick = false;
+        switch (at) {
+            // Of a joined pair the client's half is the older circuit: it
+            // waited at this rendezvous point for the service's.
+            case InjectAt::RendezvousClientSide:
+                pick = c.splice != 0 && key < c.splice;
+                break;
+            case InjectAt::RendezvousServiceSide:
+                pick = c.splice != 0 && key > c.splice;
+                break;
+            case InjectAt::Middle:
+                pick = c.splice == 0 && c.next == RelayCircuit::Next::Open;
+                break;
+        }
+        if (!pick) continue;
+        impl_->relay_send_back(c, cell);
+        ++sent;
+    }
+    return sent;
+}
+
 }  // namespace sotto::node
