@@ -91,6 +91,12 @@ struct OriginStream {
     StreamRef ref = 0;
     CircuitRef circuit = 0;
     StreamId id = 0;
+    // The hop this stream runs to: the one its BEGIN went to (the exit, the
+    // directory, the virtual end-to-end hop of a rendezvous) or, for a stream
+    // a contact opened, the hop it came from. Only that hop may speak for it
+    // (tor's layer hint): any other relay on the path can seal cells with its
+    // own layer, and would otherwise inject or end this stream's data.
+    std::size_t hop = 0;
     enum class State { Connecting, Open } state = State::Connecting;
     onion::Window window = onion::Window::stream();
     std::deque<std::uint8_t> backlog;
@@ -212,6 +218,10 @@ struct Node::Impl {
     Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
     void origin_link_open(OriginCircuit& c, TimePoint now);
     void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
+    // Whether hop `from` may send `rc` on this circuit (a stream's cells come
+    // only from the hop it runs to; see OriginStream::hop).
+    bool origin_hop_may_speak(const OriginCircuit& c, std::size_t from,
+                              const wire::RelayCell& rc) const;
     // Finishes the pending handshake with the relay's reply and adds the hop.
     Status origin_add_hop(OriginCircuit& c, ByteView reply);
     void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc,
