@@ -15,6 +15,10 @@
 namespace sotto::dir {
 
 inline constexpr std::size_t kMaxDirMessageLen = kMaxConsensusLen + 1024;
+// Requests a relay that is not an authority reads: GetConsensus and the HSDir
+// requests (core/hs/hsdir_messages.hpp) are far smaller; only votes between
+// authorities come near kMaxDirMessageLen.
+inline constexpr std::size_t kMaxRelayRequestLen = 64 * 1024;
 inline constexpr std::uint8_t kVoteVersion = 1;
 inline constexpr std::size_t kMaxVoteDescriptors = kMaxConsensusRelays;
 inline constexpr std::size_t kMaxDirResponseMessageLen = 200;
@@ -72,17 +76,25 @@ Result<DirResponse> decode_dir_response(ByteView in);
 // Stream framing: collects bytes and yields complete bodies.
 class DirFramer {
   public:
+    DirFramer() = default;
+    // Refuses frames longer than `max_message` (at most kMaxDirMessageLen).
+    explicit DirFramer(std::size_t max_message);
     // Appends `length(4) | body` to out.
     static void frame(ByteView body, Bytes& out);
-    // Error when a length exceeds kMaxDirMessageLen.
+    // Error when a length exceeds the limit, or when more than one longest
+    // frame (header and limit) would be held unread: feed in pieces and take
+    // frames as they complete. Errors are sticky.
     Status feed(ByteView bytes);
     std::optional<Bytes> next();
+    // Bytes held in memory (taken frames leave it at the next compaction).
+    std::size_t buffered() const { return buf_.size(); }
 
   private:
     Bytes buf_;
     std::size_t head_ = 0;     // start of the first unread frame in buf_
     std::size_t checked_ = 0;  // end of the complete frames whose length was checked
     bool failed_ = false;      // an oversize length poisons the stream for good
+    std::size_t max_message_ = kMaxDirMessageLen;
 };
 
 }  // namespace sotto::dir

@@ -248,11 +248,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
 
 void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now) {
     if (auto hs_answer = hs_serve_dir(body, now)) {
-        Bytes framed;
-        dir::DirFramer::frame(*hs_answer, framed);
-        s.pending.insert(s.pending.end(), framed.begin(), framed.end());
-        s.end_after_pending = true;
-        hop_stream_flush(c, s);
+        dir_answer(c, s, *hs_answer);
         return;
     }
     dir::DirResponse resp;
@@ -276,11 +272,7 @@ void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body,
         resp.message = "this relay is not a directory authority";
     }
     if (resp.message.size() > 200) resp.message.resize(200);
-    Bytes framed;
-    dir::DirFramer::frame(dir::encode_dir_response(resp), framed);
-    s.pending.insert(s.pending.end(), framed.begin(), framed.end());
-    s.end_after_pending = true;
-    hop_stream_flush(c, s);
+    dir_answer(c, s, dir::encode_dir_response(resp));
 }
 
 }  // namespace sotto::node

@@ -203,8 +203,8 @@ void Node::Impl::housekeeping(TimePoint now) {
     for (auto& [r, c] : origin_circuits) pending |= c.state != OriginCircuit::State::Open;
     for (auto& [r, s] : origin_streams) pending |= s.state != OriginStream::State::Open;
     for (auto& [k, c] : relay_circuits)
-        pending |=
-            c.next == RelayCircuit::Next::Connecting || c.next == RelayCircuit::Next::Creating;
+        pending |= c.next == RelayCircuit::Next::Connecting ||
+                   c.next == RelayCircuit::Next::Creating || c.dir_streams > 0;
     if (pending) schedule_housekeeping(now);
 }
 
@@ -344,6 +344,11 @@ Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host,
                                0, now);
 }
 
+Result<StreamRef> Node::open_dir_stream(CircuitRef circuit, TimePoint now) {
+    impl_->last_now = now;
+    return impl_->start_stream(circuit, wire::RelayCommand::BeginDir, {}, 0, now);
+}
+
 Status Node::stream_send(StreamRef ref, ByteView data, TimePoint now) {
     impl_->last_now = now;
     auto it = impl_->origin_streams.find(ref);
@@ -398,8 +403,11 @@ NodeStats Node::stats() const {
     s.introductions_forwarded = impl_->hs_relay.introductions_forwarded;
     s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
     s.hsdir_descriptors = impl_->hs_relay.store.size();
-    for (auto& [k, c] : impl_->relay_circuits)
+    for (auto& [k, c] : impl_->relay_circuits) {
         for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
+        s.dir_streams += c.dir_streams;
+    }
+    s.dir_bytes_buffered = impl_->dir_buffered;
     return s;
 }
 

@@ -24,6 +24,7 @@
 #include "core/node/node_io.hpp"
 #include "core/util/log.hpp"
 #include "core/util/rng.hpp"
+#include "core/wire/relay_cell.hpp"
 
 namespace sotto::node {
 
@@ -44,13 +45,34 @@ struct NodeStats {
     std::size_t origin_circuits = 0;      // circuits this node built
     std::size_t streams = 0;
     std::uint64_t cells_relayed = 0;
-    std::uint64_t circuits_refused = 0;         // create limits
-    std::uint64_t circuits_torn_protocol = 0;   // bad relay cells
+    std::uint64_t circuits_refused = 0;        // create limits
+    std::uint64_t circuits_torn_protocol = 0;  // bad relay cells
+    // Our circuits closed because a hop spoke for a stream that is not its
+    // own (docs/protocol.md §5, "Which hop may speak for a stream").
+    std::uint64_t circuits_torn_wrong_hop = 0;
     std::uint64_t bytes_queued = 0;             // cells waiting in link queues, in bytes
     std::uint64_t exit_bytes_unwritten = 0;     // handed to exit connections, not yet written
     std::uint64_t introductions_forwarded = 0;  // as an introduction point
     std::uint64_t introductions_unknown_key = 0;
     std::size_t hsdir_descriptors = 0;  // as an HSDir
+    // As a relay, BEGIN_DIR streams ending here (docs/protocol.md §6,
+    // "Directory requests"): open now, bytes of requests and answers they
+    // hold, refused (per-circuit cap or buffer budget) and closed for idling.
+    std::size_t dir_streams = 0;
+    std::uint64_t dir_bytes_buffered = 0;
+    std::uint64_t dir_streams_refused = 0;
+    std::uint64_t dir_streams_timed_out = 0;
+};
+
+// Test-only: where a misbehaving relay injects a relay cell of its own
+// (Node::inject_toward_origin).
+enum class InjectAt {
+    // As a rendezvous point, on the client's (Alice's) half of each joined
+    // pair, or on the service's (Bob's) half.
+    RendezvousClientSide,
+    RendezvousServiceSide,
+    // As a middle relay: every circuit it forwards to a next hop.
+    Middle,
 };
 
 class Node {
@@ -88,6 +110,10 @@ class Node {
     // An exit stream to host:port from the circuit's last hop.
     Result<StreamRef> open_stream(CircuitRef circuit, const std::string& host, std::uint16_t port,
                                   TimePoint now);
+    // A BEGIN_DIR stream to the circuit's last hop; the caller frames
+    // directory requests itself (dir::DirFramer). The node's own directory
+    // traffic does not need this: it runs as internal jobs.
+    Result<StreamRef> open_dir_stream(CircuitRef circuit, TimePoint now);
     Status stream_send(StreamRef stream, ByteView data, TimePoint now);
     void close_stream(StreamRef stream, TimePoint now);
     void close_circuit(CircuitRef circuit, TimePoint now);
@@ -141,6 +167,10 @@ class Node {
     std::vector<hs::AuthKeyId> intro_point_keys() const;
     // and the HSDir's answer to a raw request, as if it came over a circuit.
     Bytes serve_hsdir_request(ByteView request, TimePoint now);
+    // Test-only: this relay originates a relay cell itself, sealed with its
+    // own backward layer, towards the origin of every circuit `at` selects:
+    // what any relay on a path can do. Returns how many circuits it went on.
+    std::size_t inject_toward_origin(const wire::RelayCell& cell, InjectAt at, TimePoint now);
 
     struct Impl;
 

@@ -48,6 +48,14 @@ struct Limits {
     std::size_t max_streams_per_circuit = 500;
     // Bytes an origin stream may hold queued before stream_send refuses.
     std::size_t max_stream_buffer = 16 * 1024 * 1024;
+    // BEGIN_DIR streams ending at this relay (docs/protocol.md §6, "Directory
+    // requests"). A client needs one per circuit; more at once are refused.
+    std::size_t max_dir_streams_per_circuit = 4;
+    // Bytes of directory requests and unsent answers all those streams may
+    // hold together; a stream that would go over is ended (resource limit).
+    // With the per-stream request limit this bounds what directory traffic
+    // costs the relay, whatever clients send or leave unread.
+    std::size_t max_dir_buffer = 64 * 1024 * 1024;
 };
 
 // Test-only behaviour for adversarial simulations; all off in production.
@@ -60,6 +68,9 @@ struct Misbehaviour {
     // As an HSDir, keep a log of every accepted upload with its arrival time
     // (colluding directories in the linkage tests). Observation only.
     bool record_hsdir_uploads = false;
+    // As a client, never acknowledge DATA (no circuit or stream SENDME): a
+    // reader that asks and then stops reading, leaving the answer with the relay.
+    bool withhold_sendmes = false;
 };
 
 // A range a duration is drawn from, uniformly.
@@ -97,6 +108,9 @@ struct NodeConfig {
     Duration circuit_build_timeout = Duration::seconds(30);
     Duration stream_connect_timeout = Duration::seconds(30);
     Duration dir_request_timeout = Duration::seconds(30);
+    // As a relay: a BEGIN_DIR stream that moves no byte for this long (the
+    // request stalls, or the client stops reading the answer) is ended.
+    Duration dir_stream_idle_timeout = Duration::seconds(60);
     // Clients re-fetch the consensus this often (and when it expires).
     Duration consensus_fetch_interval = Duration::minutes(10);
     Misbehaviour misbehaviour;

@@ -61,7 +61,11 @@ struct HopStream {
     bool end_after_pending = false;
     std::size_t unwritten = 0;  // ExitSend bytes the driver has not written yet
     int owed_sendmes = 0;       // stream SENDMEs withheld while `unwritten` is high
+    // Directory streams carry one request, then only its answer.
     dir::DirFramer framer;
+    bool request_taken = false;
+    TimePoint idle_deadline = TimePoint::never();  // ended then if nothing moved
+    std::size_t accounted = 0;                     // this stream's share of dir_buffered
 };
 
 struct RelayCircuit {
@@ -85,12 +89,19 @@ struct RelayCircuit {
     std::optional<hs::AuthKeyId> intro_key;
     // Rendezvous point: the cookie waiting for a service on this circuit.
     std::optional<hs::RendezvousCookie> rend_cookie;
+    std::size_t dir_streams = 0;  // of `streams`, the directory ones
 };
 
 struct OriginStream {
     StreamRef ref = 0;
     CircuitRef circuit = 0;
     StreamId id = 0;
+    // The hop this stream runs to: the one its BEGIN went to (the exit, the
+    // directory, the virtual end-to-end hop of a rendezvous) or, for a stream
+    // a contact opened, the hop it came from. Only that hop may speak for it
+    // (tor's layer hint): any other relay on the path can seal cells with its
+    // own layer, and would otherwise inject or end this stream's data.
+    std::size_t hop = 0;
     enum class State { Connecting, Open } state = State::Connecting;
     onion::Window window = onion::Window::stream();
     std::deque<std::uint8_t> backlog;
@@ -157,6 +168,9 @@ struct Node::Impl {
     std::map<StreamRef, OriginStream> origin_streams;
     std::map<ExitId, std::pair<std::uint64_t, StreamId>> exits;  // -> relay circuit, stream
     std::map<std::uint64_t, DirJob> jobs;
+    // Bytes held by every directory stream ending here (requests being read,
+    // answers waiting for window space); at most limits.max_dir_buffer.
+    std::size_t dir_buffered = 0;
 
     std::optional<dir::Consensus> consensus;
     std::optional<dir::Authority> authority;
@@ -205,6 +219,12 @@ struct Node::Impl {
     void relay_destroy(RelayCircuit& c, wire::DestroyReason r, bool tell_prev, bool tell_next);
     void hop_stream_flush(RelayCircuit& c, HopStream& s);
     void hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r, bool send_end);
+    // Directory streams: bytes of a request arriving, the answer going out
+    // (framed, within the buffer budget), and keeping dir_buffered in step
+    // with the stream's buffers after either changed.
+    void dir_stream_data(RelayCircuit& c, HopStream& s, Bytes data, TimePoint now);
+    void dir_answer(RelayCircuit& c, HopStream& s, ByteView answer);
+    void dir_account(HopStream& s);
     void relay_timeouts(TimePoint now);
     bool exit_allowed(const std::string& host, std::uint16_t port) const;
 
@@ -212,6 +232,10 @@ struct Node::Impl {
     Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
     void origin_link_open(OriginCircuit& c, TimePoint now);
     void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
+    // Whether hop `from` may send `rc` on this circuit (a stream's cells come
+    // only from the hop it runs to; see OriginStream::hop).
+    bool origin_hop_may_speak(const OriginCircuit& c, std::size_t from,
+                              const wire::RelayCell& rc) const;
     // Finishes the pending handshake with the relay's reply and adds the hop.
     Status origin_add_hop(OriginCircuit& c, ByteView reply);
     void origin_send(OriginCircuit& c, std::size_t hop, const wire::RelayCell& rc,

@@ -42,6 +42,25 @@ std::string end_reason_text(const Bytes& data) {
     }
 }
 
+const char* stream_command_name(RelayCommand c) {
+    switch (c) {
+        case RelayCommand::Begin:
+            return "BEGIN";
+        case RelayCommand::BeginDir:
+            return "BEGIN_DIR";
+        case RelayCommand::Connected:
+            return "CONNECTED";
+        case RelayCommand::Data:
+            return "DATA";
+        case RelayCommand::End:
+            return "END";
+        case RelayCommand::Sendme:
+            return "SENDME";
+        default:
+            return "a relay cell";
+    }
+}
+
 }  // namespace
 
 std::vector<PathHop> Node::Impl::pick_path(std::size_t hops) {
@@ -146,7 +165,7 @@ void Node::Impl::origin_stream_closed(StreamRef ref, const std::string& reason, 
     if (c != origin_circuits.end()) {
         c->second.streams.erase(s.id);
         if (send_end)
-            origin_send(c->second, c->second.hops.size() - 1,
+            origin_send(c->second, s.hop,
                         RelayCell{RelayCommand::End, s.id,
                                   Bytes{static_cast<std::uint8_t>(wire::EndReason::Done)}});
     }
@@ -167,7 +186,7 @@ void Node::Impl::origin_stream_flush(OriginStream& s) {
         s.backlog.erase(s.backlog.begin(), s.backlog.begin() + static_cast<long>(n));
         circ.window.packaged();
         s.window.packaged();
-        origin_send(circ, circ.hops.size() - 1, rc);
+        origin_send(circ, s.hop, rc);
     }
 }
 
@@ -187,6 +206,7 @@ Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd,
     s.ref = ref;
     s.circuit = circuit;
     s.id = id;
+    s.hop = c.hops.size() - 1;
     s.job = job;
     s.deadline = now + config.stream_connect_timeout;
     origin_streams.emplace(ref, std::move(s));
@@ -205,6 +225,33 @@ Status Node::Impl::origin_add_hop(OriginCircuit& c, ByteView reply) {
     c.hops.push_back(std::move(*hop));
     c.bindings.push_back(onion::circuit_binding(*keys_));
     return {};
+}
+
+bool Node::Impl::origin_hop_may_speak(const OriginCircuit& c, std::size_t from,
+                                      const RelayCell& rc) const {
+    switch (rc.command) {
+        case RelayCommand::Connected:
+        case RelayCommand::Data:
+        case RelayCommand::End:
+        case RelayCommand::Sendme: {
+            // A stream's cells come from the hop it runs to. Circuit-level
+            // cells (SENDME 0) and cells for streams already gone come from
+            // the last hop: every stream of ours runs there, so it is the
+            // only hop that sends DATA (and takes our circuit SENDMEs).
+            std::size_t owner = c.hops.size() - 1;
+            if (auto s = c.streams.find(rc.stream_id); rc.stream_id != 0 && s != c.streams.end())
+                if (auto os = origin_streams.find(s->second); os != origin_streams.end())
+                    owner = os->second.hop;
+            return from == owner;
+        }
+        case RelayCommand::Begin:
+        case RelayCommand::BeginDir:
+            // Only the far end of a joined rendezvous path opens streams
+            // towards us (service_cell); a relay on the path never does.
+            return from + 1 == c.hops.size();
+        default:
+            return true;  // relay commands: each handler checks its hop
+    }
 }
 
 void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint now) {
@@ -241,6 +288,14 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
             // the way: the circuit can no longer be trusted.
             ++stats.circuits_torn_protocol;
             origin_close(ref, "a relay on the path sent a corrupt cell", true, now);
+            return;
+        }
+        if (!origin_hop_may_speak(c, *from, *rc)) {
+            ++stats.circuits_torn_wrong_hop;
+            origin_close(ref,
+                         "hop " + std::to_string(*from + 1) + " sent " +
+                             stream_command_name(rc->command) + " for a stream that is not its own",
+                         true, now);
             return;
         }
         switch (rc->command) {
@@ -282,7 +337,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     origin_close(ref, "relay overran the circuit window", true, now);
                     return;
                 }
-                if (c.window.take_sendme())
+                const bool ack = !config.misbehaviour.withhold_sendmes;
+                if (c.window.take_sendme() && ack)
                     origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Sendme, 0, {}});
                 auto s = c.streams.find(rc->stream_id);
                 if (s == c.streams.end()) return;
@@ -292,8 +348,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                     origin_stream_closed(os->first, "exit overran the stream window", true);
                     return;
                 }
-                if (os->second.window.take_sendme())
-                    origin_send(c, c.hops.size() - 1,
+                if (os->second.window.take_sendme() && ack)
+                    origin_send(c, os->second.hop,
                                 RelayCell{RelayCommand::Sendme, rc->stream_id, {}});
                 if (os->second.job != 0)
                     job_stream_data(os->second.job, rc->data, now);

@@ -454,6 +454,7 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
         st.ref = new_id();
         st.circuit = c.ref;
         st.id = rc.stream_id;
+        st.hop = hop;  // the virtual hop: the client's end of the joined path
         st.state = OriginStream::State::Open;
         const auto ref = st.ref;
         origin_streams.emplace(ref, std::move(st));

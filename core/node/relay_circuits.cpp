@@ -4,6 +4,7 @@
 // and creation limits.
 #include <algorithm>
 
+#include "core/hs/hsdir_messages.hpp"
 #include "core/node/node_impl.hpp"
 
 namespace sotto::node {
@@ -19,6 +20,8 @@ namespace {
 constexpr int kMaxRelayEarly = 8;
 // Above this many unwritten bytes on an exit connection, stream SENDMEs wait.
 constexpr std::size_t kExitWriteHighWater = 256 * 1024;
+// Every request a relay that is not an authority answers fits its limit.
+static_assert(hs::kMaxHsDirMessageLen <= dir::kMaxRelayRequestLen);
 
 Cell destroy_cell(CircuitId id, DestroyReason r) {
     Cell c = Cell::make(id, CellCommand::Destroy);
@@ -103,11 +106,13 @@ void Node::Impl::relay_destroy(RelayCircuit& c, DestroyReason r, bool tell_prev,
         }
     }
     hs_relay_circuit_gone(c.key);
-    for (auto& [id, s] : c.streams)
+    for (auto& [id, s] : c.streams) {
         if (s.kind == HopStream::Kind::Exit && s.exit != 0) {
             outputs.push_back(ExitClose{s.exit});
             exits.erase(s.exit);
         }
+        dir_buffered -= s.accounted;
+    }
     if (auto* p = link(c.prev_link)) {
         if (tell_prev) send_cell(c.prev_link, destroy_cell(c.prev_id, r));
         detach_circuit(*p, c.prev_id);
@@ -159,9 +164,25 @@ void Node::Impl::relay_timeouts(TimePoint now) {
         if (it != relay_circuits.end())
             relay_destroy(it->second, DestroyReason::Timeout, true, true);
     }
+    // Directory streams that moved nothing for dir_stream_idle_timeout: a
+    // request that stalls, or an answer its client stopped reading, would
+    // otherwise hold its buffers (and a place under the caps) for ever.
+    std::vector<std::pair<std::uint64_t, StreamId>> idle;
+    for (auto& [key, c] : relay_circuits) {
+        if (c.dir_streams == 0) continue;
+        for (auto& [id, s] : c.streams)
+            if (s.kind == HopStream::Kind::Dir && s.idle_deadline <= now) idle.push_back({key, id});
+    }
+    for (auto [key, id] : idle) {
+        auto it = relay_circuits.find(key);
+        if (it == relay_circuits.end()) continue;
+        ++stats.dir_streams_timed_out;
+        hop_stream_end(it->second, id, wire::EndReason::Timeout, true);
+    }
 }
 
 void Node::Impl::hop_stream_flush(RelayCircuit& c, HopStream& s) {
+    const std::size_t before = s.pending.size();
     while (!s.pending.empty() && c.window.can_package() && s.window.can_package()) {
         const std::size_t n = std::min(s.pending.size(), wire::kRelayDataMax);
         RelayCell rc{RelayCommand::Data, s.id,
@@ -180,6 +201,10 @@ void Node::Impl::hop_stream_flush(RelayCircuit& c, HopStream& s) {
             outputs.push_back(ExitPause{s.exit, should_pause});
         }
     }
+    if (s.kind == HopStream::Kind::Dir) {
+        dir_account(s);
+        if (s.pending.size() != before) s.idle_deadline = last_now + config.dir_stream_idle_timeout;
+    }
     if (s.pending.empty() && s.end_after_pending)
         hop_stream_end(c, s.id, wire::EndReason::Done, true);
 }
@@ -191,6 +216,8 @@ void Node::Impl::hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r,
         outputs.push_back(ExitClose{it->second.exit});
         exits.erase(it->second.exit);
     }
+    if (it->second.kind == HopStream::Kind::Dir) --c.dir_streams;
+    dir_buffered -= it->second.accounted;
     c.streams.erase(it);
     if (send_end)
         relay_send_back(c, RelayCell{RelayCommand::End, id, Bytes{static_cast<std::uint8_t>(r)}});
@@ -308,9 +335,25 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
                 return;
             }
             if (rc->command == RelayCommand::BeginDir) {
+                // A client needs one directory stream per circuit; the cap
+                // keeps one circuit from holding the buffer budget alone.
+                if (c.dir_streams >= config.limits.max_dir_streams_per_circuit) {
+                    ++stats.dir_streams_refused;
+                    relay_send_back(
+                        c, RelayCell{
+                               RelayCommand::End, rc->stream_id,
+                               Bytes{static_cast<std::uint8_t>(wire::EndReason::ResourceLimit)}});
+                    return;
+                }
                 HopStream s{HopStream::Kind::Dir, rc->stream_id};
                 s.connected = true;
+                // Only authorities read votes; every other request is small.
+                s.framer =
+                    dir::DirFramer(authority ? dir::kMaxDirMessageLen : dir::kMaxRelayRequestLen);
+                s.idle_deadline = now + config.dir_stream_idle_timeout;
                 c.streams.emplace(rc->stream_id, std::move(s));
+                ++c.dir_streams;
+                schedule_housekeeping(now);
                 relay_send_back(c, RelayCell{RelayCommand::Connected, rc->stream_id, {}});
                 return;
             }
@@ -341,24 +384,20 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
                 hop_stream_end(c, s.id, wire::EndReason::Protocol, true);
                 return;
             }
+            if (s.kind == HopStream::Kind::Dir) {
+                dir_stream_data(c, s, std::move(rc->data), now);
+                return;
+            }
             if (s.window.take_sendme()) {
-                if (s.kind == HopStream::Kind::Exit && s.unwritten > kExitWriteHighWater)
+                if (s.unwritten > kExitWriteHighWater)
                     ++s.owed_sendmes;
                 else
                     relay_send_back(c, RelayCell{RelayCommand::Sendme, s.id, {}});
             }
-            if (s.kind == HopStream::Kind::Exit) {
-                if (s.connected && !rc->data.empty()) {
-                    s.unwritten += rc->data.size();
-                    outputs.push_back(ExitSend{s.exit, std::move(rc->data)});
-                }
-                return;
+            if (s.connected && !rc->data.empty()) {
+                s.unwritten += rc->data.size();
+                outputs.push_back(ExitSend{s.exit, std::move(rc->data)});
             }
-            if (!s.framer.feed(rc->data)) {
-                hop_stream_end(c, s.id, wire::EndReason::Protocol, true);
-                return;
-            }
-            if (auto body = s.framer.next()) serve_dir_request(c, s, *body, now);
             return;
         }
         case RelayCommand::End:
@@ -395,6 +434,61 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             relay_destroy(c, DestroyReason::Protocol, true, true);
             return;
     }
+}
+
+// ---- directory streams ----
+
+void Node::Impl::dir_account(HopStream& s) {
+    const std::size_t held = s.framer.buffered() + s.pending.size();
+    dir_buffered = dir_buffered - s.accounted + held;
+    s.accounted = held;
+}
+
+void Node::Impl::dir_stream_data(RelayCircuit& c, HopStream& s, Bytes data, TimePoint now) {
+    // One request per stream: what follows it could only pile up behind the
+    // answer (and cost the relay another answer each time).
+    if (s.request_taken) {
+        hop_stream_end(c, s.id, wire::EndReason::Protocol, true);
+        return;
+    }
+    if (dir_buffered + data.size() > config.limits.max_dir_buffer) {
+        ++stats.dir_streams_refused;
+        hop_stream_end(c, s.id, wire::EndReason::ResourceLimit, true);
+        return;
+    }
+    const auto fed = s.framer.feed(data);
+    dir_account(s);
+    if (!fed) {
+        hop_stream_end(c, s.id, wire::EndReason::Protocol, true);
+        return;
+    }
+    s.idle_deadline = now + config.dir_stream_idle_timeout;
+    // The stream SENDME grants room for more only now that these bytes are
+    // held within the stream's bounds (or were refused and the stream ended
+    // above), so the window never promises what the buffers would not take.
+    if (s.window.take_sendme()) relay_send_back(c, RelayCell{RelayCommand::Sendme, s.id, {}});
+    auto body = s.framer.next();
+    if (!body) return;
+    s.request_taken = true;
+    s.framer = dir::DirFramer{};  // its memory goes; anything after the request with it
+    dir_account(s);
+    serve_dir_request(c, s, *body, now);
+}
+
+void Node::Impl::dir_answer(RelayCircuit& c, HopStream& s, ByteView answer) {
+    Bytes framed;
+    dir::DirFramer::frame(answer, framed);
+    // Counted whole before any of it goes: what the windows let out at once
+    // leaves the budget again in hop_stream_flush.
+    if (dir_buffered + framed.size() > config.limits.max_dir_buffer) {
+        ++stats.dir_streams_refused;
+        hop_stream_end(c, s.id, wire::EndReason::ResourceLimit, true);
+        return;
+    }
+    s.pending.insert(s.pending.end(), framed.begin(), framed.end());
+    s.end_after_pending = true;
+    dir_account(s);
+    hop_stream_flush(c, s);
 }
 
 // ---- exit inputs from the driver ----
@@ -455,6 +549,31 @@ void Node::exit_closed(ExitId exit, TimePoint now) {
         s.end_after_pending = true;
         impl_->hop_stream_flush(c, s);
     });
+}
+
+std::size_t Node::inject_toward_origin(const RelayCell& cell, InjectAt at, TimePoint now) {
+    impl_->last_now = now;
+    std::size_t sent = 0;
+    for (auto& [key, c] : impl_->relay_circuits) {
+        bool pick = false;
+        switch (at) {
+            // Of a joined pair the client's half is the older circuit: it
+            // waited at this rendezvous point for the service's.
+            case InjectAt::RendezvousClientSide:
+                pick = c.splice != 0 && key < c.splice;
+                break;
+            case InjectAt::RendezvousServiceSide:
+                pick = c.splice != 0 && key > c.splice;
+                break;
+            case InjectAt::Middle:
+                pick = c.splice == 0 && c.next == RelayCircuit::Next::Open;
+                break;
+        }
+        if (!pick) continue;
+        impl_->relay_send_back(c, cell);
+        ++sent;
+    }
+    return sent;
 }
 
 }  // namespace sotto::node

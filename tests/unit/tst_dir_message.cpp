@@ -404,6 +404,52 @@ class TestDirMessage : public QObject {
         QVERIFY(!fr.feed(good).has_value());
         QVERIFY(!fr.next().has_value());
     }
+
+    // A reader that never takes frames cannot be made to hold more than one
+    // longest frame (header and limit): small frames without end are refused.
+    void framer_holds_at_most_one_longest_frame_unread() {
+        Bytes whole(4 + kMaxDirMessageLen, 7);
+        wire::put_u32(whole.data(), kMaxDirMessageLen);
+        DirFramer fr;
+        QVERIFY(fr.feed(whole).has_value());
+        auto s = fr.feed(Bytes{0});
+        QVERIFY(!s.has_value());
+        QCOMPARE(s.error().code, Errc::TooLarge);
+        QCOMPARE(fr.buffered(), std::size_t(0));
+        QVERIFY(!fr.next().has_value());
+
+        // Taken as they complete, frames flow without end.
+        DirFramer ok;
+        std::size_t got = 0;
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(ok.feed(whole).has_value());
+            while (auto m = ok.next()) got += m->size() == kMaxDirMessageLen ? 1 : 0;
+        }
+        QCOMPARE(got, std::size_t(3));
+    }
+
+    void framer_with_a_smaller_limit() {
+        DirFramer fr(100);
+        Bytes stream;
+        for (int i = 0; i < 20; ++i) DirFramer::frame(Bytes(10, 1), stream);  // 14 bytes each
+        QVERIFY(fr.feed(ByteView(stream).first(98)).has_value());  // 7 frames, none taken
+        auto s = fr.feed(ByteView(stream).subspan(98, 14));        // 112 > 4 + 100
+        QVERIFY(!s.has_value());
+        QCOMPARE(s.error().code, Errc::TooLarge);
+
+        DirFramer small(100);
+        Bytes header(4);
+        wire::put_u32(header.data(), 100);
+        QVERIFY(small.feed(header).has_value());
+        DirFramer smaller(100);
+        wire::put_u32(header.data(), 101);
+        QCOMPARE(smaller.feed(header).error().code, Errc::TooLarge);
+
+        // Never above kMaxDirMessageLen, whatever is asked.
+        DirFramer capped(2 * kMaxDirMessageLen);
+        wire::put_u32(header.data(), kMaxDirMessageLen + 1);
+        QCOMPARE(capped.feed(header).error().code, Errc::TooLarge);
+    }
 };
 
 QTEST_APPLESS_MAIN(TestDirMessage)

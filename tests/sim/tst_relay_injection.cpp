@@ -1,0 +1,506 @@
+// A relay on a path speaking for a stream that is not its own (issue 9,
+// finding 1). Every relay can originate cells towards the origin under its
+// own layer; the rendezvous point is the last real hop of both halves of a
+// joined path, and a middle relay sits on every exit circuit. Neither may
+// deliver DATA, CONNECTED or END on a stream that runs to another hop (the
+// virtual end-to-end hop, the exit), nor open a stream at the service: the
+// origin closes the circuit and counts it (NodeStats::circuits_torn_wrong_hop).
+//
+// The rendezvous case runs the real messenger engine on both ends, wired to
+// the simulated nodes the way net/OnionTransport wires it to NodeDriver, and
+// the rendezvous point injects frames made with the chat encoders: a Welcome
+// with its own pairwise key and a Message towards Alice, a Hello and a Message
+// towards Bob. Accepted, they would make the rendezvous point a man in the
+// middle of the invite. Virtual time only.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <map>
+
+#include "core/chat/chat_frame.hpp"
+#include "core/messenger/messenger.hpp"
+#include "core/sim/onion_network.hpp"
+#include "core/store/profile_store.hpp"
+
+using namespace sotto;
+using namespace sotto::sim;
+
+namespace {
+
+constexpr std::string_view kPass = "correct horse";
+constexpr std::string_view kForgedBody = "forged by the rendezvous point";
+
+dir::NetworkId test_network_id() {
+    dir::NetworkId id;
+    id.bytes.fill(7);
+    return id;
+}
+
+bool contains(ByteView hay, ByteView needle) {
+    return std::search(hay.begin(), hay.end(), needle.begin(), needle.end()) != hay.end();
+}
+
+// A messenger profile on a simulated node: what net/MessengerDriver and
+// net/OnionTransport do over a NodeDriver, over a SimNode instead. Actions
+// are carried out at once; node events feed the engine; its deadline is a
+// simulator timer.
+class ChatPeer {
+  public:
+    ChatPeer(std::string name, SimNode* node, const QTemporaryDir& dir, std::uint64_t seed)
+        : name_(std::move(name)), node_(node), rng_(seed) {
+        const auto path = std::filesystem::path(dir.path().toStdString()) / (name_ + ".sotto");
+        store::ProfileIdentity id{name_, crypto::Ed25519SecretKey::generate(rng_),
+                                  Secret<32>(rng_.bytes(32)), "network file", test_network_id()};
+        auto st = store::ProfileStore::create(path, kPass, std::move(id), rng_,
+                                              crypto::ScryptParams{16, 1, 1});
+        if (!st) qFatal("create profile: %s", st.error().message.c_str());
+        store_ = std::move(*st);
+        m_ = std::make_unique<messenger::Messenger>(*store_, rng_);
+        node_->add_listener([this](SimNode&, const NodeEvent& e) { on_event(e); });
+    }
+
+    void start(const hs::ServiceConfig& config) {
+        auto ok = node_->with_node(
+            [&](node::Node& n, TimePoint now) { return n.service_start(config, now); });
+        if (!ok || !*ok) qFatal("service_start failed");
+        m_->start(now());
+        drain();
+    }
+
+    messenger::Messenger& m() { return *m_; }
+    store::ProfileStore& store() { return *store_; }
+    SimNode* node() const { return node_; }
+    TimePoint now() const { return node_->sim().now(); }
+    // Runs `f` on the engine, then carries out what it asked for.
+    template <typename F>
+    auto act(F&& f) {
+        auto r = f(*m_, now());
+        drain();
+        return r;
+    }
+    // Rendezvous circuits of the streams this profile used, in order.
+    const std::vector<node::CircuitRef>& circuits_used() const { return circuits_used_; }
+
+  private:
+    void on_event(const NodeEvent& e) {
+        const TimePoint t = now();
+        if (auto* c = std::get_if<node::ServiceConnected>(&e)) {
+            auto a = attempts_.find(c->attempt);
+            if (a == attempts_.end()) return;
+            const auto contact = a->second;
+            attempts_.erase(a);
+            auto s = node_->open_stream(c->circuit, "sotto", 1);
+            if (!s) {
+                node_->close_circuit(c->circuit);
+                m_->connect_failed(contact, t);
+            } else {
+                opening_[*s] = contact;
+                circuit_of_[*s] = c->circuit;
+                circuits_used_.push_back(c->circuit);
+            }
+        } else if (auto* u = std::get_if<node::ServiceUnreachable>(&e)) {
+            auto a = attempts_.find(u->attempt);
+            if (a == attempts_.end()) return;
+            const auto contact = a->second;
+            attempts_.erase(a);
+            m_->connect_failed(contact, t);
+        } else if (auto* o = std::get_if<node::StreamOpened>(&e)) {
+            auto it = opening_.find(o->stream);
+            if (it == opening_.end()) return;
+            const auto contact = it->second;
+            opening_.erase(it);
+            m_->stream_opened(o->stream, contact, false, t);
+        } else if (auto* in = std::get_if<node::IncomingStream>(&e)) {
+            circuit_of_[in->stream] = in->circuit;
+            circuits_used_.push_back(in->circuit);
+            m_->stream_opened(in->stream, in->contact, true, t);
+        } else if (auto* d = std::get_if<node::StreamData>(&e)) {
+            m_->stream_data(d->stream, d->data, t);
+        } else if (auto* cl = std::get_if<node::StreamClosed>(&e)) {
+            if (auto it = opening_.find(cl->stream); it != opening_.end()) {
+                const auto contact = it->second;
+                opening_.erase(it);
+                m_->connect_failed(contact, t);
+            } else {
+                m_->stream_closed(cl->stream, t);
+            }
+            // One conversation per rendezvous circuit, as in OnionTransport.
+            if (auto c = circuit_of_.find(cl->stream); c != circuit_of_.end()) {
+                node_->close_circuit(c->second);
+                circuit_of_.erase(c);
+            }
+        } else {
+            return;
+        }
+        drain();
+    }
+
+    void drain() {
+        if (draining_) {
+            again_ = true;
+            return;
+        }
+        draining_ = true;
+        do {
+            again_ = false;
+            for (auto& a : m_->take_actions()) carry_out(a);
+        } while (again_);
+        draining_ = false;
+        (void)m_->take_events();
+        arm_timer();
+    }
+
+    void carry_out(messenger::Action& a) {
+        using namespace messenger;
+        std::visit(
+            [&](auto& x) {
+                using T = std::decay_t<decltype(x)>;
+                if constexpr (std::is_same_v<T, GrantAccess>) {
+                    (void)node_->with_node([&](node::Node& n, TimePoint t) {
+                        return n.service_add_contact(x.tag, std::move(x.grant), x.hidden, t);
+                    });
+                } else if constexpr (std::is_same_v<T, RevokeAccess>) {
+                    (void)node_->with_node(
+                        [&](node::Node& n, TimePoint t) { return n.service_revoke(x.tag, t); });
+                } else if constexpr (std::is_same_v<T, HideAccess>) {
+                    (void)node_->with_node([&](node::Node& n, TimePoint t) {
+                        return n.service_hide(x.tag, x.hidden, t);
+                    });
+                } else if constexpr (std::is_same_v<T, SetServiceVisible>) {
+                    (void)node_->with_node(
+                        [&](node::Node& n, TimePoint t) { n.service_set_visible(x.visible, t); });
+                } else if constexpr (std::is_same_v<T, Connect>) {
+                    auto attempt = node_->with_node([&](node::Node& n, TimePoint t) {
+                        return n.connect_service(x.credentials, t);
+                    });
+                    if (attempt && *attempt)
+                        attempts_[**attempt] = x.contact;
+                    else
+                        m_->connect_failed(x.contact, now());
+                } else if constexpr (std::is_same_v<T, Send>) {
+                    (void)node_->send(x.stream, x.data);
+                } else if constexpr (std::is_same_v<T, Close>) {
+                    node_->close_stream(x.stream);
+                    if (auto c = circuit_of_.find(x.stream); c != circuit_of_.end()) {
+                        node_->close_circuit(c->second);
+                        circuit_of_.erase(c);
+                    }
+                }
+            },
+            a);
+    }
+
+    void arm_timer() {
+        const TimePoint at = m_->next_deadline();
+        if (at == timer_at_) return;
+        if (timer_) node_->sim().cancel(*timer_);
+        timer_.reset();
+        timer_at_ = at;
+        if (at == TimePoint::never()) return;
+        timer_ = node_->sim().schedule_at(at, [this] {
+            timer_.reset();
+            timer_at_ = TimePoint::never();
+            m_->tick(now());
+            drain();
+        });
+    }
+
+    std::string name_;
+    SimNode* node_;
+    DeterministicRng rng_;
+    std::unique_ptr<store::ProfileStore> store_;
+    std::unique_ptr<messenger::Messenger> m_;
+    std::map<hs::ConnectId, messenger::ContactId> attempts_;
+    std::map<node::StreamRef, messenger::ContactId> opening_;
+    std::map<node::StreamRef, node::CircuitRef> circuit_of_;
+    std::vector<node::CircuitRef> circuits_used_;
+    bool draining_ = false;
+    bool again_ = false;
+    std::optional<TimerId> timer_;
+    TimePoint timer_at_ = TimePoint::never();
+};
+
+struct World {
+    explicit World(std::uint64_t seed) : sim(seed), rng(seed + 1000) {
+        auto n = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
+        if (!n) qFatal("%s", n.error().message.c_str());
+        net.emplace(std::move(*n));
+        bob = *net->add_client("bob");
+        alice = *net->add_client("alice");
+    }
+
+    bool bootstrap() {
+        return sim.run_until(
+            [&] { return net->has_full_consensus(*bob) && net->has_full_consensus(*alice); },
+            Duration::minutes(10));
+    }
+
+    bool bob_published(std::uint64_t uploads) {
+        return sim.run_until(
+            [&] {
+                auto s = bob->node()->service_stats();
+                return s.intro_points_up == 3 && s.descriptors_uploaded >= uploads;
+            },
+            Duration::minutes(15));
+    }
+
+    // Has every relay inject `cell` at `at`; returns on how many circuits it went.
+    std::size_t inject(const wire::RelayCell& cell, node::InjectAt at) {
+        std::size_t sent = 0;
+        for (SimNode* r : net->all_relays()) {
+            auto n = r->with_node([&](node::Node& node, TimePoint now) {
+                return node.inject_toward_origin(cell, at, now);
+            });
+            if (n) sent += *n;
+        }
+        return sent;
+    }
+
+    // `bytes` as DATA cells on `stream`, then END, from every relay at `at`;
+    // returns how many circuits the first cell went on.
+    std::size_t inject_stream(wire::StreamId stream, ByteView bytes, node::InjectAt at) {
+        std::size_t sent = 0;
+        for (std::size_t i = 0; i < bytes.size(); i += wire::kRelayDataMax) {
+            const auto chunk = bytes.subspan(i, std::min(wire::kRelayDataMax, bytes.size() - i));
+            const auto n = inject(wire::RelayCell{wire::RelayCommand::Data, stream,
+                                                  Bytes(chunk.begin(), chunk.end())},
+                                  at);
+            if (i == 0) sent = n;
+        }
+        inject(wire::RelayCell{wire::RelayCommand::End, stream,
+                               Bytes{static_cast<std::uint8_t>(wire::EndReason::Done)}},
+               at);
+        return sent;
+    }
+
+    // Whether any StreamData event of `n` carried `needle`.
+    static bool emitted(const SimNode& n, ByteView needle) {
+        for (auto& d : n.events_of<node::StreamData>())
+            if (contains(d.data, needle)) return true;
+        return false;
+    }
+
+    Simulator sim;
+    DeterministicRng rng;
+    std::optional<OnionNetwork> net;
+    SimNode* bob = nullptr;
+    SimNode* alice = nullptr;
+};
+
+Bytes frame_bytes(const chat::Frame& f) {
+    auto b = chat::encode_frame(f);
+    if (!b) qFatal("encode_frame: %s", b.error().message.c_str());
+    return *b;
+}
+
+std::vector<store::MessageRecord> all_messages(store::ProfileStore& st) {
+    std::vector<store::MessageRecord> out;
+    auto contacts = st.contacts();
+    if (!contacts) return out;
+    for (auto& c : *contacts)
+        if (auto h = st.history(c.id, std::nullopt, 1000))
+            out.insert(out.end(), h->begin(), h->end());
+    return out;
+}
+
+}  // namespace
+
+class TestRelayInjection : public QObject {
+    Q_OBJECT
+  private slots:
+    // The rendezvous point, right after Alice's stream to Bob opens, sends
+    // its own Welcome (its pairwise key, its credentials) and a Message down
+    // Alice's half, its own Hello and a Message down Bob's, then END on both.
+    // None of it reaches either engine; both circuits close and are counted;
+    // Alice reconnects and ends up with Bob's real pairwise key, and Bob
+    // with Alice's.
+    void rendezvous_point_cannot_speak_on_the_end_to_end_stream() {
+        World w(91);
+        QVERIFY(w.bootstrap());
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        hs::ServiceConfig service;
+        service.intro_points = 3;
+        ChatPeer bob("bob", w.bob, dir, 1);
+        ChatPeer alice("alice", w.alice, dir, 2);
+        bob.start(service);
+        alice.start(service);
+
+        auto invite = bob.act([](messenger::Messenger& m, TimePoint now) {
+            return m.create_invite(std::nullopt, now);
+        });
+        QVERIFY(invite.has_value());
+        QVERIFY(w.bob_published(6));
+
+        auto contact = alice.act([&](messenger::Messenger& m, TimePoint now) {
+            return m.accept_invite(invite->code, now);
+        });
+        QVERIFY(contact.has_value());
+        QVERIFY(w.sim.run_until([&] { return w.alice->count<node::StreamOpened>() >= 1; },
+                                Duration::minutes(5)));
+        // Alice's Hello is on its way to Bob; nothing has come back yet.
+        QCOMPARE(w.bob->count<node::IncomingStream>(), std::size_t(1));
+
+        // What the rendezvous point would need to sit in the middle: its own
+        // pairwise key and grant, in frames the engines accept.
+        auto rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);
+        auto rp_grant = hs::ContactGrant::generate(w.rng);
+        chat::MessageId forged_id;
+        w.rng.fill(forged_id.bytes);
+        const chat::ChatMessage forged_message{forged_id, w.sim.now(), std::string(kForgedBody)};
+        Bytes to_alice = frame_bytes(
+            chat::Welcome{"bob", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
+        Bytes to_bob = frame_bytes(
+            chat::Hello{"alice", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
+        for (Bytes* b : {&to_alice, &to_bob}) {
+            auto m = frame_bytes(forged_message);
+            b->insert(b->end(), m.begin(), m.end());
+        }
+        // Alice's first stream on a new circuit is stream 1.
+        QCOMPARE(w.inject_stream(1, to_alice, node::InjectAt::RendezvousClientSide),
+                 std::size_t(1));
+        QCOMPARE(w.inject_stream(1, to_bob, node::InjectAt::RendezvousServiceSide), std::size_t(1));
+
+        // Alice tries again (the invite is still open: Bob never read a
+        // Hello) and the real exchange completes.
+        auto established = [&] {
+            auto a = alice.store().contact(*contact);
+            auto b = bob.store().contacts();
+            return a && a->their_pairwise && b && b->size() == 1 && (*b)[0].their_pairwise;
+        };
+        QVERIFY(w.sim.run_until(established, Duration::minutes(10)));
+        auto a = alice.store().contact(*contact);
+        auto b = bob.store().contacts();
+        QVERIFY(a && b);
+        QCOMPARE(b->size(), std::size_t(1));
+        QVERIFY2(*a->their_pairwise != rp_pairwise.public_key(),
+                 "Alice took the rendezvous point's Welcome");
+        QVERIFY2(*(*b)[0].their_pairwise != rp_pairwise.public_key(),
+                 "Bob took the rendezvous point's Hello");
+        QVERIFY(*a->their_pairwise == (*b)[0].our_pairwise.public_key());
+        QVERIFY(*(*b)[0].their_pairwise == a->our_pairwise.public_key());
+
+        // The forged bytes never left either node, and nothing forged was stored.
+        QVERIFY(!World::emitted(*w.alice, to_alice));
+        QVERIFY(!World::emitted(*w.bob, to_bob));
+        QVERIFY(!World::emitted(*w.alice, as_bytes(kForgedBody)));
+        QVERIFY(!World::emitted(*w.bob, as_bytes(kForgedBody)));
+        QVERIFY(!World::emitted(*w.alice, rp_pairwise.public_key().view()));
+        QVERIFY(!World::emitted(*w.bob, rp_pairwise.public_key().view()));
+        for (auto* p : {&alice, &bob})
+            for (auto& msg : all_messages(p->store())) QVERIFY(msg.id != forged_id);
+
+        // Both ends closed their half at the first forged cell, and counted it.
+        for (auto [who, peer] : {std::pair{w.alice, &alice}, std::pair{w.bob, &bob}}) {
+            QVERIFY(peer->circuits_used().size() >= 2);  // the attacked one, then a good one
+            auto why = who->circuit_closed(peer->circuits_used()[0]);
+            QVERIFY(why.has_value());
+            QVERIFY2(
+                why->find("hop 3 sent DATA for a stream that is not its own") != std::string::npos,
+                why->c_str());
+        }
+        QCOMPARE(w.alice->stats().circuits_torn_wrong_hop, std::uint64_t(1));
+        QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(1));
+
+        // And the conversation works.
+        auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
+            return m.send_message(*contact, "hello Bob", now);
+        });
+        QVERIFY(sent.has_value());
+        QVERIFY(w.sim.run_until(
+            [&] {
+                auto msgs = all_messages(bob.store());
+                return msgs.size() == 1 && msgs[0].body == "hello Bob";
+            },
+            Duration::minutes(2)));
+    }
+
+    // The rendezvous point opens a stream of its own at the service (BEGIN
+    // under its layer on Bob's half): no IncomingStream, the circuit closes,
+    // and it is counted as a wrong hop.
+    void rendezvous_point_cannot_open_a_stream_at_the_service() {
+        World w(92);
+        QVERIFY(w.bootstrap());
+        auto grant = hs::ContactGrant::generate(w.rng);
+        auto creds = hs::credentials_for(grant);
+        auto ok = w.bob->with_node([&](node::Node& n, TimePoint now) {
+            hs::ServiceConfig c;
+            c.intro_points = 3;
+            if (!n.service_start(c, now)) qFatal("service_start failed");
+            if (!n.service_add_contact(1, std::move(grant), false, now))
+                qFatal("add_contact failed");
+        });
+        QVERIFY(ok.has_value());
+        QVERIFY(w.bob_published(6));
+        auto attempt = w.alice->with_node(
+            [&](node::Node& n, TimePoint now) { return n.connect_service(creds, now); });
+        QVERIFY(attempt && *attempt);
+        QVERIFY(w.sim.run_until([&] { return w.alice->count<node::ServiceConnected>() == 1; },
+                                Duration::minutes(5)));
+        const auto circuit = w.alice->events_of<node::ServiceConnected>()[0].circuit;
+
+        QCOMPARE(w.inject(wire::RelayCell{wire::RelayCommand::Begin, 1,
+                                          wire::encode_begin({"sotto", 1})},
+                          node::InjectAt::RendezvousServiceSide),
+                 std::size_t(1));
+        QVERIFY(w.sim.run_until([&] { return w.alice->circuit_closed(circuit).has_value(); },
+                                Duration::seconds(30)));
+        QCOMPARE(w.bob->count<node::IncomingStream>(), std::size_t(0));
+        QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(1));
+    }
+
+    // A middle relay of an exit circuit sends CONNECTED before the exit
+    // does, or DATA, or END on the open stream: none is delivered, the
+    // circuit closes, and it is counted.
+    void middle_relay_cannot_speak_for_an_exit_stream() {
+        World w(93);
+        QVERIFY(w.bootstrap());
+        const auto& relays = w.net->relays();  // not authorities: no other circuits pass them
+        QVERIFY(relays.size() >= 3);
+        const std::vector<node::PathHop> path = {relays[0]->hop(), relays[1]->hop(),
+                                                 relays[2]->hop()};
+        const ByteView forged_text = as_bytes("forged by the middle relay");
+        const Bytes forged(forged_text.begin(), forged_text.end());
+        const wire::RelayCommand cases[] = {wire::RelayCommand::Connected, wire::RelayCommand::Data,
+                                            wire::RelayCommand::End};
+        std::uint64_t torn = 0;
+        for (auto cmd : cases) {
+            auto circuit = w.alice->build_circuit(path);
+            QVERIFY(circuit.has_value());
+            QVERIFY(w.sim.run_until([&] { return w.alice->circuit_ready(*circuit); },
+                                    Duration::minutes(1)));
+            auto stream = w.alice->open_stream(*circuit, kEchoHost, kEchoPort);
+            QVERIFY(stream.has_value());
+            // CONNECTED goes out at once, ahead of the exit's; DATA and END
+            // once the stream is open.
+            if (cmd != wire::RelayCommand::Connected)
+                QVERIFY(w.sim.run_until([&] { return w.alice->stream_opened(*stream); },
+                                        Duration::minutes(1)));
+            const Bytes data = cmd == wire::RelayCommand::Data ? forged
+                               : cmd == wire::RelayCommand::End
+                                   ? Bytes{static_cast<std::uint8_t>(wire::EndReason::Done)}
+                                   : Bytes{};
+            QCOMPARE(relays[1]
+                         ->with_node([&](node::Node& n, TimePoint now) {
+                             return n.inject_toward_origin(wire::RelayCell{cmd, 1, data},
+                                                           node::InjectAt::Middle, now);
+                         })
+                         .value_or(0),
+                     std::size_t(1));
+            w.sim.run_for(Duration::seconds(10));
+            if (cmd == wire::RelayCommand::Connected)
+                QVERIFY2(!w.alice->stream_opened(*stream), "forged CONNECTED opened the stream");
+            QVERIFY2(w.alice->stream_data(*stream).empty(), "forged DATA was delivered");
+            auto why = w.alice->stream_closed(*stream);
+            QVERIFY(why.has_value());
+            QVERIFY2(why->starts_with("circuit closed"), why->c_str());
+            QVERIFY(w.alice->circuit_closed(*circuit).has_value());
+            QCOMPARE(w.alice->stats().circuits_torn_wrong_hop, ++torn);
+        }
+        QVERIFY(!World::emitted(*w.alice, forged));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestRelayInjection)
+#include "tst_relay_injection.moc"
