@@ -51,7 +51,8 @@ enum Seen { kClosedWithoutReply = 0, kReplied = 1, kNoConnect = 2, kNoSetuid = 3
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         _exit(kNoConnect);
     const char request[] = "{\"cmd\":\"status\"}\n";
-    (void)!write(fd, request, sizeof request - 1);
+    // The daemon may have dropped us already: EPIPE, not SIGPIPE.
+    (void)!send(fd, request, sizeof request - 1, MSG_NOSIGNAL);
     char buf[4096];
     std::size_t total = 0;
     for (;;) {
