@@ -26,8 +26,9 @@ inline constexpr std::string_view kProfilePass = "benchmark passphrase";
 
 struct ProfileFill {
     std::uint64_t seed = 11;
-    crypto::ScryptParams scrypt;  // the production cost unless a benchmark needs less
-    TimePoint first_message;      // message i is sent one second after message i - 1
+    // The production cost unless a benchmark needs less.
+    crypto::ScryptParams scrypt = store::kProfileScrypt;
+    TimePoint first_message;  // message i is sent one second after message i - 1
     // Every n-th message (n > 0) stays Queued: an outbox to measure.
     int undelivered_every = 0;
 };

@@ -220,6 +220,7 @@ void MessengerDriver::emit_event(messenger::Event& event) {
                    },
                    [&](messenger::InviteUsed& e) { emit inviteUsed(e.invite, e.contact); },
                    [&](messenger::InviteExpired& e) { emit inviteExpired(e.invite); },
+                   [&](messenger::InviteProbed& e) { emit inviteProbed(e.invite, e.probes); },
                    [&](messenger::PresenceModeChanged& e) {
                        emit presenceModeChanged(static_cast<int>(e.mode));
                    },

@@ -55,6 +55,9 @@ class MessengerDriver : public QObject {
                              qint64 deliveredAtUs);
     void inviteUsed(quint64 invite, quint64 contact);
     void inviteExpired(quint64 invite);
+    // Someone opened the invite's stream and left without using the code
+    // (messenger::InviteProbed); `probes` is the stored count.
+    void inviteProbed(quint64 invite, quint32 probes);
     void presenceModeChanged(int mode);
     void storageFailed(const QString& message);
     void contactFlagged(quint64 contact, qsizetype violations);

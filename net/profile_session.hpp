@@ -34,7 +34,8 @@ struct SessionOptions {
     // How often to refresh the consensus once we have one (the node retries
     // faster until the first arrives).
     Duration consensus_fetch_interval = Duration::minutes(10);
-    crypto::ScryptParams scrypt;  // for create_profile; tests use cheaper ones
+    // For create_profile and passphrase changes; tests use cheaper ones.
+    crypto::ScryptParams scrypt = store::kProfileScrypt;
 
     // `--fast-publication` of sotto and sotto-cli: for a local test network
     // with a handful of users there is nothing to hide from colluding
@@ -59,7 +60,7 @@ class ProfileSession : public QObject {
     // ProfileLock's message if another program has the profile open.
     static Status create_profile(const QString& dir, const QString& passphrase,
                                  const QString& display_name, const QString& network_file_text,
-                                 const crypto::ScryptParams& scrypt = {},
+                                 const crypto::ScryptParams& scrypt = store::kProfileScrypt,
                                  std::shared_ptr<ProfileLock> lock = {});
     // Unlocks the profile and starts the node. The profile lock comes first
     // (the caller's `lock`, or taken here): if another program has the

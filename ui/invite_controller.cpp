@@ -36,8 +36,22 @@ void InviteController::set_messenger(net::MessengerDriver* driver) {
         connect(driver_, &net::MessengerDriver::inviteExpired, this, [this](quint64 invite) {
             if (invite_ && *invite_ == invite) clear();
         });
+        connect(driver_, &net::MessengerDriver::inviteProbed, this,
+                [this](quint64 invite, quint32 probes) {
+                    if (!invite_ || *invite_ != invite) return;
+                    probes_ = probes;
+                    emit inviteChanged();
+                });
     }
     emit availableChanged();
+}
+
+QString InviteController::probeText() const {
+    // Only that it happened: the code is in someone's hands and they saw us
+    // online. Withdrawing it stops that.
+    if (probes_ == 0) return {};
+    if (probes_ == 1) return tr("Someone tried your invite code without using it.");
+    return tr("Someone tried your invite code without using it (%1 times).").arg(probes_);
 }
 
 QString InviteController::qrSource() const {
@@ -49,6 +63,7 @@ QString InviteController::create(int hours) {
     auto created = driver_->create_invite(Duration::hours(std::max(1, hours)));
     if (!created) return QString::fromStdString(created.error().message);
     invite_ = created->id;
+    probes_ = 0;
     code_ = QString::fromStdString(created->code);
     // Relative, so it fits on one line in any locale. (No translation
     // catalogue ships yet, so no "%n hour(s)" plural forms.)
@@ -76,6 +91,7 @@ QString InviteController::withdraw() {
 
 void InviteController::clear() {
     invite_.reset();
+    probes_ = 0;
     code_.clear();
     expires_text_.clear();
     emit inviteChanged();

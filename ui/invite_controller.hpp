@@ -1,8 +1,10 @@
 // Both halves of adding a contact, for the invite and add-contact dialogs.
 //
-// Inviting: create a one-time invite valid for 1 hour, 1 day or 7 days and
-// show it as a QR code (through ImageProvider) and as copyable text; when
-// someone uses it, inviteAccepted fires and the dialog can say so.
+// Inviting: create a one-time invite valid for 1 hour, 1 day (the dialog's
+// default) or 7 days and show it as a QR code (through ImageProvider) and as
+// copyable text; when someone uses it, inviteAccepted fires and the dialog
+// can say so. When someone opens the code's stream and leaves without using
+// it (a probe: they learned we are online), probeText says so.
 //
 // Accepting: from pasted text, an image file, the clipboard (an image or
 // text), or a region of the screen (grab the screen, let the user draw a
@@ -43,6 +45,8 @@ class InviteController : public QObject {
     Q_PROPERTY(QString code READ code NOTIFY inviteChanged)
     Q_PROPERTY(QString qrSource READ qrSource NOTIFY inviteChanged)
     Q_PROPERTY(QString expiresText READ expiresText NOTIFY inviteChanged)
+    // "" until someone tried the shown code without using it.
+    Q_PROPERTY(QString probeText READ probeText NOTIFY inviteChanged)
     Q_PROPERTY(QString screenSource READ screenSource NOTIFY screenChanged)
     Q_PROPERTY(bool cameraSupported READ cameraSupported CONSTANT)
     Q_PROPERTY(bool cameraAvailable READ cameraAvailable NOTIFY camerasChanged)
@@ -54,6 +58,7 @@ class InviteController : public QObject {
     QString code() const { return code_; }
     QString qrSource() const;
     QString expiresText() const { return expires_text_; }
+    QString probeText() const;
     QString screenSource() const { return screen_source_; }
     static bool cameraSupported();
     bool cameraAvailable() const { return camera_count_ > 0; }
@@ -127,6 +132,7 @@ class InviteController : public QObject {
     std::optional<std::uint64_t> invite_;
     QString code_;
     QString expires_text_;
+    std::uint32_t probes_ = 0;  // of the shown invite
     QString screen_source_;
     ScreenshotPortal* portal_ = nullptr;  // a child, once used or set
     QObject* camera_watch_ = nullptr;     // a QMediaDevices, once watched

@@ -91,7 +91,11 @@ Profile (DIR defaults to $XDG_DATA_HOME/sotto/default):
   status                               network, presence, contacts
 
 Contacts:
-  invite [--expires 1h|1d|7d] [--qr FILE.png]   print a one-time invite code
+  invite [--valid-days 1|7 | --expires 1h|1d|7d] [--qr FILE.png]
+                                       print a one-time invite code (valid
+                                       1 day unless told otherwise)
+  invites                              our invites: status, expiry, and how
+                                       often someone tried one without using it
   accept CODE | --image FILE [--wait] [--timeout S]
   contacts                             list with presence and unread counts
   rename CONTACT NAME

@@ -1,5 +1,8 @@
 #include "app/sotto-cli/daemon.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -85,6 +88,32 @@ QString contact_state_name(store::ContactState s) {
     return "unknown";
 }
 
+QString invite_status_name(store::InviteStatus s) {
+    switch (s) {
+        case store::InviteStatus::Open:
+            return "open";
+        case store::InviteStatus::Used:
+            return "used";
+        case store::InviteStatus::Expired:
+            return "expired";
+        case store::InviteStatus::Withdrawn:
+            return "withdrawn";
+    }
+    return "unknown";
+}
+
+// The kernel's word on who connected, as app.sock checks it
+// (ui/app_instance.cpp): the socket file's mode and the profile folder's are
+// not the only guard against another user's process (a folder made
+// group-readable, a shared home, root's files under sudo -u).
+bool same_user(QLocalSocket* socket) {
+    struct ucred cred {};
+    socklen_t len = sizeof cred;
+    const auto fd = socket->socketDescriptor();
+    if (fd < 0 || ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
+    return cred.uid == ::geteuid();
+}
+
 QString iso(TimePoint t) {
     return QDateTime::fromMSecsSinceEpoch(t.us / 1000).toUTC().toString(Qt::ISODateWithMs);
 }
@@ -132,6 +161,12 @@ Result<std::unique_ptr<Daemon>> Daemon::start(std::unique_ptr<net::ProfileSessio
 void Daemon::on_connection() {
     while (auto* socket = server_.nextPendingConnection()) {
         connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
+        if (!same_user(socket)) {
+            // Not a word back: whoever it is learns nothing about the profile.
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
         connect(socket, &QLocalSocket::readyRead, this, [this, socket] {
             if (socket->property("handled").toBool()) return;
             if (!socket->canReadLine()) {
@@ -272,6 +307,23 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         QJsonArray list;
         for (const auto& c : *all) list.append(contact_json(c));
         return ok({{"contacts", list}});
+    }
+    if (cmd == "invites") {
+        auto all = store.invites();
+        if (!all) return err(all.error());
+        QJsonArray list;
+        for (const auto& inv : *all) {
+            // `probes`: streams that opened with the code and left without
+            // using it; each told its holder we were online.
+            QJsonObject o{{"id", QString::number(inv.id)},
+                          {"status", invite_status_name(inv.status)},
+                          {"created_at", iso(inv.created_at)},
+                          {"expires_at", iso(inv.expires_at)},
+                          {"probes", qint64(inv.probes)}};
+            if (inv.used_by) o["used_by"] = QString::number(*inv.used_by);
+            list.append(o);
+        }
+        return ok({{"invites", list}});
     }
     if (cmd == "history") {
         auto id = resolve_contact(r["contact"]);

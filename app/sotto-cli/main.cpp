@@ -158,7 +158,7 @@ int cmd_init(const Args& a) {
     std::string error;
     auto pass = read_passphrase(a.option_or("passphrase-file", ""), "New passphrase: ", error);
     if (!pass) return fail_with(2, error);
-    crypto::ScryptParams scrypt;
+    crypto::ScryptParams scrypt = store::kProfileScrypt;
     if (auto n = a.option("scrypt-n")) scrypt.n = std::stoull(*n);  // tests only
     const QString dir = profile_dir(a);
     auto s = net::ProfileSession::create_profile(dir, QString::fromStdString(*pass),
@@ -226,6 +226,21 @@ void print_human(const QString& cmd, const QJsonObject& r) {
         out(r["code"].toString());
         std::fprintf(stderr, "one-time invite, expires %s\n",
                      qPrintable(r["expires_at"].toString()));
+    } else if (cmd == "invites") {
+        for (const auto& v : r["invites"].toArray()) {
+            const auto i = v.toObject();
+            const auto probes = i["probes"].toInteger();
+            out(QStringLiteral("%1  %2  expires %3%4")
+                    .arg(i["id"].toString(), -4)
+                    .arg(i["status"].toString(), -9)
+                    .arg(i["expires_at"].toString())
+                    .arg(probes == 0 ? QString()
+                         : probes == 1
+                             ? QStringLiteral("  someone tried this code without using it")
+                             : QStringLiteral("  someone tried this code without using it (%1 "
+                                              "times)")
+                                   .arg(probes)));
+        }
     } else if (cmd == "accept") {
         out(QStringLiteral("contact %1 (%2): %3%4")
                 .arg(r["contact"].toString(), r["name"].toString(), r["state"].toString(),
@@ -333,7 +348,13 @@ int main(int argc, char** argv) {
     } else if (c == "presence") {
         req["mode"] = pos(0);
     } else if (c == "invite") {
-        if (auto e = a.option("expires")) {
+        // Without either: the engine's default, one day.
+        if (auto d = a.option("valid-days")) {
+            if (*d != "1" && *d != "7") return fail_with(2, "--valid-days takes 1 or 7");
+            if (a.option("expires"))
+                return fail_with(2, "give --valid-days or --expires, not both");
+            req["expires_s"] = qint64(std::stoi(*d)) * 24 * 3600;
+        } else if (auto e = a.option("expires")) {
             auto secs = parse_duration_seconds(*e);
             if (!secs) return fail_with(2, "--expires takes a duration such as 1h, 1d or 7d");
             req["expires_s"] = *secs;
@@ -358,8 +379,8 @@ int main(int argc, char** argv) {
         if (code.isEmpty()) return fail_with(2, "accept needs a CODE or --image FILE");
         req["code"] = code;
         req["wait"] = a.flag("wait");
-    } else if (c != "status" && c != "contacts" && c != "lock" && c != "wait-online" &&
-               c != "wait-offline" && c != "safety-number") {
+    } else if (c != "status" && c != "contacts" && c != "invites" && c != "lock" &&
+               c != "wait-online" && c != "wait-offline" && c != "safety-number") {
         return fail_with(2, "unknown command '" + c + "' (see sotto-cli --help)");
     }
     const auto holder = c == "lock" ? net::ProfileLock::recorded_holder(dir) : std::nullopt;

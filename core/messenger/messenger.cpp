@@ -16,6 +16,10 @@
 //   grant, a fresh pairwise key), sends Welcome, marks the invite Used,
 //   revokes the invite's grant and grants the new one. From then on the
 //   stream is the contact's, like any other.
+//   An invite stream that ends before a Hello, however it ends, is counted
+//   on the invite (InviteRecord::probes, InviteProbed): whoever holds the
+//   code learned that we are online without using it, and the user should
+//   know the code is in someone's hands.
 // - Incoming with a contact tag, or outgoing (from our Connect): bound to the
 //   contact at once, unless the contact is gone (revoked) or we are hidden
 //   from it, in which case it is closed with nothing sent. While the contact
@@ -49,6 +53,7 @@
 #include "core/messenger/messenger.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/contacts/invite_code.hpp"
 #include "core/contacts/safety_number.hpp"
@@ -171,7 +176,10 @@ void Messenger::forget_stream(StreamId stream, TimePoint now, bool resend) {
     if (it == streams_.end()) return;
     const ContactId contact = it->second.contact;
     const bool worked = it->second.got_frame;
+    const std::optional<InviteId> probed =
+        it->second.invite && !it->second.said_hello ? it->second.invite : std::nullopt;
     streams_.erase(it);
+    if (probed) count_probe(*probed);
     if (contact == 0) return;
     auto pit = peers_.find(contact);
     if (pit == peers_.end()) return;
@@ -299,6 +307,23 @@ void Messenger::resolve_duplicates(ContactId contact, TimePoint now, bool resend
         (streams_.at(id).incoming == keep_incoming ? keep : drop).push_back(id);
     if (keep.empty() || drop.empty()) return;
     for (auto id : drop) close_stream(id, now, resend);
+}
+
+// An invite stream ended before any Hello, whoever ended it (the other side,
+// the handshake timeout, a frame that was not Hello, our withdrawing or
+// going Invisible): the stream itself told them we were online.
+void Messenger::count_probe(InviteId id) {
+    auto rec = store_.invite(id);
+    if (!rec) {
+        storage_failed("could not load an invite", rec.error());
+        return;
+    }
+    if (rec->probes < std::numeric_limits<std::uint32_t>::max()) ++rec->probes;
+    if (auto ok = store_.update_invite(*rec); !ok) {
+        storage_failed("could not count a use of an invite code", ok.error());
+        return;
+    }
+    notify(InviteProbed{id, rec->probes});
 }
 
 void Messenger::expire_invite(InviteId id, TimePoint now) {
@@ -858,10 +883,12 @@ void Messenger::handle_frame(StreamId stream, chat::Frame frame, TimePoint now) 
     auto& s = streams_.at(stream);
     if (s.invite) {
         // An invite stream says Hello first, or nothing at all.
-        if (auto* hello = std::get_if<chat::Hello>(&frame))
+        if (auto* hello = std::get_if<chat::Hello>(&frame)) {
+            s.said_hello = true;
             on_invite_hello(stream, std::move(*hello), now);
-        else
+        } else {
             close_stream(stream, now);
+        }
         return;
     }
     if (!s.got_frame) {

@@ -12,6 +12,8 @@
 //   (name, pairwise key, a grant for the inviter); the inviter answers
 //   Welcome (name, pairwise key, fresh long-term credentials), then revokes
 //   the invite's grant, so the code is worthless afterwards.
+//   An invite stream that ends without a Hello is counted on the invite
+//   (a probe: the holder of the code saw us online) and reported.
 // - Outgoing messages are committed to the store (Queued) before anything is
 //   sent, resent on every new stream until acknowledged; incoming ones are
 //   committed before the Ack goes out, and deduplicated by id. A crash at any
@@ -65,7 +67,10 @@ enum class PresenceMode : std::uint8_t { Visible = 1, Away = 2, Invisible = 3 };
 enum class ContactPresence : std::uint8_t { Offline = 0, Online = 1, Away = 2 };
 
 struct MessengerConfig {
-    Duration default_invite_validity = Duration::hours(24 * 7);
+    // A day: an unused code is a presence oracle for whoever photographed
+    // it (every stream it opens tells them we are online), so it should not
+    // outlive the meeting it was made for. 7 days is there for asking.
+    Duration default_invite_validity = Duration::hours(24);
     // Reconnect to offline contacts: first retry after `min`, doubling to `max`, ±25 % jitter.
     Duration reconnect_min = Duration::seconds(5);
     Duration reconnect_max = Duration::minutes(5);
@@ -151,6 +156,13 @@ struct InviteUsed {  // someone accepted our invite and is now a contact
 struct InviteExpired {
     InviteId invite;
 };
+// Someone opened a stream with the invite's code and left without a Hello:
+// they learned we are online and did not use the code. `probes` is the
+// invite's count so far (stored).
+struct InviteProbed {
+    InviteId invite;
+    std::uint32_t probes;
+};
 struct PresenceModeChanged {
     PresenceMode mode;
 };
@@ -159,7 +171,7 @@ struct StorageFailed {  // the action that caused it was not carried out
 };
 using Event =
     std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded, MessageStateChanged,
-                 InviteUsed, InviteExpired, PresenceModeChanged, StorageFailed>;
+                 InviteUsed, InviteExpired, InviteProbed, PresenceModeChanged, StorageFailed>;
 
 struct CreatedInvite {
     InviteId id;
@@ -219,6 +231,9 @@ class Messenger {
         bool incoming = false;
         // An incoming invite stream waiting for its Hello; no contact yet.
         std::optional<InviteId> invite;
+        // It carried a Hello: whatever happens next, the code was used (or
+        // tried on an invite no longer open), not probed.
+        bool said_hello = false;
         ContactId contact = 0;   // 0 while `invite` is set
         bool got_frame = false;  // a valid frame arrived: the session works
         TimePoint opened_at;
@@ -265,7 +280,12 @@ class Messenger {
     bool dials(const Peer& p) const { return !hidden_from(p) && !p.invite_expired; }
     bool invite_open(InviteId id, TimePoint now) const;
     void act(Action a) { actions_.push_back(std::move(a)); }
-    void notify(Event e) { events_.push_back(std::move(e)); }
+    // Built in place from the alternative: moving a whole Event through a
+    // temporary makes GCC 12 see a MessageRecord "maybe uninitialized".
+    template <typename E>
+    void notify(E e) {
+        events_.emplace_back(std::in_place_type<E>, std::move(e));
+    }
     void storage_failed(std::string_view what, const Error& e);
     void send_frame(StreamId stream, const chat::Frame& frame);
     // `resend`: if the closed stream was the contact's newest, send the
@@ -287,6 +307,7 @@ class Messenger {
     void close_contact_streams(ContactId contact, TimePoint now);
     void close_invite_streams(InviteId invite, TimePoint now);
     void expire_invite(InviteId invite, TimePoint now);
+    void count_probe(InviteId invite);
     void handle_frame(StreamId stream, chat::Frame frame, TimePoint now);
     void on_invite_hello(StreamId stream, chat::Hello hello, TimePoint now);
     void on_hello(StreamId stream, const chat::Hello& hello, TimePoint now);

@@ -9,8 +9,9 @@ namespace {
 
 constexpr std::string_view kWrapAadLabel = "sotto/profile/v1/data-key";
 
-// The associated data binds the KDF parameters and salt to the wrapped key.
-Bytes wrap_aad(const crypto::ScryptParams& params, ByteView salt) {
+// The associated data binds the KDF parameters and salt to the wrapped key,
+// and (only when set, so that older profiles keep opening) the binding.
+Bytes wrap_aad(const crypto::ScryptParams& params, ByteView salt, KeyBinding binding) {
     Bytes aad(kWrapAadLabel.begin(), kWrapAadLabel.end());
     aad.push_back(0);
     auto n = le64(static_cast<std::int64_t>(params.n));
@@ -20,15 +21,11 @@ Bytes wrap_aad(const crypto::ScryptParams& params, ByteView salt) {
     aad.insert(aad.end(), r.begin(), r.end());
     aad.insert(aad.end(), p.begin(), p.end());
     aad.insert(aad.end(), salt.begin(), salt.end());
+    if (binding.row_macs) {
+        constexpr std::string_view kRowMacs = "row-macs/v1";
+        aad.insert(aad.end(), kRowMacs.begin(), kRowMacs.end());
+    }
     return aad;
-}
-
-Result<crypto::AeadKey> passphrase_key(std::string_view passphrase,
-                                       const crypto::ScryptParams& params, ByteView salt) {
-    if (auto s = check_scrypt_params(params); !s) return std::unexpected(s.error());
-    auto k = crypto::scrypt(as_bytes(passphrase), salt, params, crypto::kAeadKeyLen);
-    if (!k) return std::unexpected(k.error());
-    return crypto::AeadKey(k->view());
 }
 
 }  // namespace
@@ -48,27 +45,34 @@ DataKey generate_data_key(Rng& rng) {
     return k;
 }
 
-Result<Bytes> wrap_data_key(const DataKey& data_key, std::string_view passphrase,
-                            const crypto::ScryptParams& params, ByteView salt, Rng& rng) {
-    auto pk = passphrase_key(passphrase, params, salt);
-    if (!pk) return std::unexpected(pk.error());
+Result<crypto::AeadKey> passphrase_key(std::string_view passphrase,
+                                       const crypto::ScryptParams& params, ByteView salt) {
+    if (auto s = check_scrypt_params(params); !s) return std::unexpected(s.error());
+    auto k = crypto::scrypt(as_bytes(passphrase), salt, params, crypto::kAeadKeyLen);
+    if (!k) return std::unexpected(k.error());
+    return crypto::AeadKey(k->view());
+}
+
+Result<Bytes> wrap_data_key(const DataKey& data_key, const crypto::AeadKey& pk,
+                            const crypto::ScryptParams& params, ByteView salt, KeyBinding binding,
+                            Rng& rng) {
     crypto::AeadNonce nonce;
     rng.fill(nonce.bytes);
     Bytes out(nonce.bytes.begin(), nonce.bytes.end());
-    if (auto s = crypto::aead_seal_append(*pk, nonce, wrap_aad(params, salt), data_key.view(), out);
+    if (auto s = crypto::aead_seal_append(pk, nonce, wrap_aad(params, salt, binding),
+                                          data_key.view(), out);
         !s)
         return std::unexpected(s.error());
     return out;
 }
 
-Result<DataKey> unwrap_data_key(ByteView wrapped, std::string_view passphrase,
-                                const crypto::ScryptParams& params, ByteView salt) {
+Result<DataKey> unwrap_data_key(ByteView wrapped, const crypto::AeadKey& pk,
+                                const crypto::ScryptParams& params, ByteView salt,
+                                KeyBinding binding) {
     if (wrapped.size() != kWrappedKeyLen)
         return fail(Errc::Malformed, "profile: the wrapped data key has the wrong length");
-    auto pk = passphrase_key(passphrase, params, salt);
-    if (!pk) return std::unexpected(pk.error());
     auto nonce = crypto::AeadNonce::from(wrapped.first(crypto::kAeadNonceLen));
-    auto plain = crypto::aead_open(*pk, nonce, wrap_aad(params, salt),
+    auto plain = crypto::aead_open(pk, nonce, wrap_aad(params, salt, binding),
                                    wrapped.subspan(crypto::kAeadNonceLen));
     if (!plain) {
         if (plain.error().code == Errc::BadSignature)

@@ -9,6 +9,7 @@
 
 #include "core/store/profile_key.hpp"
 #include "core/store/profile_store_testing.hpp"
+#include "core/store/row_integrity.hpp"
 #include "core/store/schema.hpp"
 #include "core/store/sealed_box.hpp"
 #include "core/store/sqlite_db.hpp"
@@ -35,10 +36,14 @@ class Fields {
     Bytes seal_text(const FieldRef& f, std::string_view s) { return take(box_.seal_text(f, s)); }
     Bytes seal_time(const FieldRef& f, TimePoint t) { return take(box_.seal_time(f, t)); }
     Bytes seal_bool(const FieldRef& f, bool v) { return take(box_.seal_bool(f, v)); }
+    Bytes seal_count(const FieldRef& f, std::uint64_t v) { return take(box_.seal_u64(f, v)); }
 
     std::string text(const FieldRef& f, ByteView sealed) { return take(box_.open_text(f, sealed)); }
     TimePoint time(const FieldRef& f, ByteView sealed) { return take(box_.open_time(f, sealed)); }
     bool boolean(const FieldRef& f, ByteView sealed) { return take(box_.open_bool(f, sealed)); }
+    std::uint64_t count(const FieldRef& f, ByteView sealed) {
+        return take(box_.open_u64(f, sealed));
+    }
     SecretBytes exact(const FieldRef& f, ByteView sealed, std::size_t n) {
         return take(box_.open_exact(f, sealed, n));
     }
@@ -66,9 +71,15 @@ struct Meta {
     crypto::ScryptParams params;
     Bytes salt;
     Bytes wrapped;
+    // The rows carry MACs (schema version 4 on); bound into `wrapped`.
+    bool row_macs = false;
+    // The sealed integrity record as stored (written by integrity::write_state,
+    // read here only to notice the file changing while it is opened).
+    Bytes integrity;
     bool same_as(const Meta& o) const {
         return params.n == o.params.n && params.r == o.params.r && params.p == o.params.p &&
-               salt == o.salt && wrapped == o.wrapped;
+               salt == o.salt && wrapped == o.wrapped && row_macs == o.row_macs &&
+               integrity == o.integrity;
     }
 };
 
@@ -126,6 +137,12 @@ Result<Meta> read_meta(SqliteDb& db) {
         } else if (key == "data_key") {
             auto b = st->column_blob(1);
             m.wrapped.assign(b.begin(), b.end());
+        } else if (key == "row_macs") {
+            if (st->column_int(1) != 1) return std::unexpected(not_a_profile("row MACs"));
+            m.row_macs = true;
+        } else if (key == "integrity") {
+            auto b = st->column_blob(1);
+            m.integrity.assign(b.begin(), b.end());
         }
     }
     if (!format) return std::unexpected(not_a_profile("format"));
@@ -153,6 +170,8 @@ Status write_meta(SqliteDb& db, const Meta& m) {
           put_int("scrypt_r", m.params.r), put_int("scrypt_p", m.params.p),
           put_blob("salt", m.salt), put_blob("data_key", m.wrapped)})
         if (!s) return s;
+    if (m.row_macs)
+        if (auto s = put_int("row_macs", 1); !s) return s;
     return {};
 }
 
@@ -298,7 +317,7 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
 }
 
 constexpr const char* kInviteColumns =
-    "id, status, used_by, grant_keys, created_at, expires_at, name_hint";
+    "id, status, used_by, grant_keys, created_at, expires_at, name_hint, probes";
 
 FieldRef invite_field(std::int64_t id, std::string_view column) {
     return FieldRef{"invites", column, id};
@@ -315,6 +334,8 @@ Result<InviteRecord> read_invite(const Statement& st, const SealedBox& box) {
     TimePoint created_at = fx.time(invite_field(id, "created_at"), st.column_blob(4));
     TimePoint expires_at = fx.time(invite_field(id, "expires_at"), st.column_blob(5));
     std::string name_hint = fx.text(invite_field(id, "name_hint"), st.column_blob(6));
+    std::uint64_t probes = 0;  // NULL: none (invites from before version 3)
+    if (!st.column_is_null(7)) probes = fx.count(invite_field(id, "probes"), st.column_blob(7));
     if (!fx.ok()) return fx.error();
     auto g = grant_from(grant);
     if (!g) return err(g);
@@ -326,6 +347,8 @@ Result<InviteRecord> read_invite(const Statement& st, const SealedBox& box) {
         .name_hint = std::move(name_hint),
         .status = static_cast<InviteStatus>(status),
         .used_by = used_by,
+        .probes = static_cast<std::uint32_t>(
+            std::min<std::uint64_t>(probes, std::numeric_limits<std::uint32_t>::max())),
     };
 }
 
@@ -399,20 +422,88 @@ void remove_files(const std::filesystem::path& path) {
 
 // ---- the store ----
 
+using integrity::RowKey;
+using integrity::Table;
+
 struct ProfileStore::Impl {
     SqliteDb db;
     SealedBox box;
     Rng* rng;
     ProfileIdentity identity;
     int version;
+    // The committed digest plus whatever the open write transaction did.
+    integrity::State integrity;
+
+    // Every write: one SQLite transaction that also stores the integrity
+    // state; if it does not commit, the in-memory state goes back too.
+    class WriteTx {
+      public:
+        static Result<WriteTx> begin(Impl& impl) {
+            auto tx = Transaction::begin(impl.db);
+            if (!tx) return err(tx);
+            return WriteTx(impl, std::move(*tx));
+        }
+        WriteTx(WriteTx&& o) noexcept
+            : impl_(std::exchange(o.impl_, nullptr)), tx_(std::move(o.tx_)), saved_(o.saved_) {}
+        WriteTx& operator=(WriteTx&&) = delete;
+        ~WriteTx() {
+            if (impl_ != nullptr) impl_->integrity = saved_;
+        }
+        Status commit() {
+            if (auto s = integrity::write_state(impl_->db, impl_->box, impl_->integrity); !s)
+                return s;
+            if (auto s = tx_.commit(); !s) return s;
+            impl_ = nullptr;
+            return {};
+        }
+
+      private:
+        WriteTx(Impl& impl, Transaction tx)
+            : impl_(&impl), tx_(std::move(tx)), saved_(impl.integrity) {}
+        Impl* impl_;
+        Transaction tx_;
+        integrity::State saved_;
+    };
 
     static Result<std::unique_ptr<Impl>> create(const std::filesystem::path& path,
                                                 std::string_view passphrase,
                                                 ProfileIdentity identity, Rng& rng,
                                                 const crypto::ScryptParams& params);
+    // `remac`: ProfileStoreTesting only.
     static Result<std::unique_ptr<Impl>> open(const std::filesystem::path& path,
                                               std::string_view passphrase, Rng& rng,
-                                              std::span<const schema::Migration> steps);
+                                              std::span<const schema::Migration> steps,
+                                              bool remac = false);
+
+    // A row's MAC out of the digest before it changes or goes, and back in
+    // (new version, new MAC) once it is written.
+    Status unlink(Table t, RowKey key) { return integrity::unlink_row(db, integrity, t, key); }
+    Status seal(Table t, RowKey key) { return integrity::seal_row(db, box, integrity, t, key); }
+    Status seal(Table t, std::int64_t id) { return seal(t, RowKey{id, {}}); }
+    Status unlink(Table t, std::int64_t id) { return unlink(t, RowKey{id, {}}); }
+
+    // The ids a statement with one integer parameter selects.
+    Result<std::vector<std::int64_t>> ids(const char* sql, std::int64_t param) {
+        auto st = db.prepare(sql);
+        if (!st) return err(st);
+        st->bind(1, param);
+        std::vector<std::int64_t> out;
+        for (;;) {
+            auto row = st->step();
+            if (!row) return err(row);
+            if (!*row) return out;
+            out.push_back(st->column_int(0));
+        }
+    }
+    // Rows changed by one bulk statement: out of the digest before, sealed after.
+    Status rewrite(Table t, const std::vector<std::int64_t>& rows, Statement& bulk) {
+        for (auto id : rows)
+            if (auto s = unlink(t, id); !s) return s;
+        if (auto s = bulk.run(); !s) return s;
+        for (auto id : rows)
+            if (auto s = seal(t, id); !s) return s;
+        return {};
+    }
 
     Result<Bytes> message_tag(ContactId contact, const MessageId& id) const {
         Bytes v(8 + MessageId::size);
@@ -426,6 +517,12 @@ struct ProfileStore::Impl {
         auto st = db.prepare("SELECT 1 FROM contacts WHERE id = ?");
         if (!st) return err(st);
         return st->bind(1, id).step();
+    }
+
+    Status write_identity_row(const ProfileIdentity& id) {
+        if (auto s = unlink(Table::Identity, 1); !s) return s;
+        if (auto s = write_identity(db, box, id); !s) return s;
+        return seal(Table::Identity, 1);
     }
 
     Status write_contact(std::int64_t id, const ContactRecord& r) {
@@ -449,6 +546,7 @@ struct ProfileStore::Impl {
         if (r.invite_expires_at)
             expires = fx.seal_time(contact_field(id, "invite_expires_at"), *r.invite_expires_at);
         if (!fx.ok()) return fx.error();
+        if (auto s = unlink(Table::Contacts, id); !s) return s;
         auto st = db.prepare(
             "UPDATE contacts SET state = ?, name = ?, nickname = ?, appear_offline = ?, "
             "our_grant = ?, their_credentials = ?, our_pairwise = ?, their_pairwise = ?, "
@@ -468,7 +566,7 @@ struct ProfileStore::Impl {
                      .run();
         if (!s) return s;
         if (db.changes() != 1) return fail(Errc::NotFound, "no such contact");
-        return {};
+        return seal(Table::Contacts, id);
     }
 
     Status write_invite(std::int64_t id, const InviteRecord& r) {
@@ -484,21 +582,28 @@ struct ProfileStore::Impl {
         Bytes created = fx.seal_time(invite_field(id, "created_at"), r.created_at);
         Bytes expires = fx.seal_time(invite_field(id, "expires_at"), r.expires_at);
         Bytes hint = fx.seal_text(invite_field(id, "name_hint"), r.name_hint);
+        Bytes probes = fx.seal_count(invite_field(id, "probes"), r.probes);
         if (!fx.ok()) return fx.error();
+        if (auto s = unlink(Table::Invites, id); !s) return s;
         auto st = db.prepare(
             "UPDATE invites SET status = ?, used_by = ?, grant_keys = ?, created_at = ?, "
-            "expires_at = ?, name_hint = ? WHERE id = ?");
+            "expires_at = ?, name_hint = ?, probes = ? WHERE id = ?");
         if (!st) return err(st);
         st->bind(1, status);
         if (r.used_by)
             st->bind(2, to_row(*r.used_by));
         else
             st->bind_null(2);
-        auto s =
-            st->bind(3, grant).bind(4, created).bind(5, expires).bind(6, hint).bind(7, id).run();
+        auto s = st->bind(3, grant)
+                     .bind(4, created)
+                     .bind(5, expires)
+                     .bind(6, hint)
+                     .bind(7, probes)
+                     .bind(8, id)
+                     .run();
         if (!s) return s;
         if (db.changes() != 1) return fail(Errc::NotFound, "no such invite");
-        return {};
+        return seal(Table::Invites, id);
     }
 
     // Inserts a message row and seals its fields under the new row id.
@@ -535,12 +640,23 @@ struct ProfileStore::Impl {
                 .bind(5, m.row)
                 .run();
         if (!s) return std::unexpected(s.error());
+        if (auto sealed = seal(Table::Messages, m.row); !sealed)
+            return std::unexpected(sealed.error());
         return m;
     }
 };
 
 ProfileStore::ProfileStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProfileStore::~ProfileStore() = default;
+
+namespace {
+
+Error changed_outside(std::string_view what) {
+    return Error{Errc::BadSignature, std::string(integrity::kChangedOutside) + std::string(what) +
+                                         ". Sotto has not opened it and left the file as it is."};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<ProfileStore::Impl>> ProfileStore::Impl::create(
     const std::filesystem::path& path, std::string_view passphrase, ProfileIdentity identity,
@@ -552,8 +668,11 @@ Result<std::unique_ptr<ProfileStore::Impl>> ProfileStore::Impl::create(
     meta.params = params;
     meta.salt.resize(kSaltLen);
     rng.fill(meta.salt);
+    meta.row_macs = true;
     DataKey data_key = generate_data_key(rng);
-    auto wrapped = wrap_data_key(data_key, passphrase, params, meta.salt, rng);
+    auto pk = passphrase_key(passphrase, params, meta.salt);
+    if (!pk) return err(pk);
+    auto wrapped = wrap_data_key(data_key, *pk, params, meta.salt, KeyBinding{true}, rng);
     if (!wrapped) return err(wrapped);
     meta.wrapped = std::move(*wrapped);
     auto box = SealedBox::from_data_key(data_key, rng);
@@ -567,53 +686,114 @@ Result<std::unique_ptr<ProfileStore::Impl>> ProfileStore::Impl::create(
     if (auto s = schema::apply_steps(*db, *box, steps, 0); !s) return std::unexpected(s.error());
     if (auto s = write_meta(*db, meta); !s) return std::unexpected(s.error());
     if (auto s = write_identity(*db, *box, identity); !s) return std::unexpected(s.error());
+    integrity::State state;
+    if (auto s = integrity::seal_row(*db, *box, state, Table::Identity, RowKey{1, {}}); !s)
+        return std::unexpected(s.error());
+    if (auto s = integrity::write_state(*db, *box, state); !s) return std::unexpected(s.error());
     if (auto s = tx->commit(); !s) return std::unexpected(s.error());
-    return std::make_unique<ProfileStore::Impl>(ProfileStore::Impl{
-        std::move(*db), std::move(*box), &rng, std::move(identity), schema::latest_version(steps)});
+    return std::make_unique<ProfileStore::Impl>(
+        ProfileStore::Impl{std::move(*db), std::move(*box), &rng, std::move(identity),
+                           schema::latest_version(steps), std::move(state)});
 }
 
 Result<std::unique_ptr<ProfileStore::Impl>> ProfileStore::Impl::open(
     const std::filesystem::path& path, std::string_view passphrase, Rng& rng,
-    std::span<const schema::Migration> steps) {
+    std::span<const schema::Migration> steps, bool remac) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec))
         return fail(Errc::NotFound, "no profile at " + path.string());
     if (!std::filesystem::is_regular_file(path, ec))
         return std::unexpected(not_a_profile("not a regular file"));
 
-    // Everything up to the passphrase check happens on a read-only
-    // connection: a wrong passphrase or a foreign file leaves it untouched.
-    Meta meta;
+    // Everything up to the passphrase check, and the check of every row
+    // against the digest, happens on a read-only connection: a wrong
+    // passphrase, a foreign file or one changed behind our back is left
+    // untouched.
+    std::optional<SqliteDb> ro;
     {
-        auto ro = SqliteDb::open(path, SqliteDb::Mode::ReadOnly);
-        if (!ro) return err(ro);
-        auto v = check_header(*ro, steps);
-        if (!v) return err(v);
-        auto m = read_meta(*ro);
-        if (!m) return err(m);
-        meta = std::move(*m);
+        auto opened = SqliteDb::open(path, SqliteDb::Mode::ReadOnly);
+        if (!opened) return err(opened);
+        ro.emplace(std::move(*opened));
     }
-    auto data_key = unwrap_data_key(meta.wrapped, passphrase, meta.params, meta.salt);
-    if (!data_key) return err(data_key);
+    auto v = check_header(*ro, steps);
+    if (!v) return err(v);
+    auto m = read_meta(*ro);
+    if (!m) return err(m);
+    Meta meta = std::move(*m);
+    auto pk = passphrase_key(passphrase, meta.params, meta.salt);
+    if (!pk) return err(pk);
+    auto data_key =
+        unwrap_data_key(meta.wrapped, *pk, meta.params, meta.salt, KeyBinding{meta.row_macs});
+    if (!data_key) {
+        // The right passphrase with the other binding: someone set or
+        // removed the flag (e.g. to pass the file off as one without MACs).
+        if (data_key.error().code == Errc::BadSignature &&
+            unwrap_data_key(meta.wrapped, *pk, meta.params, meta.salt, KeyBinding{!meta.row_macs}))
+            return std::unexpected(changed_outside("its protection against changes was removed"));
+        return err(data_key);
+    }
     auto box = SealedBox::from_data_key(*data_key, rng);
     if (!box) return err(box);
+
+    integrity::State state;
+    const bool has_macs = *v >= schema::kRowMacsVersion;
+    if (has_macs != meta.row_macs)
+        return std::unexpected(changed_outside("its protection against changes was removed"));
+    if (has_macs && !remac) {
+        // One read transaction: every table from the same snapshot.
+        if (auto s = ro->exec("BEGIN"); !s) return std::unexpected(s.error());
+        auto stored = integrity::read_state(*ro, *box);
+        if (!stored) return err(stored);
+        if (!*stored)
+            return std::unexpected(changed_outside("the record of what it holds is missing"));
+        if (auto s = integrity::verify(*ro, *box, **stored); !s) return std::unexpected(s.error());
+        (void)ro->exec("COMMIT");
+        state = std::move(**stored);
+    } else if (has_macs) {
+        auto stored = integrity::read_state(*ro, *box);
+        if (stored && *stored) state.counter = (*stored)->counter;
+    }
+    ro.reset();
 
     auto db = SqliteDb::open(path, SqliteDb::Mode::ReadWrite);
     if (!db) return err(db);
     // Another process may have replaced the file in between.
-    if (auto v = check_header(*db, steps); !v) return err(v);
+    if (auto again_v = check_header(*db, steps); !again_v) return err(again_v);
     auto again = read_meta(*db);
     if (!again) return err(again);
     if (!again->same_as(meta))
         return fail(Errc::Io, "the profile changed while it was being opened; try again");
     if (auto s = configure(*db); !s) return std::unexpected(s.error());
-    if (auto s = schema::migrate(*db, *box, steps); !s) return std::unexpected(s.error());
+    // After any step: MACs for every row as the tables now are, and (coming
+    // from before version 4) the data key rewrapped to bind that they exist.
+    auto finish = [&](int) -> Status {
+        auto rebuilt = integrity::rebuild(*db, *box, state.counter);
+        if (!rebuilt) return std::unexpected(rebuilt.error());
+        if (!meta.row_macs) {
+            auto wrapped =
+                wrap_data_key(*data_key, *pk, meta.params, meta.salt, KeyBinding{true}, rng);
+            if (!wrapped) return std::unexpected(wrapped.error());
+            meta.wrapped = std::move(*wrapped);
+            meta.row_macs = true;
+            if (auto s = write_meta(*db, meta); !s) return s;
+        }
+        if (auto s = integrity::write_state(*db, *box, *rebuilt); !s) return s;
+        state = std::move(*rebuilt);
+        return {};
+    };
+    if (auto s = schema::migrate(*db, *box, steps, finish); !s) return std::unexpected(s.error());
+    if (remac && has_macs) {
+        auto tx = Transaction::begin(*db);
+        if (!tx) return err(tx);
+        if (auto s = finish(0); !s) return std::unexpected(s.error());
+        if (auto s = tx->commit(); !s) return std::unexpected(s.error());
+    }
     auto version = schema::user_version(*db);
     if (!version) return err(version);
     auto identity = read_identity(*db, *box);
     if (!identity) return err(identity);
-    return std::make_unique<ProfileStore::Impl>(
-        ProfileStore::Impl{std::move(*db), std::move(*box), &rng, std::move(*identity), *version});
+    return std::make_unique<ProfileStore::Impl>(ProfileStore::Impl{
+        std::move(*db), std::move(*box), &rng, std::move(*identity), *version, std::move(state)});
 }
 
 Result<std::unique_ptr<ProfileStore>> ProfileStore::create(const std::filesystem::path& path,
@@ -659,13 +839,20 @@ Status ProfileStore::change_passphrase(std::string_view old_passphrase,
     auto& db = impl_->db;
     auto meta = read_meta(db);
     if (!meta) return err(meta);
-    auto old_key = unwrap_data_key(meta->wrapped, old_passphrase, meta->params, meta->salt);
+    auto old_pk = passphrase_key(old_passphrase, meta->params, meta->salt);
+    if (!old_pk) return err(old_pk);
+    auto old_key = unwrap_data_key(meta->wrapped, *old_pk, meta->params, meta->salt,
+                                   KeyBinding{meta->row_macs});
     if (!old_key) return err(old_key);
     Meta next;
     next.params = params;
     next.salt.resize(kSaltLen);
     impl_->rng->fill(next.salt);
-    auto wrapped = wrap_data_key(*old_key, new_passphrase, params, next.salt, *impl_->rng);
+    next.row_macs = true;  // every open profile has them (open() migrates)
+    auto new_pk = passphrase_key(new_passphrase, params, next.salt);
+    if (!new_pk) return err(new_pk);
+    auto wrapped =
+        wrap_data_key(*old_key, *new_pk, params, next.salt, KeyBinding{true}, *impl_->rng);
     if (!wrapped) return err(wrapped);
     next.wrapped = std::move(*wrapped);
     {
@@ -695,9 +882,14 @@ const ProfileIdentity& ProfileStore::identity() const {
 Status ProfileStore::set_display_name(std::string name) {
     auto sealed = impl_->box.seal_text(identity_field("display_name"), name);
     if (!sealed) return err(sealed);
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    if (auto s = impl_->unlink(Table::Identity, 1); !s) return s;
     auto st = impl_->db.prepare("UPDATE identity SET display_name = ? WHERE id = 1");
     if (!st) return err(st);
     if (auto s = st->bind(1, *sealed).run(); !s) return s;
+    if (auto s = impl_->seal(Table::Identity, 1); !s) return s;
+    if (auto s = tx->commit(); !s) return s;
     impl_->identity.display_name = std::move(name);
     return {};
 }
@@ -707,9 +899,15 @@ Status ProfileStore::set_setting(std::string_view key, std::string_view value) {
     if (!tag) return err(tag);
     auto sealed = impl_->box.seal_text(FieldRef{"settings", "value", 0, *tag}, value);
     if (!sealed) return err(sealed);
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    const RowKey row{0, *tag};
+    if (auto s = impl_->unlink(Table::Settings, row); !s) return s;
     auto st = impl_->db.prepare("INSERT OR REPLACE INTO settings (tag, value) VALUES (?, ?)");
     if (!st) return err(st);
-    return st->bind(1, *tag).bind(2, *sealed).run();
+    if (auto s = st->bind(1, *tag).bind(2, *sealed).run(); !s) return s;
+    if (auto s = impl_->seal(Table::Settings, row); !s) return s;
+    return tx->commit();
 }
 
 Result<std::optional<std::string>> ProfileStore::setting(std::string_view key) const {
@@ -729,7 +927,7 @@ Result<std::optional<std::string>> ProfileStore::setting(std::string_view key) c
 
 Result<ContactId> ProfileStore::add_contact(ContactRecord record) {
     auto& db = impl_->db;
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     auto st = db.prepare(
         "INSERT INTO contacts (state, name, nickname, appear_offline, our_grant, "
@@ -747,7 +945,10 @@ Result<ContactId> ProfileStore::add_contact(ContactRecord record) {
 Status ProfileStore::update_contact(const ContactRecord& record) {
     const std::int64_t id = to_row(record.id);
     if (id <= 0) return fail(Errc::NotFound, "no such contact");
-    return impl_->write_contact(id, record);
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    if (auto s = impl_->write_contact(id, record); !s) return s;
+    return tx->commit();
 }
 
 Result<ContactRecord> ProfileStore::contact(ContactId id) const {
@@ -828,14 +1029,29 @@ Result<std::vector<ContactSummary>> ProfileStore::contact_summaries() const {
 Status ProfileStore::remove_contact(ContactId id) {
     auto& db = impl_->db;
     const std::int64_t row = to_row(id);
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
-    for (const char* sql : {"DELETE FROM messages WHERE contact = ?",
-                            "UPDATE invites SET used_by = NULL WHERE used_by = ?"}) {
-        auto st = db.prepare(sql);
+    // Out of the digest first: the messages, then the invites it used
+    // (rewritten without it), then the contact itself. A row of them put
+    // back later no longer matches the digest.
+    auto messages = impl_->ids("SELECT id FROM messages WHERE contact = ?", row);
+    if (!messages) return err(messages);
+    for (auto m : *messages)
+        if (auto s = impl_->unlink(Table::Messages, m); !s) return s;
+    {
+        auto st = db.prepare("DELETE FROM messages WHERE contact = ?");
         if (!st) return err(st);
         if (auto s = st->bind(1, row).run(); !s) return s;
     }
+    auto invites = impl_->ids("SELECT id FROM invites WHERE used_by = ?", row);
+    if (!invites) return err(invites);
+    {
+        auto st = db.prepare("UPDATE invites SET used_by = NULL WHERE used_by = ?");
+        if (!st) return err(st);
+        st->bind(1, row);
+        if (auto s = impl_->rewrite(Table::Invites, *invites, *st); !s) return s;
+    }
+    if (auto s = impl_->unlink(Table::Contacts, row); !s) return s;
     auto st = db.prepare("DELETE FROM contacts WHERE id = ?");
     if (!st) return err(st);
     if (auto s = st->bind(1, row).run(); !s) return s;
@@ -846,7 +1062,7 @@ Status ProfileStore::remove_contact(ContactId id) {
 Status ProfileStore::mark_invite_expired(ContactId id) {
     auto& db = impl_->db;
     const std::int64_t row = to_row(id);
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     {
         auto st = db.prepare("SELECT state FROM contacts WHERE id = ?");
@@ -859,16 +1075,16 @@ Status ProfileStore::mark_invite_expired(ContactId id) {
     }
     auto st = db.prepare("UPDATE contacts SET state = ? WHERE id = ?");
     if (!st) return err(st);
-    if (auto s =
-            st->bind(1, static_cast<std::int64_t>(ContactState::InviteExpired)).bind(2, row).run();
-        !s)
-        return s;
+    st->bind(1, static_cast<std::int64_t>(ContactState::InviteExpired)).bind(2, row);
+    if (auto s = impl_->rewrite(Table::Contacts, {row}, *st); !s) return s;
+    auto unsent = impl_->ids(
+        "SELECT id FROM messages WHERE contact = ? AND direction = 1 AND state < 3", row);
+    if (!unsent) return err(unsent);
     auto msgs = db.prepare(
         "UPDATE messages SET state = ? WHERE contact = ? AND direction = 1 AND state < 3");
     if (!msgs) return err(msgs);
-    if (auto s = msgs->bind(1, static_cast<std::int64_t>(MessageState::Failed)).bind(2, row).run();
-        !s)
-        return s;
+    msgs->bind(1, static_cast<std::int64_t>(MessageState::Failed)).bind(2, row);
+    if (auto s = impl_->rewrite(Table::Messages, *unsent, *msgs); !s) return s;
     return tx->commit();
 }
 
@@ -876,7 +1092,7 @@ Status ProfileStore::mark_invite_expired(ContactId id) {
 
 Result<InviteId> ProfileStore::add_invite(InviteRecord record) {
     auto& db = impl_->db;
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     auto st = db.prepare(
         "INSERT INTO invites (status, grant_keys, created_at, expires_at, name_hint) "
@@ -892,7 +1108,10 @@ Result<InviteId> ProfileStore::add_invite(InviteRecord record) {
 Status ProfileStore::update_invite(const InviteRecord& record) {
     const std::int64_t id = to_row(record.id);
     if (id <= 0) return fail(Errc::NotFound, "no such invite");
-    return impl_->write_invite(id, record);
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    if (auto s = impl_->write_invite(id, record); !s) return s;
+    return tx->commit();
 }
 
 Result<InviteRecord> ProfileStore::invite(InviteId id) const {
@@ -936,15 +1155,21 @@ Status ProfileStore::remember_accepted_invite(const hs::ClientKeyId& key, TimePo
     auto sealed =
         impl_->box.seal_time(FieldRef{"accepted_invites", "expires_at", 0, *tag}, expires_at);
     if (!sealed) return err(sealed);
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    const RowKey row{0, *tag};
+    if (auto s = impl_->unlink(Table::AcceptedInvites, row); !s) return s;
     auto st = impl_->db.prepare(
         "INSERT OR REPLACE INTO accepted_invites (tag, expires_at) VALUES (?, ?)");
     if (!st) return err(st);
-    return st->bind(1, *tag).bind(2, *sealed).run();
+    if (auto s = st->bind(1, *tag).bind(2, *sealed).run(); !s) return s;
+    if (auto s = impl_->seal(Table::AcceptedInvites, row); !s) return s;
+    return tx->commit();
 }
 
 Result<std::size_t> ProfileStore::purge_accepted_invites(TimePoint now) {
     auto& db = impl_->db;
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     // The expiry is sealed, so the rows are read and judged here; there are
     // only as many as codes accepted while they were valid.
@@ -965,8 +1190,11 @@ Result<std::size_t> ProfileStore::purge_accepted_invites(TimePoint now) {
     }
     auto del = db.prepare("DELETE FROM accepted_invites WHERE tag = ?");
     if (!del) return err(del);
-    for (auto& tag : expired)
+    for (auto& tag : expired) {
+        if (auto s = impl_->unlink(Table::AcceptedInvites, RowKey{0, tag}); !s)
+            return std::unexpected(s.error());
         if (auto s = del->bind(1, tag).run(); !s) return std::unexpected(s.error());
+    }
     if (auto s = tx->commit(); !s) return std::unexpected(s.error());
     return expired.size();
 }
@@ -975,10 +1203,9 @@ Result<std::size_t> ProfileStore::purge_accepted_invites(TimePoint now) {
 
 Result<MessageRecord> ProfileStore::add_outgoing(ContactId contact, MessageId id, std::string body,
                                                  TimePoint sent_at) {
-    auto& db = impl_->db;
     auto tag = impl_->message_tag(contact, id);
     if (!tag) return err(tag);
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     auto exists = impl_->contact_exists(to_row(contact));
     if (!exists) return err(exists);
@@ -1003,7 +1230,7 @@ Result<std::optional<MessageRecord>> ProfileStore::add_incoming(ContactId contac
     auto& db = impl_->db;
     auto tag = impl_->message_tag(contact, id);
     if (!tag) return err(tag);
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     auto exists = impl_->contact_exists(to_row(contact));
     if (!exists) return err(exists);
@@ -1038,7 +1265,7 @@ Status ProfileStore::set_message_state(ContactId contact, const MessageId& id, M
     auto& db = impl_->db;
     auto tag = impl_->message_tag(contact, id);
     if (!tag) return err(tag);
-    auto tx = Transaction::begin(db);
+    auto tx = Impl::WriteTx::begin(*impl_);
     if (!tx) return err(tx);
     std::int64_t row = 0, current = 0;
     {
@@ -1065,26 +1292,28 @@ Status ProfileStore::set_message_state(ContactId contact, const MessageId& id, M
     auto st = db.prepare(
         "UPDATE messages SET state = ?, delivered_at = coalesce(?, delivered_at) WHERE id = ?");
     if (!st) return err(st);
-    if (auto s = st->bind(1, static_cast<std::int64_t>(state))
-                     .bind_optional(2, sealed)
-                     .bind(3, row)
-                     .run();
-        !s)
-        return s;
+    st->bind(1, static_cast<std::int64_t>(state)).bind_optional(2, sealed).bind(3, row);
+    if (auto s = impl_->rewrite(Table::Messages, {row}, *st); !s) return s;
     return tx->commit();
 }
 
 Result<std::size_t> ProfileStore::requeue_failed(ContactId contact) {
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    auto failed =
+        impl_->ids("SELECT id FROM messages WHERE contact = ? AND direction = 1 AND state = 5",
+                   to_row(contact));
+    if (!failed) return err(failed);
     auto st = impl_->db.prepare(
         "UPDATE messages SET state = ? WHERE contact = ? AND direction = 1 AND state = ?");
     if (!st) return err(st);
-    if (auto s = st->bind(1, static_cast<std::int64_t>(MessageState::Queued))
-                     .bind(2, to_row(contact))
-                     .bind(3, static_cast<std::int64_t>(MessageState::Failed))
-                     .run();
-        !s)
+    st->bind(1, static_cast<std::int64_t>(MessageState::Queued))
+        .bind(2, to_row(contact))
+        .bind(3, static_cast<std::int64_t>(MessageState::Failed));
+    if (auto s = impl_->rewrite(Table::Messages, *failed, *st); !s)
         return std::unexpected(s.error());
-    return static_cast<std::size_t>(impl_->db.changes());
+    if (auto s = tx->commit(); !s) return std::unexpected(s.error());
+    return failed->size();
 }
 
 Result<std::vector<MessageRecord>> ProfileStore::outbox(ContactId contact) const {
@@ -1117,10 +1346,19 @@ Result<std::vector<MessageRecord>> ProfileStore::history(ContactId contact,
 }
 
 Status ProfileStore::mark_read(ContactId contact) {
+    auto tx = Impl::WriteTx::begin(*impl_);
+    if (!tx) return err(tx);
+    auto unread =
+        impl_->ids("SELECT id FROM messages WHERE contact = ? AND direction = 2 AND read = 0",
+                   to_row(contact));
+    if (!unread) return err(unread);
+    if (unread->empty()) return {};
     auto st = impl_->db.prepare(
         "UPDATE messages SET read = 1 WHERE contact = ? AND direction = 2 AND read = 0");
     if (!st) return err(st);
-    return st->bind(1, to_row(contact)).run();
+    st->bind(1, to_row(contact));
+    if (auto s = impl_->rewrite(Table::Messages, *unread, *st); !s) return s;
+    return tx->commit();
 }
 
 // ---- test access ----
@@ -1131,8 +1369,8 @@ SqliteDb& ProfileStoreTesting::db(ProfileStore& store) {
 
 Result<std::unique_ptr<ProfileStore>> ProfileStoreTesting::open_with_migrations(
     const std::filesystem::path& path, std::string_view passphrase, Rng& rng,
-    std::span<const schema::Migration> steps) {
-    auto impl = ProfileStore::Impl::open(path, passphrase, rng, steps);
+    std::span<const schema::Migration> steps, bool remac) {
+    auto impl = ProfileStore::Impl::open(path, passphrase, rng, steps, remac);
     if (!impl) return err(impl);
     return std::unique_ptr<ProfileStore>(new ProfileStore(std::move(*impl)));
 }

@@ -13,6 +13,13 @@
 // H(CK)) use keyed tags, never the values themselves (see sealed_box.hpp,
 // schema.cpp).
 //
+// Every row also carries a MAC over all its columns, clear ones included,
+// and a version from a per-profile counter, and the profile keeps a sealed
+// digest of its live rows (row_integrity.hpp): a state flipped in clear, an
+// old row put back, a row deleted or a removed contact re-inserted behind
+// our back is found at unlock, which then fails with a sentence starting
+// with integrity::kChangedOutside and leaves the file as it is.
+//
 // A wrong passphrase is detected by the wrapped data key's tag, on a
 // read-only connection, before anything is written. Every write is one SQLite
 // transaction, so a crash leaves the old or the new state, never a mix; an
@@ -36,6 +43,7 @@
 #include "core/crypto/kdf.hpp"
 #include "core/dir/network_file.hpp"
 #include "core/hs/service_api.hpp"
+#include "core/store/profile_key.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -51,8 +59,9 @@ using MessageRowId = std::int64_t;
 using chat::MessageId;
 
 // Errors specific to the profile, on top of Errc (the Error's code is Errc::Io
-// for disk problems, Errc::BadSignature for a wrong passphrase or a tampered
-// field (the message names the field), Errc::BadVersion for a database newer
+// for disk problems, Errc::BadSignature for a wrong passphrase, a tampered
+// field (the message names the field) or a file changed outside Sotto (the
+// message says what changed), Errc::BadVersion for a database newer
 // than this program, Errc::Malformed for a file that is not a profile or is
 // corrupt, Errc::NotFound for a missing file, contact, invite or message).
 inline constexpr const char* kWrongPassphrase = "wrong passphrase";
@@ -122,6 +131,10 @@ struct InviteRecord {
     std::string name_hint;
     InviteStatus status = InviteStatus::Open;
     std::optional<ContactId> used_by;
+    // Streams that opened on the invite and ended without a Hello: someone
+    // holding the code learned we were online without using it (the
+    // messenger counts them; messenger.md "Invites").
+    std::uint32_t probes = 0;
 };
 
 enum class Direction : std::uint8_t { Outgoing = 1, Incoming = 2 };
@@ -152,10 +165,9 @@ class ProfileStore {
   public:
     // Creates a new profile database at `path` (a file; its directory must
     // exist). Fails with Errc::Io if the file exists.
-    static Result<std::unique_ptr<ProfileStore>> create(const std::filesystem::path& path,
-                                                        std::string_view passphrase,
-                                                        ProfileIdentity identity, Rng& rng,
-                                                        crypto::ScryptParams params = {});
+    static Result<std::unique_ptr<ProfileStore>> create(
+        const std::filesystem::path& path, std::string_view passphrase, ProfileIdentity identity,
+        Rng& rng, crypto::ScryptParams params = kProfileScrypt);
     // Opens and unlocks; migrates an older schema. Wrong passphrase →
     // Errc::BadSignature with message kWrongPassphrase, and the file is not
     // modified. A file that is not a Sotto profile → Errc::Malformed.
@@ -169,9 +181,9 @@ class ProfileStore {
     // The sealed fields are unchanged: someone who has both an old copy of
     // the file and its old passphrase can still read what the data key seals.
     Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase,
-                             crypto::ScryptParams params = {});
+                             crypto::ScryptParams params = kProfileScrypt);
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 4;
     int schema_version() const;  // the open database's (after migration)
 
     // ---- identity and settings ----

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/store/profile_store.hpp"
+#include "core/store/row_integrity.hpp"
 
 namespace sotto::store::schema {
 
@@ -136,9 +137,26 @@ Status add_invite_expiry_v2(SqliteDb& db, const SealedBox& box) {
     return {};
 }
 
+// Version 3: how often someone opened an invite's stream and left without
+// a Hello (InviteRecord::probes), sealed like the invite's other fields.
+// NULL for the invites made before: none counted.
+Status add_invite_probes_v3(SqliteDb& db, const SealedBox&) {
+    return db.exec("ALTER TABLE invites ADD COLUMN probes BLOB");  // sealed u64, or NULL
+}
+
+// Version 4: every row of the sealed tables gets row_version and mac
+// (row_integrity.hpp). The MACs themselves, and the digest in meta, are
+// computed by the store once the steps have run (migrate's `finish`), and
+// the data key is rewrapped to bind that the profile has them.
+Status add_row_macs_v4(SqliteDb& db, const SealedBox&) {
+    return integrity::add_columns(db);
+}
+
 constexpr Migration kMigrations[] = {
     {"initial schema", &create_v1},
     {"invite expiry of requested contacts", &add_invite_expiry_v2},
+    {"probes of open invites", &add_invite_probes_v3},
+    {"row MACs and the profile digest", &add_row_macs_v4},
 };
 static_assert(std::size(kMigrations) == ProfileStore::kSchemaVersion,
               "one migration step per schema version");
@@ -170,7 +188,8 @@ Status apply_steps(SqliteDb& db, const SealedBox& box, std::span<const Migration
     return db.exec(set.c_str());
 }
 
-Status migrate(SqliteDb& db, const SealedBox& box, std::span<const Migration> steps) {
+Status migrate(SqliteDb& db, const SealedBox& box, std::span<const Migration> steps,
+               const std::function<Status(int from)>& finish) {
     auto tx = Transaction::begin(db);
     if (!tx) return std::unexpected(tx.error());
     auto v = user_version(db);
@@ -182,6 +201,8 @@ Status migrate(SqliteDb& db, const SealedBox& box, std::span<const Migration> st
     if (*v < 1) return fail(Errc::Malformed, "not a Sotto profile (no schema)");
     if (*v == latest_version(steps)) return {};
     if (auto s = apply_steps(db, box, steps, *v); !s) return s;
+    if (finish)
+        if (auto s = finish(*v); !s) return s;
     return tx->commit();
 }
 

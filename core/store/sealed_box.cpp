@@ -8,6 +8,8 @@ namespace {
 
 constexpr std::string_view kFieldKeyInfo = "sotto/profile/v1/field-key";
 constexpr std::string_view kIndexKeyInfo = "sotto/profile/v1/index-key";
+constexpr std::string_view kRowKeyInfo = "sotto/profile/v1/row-mac-key";
+constexpr std::size_t kSha3_256Rate = 136;
 constexpr std::string_view kFieldAadLabel = "sotto/profile/v1/field";
 constexpr std::size_t kMinSealed = crypto::kAeadNonceLen + crypto::kAeadTagLen;
 
@@ -61,7 +63,16 @@ Result<SealedBox> SealedBox::from_data_key(const DataKey& data_key, Rng& rng) {
     auto ik =
         crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {}, as_bytes(kIndexKeyInfo), 32);
     if (!ik) return std::unexpected(ik.error());
-    return SealedBox(crypto::AeadKey(fk->view()), Secret<32>(ik->view()), rng);
+    auto rk =
+        crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {}, as_bytes(kRowKeyInfo), 32);
+    if (!rk) return std::unexpected(rk.error());
+    // The key fills the first block on its own, so no encoding of a row can
+    // be mistaken for part of the key.
+    SecretBytes block(kSha3_256Rate);
+    std::copy_n(rk->data(), 32, block.data());
+    crypto::RunningDigest base(crypto::RunningDigest::Algorithm::Sha3_256);
+    base.update(block.view());
+    return SealedBox(crypto::AeadKey(fk->view()), Secret<32>(ik->view()), std::move(base), rng);
 }
 
 Result<Bytes> SealedBox::seal(const FieldRef& f, ByteView plain) const {
@@ -98,6 +109,11 @@ Result<Bytes> SealedBox::seal_time(const FieldRef& f, TimePoint t) const {
     return seal(f, b);
 }
 
+Result<Bytes> SealedBox::seal_u64(const FieldRef& f, std::uint64_t v) const {
+    auto b = le64(static_cast<std::int64_t>(v));
+    return seal(f, b);
+}
+
 Result<Bytes> SealedBox::seal_bool(const FieldRef& f, bool v) const {
     const std::uint8_t b = v ? 1 : 0;
     return seal(f, ByteView(&b, 1));
@@ -118,12 +134,18 @@ Result<SecretBytes> SealedBox::open_exact(const FieldRef& f, ByteView sealed, st
     return p;
 }
 
-Result<TimePoint> SealedBox::open_time(const FieldRef& f, ByteView sealed) const {
+Result<std::uint64_t> SealedBox::open_u64(const FieldRef& f, ByteView sealed) const {
     auto p = open_exact(f, sealed, 8);
     if (!p) return std::unexpected(p.error());
     std::uint64_t u = 0;
     for (std::size_t i = 0; i < 8; ++i) u |= std::uint64_t(p->data()[i]) << (8 * i);
-    return TimePoint{static_cast<std::int64_t>(u)};
+    return u;
+}
+
+Result<TimePoint> SealedBox::open_time(const FieldRef& f, ByteView sealed) const {
+    auto u = open_u64(f, sealed);
+    if (!u) return std::unexpected(u.error());
+    return TimePoint{static_cast<std::int64_t>(*u)};
 }
 
 Result<bool> SealedBox::open_bool(const FieldRef& f, ByteView sealed) const {
@@ -133,6 +155,12 @@ Result<bool> SealedBox::open_bool(const FieldRef& f, ByteView sealed) const {
         return std::unexpected(
             Error{Errc::Malformed, "profile field " + describe(f) + " is not a boolean"});
     return p->data()[0] == 1;
+}
+
+crypto::Digest256 SealedBox::row_mac(ByteView encoding) const {
+    row_mac_base_.copy_to(row_mac_scratch_);
+    row_mac_scratch_.update(encoding);
+    return row_mac_scratch_.peek();
 }
 
 Result<Bytes> SealedBox::index_tag(std::string_view domain, ByteView value) const {

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/crypto/aead.hpp"
+#include "core/crypto/hash.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -53,23 +54,38 @@ class SealedBox {
     Result<Bytes> seal_text(const FieldRef& f, std::string_view text) const;
     Result<Bytes> seal_time(const FieldRef& f, TimePoint t) const;
     Result<Bytes> seal_bool(const FieldRef& f, bool v) const;
+    // Counters: 8 bytes little-endian.
+    Result<Bytes> seal_u64(const FieldRef& f, std::uint64_t v) const;
     Result<std::string> open_text(const FieldRef& f, ByteView sealed) const;
     Result<TimePoint> open_time(const FieldRef& f, ByteView sealed) const;
     Result<bool> open_bool(const FieldRef& f, ByteView sealed) const;
+    Result<std::uint64_t> open_u64(const FieldRef& f, ByteView sealed) const;
     // Opens a value that must be exactly `n` bytes long.
     Result<SecretBytes> open_exact(const FieldRef& f, ByteView sealed, std::size_t n) const;
 
     // HMAC-SHA3-256(index key, domain || 0 || value): a stable lookup key.
     Result<Bytes> index_tag(std::string_view domain, ByteView value) const;
 
+    // SHA3-256(row key padded to one 136-byte block || encoding): the MAC of
+    // a whole row (row_integrity.hpp). Keyed SHA3 needs no HMAC nesting
+    // (no length extension), and the keyed state is computed once, so the
+    // MAC of every row at unlock costs one copy and one absorb.
+    crypto::Digest256 row_mac(ByteView encoding) const;
+
     // "contacts.name (row 3)": for error messages.
     static std::string describe(const FieldRef& f);
 
   private:
-    SealedBox(crypto::AeadKey field_key, Secret<32> index_key, Rng& rng)
-        : field_key_(std::move(field_key)), index_key_(std::move(index_key)), rng_(&rng) {}
+    SealedBox(crypto::AeadKey field_key, Secret<32> index_key, crypto::RunningDigest row_mac_base,
+              Rng& rng)
+        : field_key_(std::move(field_key)),
+          index_key_(std::move(index_key)),
+          row_mac_base_(std::move(row_mac_base)),
+          rng_(&rng) {}
     crypto::AeadKey field_key_;
     Secret<32> index_key_;
+    crypto::RunningDigest row_mac_base_;  // has absorbed the row key
+    mutable crypto::RunningDigest row_mac_scratch_{crypto::RunningDigest::Algorithm::Sha3_256};
     Rng* rng_;
 };
 

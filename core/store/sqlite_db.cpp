@@ -92,6 +92,30 @@ std::string Statement::column_text(int i) const {
     return {reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)};
 }
 
+int Statement::column_count() const {
+    return sqlite3_column_count(stmt_);
+}
+
+Statement::Type Statement::column_type(int i) const {
+    switch (sqlite3_column_type(stmt_, i)) {
+        case SQLITE_INTEGER:
+            return Type::Integer;
+        case SQLITE_FLOAT:
+            return Type::Real;
+        case SQLITE_TEXT:
+            return Type::Text;
+        case SQLITE_BLOB:
+            return Type::Blob;
+        default:
+            return Type::Null;
+    }
+}
+
+std::string_view Statement::column_name(int i) const {
+    const char* n = sqlite3_column_name(stmt_, i);
+    return n != nullptr ? std::string_view(n) : std::string_view();
+}
+
 // ---- SqliteDb ----
 
 Result<SqliteDb> SqliteDb::open(const std::filesystem::path& path, Mode mode) {

@@ -59,6 +59,11 @@ class Statement {
     // The view points into SQLite's memory: copy before the next step.
     ByteView column_blob(int i) const;
     std::string column_text(int i) const;
+    // For reading whole rows generically (the row MACs, row_integrity.hpp).
+    enum class Type { Null, Integer, Real, Text, Blob };
+    int column_count() const;
+    Type column_type(int i) const;
+    std::string_view column_name(int i) const;
 
   private:
     friend class SqliteDb;

@@ -7,6 +7,7 @@
 #include <QGuiApplication>
 #include <QtTest>
 
+#include "core/contacts/invite_code.hpp"
 #include "tests/ui/ui_harness.hpp"
 #ifdef SOTTO_CAMERA
 #include <QCameraDevice>
@@ -42,6 +43,7 @@ class TestQmlFlow : public QObject {
   private slots:
     void initTestCase() { use_fusion_style(); }
     void invite_accept_chat_presence_revoke();
+    void invite_dialog_defaults_to_a_day_and_says_when_the_code_was_tried();
     void keyboard_finds_and_switches_contacts();
     void a_sotto_link_is_offered_not_accepted();
 #ifdef SOTTO_CAMERA
@@ -234,6 +236,56 @@ void TestQmlFlow::a_code_held_up_to_the_camera_adds_the_contact() {
 }
 #endif
 
+// Finding 8: an unused code tells whoever holds it when we are online.
+// The dialog makes a code for a day unless asked otherwise, and says so
+// when someone opened the code's stream and left without using it.
+void TestQmlFlow::invite_dialog_defaults_to_a_day_and_says_when_the_code_was_tried() {
+    LoopbackNetwork net;
+    TestProfile bob(net, "Bob");
+    TestWindow bw(*bob.session);
+    QVERIFY(QTest::qWaitForWindowExposed(bw.window));
+    bw.window->requestActivate();
+    QTest::keyClick(bw.window, Qt::Key_N, Qt::ControlModifier);
+    QTRY_VERIFY(popup_open(bw, QStringLiteral("inviteDialog")));
+    const QString code = text_of(bw, QStringLiteral("inviteCode"));
+    QVERIFY2(code.startsWith(QStringLiteral("sotto:")), qPrintable(code));
+    auto* day = find_item(bw, QStringLiteral("validity_24"));
+    auto* week = find_item(bw, QStringLiteral("validity_168"));
+    QVERIFY(day && week);
+    QVERIFY(day->property("checked").toBool());
+    QVERIFY(!week->property("checked").toBool());
+    QCOMPARE(bob.session->invites()->expiresText(),
+             QStringLiteral("Works once · expires in 24 hours"));
+    auto parsed = contacts::parse_invite(code.toStdString());
+    QVERIFY(parsed);
+    QCOMPARE(parsed->expires_at.unix_seconds() - net::MessengerDriver::now().unix_seconds(),
+             std::int64_t(24 * 3600));
+    auto* probes = find_item(bw, QStringLiteral("inviteProbes"));
+    QVERIFY(probes);
+    QVERIFY(!probes->isVisible());
+
+    // Someone holding the code connects and leaves without a word.
+    auto prober = net.endpoint();
+    QSignalSpy connected(&prober->client, &net::ServiceClient::connected);
+    QVERIFY(prober->client.connect_to(parsed->credentials));
+    QVERIFY(connected.wait(5000));
+    auto* stream = connected.at(0).at(1).value<net::ServiceStream*>();
+    QVERIFY(stream);
+    stream->close();
+    QTRY_VERIFY(probes->isVisible());
+    QCOMPARE(probes->property("text").toString(),
+             QStringLiteral("Someone tried your invite code without using it."));
+    QCOMPARE(bob.store->invite(1)->probes, 1u);
+    delete stream;
+
+    // 7 days can be chosen; the new code starts without probes.
+    click(bw, week);
+    QTRY_VERIFY(text_of(bw, QStringLiteral("inviteCode")) != code);
+    QCOMPARE(bob.session->invites()->expiresText(),
+             QStringLiteral("Works once · expires in 7 days"));
+    QVERIFY(!probes->isVisible());
+}
+
 void TestQmlFlow::keyboard_finds_and_switches_contacts() {
     LoopbackNetwork net;
     TestProfile alice(net, "Alice"), bob(net, "Bob"), carol(net, "Carol");
@@ -282,6 +334,25 @@ void TestQmlFlow::unlock_screen_says_wrong_passphrase() {
     pass->setProperty("text", QStringLiteral("not the passphrase"));
     click(w, find_item(w, QStringLiteral("unlockButton")));
     QTRY_VERIFY(text_of(w, QStringLiteral("unlockError")).contains(QStringLiteral("Wrong")));
+    QCOMPARE(session.stage(), ui::SessionController::Stage::Unlock);
+
+    // A profile changed outside Sotto (a row flipped behind its back): the
+    // right passphrase gets the store's sentence, and the app stays locked.
+    {
+        auto db = store::SqliteDb::open(
+            std::filesystem::path(QDir(dir.path()).filePath(net::kProfileDbFile).toStdString()),
+            store::SqliteDb::Mode::ReadWrite);
+        QVERIFY(db);
+        QVERIFY(db->exec("UPDATE identity SET network_id = zeroblob(8)"));
+    }
+    pass->setProperty("text",
+                      QString::fromUtf8(kTestPassphrase.data(), qsizetype(kTestPassphrase.size())));
+    click(w, find_item(w, QStringLiteral("unlockButton")));
+    QTRY_VERIFY(text_of(w, QStringLiteral("unlockError"))
+                    .startsWith(QStringLiteral("This profile was changed outside Sotto:")));
+    QVERIFY2(text_of(w, QStringLiteral("unlockError"))
+                 .contains(QStringLiteral("the profile's own identity was altered")),
+             qPrintable(text_of(w, QStringLiteral("unlockError"))));
     QCOMPARE(session.stage(), ui::SessionController::Stage::Unlock);
 }
 

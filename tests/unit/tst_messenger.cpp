@@ -1236,6 +1236,75 @@ class TestMessenger : public QObject {
         QVERIFY(bob.st().contacts()->empty());
     }
 
+    // Finding 8: whoever holds an unused code can open its stream and
+    // leave before Hello, learning that we are online. Every such stream
+    // is counted on the invite, stored, and reported; a real use is not.
+    void an_invite_probed_without_hello_is_counted_and_kept() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto inv = bob.m->create_invite(std::nullopt, net.now);
+        QVERIFY(inv);
+        // The default validity is one day (7 days must be asked for).
+        QCOMPARE(inv->expires_at, t0 + Duration::hours(24));
+        (void)bob.m->take_actions();
+        QCOMPARE(bob.st().invite(inv->id)->probes, 0u);
+        const hs::ContactId tag = kInviteTagBit | inv->id;
+
+        // Opens and closes before Hello.
+        bob.m->stream_opened(100, tag, true, net.now);
+        bob.m->stream_closed(100, net.now);
+        auto probed = of<InviteProbed>(bob.m->take_events());
+        QCOMPARE(probed.size(), std::size_t(1));
+        QCOMPARE(probed[0].invite, inv->id);
+        QCOMPARE(probed[0].probes, 1u);
+        QCOMPARE(bob.st().invite(inv->id)->probes, 1u);
+        // Opens and says nothing until the handshake timeout.
+        bob.m->stream_opened(101, tag, true, net.now);
+        bob.m->tick(net.now + bob.config.handshake_timeout);
+        probed = of<InviteProbed>(bob.m->take_events());
+        QCOMPARE(probed.size(), std::size_t(1));
+        QCOMPARE(probed[0].probes, 2u);
+        // A stream refused at once (an unknown invite) tells nothing and
+        // is not counted anywhere.
+        bob.m->stream_opened(102, kInviteTagBit | (inv->id + 7), true, net.now);
+        QVERIFY(of<InviteProbed>(bob.m->take_events()).empty());
+        QCOMPARE(bob.st().invite(inv->id)->status, store::InviteStatus::Open);
+
+        // Kept across a restart.
+        net.kill(bob);
+        net.restart(bob);
+        QCOMPARE(bob.st().invite(inv->id)->probes, 2u);
+        auto all = bob.st().invites();
+        QVERIFY(all);
+        QCOMPARE(all->size(), std::size_t(1));
+        QCOMPARE((*all)[0].probes, 2u);
+
+        // Through the pipe: Mallory has the code, but her Hello never
+        // arrives (she sends none); Bob counts it when the stream times out.
+        auto& mallory = net.add("Mallory");
+        net.drop = [](const Profile& from, const chat::Frame& f) {
+            return from.name == "Mallory" && std::holds_alternative<chat::Hello>(f);
+        };
+        QVERIFY(mallory.m->accept_invite(inv->code, net.now));
+        net.advance(bob.config.handshake_timeout + Duration::seconds(1));
+        QVERIFY(bob.st().invite(inv->id)->probes >= 3u);
+        QCOMPARE(bob.st().invite(inv->id)->status, store::InviteStatus::Open);
+        net.drop = nullptr;
+        net.kill(mallory);
+        net.pump();
+        const auto before = bob.st().invite(inv->id)->probes;
+
+        // The real invitee's stream carries a Hello: it uses the code and
+        // adds no probe.
+        auto& alice = net.add("Alice");
+        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(a);
+        net.pump();
+        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+        QCOMPARE(bob.st().invite(inv->id)->status, store::InviteStatus::Used);
+        QCOMPARE(bob.st().invite(inv->id)->probes, before);
+    }
+
     // ---- an accepted invite that expires before the inviter answers ----
 
     void an_unanswered_invite_expires_and_the_contact_says_so() {

@@ -13,6 +13,7 @@
 
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
+#include "core/store/row_integrity.hpp"
 #include "core/store/schema.hpp"
 #include "core/store/sqlite_db.hpp"
 
@@ -21,7 +22,7 @@ using namespace sotto::store;
 
 namespace {
 
-// Cheap scrypt so the tests stay fast; production uses the default 2^15.
+// Cheap scrypt so the tests stay fast; production uses kProfileScrypt (2^17).
 const crypto::ScryptParams kParams{1u << 10};
 constexpr std::string_view kPass = "correct horse battery staple";
 const TimePoint t0 = TimePoint::from_seconds(1'700'000'000);
@@ -457,6 +458,10 @@ class TestProfileStore : public QObject {
         }
     }
 
+    // A sealed field that does not open is named (table, column, row) when
+    // it is read. With row MACs a tampered row is refused at unlock already,
+    // so the field errors are reached here by re-sealing the row MACs over
+    // the tampered file (as a buggy migration might leave it).
     void a_tampered_field_is_named_and_never_crashes() {
         Fixture fx;
         ContactId bob = 0, carol = 0;
@@ -468,8 +473,23 @@ class TestProfileStore : public QObject {
             m1 = s->add_outgoing(bob, msg_id(fx.rng), "one", t0)->row;
             m2 = s->add_outgoing(bob, msg_id(fx.rng), "two", t0)->row;
         }
+        // Re-MACs every row of the file as it is now (test only).
+        auto remac = [&] {
+            auto s = ProfileStoreTesting::open_with_migrations(
+                fx.path(), kPass, fx.rng, schema::profile_migrations(), /*remac=*/true);
+            QVERIFY2(s, s ? "" : s.error().message.c_str());
+        };
         flip_byte(fx.path(), "SELECT name FROM contacts WHERE id = ?",
                   "UPDATE contacts SET name = ? WHERE id = ?", static_cast<std::int64_t>(bob));
+        {
+            auto s = fx.open();
+            QVERIFY(!s);
+            QCOMPARE(s.error().code, Errc::BadSignature);
+            QVERIFY2(contains(s.error().message,
+                              "a contact was altered (contacts, row " + std::to_string(bob) + ")"),
+                     s.error().message.c_str());
+        }
+        remac();
         {
             auto s = fx.open();
             QVERIFY(s);  // the identity is intact
@@ -492,6 +512,13 @@ class TestProfileStore : public QObject {
         }
         {
             auto s = fx.open();
+            QVERIFY(!s);
+            QVERIFY2(contains(s.error().message, "a message was altered (messages, row"),
+                     s.error().message.c_str());
+        }
+        remac();
+        {
+            auto s = fx.open();
             QVERIFY(s);
             auto h = (*s)->history(bob, std::nullopt, 10);
             QVERIFY(!h);
@@ -506,6 +533,8 @@ class TestProfileStore : public QObject {
             auto st = db.prepare("UPDATE messages SET contact = ? WHERE id = ?");
             QVERIFY(st->bind(1, static_cast<std::int64_t>(carol)).bind(2, m1).run());
         }
+        QVERIFY(!fx.open());
+        remac();
         {
             auto s = fx.open();
             QVERIFY(s);
@@ -519,6 +548,17 @@ class TestProfileStore : public QObject {
         auto s = fx.open();
         QVERIFY(!s);
         QCOMPARE(s.error().code, Errc::BadSignature);
+        QVERIFY2(contains(s.error().message, "the profile's own identity was altered"),
+                 s.error().message.c_str());
+        {
+            auto r = ProfileStoreTesting::open_with_migrations(
+                fx.path(), kPass, fx.rng, schema::profile_migrations(), /*remac=*/true);
+            QVERIFY(!r);
+            QVERIFY2(contains(r.error().message, "identity.node_onion"), r.error().message.c_str());
+        }
+        s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
         QVERIFY2(contains(s.error().message, "identity.node_onion"), s.error().message.c_str());
         // A tampered wrapped key looks like a wrong passphrase (nothing else can tell).
         flip_byte(fx.path(), "SELECT value FROM meta WHERE key = 'data_key' AND ? = 1",
@@ -526,6 +566,283 @@ class TestProfileStore : public QObject {
         s = fx.open();
         QVERIFY(!s);
         QCOMPARE(s.error().message, std::string(kWrongPassphrase));
+    }
+
+    // ---- finding 10: rows rolled back, flipped or resurrected ----
+
+    // A Used invite flipped back to Open in the clear `status` column, and
+    // the same invite's whole row put back from an older copy of the file:
+    // both refused at unlock with a sentence, the file left as it was, and
+    // once the row is as Sotto wrote it everything is there.
+    void a_used_invite_flipped_back_to_open_is_refused() {
+        Fixture fx;
+        ContactId bob = 0;
+        InviteId inv = 0;
+        {
+            auto s = fx.create();
+            bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+            inv = *s->add_invite(make_invite(fx.rng, "for Bob"));
+            QVERIFY(s->add_outgoing(bob, msg_id(fx.rng), "kept", t0));
+            // An old copy of the row while the invite was still open.
+            auto& db = ProfileStoreTesting::db(*s);
+            const std::string attach =
+                "ATTACH DATABASE '" + (fx.path().parent_path() / "old.db").string() + "' AS old";
+            QVERIFY(db.exec(attach.c_str()));
+            QVERIFY(db.exec("CREATE TABLE old.invites AS SELECT * FROM main.invites"));
+            QVERIFY(db.exec("DETACH DATABASE old"));
+            auto rec = *s->invite(inv);
+            rec.status = InviteStatus::Used;
+            rec.used_by = bob;
+            QVERIFY(s->update_invite(rec));
+        }
+        {
+            auto db = raw(fx.path());
+            auto st = db.prepare("UPDATE invites SET status = 1, used_by = NULL WHERE id = ?");
+            QVERIFY(st->bind(1, static_cast<std::int64_t>(inv)).run());
+        }
+        const QByteArray flipped = file_bytes(fx.path());
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
+        QVERIFY2(s.error().message.starts_with(integrity::kChangedOutside),
+                 s.error().message.c_str());
+        QVERIFY2(contains(s.error().message,
+                          "an invite was altered (invites, row " + std::to_string(inv) + ")"),
+                 s.error().message.c_str());
+        QCOMPARE(file_bytes(fx.path()), flipped);  // refused without writing
+        // Nothing was lost: with the flip undone it opens as before.
+        {
+            auto db = raw(fx.path());
+            auto st = db.prepare("UPDATE invites SET status = 2, used_by = ? WHERE id = ?");
+            QVERIFY(st);
+            QVERIFY(st->bind(1, static_cast<std::int64_t>(bob))
+                        .bind(2, static_cast<std::int64_t>(inv))
+                        .run());
+        }
+        {
+            auto ok = fx.open();
+            QVERIFY2(ok, ok ? "" : ok.error().message.c_str());
+            QCOMPARE((*ok)->invite(inv)->status, InviteStatus::Used);
+            QCOMPARE((*ok)->history(bob, std::nullopt, 10)->size(), std::size_t(1));
+        }
+        const QByteArray current = file_bytes(fx.path());
+
+        // The whole row from the old copy, MAC and version included: the row
+        // is consistent in itself, the digest is not.
+        {
+            auto db = raw(fx.path());
+            const std::string attach =
+                "ATTACH DATABASE '" + (fx.path().parent_path() / "old.db").string() + "' AS old";
+            QVERIFY(db.exec(attach.c_str()));
+            QVERIFY(
+                db.exec("DELETE FROM main.invites; "
+                        "INSERT INTO main.invites SELECT * FROM old.invites;"));
+        }
+        s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
+        QVERIFY2(contains(s.error().message, "an invite was put back to an earlier version"),
+                 s.error().message.c_str());
+        write_file(fx.path(), current);
+        s = fx.open();
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        QCOMPARE((*s)->invite(inv)->status, InviteStatus::Used);
+    }
+
+    // A revoked contact (its row and its history) put back from an old copy
+    // of the profile: refused, "a contact that was removed is back"; the
+    // other contact and everything else untouched.
+    void a_revoked_contact_put_back_is_refused() {
+        Fixture fx;
+        ContactId bob = 0, carol = 0;
+        const auto old_db = (fx.path().parent_path() / "old.db").string();
+        const std::string attach = "ATTACH DATABASE '" + old_db + "' AS old";
+        {
+            auto s = fx.create();
+            bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+            carol = *s->add_contact(make_contact(fx.rng, "Carol"));
+            for (int i = 0; i < 3; ++i) {
+                QVERIFY(s->add_outgoing(bob, msg_id(fx.rng), "to bob", t0));
+                QVERIFY(s->add_incoming(carol, msg_id(fx.rng), "from carol", t0, t0));
+            }
+            auto& db = ProfileStoreTesting::db(*s);
+            QVERIFY(db.exec(attach.c_str()));
+            QVERIFY(
+                db.exec("CREATE TABLE old.contacts AS SELECT * FROM main.contacts "
+                        "WHERE id = 1; "
+                        "CREATE TABLE old.messages AS SELECT * FROM main.messages "
+                        "WHERE contact = 1;"));
+            QVERIFY(db.exec("DETACH DATABASE old"));
+            QCOMPARE(bob, ContactId(1));
+            QVERIFY(s->remove_contact(bob));
+        }
+        const QByteArray revoked = file_bytes(fx.path());
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec(attach.c_str()));
+            QVERIFY(
+                db.exec("INSERT INTO main.contacts SELECT * FROM old.contacts; "
+                        "INSERT INTO main.messages SELECT * FROM old.messages;"));
+        }
+        const QByteArray resurrected = file_bytes(fx.path());
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
+        QCOMPARE(s.error().message, std::string(integrity::kChangedOutside) +
+                                        "a contact that was removed is back. Sotto has not "
+                                        "opened it and left the file as it is.");
+        QCOMPARE(file_bytes(fx.path()), resurrected);
+        // Only the messages back: caught too.
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec("DELETE FROM contacts WHERE id = 1"));
+            // (the foreign key is not enforced on this raw connection)
+        }
+        s = fx.open();
+        QVERIFY(!s);
+        QVERIFY2(contains(s.error().message, "a message that was removed is back"),
+                 s.error().message.c_str());
+        // A row deleted behind our back.
+        write_file(fx.path(), revoked);
+        {
+            auto db = raw(fx.path());
+            auto st = db.prepare("DELETE FROM messages WHERE id = (SELECT max(id) FROM messages)");
+            QVERIFY(st && st->run());
+        }
+        s = fx.open();
+        QVERIFY(!s);
+        QVERIFY2(contains(s.error().message, "a message was deleted"), s.error().message.c_str());
+        // The file as Sotto left it opens with Carol and her messages.
+        write_file(fx.path(), revoked);
+        s = fx.open();
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        QCOMPARE((*s)->contacts()->size(), std::size_t(1));
+        QCOMPARE((*s)->contact(bob).error().code, Errc::NotFound);
+        QCOMPARE((*s)->history(carol, std::nullopt, 10)->size(), std::size_t(3));
+    }
+
+    // The digest cannot be dodged by making the file look older: without
+    // the MAC columns, the digest and the flag the data key is bound to,
+    // the passphrase still finds the binding and unlock refuses.
+    void stripping_the_macs_to_look_like_an_old_profile_is_refused() {
+        Fixture fx;
+        {
+            auto s = fx.create();
+            QVERIFY(s->add_contact(make_contact(fx.rng, "Bob")));
+        }
+        {
+            auto db = raw(fx.path());
+            QVERIFY(
+                db.exec("DELETE FROM meta WHERE key IN ('row_macs', 'integrity'); "
+                        "PRAGMA user_version = 3;"));
+            for (const char* t :
+                 {"identity", "settings", "contacts", "invites", "accepted_invites", "messages"})
+                for (const char* c : {"mac", "row_version"})
+                    QVERIFY(
+                        db.exec(("ALTER TABLE " + std::string(t) + " DROP COLUMN " + c).c_str()));
+            QVERIFY(db.exec("UPDATE contacts SET state = 1"));
+        }
+        auto s = fx.open();
+        QVERIFY(!s);
+        QCOMPARE(s.error().code, Errc::BadSignature);
+        QVERIFY2(contains(s.error().message, "its protection against changes was removed"),
+                 s.error().message.c_str());
+        // The wrong passphrase is still just that.
+        auto wrong = fx.open("nope");
+        QVERIFY(!wrong);
+        QCOMPARE(wrong.error().message, std::string(kWrongPassphrase));
+    }
+
+    // Every write keeps the digest: after a day's worth of every kind of
+    // write the profile still opens (and keeps doing so after each).
+    void every_write_keeps_the_digest() {
+        Fixture fx;
+        hs::ClientKeyId key;
+        fx.rng.fill(key.bytes);
+        auto s = fx.create();
+        auto reopen = [&] {
+            s.reset();
+            auto again = fx.open();
+            QVERIFY2(again, again ? "" : again.error().message.c_str());
+            s = std::move(*again);
+        };
+        auto bob = *s->add_contact(make_contact(fx.rng, "Bob"));
+        auto carol = *s->add_contact(make_contact(fx.rng, "Carol", false));
+        reopen();
+        QVERIFY(s->set_display_name("Alice 2"));
+        QVERIFY(s->set_setting("presence", "away"));
+        QVERIFY(s->set_setting("presence", "visible"));
+        reopen();
+        auto inv = *s->add_invite(make_invite(fx.rng, "x"));
+        auto rec = *s->invite(inv);
+        rec.probes = 3;
+        QVERIFY(s->update_invite(rec));
+        QVERIFY(s->remember_accepted_invite(key, t0 + Duration::hours(1)));
+        QVERIFY(s->remember_accepted_invite(key, t0 + Duration::hours(2)));
+        reopen();
+        QCOMPARE(s->invite(inv)->probes, 3u);
+        const MessageId out = msg_id(fx.rng);
+        QVERIFY(s->add_outgoing(carol, out, "q", t0));
+        QVERIFY(s->add_outgoing(carol, msg_id(fx.rng), "q2", t0));
+        QVERIFY(s->add_incoming(bob, msg_id(fx.rng), "i", t0, t0));
+        QVERIFY(s->set_message_state(carol, out, MessageState::Sent));
+        reopen();
+        QVERIFY(s->mark_invite_expired(carol));
+        reopen();
+        QCOMPARE(*s->requeue_failed(carol), std::size_t(2));
+        QVERIFY(s->mark_read(bob));
+        QVERIFY(s->mark_read(bob));  // nothing left to mark
+        reopen();
+        auto c = *s->contact(bob);
+        c.nickname = "B";
+        QVERIFY(s->update_contact(c));
+        rec = *s->invite(inv);
+        rec.status = InviteStatus::Used;
+        rec.used_by = bob;
+        QVERIFY(s->update_invite(rec));
+        reopen();
+        QVERIFY(s->remove_contact(bob));
+        QCOMPARE(*s->purge_accepted_invites(t0 + Duration::hours(3)), std::size_t(1));
+        reopen();
+        QVERIFY(s->change_passphrase(kPass, kPass, kParams));
+        reopen();
+        QCOMPARE(s->identity().display_name, std::string("Alice 2"));
+        QCOMPARE(s->contacts()->size(), std::size_t(1));
+        QVERIFY(!s->invite(inv)->used_by);
+        // A write that fails leaves the digest as it was (its transaction
+        // rolled back, and the state in memory with it).
+        QCOMPARE(s->update_contact(c).error().code, Errc::NotFound);
+        QCOMPARE(s->add_outgoing(bob, msg_id(fx.rng), "x", t0).error().code, Errc::NotFound);
+        reopen();
+    }
+
+    // New profiles get N = 2^17; one made with the old 2^15 still opens as
+    // it is; changing the passphrase rewraps it at 2^17.
+    void scrypt_cost_new_old_and_rewrapped() {
+        QCOMPARE(kProfileScrypt.n, std::uint64_t(1) << 17);
+        QCOMPARE(kProfileScrypt.r, 8u);
+        Fixture fx;
+        {
+            auto s = ProfileStore::create(fx.path(), kPass, make_identity(fx.rng), fx.rng,
+                                          crypto::ScryptParams{1u << 15, 8, 1});
+            QVERIFY(s);
+            QVERIFY((*s)->add_contact(make_contact(fx.rng, "Bob")));
+        }
+        auto n = [&] {
+            return *raw(fx.path()).query_int("SELECT value FROM meta WHERE key = 'scrypt_n'");
+        };
+        QCOMPARE(n(), std::int64_t(1) << 15);
+        {
+            auto s = fx.open();
+            QVERIFY2(s, s ? "" : s.error().message.c_str());
+            QCOMPARE((*s)->contacts()->size(), std::size_t(1));
+            QCOMPARE(n(), std::int64_t(1) << 15);                  // opening does not rewrap
+            QVERIFY((*s)->change_passphrase(kPass, "a new one"));  // the default cost
+        }
+        QCOMPARE(n(), std::int64_t(1) << 17);
+        auto s = fx.open("a new one");
+        QVERIFY2(s, s ? "" : s.error().message.c_str());
+        QCOMPARE((*s)->contacts()->size(), std::size_t(1));
     }
 
     void migration_to_a_test_version_after_the_latest() {
@@ -584,7 +901,20 @@ class TestProfileStore : public QObject {
             QVERIFY(h);
             QCOMPARE(h->size(), std::size_t(1));
             QCOMPARE((*h)[0].body, std::string("kept"));
-            QVERIFY(ProfileStoreTesting::db(**s).exec("UPDATE messages SET pinned = 1"));
+            // The new column is there, and covered by the rows' MACs.
+            QVERIFY(ProfileStoreTesting::db(**s).prepare("SELECT pinned FROM messages"));
+        }
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec("UPDATE messages SET pinned = 1"));
+        }
+        auto flipped = ProfileStoreTesting::open_with_migrations(fx.path(), kPass, fx.rng, v2);
+        QVERIFY(!flipped);
+        QVERIFY2(contains(flipped.error().message, "a message was altered"),
+                 flipped.error().message.c_str());
+        {
+            auto db = raw(fx.path());
+            QVERIFY(db.exec("UPDATE messages SET pinned = 0"));
         }
         // Opening again with the same steps is a no-op.
         {
@@ -626,7 +956,7 @@ class TestProfileStore : public QObject {
             auto opened = fx.open();
             QVERIFY2(opened, opened ? "" : opened.error().message.c_str());
             auto& s = **opened;
-            QCOMPARE(s.schema_version(), 2);
+            QCOMPARE(s.schema_version(), ProfileStore::kSchemaVersion);
             QCOMPARE(s.identity().display_name, std::string("Alice"));
             QCOMPARE(s.identity().network_file, std::string("network sotto-test\n"));
             dir::NetworkId nid;
@@ -673,6 +1003,7 @@ class TestProfileStore : public QObject {
             QCOMPARE(invites[0].status, InviteStatus::Open);
             QCOMPARE(invites[1].status, InviteStatus::Used);
             QCOMPARE(invites[1].used_by, std::optional(bob));
+            QCOMPARE(invites[0].probes, 0u);  // version 3: none counted before
             QCOMPARE(*s.setting("presence_mode"), std::optional<std::string>("away"));
             QVERIFY(*s.accepted_invite_seen(hs::ClientKeyId::from(carol_ck)));
             if (round == 0) {

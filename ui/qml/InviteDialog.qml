@@ -1,7 +1,8 @@
 // Inviting someone: a one-time code, shown as a QR code and as text with a
-// copy button, valid for 1 hour, 1 day or 7 days. Changing the validity
-// replaces the code (the old one is withdrawn). When someone uses the code
-// the dialog closes and says who.
+// copy button, valid for 1 hour, 1 day (the default) or 7 days. Changing the
+// validity replaces the code (the old one is withdrawn). When someone uses
+// the code the dialog closes and says who; when someone tries it without
+// using it (they saw you online), a warning line says so.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -13,7 +14,9 @@ AppDialog {
 
     required property SessionController session
     readonly property InviteController invites: session.invites
-    property int hours: 24 * 7
+    // A day by default: an unused code tells whoever holds it when you are
+    // online, so it should not outlive the meeting it was made for.
+    property int hours: 24
     property string error: ""
     property bool copied: false
 
@@ -144,6 +147,15 @@ AppDialog {
                 ToolTip.text: qsTr("Make this code stop working now")
                 ToolTip.delay: 600
             }
+        }
+
+        Label {
+            objectName: "inviteProbes"
+            Layout.fillWidth: true
+            visible: text !== ""
+            wrapMode: Text.Wrap
+            color: Theme.danger
+            text: dialog.invites.probeText
         }
 
         ErrorLabel {
