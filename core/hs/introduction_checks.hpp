@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 
@@ -73,6 +74,7 @@ struct Accepted {
 };
 struct Dropped {
     DropReason reason;
+    std::optional<ContactKey> contact;
 };
 using IntroductionVerdict = std::variant<Accepted, Dropped>;
 

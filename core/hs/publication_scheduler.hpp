@@ -36,6 +36,7 @@
 // Deterministic given the Rng; pure (no clock, no I/O).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -58,7 +59,13 @@ struct PublicationConfig {
     // Off: everything is sent at `now` (tests, or a user who prefers speed
     // over unlinkability).
     bool enabled = true;
+    Duration overdue_after = Duration::seconds(1);
 };
+
+inline constexpr Duration kRevisionJitter = Duration::seconds(1);
+inline std::uint64_t next_revision(std::uint64_t last, TimePoint now, Rng&) {
+    return std::max(last + 1, static_cast<std::uint64_t>(now.us));
+}
 
 // The spacing between the slots of an HSDir with `queued` uploads queued:
 // min(same_dir_spacing, spread_window / queued).

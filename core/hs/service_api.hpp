@@ -88,6 +88,7 @@ struct ClientConfig {
 // Counters a service keeps about itself (for tests, and the status view).
 struct ServiceStats {
     std::uint64_t rendezvous_circuits = 0;  // circuits built towards rendezvous points
+    std::uint64_t rendezvous_sent = 0;      // RENDEZVOUS1 cells sent (a rendezvous went ahead)
     std::uint64_t introductions_accepted = 0;
     std::uint64_t descriptors_uploaded = 0;
     std::uint64_t withdrawals_sent = 0;
@@ -101,6 +102,9 @@ struct ServiceStats {
     std::uint64_t dropped_replay = 0;           // X seen within the replay horizon
     std::uint64_t dropped_stale_timestamp = 0;  // outside the timestamp window
     std::uint64_t dropped_rate_limited = 0;     // over the contact's rate limit
+    // Contacts looked at to report rate-limited ones (ContactFlagged): the
+    // cost of a rate-limited drop, which must not grow with the contacts.
+    std::uint64_t contacts_examined_for_flags = 0;
 
     // The counter of a drop reason.
     static std::uint64_t ServiceStats::*counter(DropReason r);

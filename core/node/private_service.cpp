@@ -336,6 +336,7 @@ void Node::Impl::service_circuit_ready(OriginCircuit& c, TimePoint now) {
         auto contact = s.rendezvous_pending.find(c.ref);
         if (r == s.rendezvous_reply.end() || contact == s.rendezvous_pending.end()) return;
         origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Rendezvous1, 0, r->second.first});
+        ++s.stats.rendezvous_sent;
         // The client's end of the joined path becomes a hop of this circuit.
         auto hop = onion::HopCrypto::create(r->second.second);
         if (!hop) {
@@ -411,6 +412,7 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
                 ++s.stats.dropped(dropped->reason);
                 if (dropped->reason == hs::DropReason::RateLimited) {
                     for (auto& [key, cid] : s.by_key) {
+                        ++s.stats.contacts_examined_for_flags;
                         const auto v = s.checks.violations(key);
                         // Reported at 1, 2, 4, 8, ... refusals: the user
                         // hears of a rogue contact at once without one
