@@ -61,15 +61,23 @@ IntroductionVerdict IntroductionChecks::check(ByteView body,
     if (it == contacts.end()) return drop(DropReason::UnknownCookie);
     if (it->second.hidden) return drop(DropReason::HiddenContact);
 
-    if (replay_.seen_or_insert(opened->client_key, now)) return drop(DropReason::Replay);
+    if (replay_.seen(opened->client_key, now)) return drop(DropReason::Replay);
 
     const std::int64_t now_s = now.unix_seconds();
     const std::int64_t window_s = policy_.timestamp_window.seconds_count();
     const std::int64_t ts = opened->payload.timestamp;
     if (ts < now_s - window_s || ts > now_s + window_s) return drop(DropReason::StaleTimestamp);
 
-    if (!limiter_.allow(it->second.contact, now)) return drop(DropReason::RateLimited);
+    if (!limiter_.allow(it->second.contact, now)) {
+        // Named, so the service reports this one contact without looking
+        // at the others.
+        auto d = drop(DropReason::RateLimited);
+        std::get<Dropped>(d).contact = it->second.contact;
+        return d;
+    }
 
+    // Only now, see the header: what the cache holds is accepted requests.
+    replay_.insert(opened->client_key, now);
     ++accepted_;
     return Accepted{it->second.contact, std::move(*opened)};
 }

@@ -4,15 +4,25 @@
 //   1. decrypt with the introduction point's keys (IK_i, b_i)  Undecryptable
 //   2. the descriptor cookie names a current contact           UnknownCookie
 //   3. ... who is not hidden from                              HiddenContact
-//   4. not a replay (same client key X seen within the horizon) Replay
+//   4. not a replay (same client key X accepted within the horizon) Replay
 //   5. timestamp within ±window of now                          StaleTimestamp
 //   6. within the contact's rate limit                          RateLimited
+// and only then is X entered into the replay cache.
 // Why this order: the cheap public check (decryption) comes first; steps 2-3
 // identify the contact, so nothing later spends state on a stranger (a
 // stranger's request never enters the replay cache or the rate limiter);
 // replay before the timestamp so a replayed copy is reported as what it is;
 // the rate limit last so that replays and stale copies relayed by an
 // introduction point are not charged to the contact.
+// Why the cache is written last: it then holds only accepted requests, at
+// most the rate limit's count per contact and window, so a rogue contact's
+// flood of rate-limited requests cannot fill it and evict the entries that
+// stop real replays; and a request the limiter refused (or a stale one) is
+// not marked as seen, so the same request sent again once the contact is
+// within its limit is judged afresh instead of being called a replay. The
+// price: a copy of a refused request replayed by an introduction point is
+// refused by the limiter again and counted as another violation, which only
+// adds to the report on a contact that was already over its limit.
 //
 // Dropping is silent: the caller sends nothing back and builds no circuit,
 // so a hidden or revoked contact learns nothing (requirement 3). This unit
@@ -20,6 +30,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 
@@ -73,6 +84,9 @@ struct Accepted {
 };
 struct Dropped {
     DropReason reason;
+    // RateLimited: the contact over its limit, so the service can report it
+    // with one lookup. Empty for the other reasons.
+    std::optional<ContactKey> contact;
 };
 using IntroductionVerdict = std::variant<Accepted, Dropped>;
 

@@ -89,12 +89,22 @@ void PublicationScheduler::forget_pending(const crypto::Ed25519PublicKey& hsdir)
 
 std::vector<ScheduledUpload> PublicationScheduler::due(TimePoint now) {
     std::vector<ScheduledUpload> out;
+    std::vector<PendingUpload> overdue;
+    const bool respread = config_.enabled && config_.overdue_after.us >= 0;
     auto end = queue_.upper_bound(now);
     for (auto it = queue_.begin(); it != end; ++it) {
         forget_pending(it->second.hsdir);
-        out.push_back(it->second);
+        if (respread && it->first + config_.overdue_after < now)
+            overdue.push_back({it->second.id, {it->second.hsdir}, it->second.token});
+        else
+            out.push_back(it->second);
     }
     queue_.erase(queue_.begin(), end);
+    // New slots from now on: each HSDir's first one at now + jitter, the
+    // rest spaced for the load, as for any batch.
+    if (!overdue.empty())
+        for (auto& s : schedule_batch(overdue, config_, now, rng_, dirs_))
+            queue_.emplace(s.send_at, std::move(s));
     return out;
 }
 
@@ -108,6 +118,11 @@ std::size_t PublicationScheduler::cancel(std::uint64_t token) {
         forget_pending(kv.second.hsdir);
         return true;
     });
+}
+
+std::uint64_t next_revision(std::uint64_t last, TimePoint now, Rng& rng) {
+    const auto jitter = rng.uniform(static_cast<std::uint64_t>(kRevisionJitter.us));
+    return std::max(last + 1, static_cast<std::uint64_t>(now.us) + jitter);
 }
 
 std::size_t PublicationScheduler::pending_for(const crypto::Ed25519PublicKey& hsdir) const {

@@ -58,7 +58,25 @@ struct PublicationConfig {
     // Off: everything is sent at `now` (tests, or a user who prefers speed
     // over unlinkability).
     bool enabled = true;
+    // An upload handed out more than this after its send time is overdue:
+    // the process was suspended or stalled. Overdue uploads are not sent in
+    // one go but get new slots (see PublicationScheduler::due). Generous for
+    // an event loop's timer latency, far below the spacing and jitter.
+    Duration overdue_after = Duration::seconds(1);
 };
+
+// The revision of a descriptor made at `now` for a contact whose last
+// descriptor had revision `last`:
+//   max(last + 1, now in µs + jitter),   jitter uniform in [0, kRevisionJitter)
+// Revisions must only grow per descriptor id, also across restarts (the
+// service keeps no counter on disk), hence the time. They need not be related
+// across contacts, and must not be: one counter for the whole service gave
+// the descriptors made in one tick consecutive revisions, which told
+// colluding HSDirs they came from one service. The jitter makes descriptors
+// made at one instant unrelated, and is small enough that a restart (which
+// takes longer) still goes above the last revision uploaded before it.
+inline constexpr Duration kRevisionJitter = Duration::seconds(1);
+std::uint64_t next_revision(std::uint64_t last, TimePoint now, Rng& rng);
 
 // The spacing between the slots of an HSDir with `queued` uploads queued:
 // min(same_dir_spacing, spread_window / queued).
@@ -95,6 +113,12 @@ class PublicationScheduler {
     void add(const std::vector<PendingUpload>& batch, TimePoint now);
     void add(const PendingUpload& upload, TimePoint now) { add(std::vector{upload}, now); }
     // Uploads whose time has come, earliest first (ties in the order added).
+    // Overdue ones (more than overdue_after late: after a suspend or a
+    // stall) are not among them: handing them all out in one tick would send
+    // them together, with one `published` second, and link the contacts.
+    // They are scheduled again instead, as one batch queued at `now`, so they
+    // leave spread over the window like any batch. With publication disabled
+    // everything due is handed out.
     std::vector<ScheduledUpload> due(TimePoint now);
     // When due() next has something; never() when nothing is pending.
     TimePoint next_deadline() const;

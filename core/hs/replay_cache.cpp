@@ -24,15 +24,25 @@ void ReplayCache::expire(TimePoint now) {
     while (!order_.empty() && order_.front().inserted + config_.horizon <= now) evict_front();
 }
 
-bool ReplayCache::seen_or_insert(const crypto::X25519PublicKey& x, TimePoint now) {
+bool ReplayCache::seen(const crypto::X25519PublicKey& x, TimePoint now) {
     expire(now);
-    if (set_.contains(x)) return true;
+    return set_.contains(x);
+}
+
+void ReplayCache::insert(const crypto::X25519PublicKey& x, TimePoint now) {
+    expire(now);
+    if (set_.contains(x)) return;
     if (set_.size() >= config_.max_entries) {
         evict_front();
         ++evictions_;
     }
     set_.insert(x);
     order_.push_back({x, now});
+}
+
+bool ReplayCache::seen_or_insert(const crypto::X25519PublicKey& x, TimePoint now) {
+    if (seen(x, now)) return true;
+    insert(x, now);
     return false;
 }
 

@@ -1,7 +1,7 @@
 // Replay cache for introductions (paper 4.6, limitation 1): an introduction
 // point could relay a valid INTRODUCE2 again and again to make the service
 // build circuits to the rendezvous point it names. The service remembers the
-// client's ephemeral key X of every introduction it decrypted and drops a
+// client's ephemeral key X of every introduction it accepted and drops a
 // second one with the same X. X is bound to the ciphertext (it derives the key
 // and is part of the AAD), so a replay cannot change X and still decrypt.
 //
@@ -14,11 +14,12 @@
 // Memory is bounded by `max_entries`. When the cache is full the oldest entry
 // is evicted, even if it is still within the horizon. Trade-off: the
 // alternative — refusing new introductions while full — would let anyone able
-// to fill the cache (a rogue contact) lock every contact out. Evicting keeps
+// to fill the cache lock every contact out. Evicting keeps
 // the service reachable; a replay of an evicted request is still limited by
 // the timestamp window and the per-contact rate limit, and `evictions()` lets
-// the service notice the pressure. Legitimate load is tiny (at most 10 per
-// contact per hour by default), so a full cache means an attack.
+// the service notice the pressure. Only accepted introductions enter it (at
+// most the rate limit, 10 per contact per hour by default), so filling it
+// takes some 800 contacts working together (8192 entries, 10 each).
 #pragma once
 
 #include <cstdint>
@@ -39,9 +40,15 @@ class ReplayCache {
   public:
     explicit ReplayCache(ReplayCacheConfig config = {});
 
-    // True when `x` was inserted within the horizon (a replay); otherwise
-    // remembers it and returns false. O(1) on average; expiry is amortised
-    // over calls.
+    // True when `x` was inserted within the horizon (a replay). O(1) on
+    // average; expiry is amortised over calls.
+    bool seen(const crypto::X25519PublicKey& x, TimePoint now);
+    // Remembers `x` (a no-op if it is already there). IntroductionChecks
+    // inserts only once a request passed every check, so that requests it
+    // refuses (rate-limited, stale) neither fill the cache nor block a
+    // later retry of the same request.
+    void insert(const crypto::X25519PublicKey& x, TimePoint now);
+    // seen(), and insert() if not.
     bool seen_or_insert(const crypto::X25519PublicKey& x, TimePoint now);
     // Drops entries older than the horizon (also done by seen_or_insert).
     void expire(TimePoint now);

@@ -6,7 +6,8 @@
 // A service (Bob) grants each contact (Alice) a client key CK and a
 // descriptor cookie DC; Alice gets `ContactCredentials` = (H(CK), DC). Bob
 // can revoke or hide a contact at any time; to that contact he is then
-// exactly as unreachable as when he is offline.
+// exactly as unreachable as when he is offline: the same HSDir answers, the
+// same introduction-point answers, the same failure after connect_timeout.
 #pragma once
 
 #include <cstdint>
@@ -72,25 +73,32 @@ struct ServiceConfig {
 };
 
 struct ClientConfig {
-    // The whole attempt: descriptor fetch, introductions and rendezvous.
+    // The whole attempt: descriptor fetch, introductions and rendezvous. It
+    // is also when every failed attempt is reported, however early it knew:
+    // a failure's timing must not tell "no descriptor" (withdrawn, or never
+    // there) from "a descriptor naming dead keys" (a service that shut down)
+    // from "a service that ignores this contact" (issue 9, finding 5).
     Duration connect_timeout = Duration::seconds(60);
     // How long to wait for the service's RENDEZVOUS2 after an introduction
     // point acknowledged the INTRODUCE1 (or, with no acknowledgement, after
     // sending it) before trying the descriptor's next introduction point.
     // Every introduction point acknowledges every INTRODUCE1 alike, so this
     // wait is what a client spends on each point whether the service is
-    // offline or just does not answer it: with k points an attempt that gets
-    // no answer ends after about k × intro_wait either way. Keep
-    // k × intro_wait below connect_timeout (3 × 5 s against 60 s).
+    // offline or just does not answer it. Keep k × intro_wait well below
+    // connect_timeout (3 × 5 s against 60 s), so a slow but present service
+    // is reached through its last point before the attempt ends.
     Duration intro_wait = Duration::seconds(5);
 };
 
 // Counters a service keeps about itself (for tests, and the status view).
 struct ServiceStats {
     std::uint64_t rendezvous_circuits = 0;  // circuits built towards rendezvous points
+    std::uint64_t rendezvous_sent = 0;      // RENDEZVOUS1 cells sent (a rendezvous went ahead)
+    // Rendezvous circuits closed before RENDEZVOUS1 by a revoke, a hide or
+    // Invisible.
+    std::uint64_t rendezvous_cancelled = 0;
     std::uint64_t introductions_accepted = 0;
     std::uint64_t descriptors_uploaded = 0;
-    std::uint64_t withdrawals_sent = 0;
     std::uint64_t intro_rotations = 0;
     std::size_t intro_points_up = 0;
     // INTRODUCE2s dropped silently (no answer, no circuit), one counter per
@@ -101,6 +109,9 @@ struct ServiceStats {
     std::uint64_t dropped_replay = 0;           // X seen within the replay horizon
     std::uint64_t dropped_stale_timestamp = 0;  // outside the timestamp window
     std::uint64_t dropped_rate_limited = 0;     // over the contact's rate limit
+    // Contacts looked at to report rate-limited ones (ContactFlagged): the
+    // cost of a rate-limited drop, which must not grow with the contacts.
+    std::uint64_t contacts_examined_for_flags = 0;
 
     // The counter of a drop reason.
     static std::uint64_t ServiceStats::*counter(DropReason r);

@@ -31,6 +31,14 @@ struct AuthKeyIdHash {
         return h;
     }
 };
+struct ContactKeyHash {
+    // H(CK): its first bytes are uniformly distributed.
+    std::size_t operator()(const hs::ContactKey& k) const noexcept {
+        std::size_t h;
+        std::memcpy(&h, k.data(), sizeof h);
+        return h;
+    }
+};
 struct CookieHash {
     std::size_t operator()(const hs::RendezvousCookie& k) const noexcept {
         std::size_t h;
@@ -62,8 +70,8 @@ struct ServiceContact {
     TimePoint next_publish = TimePoint::never();
     // Descriptors of this contact waiting in the publication scheduler.
     std::size_t queued = 0;
-    // Descriptor ids currently published, with their S, for withdrawal.
-    std::vector<std::pair<hs::DescriptorId, hs::SecretIdPart>> published;
+    // The revision of this contact's last descriptor (hs::next_revision).
+    std::uint64_t revision = 0;
 };
 
 struct IntroSlot {
@@ -80,21 +88,21 @@ struct IntroSlot {
 struct ServiceState {
     hs::ServiceConfig config;
     std::map<hs::ContactId, ServiceContact> contacts;
-    std::map<hs::ContactKey, hs::ContactId> by_key;
+    // O(1): a rate-limited drop looks its contact up here (issue 9, 11).
+    std::unordered_map<hs::ContactKey, hs::ContactId, ContactKeyHash> by_key;
     hs::CookieTable cookies;
     std::vector<IntroSlot> intros;
     // After a scheduled rotation (lifetime or introduction count) the previous
     // set stays up until every descriptor that names it has expired, so a
     // contact who fetched one still gets through (make before break). Revoke,
-    // hide and invisibility never keep it: there the old keys die at once.
+    // hide and invisibility never keep it: there the old keys die at once,
+    // so a descriptor the contact still finds (nothing is withdrawn) names
+    // dead keys, as after a shutdown.
     std::vector<IntroSlot> retiring;
     TimePoint retire_at = TimePoint::never();
     bool visible = true;
     hs::IntroductionChecks checks;
     std::optional<hs::PublicationScheduler> scheduler;
-    // The last revision used: each descriptor gets max(now in µs, this + 1),
-    // so revisions only grow, also across restarts.
-    std::uint64_t revision = 0;
     TimePoint rotate_at = TimePoint::never();
     TimePoint next_intro_attempt = TimePoint::never();
     // A descriptor waiting in the publication scheduler. It is made and
@@ -105,8 +113,9 @@ struct ServiceState {
         std::uint8_t replica = 0;
         std::size_t remaining = 0;  // HSDirs still to send to
     };
-    std::map<std::uint64_t, PendingBody> uploads;            // scheduler token -> descriptor
-    std::map<CircuitRef, hs::ContactId> rendezvous_pending;  // building towards an RP
+    std::map<std::uint64_t, PendingBody> uploads;  // scheduler token -> descriptor
+    // Building towards an RP; closed on revoke, hide and Invisible.
+    std::map<CircuitRef, hs::ContactId> rendezvous_pending;
     std::map<CircuitRef, std::pair<Bytes, onion::HopKeys>> rendezvous_reply;
     std::map<CircuitRef, hs::ContactId> joined;  // circuits carrying a contact's streams
     std::map<hs::ContactId, std::size_t> flagged;
@@ -154,6 +163,9 @@ struct ClientState {
 
     hs::ClientConfig config;
     std::map<hs::ConnectId, ConnectAttempt> attempts;
+    // Attempts that failed before their deadline, and that deadline: the
+    // failure is reported then (service_client.cpp).
+    std::map<hs::ConnectId, TimePoint> failed;
 };
 
 }  // namespace sotto::node

@@ -293,6 +293,7 @@ void Node::tick(TimePoint now) {
         d.close_link(id, "no circuit for " + std::to_string(idle_for) + " s", now, true);
     }
     if (d.next_housekeeping <= now) d.housekeeping(now);
+    if (d.client_deadline() <= now) d.client_timeouts(now);
     d.directory_schedule(now);
     d.service_tick(now);
     if (d.hs_relay.store.next_expiry() <= now) d.hs_relay.store.expire(now);
@@ -304,6 +305,7 @@ TimePoint Node::next_deadline() const {
     t = earliest(t, d.next_descriptor_upload);
     if (d.authority) t = earliest(t, d.authority->next_deadline());
     t = earliest(t, d.service_deadline());
+    t = earliest(t, d.client_deadline());
     t = earliest(t, d.hs_relay.store.next_expiry());
     for (auto& [id, l] : d.links)
         t = earliest(t, earliest(l.session.next_deadline(), d.idle_close_at(l)));

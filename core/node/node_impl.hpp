@@ -142,7 +142,7 @@ struct DirJob {
     } kind;
     std::uint64_t id = 0;
     std::size_t authority = 0;  // directory jobs
-    std::uint64_t owner = 0;    // private-service jobs: connect attempt
+    std::uint64_t owner = 0;    // private-service jobs: connect attempt, or uploads' contact
     bool hs() const { return kind >= Kind::HsUpload; }
     Bytes request;  // encoded DirRequest
     CircuitRef circuit = 0;
@@ -276,7 +276,15 @@ struct Node::Impl {
     // The upload request for a scheduled descriptor, made now; none while
     // the introduction set is not up.
     std::optional<Bytes> service_upload_body(const ServiceState::PendingBody& p, TimePoint now);
-    void service_withdraw(hs::ContactId id, TimePoint now);
+    // Revoke, hide, Invisible: the contact's uploads queued or under way
+    // are dropped (nothing is withdrawn, see private_service.cpp).
+    void service_drop_uploads(hs::ContactId id, TimePoint now);
+    // Closes the rendezvous circuits, being built or joined, of `id` (of
+    // every contact when empty).
+    void service_end_rendezvous(std::optional<hs::ContactId> id, TimePoint now);
+    // Whether the service is there for `id`: a current contact, not hidden
+    // from, and not Invisible.
+    bool service_serves(hs::ContactId id) const;
     void service_close_intros();
     void service_job_done(const DirJob& job, bool ok, TimePoint now);
 
@@ -290,6 +298,7 @@ struct Node::Impl {
     void client_job_done(const DirJob& job, std::optional<Bytes> descriptor, TimePoint now);
     void client_fail(hs::ConnectId id, const char* why, TimePoint now);
     void client_timeouts(TimePoint now);
+    TimePoint client_deadline() const;
     // connect_service, or with `points`: connect_service_via (no fetch).
     Result<hs::ConnectId> client_connect(const hs::ContactCredentials& creds,
                                          std::optional<std::vector<hs::IntroPointInfo>> points,

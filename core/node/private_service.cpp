@@ -4,8 +4,8 @@
 // - Introduction points (4.1): k relays, each established with a fresh key
 //   pair IK_i (and an X25519 key for INTRODUCE encryption) made for that
 //   establishment alone; rotated after a lifetime or a number of
-//   introductions, and on every revoke or hide, so keys a former contact
-//   learnt are dead everywhere.
+//   introductions, and on every revoke or hide (closed while Invisible), so
+//   keys a former contact learnt are dead everywhere.
 // - Per-contact descriptors (4.2-4.4): signed with that contact's CK, stored
 //   under H(H(CK), S) with S = H(DC, TP, RI), introduction points encrypted
 //   under DC; all contacts share the same introduction points.
@@ -14,9 +14,15 @@
 //   spread window and their slot order is shuffled.
 // - Checks on every INTRODUCE2 (4.6) through hs::IntroductionChecks, all
 //   before a circuit to the rendezvous point is built.
-// - Revoke and hide withdraw the contact's descriptors with a request signed
-//   by CK, and the short descriptor lifetime removes any withdrawal lost on
-//   the way.
+// - Revoke, hide and Invisible look, to the contact, exactly like this node
+//   shutting down (issue 9, finding 5): nothing is withdrawn from the HSDirs
+//   (a shutdown withdraws nothing either), so the descriptor she may fetch
+//   stays until it expires, and it names introduction keys that died with
+//   the rotation; uploads still queued or under way for her are dropped, as a
+//   shutdown drops them; rendezvous circuits being built for her and her
+//   joined circuits are closed (finding 6). The client pads every failure to
+//   its connect timeout (service_client.cpp), so when her attempt ends says
+//   nothing either. None of it is logged above Debug (finding 11).
 #include <algorithm>
 
 #include "core/hs/descriptor_id.hpp"
@@ -34,6 +40,10 @@ constexpr Duration kIntroRetry = Duration::seconds(5);
 constexpr Duration kPruneInterval = Duration::minutes(10);
 // How often a contact whose last uploads are still queued is looked at again.
 constexpr Duration kRequeueCheck = Duration::minutes(1);
+// The reason given for circuits the service ends for a social action
+// (revoke, hide, Invisible): neutral, since reasons reach the application
+// and its logs.
+constexpr const char* kServiceCircuitEnded = "closed by the service";
 }  // namespace
 
 std::vector<PathHop> Node::Impl::path_to(const PathHop& last, std::size_t hops) {
@@ -142,7 +152,9 @@ void Node::Impl::service_close_intros() {
 void Node::Impl::service_rotate_intros(const char* why, bool keep_old, TimePoint now) {
     auto& s = *service;
     ++s.stats.intro_rotations;
-    log->log(LogLevel::Info, "hs", std::string("rotating introduction points: ") + why);
+    // Debug only, every rotation: a rotation outside the schedule means a
+    // revoke or a hide, and the time of one in a log at Info would say so.
+    log->log(LogLevel::Debug, "hs", std::string("rotating introduction points: ") + why);
     if (keep_old) {
         // Descriptors naming the current set were all published before now,
         // so none is valid after now + descriptor_lifetime: until then the
@@ -168,22 +180,6 @@ void Node::Impl::service_rotate_intros(const char* why, bool keep_old, TimePoint
 }
 
 // ---- descriptors ----
-
-namespace {
-// Uploads of a contact still waiting in the scheduler, which must never leave
-// after a withdrawal.
-void cancel_pending_uploads(ServiceState& s, hs::ContactId id) {
-    if (auto c = s.contacts.find(id); c != s.contacts.end()) c->second.queued = 0;
-    for (auto u = s.uploads.begin(); u != s.uploads.end();) {
-        if (u->second.contact == id) {
-            s.scheduler->cancel(u->first);
-            u = s.uploads.erase(u);
-        } else {
-            ++u;
-        }
-    }
-}
-}  // namespace
 
 void Node::Impl::service_publish(hs::ContactId id, TimePoint now) {
     service_publish(std::vector<hs::ContactId>{id}, now);
@@ -229,7 +225,6 @@ void Node::Impl::service_queue_contact(hs::ContactId id, ServiceContact& contact
     // whose clock is already past it finds one.
     if (TimePoint::from_seconds(end) - now <= s.config.next_period_margin)
         periods.push_back(periods[0] + 1);
-    contact.published.clear();
     for (auto tp : periods) {
         for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
             auto secret = hs::secret_id_part(contact.grant.cookie, tp, ri);
@@ -240,7 +235,6 @@ void Node::Impl::service_queue_contact(hs::ContactId id, ServiceContact& contact
             s.uploads[up.token] = ServiceState::PendingBody{id, tp, ri, up.hsdirs.size()};
             batch.push_back(std::move(up));
             ++contact.queued;
-            contact.published.push_back({desc_id, secret});
         }
     }
     contact.next_publish = now + lifetime - s.config.republish_margin;
@@ -252,7 +246,7 @@ std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::Pending
     auto& s = *service;
     auto it = s.contacts.find(p.contact);
     if (it == s.contacts.end()) return std::nullopt;
-    const auto& contact = it->second;
+    auto& contact = it->second;
     // Made and signed at the moment it leaves, with the set that is up now,
     // not when the batch was scheduled: a batch-wide publication time or
     // consecutive revisions would tell colluding HSDirs which contacts'
@@ -267,15 +261,18 @@ std::optional<Bytes> Node::Impl::service_upload_body(const ServiceState::Pending
     }
     if (points.empty()) return std::nullopt;
     const auto secret = hs::secret_id_part(contact.grant.cookie, p.time_period, p.replica);
-    s.revision = std::max(s.revision + 1, static_cast<std::uint64_t>(now.us));
-    auto sealed = hs::seal_intro_points(points, contact.grant.cookie, secret,
-                                        contact.grant.client_key.public_key(), s.revision, *rng);
+    // Per contact, time-based with jitter: unrelated to other contacts'
+    // revisions (hs::next_revision).
+    contact.revision = hs::next_revision(contact.revision, now, *rng);
+    auto sealed =
+        hs::seal_intro_points(points, contact.grant.cookie, secret,
+                              contact.grant.client_key.public_key(), contact.revision, *rng);
     if (!sealed) return std::nullopt;
     hs::HsDescriptor d{contact.grant.client_key.public_key(),
                        secret,
                        now.unix_seconds(),
                        static_cast<std::uint32_t>(s.config.descriptor_lifetime.seconds_count()),
-                       s.revision,
+                       contact.revision,
                        std::move(*sealed)};
     d = hs::sign_hs_descriptor(std::move(d), contact.grant.client_key);
     return hs::encode_hsdir_request(hs::PostHsDescriptor{hs::descriptor_id(contact.ck_id, secret),
@@ -288,27 +285,54 @@ void Node::Impl::service_publish_all(TimePoint now) {
     service_publish(ids, now);
 }
 
-void Node::Impl::service_withdraw(hs::ContactId id, TimePoint now) {
+void Node::Impl::service_drop_uploads(hs::ContactId id, TimePoint now) {
     auto& s = *service;
-    auto it = s.contacts.find(id);
-    if (it == s.contacts.end()) return;
-    cancel_pending_uploads(s, id);
-    auto& c = it->second;
-    // Every revision uploaded so far was made before now; the tombstone also
-    // refuses any of them still in flight.
-    s.revision = std::max(s.revision + 1, static_cast<std::uint64_t>(now.us));
-    for (auto& [desc_id, secret] : c.published) {
-        hs::HsWithdrawal w{desc_id, c.grant.client_key.public_key(), secret, s.revision};
-        w = hs::sign_hs_withdrawal(std::move(w), c.grant.client_key);
-        Bytes body = hs::encode_hsdir_request(hs::WithdrawHsDescriptor{w});
-        if (!ring) continue;
-        for (auto* e : ring->responsible(desc_id)) {
-            start_hs_job(DirJob::Kind::HsWithdraw, PathHop::from(*e), body, 0, now);
-            ++s.stats.withdrawals_sent;
+    // Nothing is withdrawn from the HSDirs: a node that shuts down withdraws
+    // nothing, so a withdrawal would tell the contact (who can poll her
+    // descriptor ids) that this was a revoke, a hide or Invisible. What is
+    // stored there names introduction keys that are dead by now (rotated,
+    // or closed while Invisible) and expires within descriptor_lifetime.
+    // What has not reached an HSDir yet never does, as after a shutdown:
+    // the uploads still queued, and those under way (their circuits close).
+    if (auto c = s.contacts.find(id); c != s.contacts.end()) {
+        c->second.queued = 0;
+        c->second.next_publish = TimePoint::never();
+    }
+    for (auto u = s.uploads.begin(); u != s.uploads.end();) {
+        if (u->second.contact == id) {
+            s.scheduler->cancel(u->first);
+            u = s.uploads.erase(u);
+        } else {
+            ++u;
         }
     }
-    c.published.clear();
-    c.next_publish = TimePoint::never();
+    std::vector<std::uint64_t> under_way;
+    for (auto& [job_id, job] : jobs)
+        if (job.kind == DirJob::Kind::HsUpload && job.owner == id) under_way.push_back(job_id);
+    for (auto job_id : under_way) job_failed(job_id, "upload abandoned", now);
+}
+
+void Node::Impl::service_end_rendezvous(std::optional<hs::ContactId> id, TimePoint now) {
+    auto& s = *service;
+    // Circuits still being built towards a rendezvous point (an INTRODUCE2
+    // was accepted, RENDEZVOUS1 not sent yet) and circuits already joined:
+    // none may carry anything for this contact (or, with no contact, for
+    // anyone) from now on. Closed like a shutdown closes them.
+    std::vector<CircuitRef> ends;
+    for (const auto* m : {&s.rendezvous_pending, &s.joined})
+        for (auto& [ref, cid] : *m)
+            if (!id || cid == *id) ends.push_back(ref);
+    for (auto ref : ends) {
+        if (s.rendezvous_pending.erase(ref) > 0) ++s.stats.rendezvous_cancelled;
+        s.rendezvous_reply.erase(ref);
+        origin_close(ref, kServiceCircuitEnded, true, now);
+    }
+}
+
+bool Node::Impl::service_serves(hs::ContactId id) const {
+    const auto& s = *service;
+    auto it = s.contacts.find(id);
+    return s.visible && it != s.contacts.end() && !it->second.hidden;
 }
 
 void Node::Impl::service_job_done(const DirJob& job, bool ok, TimePoint) {
@@ -335,7 +359,14 @@ void Node::Impl::service_circuit_ready(OriginCircuit& c, TimePoint now) {
         auto r = s.rendezvous_reply.find(c.ref);
         auto contact = s.rendezvous_pending.find(c.ref);
         if (r == s.rendezvous_reply.end() || contact == s.rendezvous_pending.end()) return;
+        // Revoke, hide and Invisible close these circuits at once
+        // (service_end_rendezvous); this only makes sure.
+        if (!service_serves(contact->second)) {
+            origin_close(c.ref, kServiceCircuitEnded, true, now);
+            return;
+        }
         origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Rendezvous1, 0, r->second.first});
+        ++s.stats.rendezvous_sent;
         // The client's end of the joined path becomes a hop of this circuit.
         auto hop = onion::HopCrypto::create(r->second.second);
         if (!hop) {
@@ -409,17 +440,21 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
                 // Silently: no answer, no circuit; counted per reason. A
                 // rate-limited contact is reported so the user can revoke it.
                 ++s.stats.dropped(dropped->reason);
-                if (dropped->reason == hs::DropReason::RateLimited) {
-                    for (auto& [key, cid] : s.by_key) {
-                        const auto v = s.checks.violations(key);
-                        // Reported at 1, 2, 4, 8, ... refusals: the user
-                        // hears of a rogue contact at once without one
-                        // event per dropped introduction.
-                        auto& reported = s.flagged[cid];
-                        if (v > 0 && v >= 2 * reported) {
-                            reported = v;
-                            outputs.push_back(ContactFlagged{cid, v});
-                        }
+                // The drop names the contact: one lookup, whatever the
+                // number of contacts (a flood must not cost O(contacts)
+                // per cell).
+                if (dropped->reason == hs::DropReason::RateLimited && dropped->contact) {
+                    auto who = s.by_key.find(*dropped->contact);
+                    if (who == s.by_key.end()) return;
+                    ++s.stats.contacts_examined_for_flags;
+                    const auto v = s.checks.violations(who->first);
+                    // Reported at 1, 2, 4, 8, ... refusals: the user hears
+                    // of a rogue contact at once without one event per
+                    // dropped introduction.
+                    auto& reported = s.flagged[who->second];
+                    if (v > 0 && v >= 2 * reported) {
+                        reported = v;
+                        outputs.push_back(ContactFlagged{who->second, v});
                     }
                 }
                 return;
@@ -450,6 +485,12 @@ void Node::Impl::service_cell(OriginCircuit& c, std::size_t hop, RelayCell& rc, 
         auto joined = s.joined.find(c.ref);
         if (joined == s.joined.end() || rc.stream_id == 0 || c.streams.contains(rc.stream_id))
             return;
+        // A contact revoked or hidden from (or Invisible) gets no stream; the
+        // circuit was closed then, this only makes sure.
+        if (!service_serves(joined->second)) {
+            origin_close(c.ref, kServiceCircuitEnded, true, now);
+            return;
+        }
         OriginStream st;
         st.ref = new_id();
         st.circuit = c.ref;
@@ -477,7 +518,8 @@ void Node::Impl::service_tick(TimePoint now) {
         const dir::ConsensusEntry* e = consensus ? consensus->find(up.hsdir) : nullptr;
         if (e != nullptr)
             if (auto body = service_upload_body(it->second, now))
-                start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), std::move(*body), 0, now);
+                start_hs_job(DirJob::Kind::HsUpload, PathHop::from(*e), std::move(*body),
+                             it->second.contact, now);
         if (--it->second.remaining == 0) {
             if (auto c = s.contacts.find(it->second.contact); c != s.contacts.end())
                 --c->second.queued;
@@ -584,18 +626,15 @@ Status Node::service_revoke(hs::ContactId id, TimePoint now) {
     auto& s = *d.service;
     auto it = s.contacts.find(id);
     if (it == s.contacts.end()) return fail(Errc::NotFound, "no such contact");
-    d.service_withdraw(id, now);
+    d.service_drop_uploads(id, now);
     hs::ContactKey key = hs::ContactKey::from(it->second.ck_id.view());
     s.cookies.erase(it->second.index);
     s.by_key.erase(key);
     s.checks.forget_contact(key);
     s.flagged.erase(id);
     s.contacts.erase(it);
-    // Joined circuits of that contact end now.
-    std::vector<CircuitRef> ends;
-    for (auto& [ref, cid] : s.joined)
-        if (cid == id) ends.push_back(ref);
-    for (auto ref : ends) d.origin_close(ref, "contact revoked", true, now);
+    // Her rendezvous circuits, being built or joined, end now.
+    d.service_end_rendezvous(id, now);
     d.service_rotate_intros("a contact was revoked", /*keep_old=*/false, now);
     return {};
 }
@@ -611,7 +650,8 @@ Status Node::service_hide(hs::ContactId id, bool hidden, TimePoint now) {
     it->second.hidden = hidden;
     s.cookies[it->second.index].hidden = hidden;
     if (hidden) {
-        d.service_withdraw(id, now);
+        d.service_drop_uploads(id, now);
+        d.service_end_rendezvous(id, now);
         d.service_rotate_intros("presence hidden from a contact", /*keep_old=*/false, now);
     } else {
         d.service_publish(id, now);
@@ -628,7 +668,8 @@ void Node::service_set_visible(bool visible, TimePoint now) {
     if (!visible) {
         std::vector<hs::ContactId> ids;
         for (auto& [id, c] : s.contacts) ids.push_back(id);
-        for (auto id : ids) d.service_withdraw(id, now);
+        for (auto id : ids) d.service_drop_uploads(id, now);
+        d.service_end_rendezvous(std::nullopt, now);
         // No introduction point may know a key of ours while invisible.
         d.service_close_intros();
         s.rotate_at = TimePoint::never();

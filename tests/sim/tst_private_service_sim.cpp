@@ -213,8 +213,8 @@ class TestPrivateServiceSim : public QObject {
         QVERIFY(!w.connect(w.alice, alice_creds).has_value());
         QVERIFY(w.sim.run_until([&] { return w.bob_stats().descriptors_uploaded >= before + 6; },
                                 Duration::minutes(5)));
-        // Alice's own attempt may have fetched her descriptor before its
-        // withdrawal arrived and met the dead keys: count only Carol's.
+        // Alice's own attempt fetched her old descriptor (nothing is
+        // withdrawn) and met its dead keys: count only Carol's.
         auto unknown = [&] {
             std::uint64_t n = 0;
             for (auto* r : w.net->all_relays()) n += r->stats().introductions_unknown_key;

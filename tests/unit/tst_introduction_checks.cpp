@@ -265,6 +265,63 @@ class TestIntroductionChecks : public QObject {
         QCOMPARE(reason(f.check(checks, f.introduce(alice))), DropReason::RateLimited);
     }
 
+    // Issue 9, finding 11: the replay cache takes a request only once it
+    // passed every check. A flood of rate-limited requests does not fill it,
+    // and a request the limiter refused can be sent again once the contact
+    // is within its limit.
+    void rate_limited_requests_stay_out_of_the_replay_cache() {
+        Fixture f(18);
+        auto alice = f.add_contact();
+        IntroductionPolicy policy;
+        policy.rate_limit = RateLimitConfig{1, Duration::minutes(5)};
+        IntroductionChecks checks(policy);
+        QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
+        QCOMPARE(checks.replay_cache().size(), std::size_t(1));
+        for (int i = 0; i < 50; ++i)
+            QCOMPARE(reason(f.check(checks, f.introduce(alice), t0 + Duration::seconds(1))),
+                     DropReason::RateLimited);
+        QCOMPARE(checks.replay_cache().size(), std::size_t(1));
+        // Stale ones stay out too.
+        QCOMPARE(reason(f.check(checks, f.introduce(alice, t0 - Duration::hours(1)))),
+                 DropReason::StaleTimestamp);
+        QCOMPARE(checks.replay_cache().size(), std::size_t(1));
+    }
+
+    void a_rate_limited_request_can_be_retried() {
+        Fixture f(19);
+        auto alice = f.add_contact();
+        IntroductionPolicy policy;
+        policy.rate_limit = RateLimitConfig{1, Duration::minutes(5)};
+        IntroductionChecks checks(policy);
+        QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
+        const auto body = f.introduce(alice, t0 + Duration::minutes(2));
+        QCOMPARE(reason(f.check(checks, body, t0 + Duration::minutes(2))), DropReason::RateLimited);
+        // Within the replay horizon and the timestamp window, and the limit
+        // has room again: the same request goes through, once.
+        const TimePoint retry = t0 + Duration::minutes(5) + Duration::seconds(1);
+        QVERIFY(std::holds_alternative<Accepted>(f.check(checks, body, retry)));
+        QCOMPARE(reason(f.check(checks, body, retry)), DropReason::Replay);
+    }
+
+    void a_rate_limited_drop_names_its_contact() {
+        Fixture f(20);
+        auto alice = f.add_contact();
+        f.add_contact();
+        IntroductionPolicy policy;
+        policy.rate_limit = RateLimitConfig{1, Duration::hours(1)};
+        IntroductionChecks checks(policy);
+        QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
+        auto v = f.check(checks, f.introduce(alice));
+        auto* d = std::get_if<Dropped>(&v);
+        QVERIFY(d != nullptr);
+        QCOMPARE(d->reason, DropReason::RateLimited);
+        QVERIFY(d->contact.has_value());
+        QCOMPARE(*d->contact, alice.id);
+        // Other drops name nobody.
+        auto u = f.check(checks, Bytes(10, 1));
+        QVERIFY(!std::get<Dropped>(u).contact.has_value());
+    }
+
     void counters_add_up() {
         Fixture f(17);
         auto alice = f.add_contact();

@@ -270,7 +270,7 @@ class TestPublicationScheduler : public QObject {
         DeterministicRng d(6);
         PublicationScheduler sched({}, d);
         sched.add(batch, kT);
-        auto due = sched.due(TimePoint::never() - Duration::seconds(1));
+        auto due = drain(sched);
         auto sorted = sa;
         std::stable_sort(sorted.begin(), sorted.end(),
                          [](const auto& x, const auto& y) { return x.send_at < y.send_at; });
@@ -309,7 +309,7 @@ class TestPublicationScheduler : public QObject {
         sched.add(upload(4, 0, 3), later);
         QVERIFY(sched.next_deadline() >= later);
         QVERIFY(sched.next_deadline() <= later + kJitter);
-        for (const auto& x : sched.due(TimePoint::never())) QVERIFY(x.send_at <= later + kJitter);
+        for (const auto& x : drain(sched)) QVERIFY(x.send_at <= later + kJitter);
     }
 
     void pending_uploads_count_towards_the_spacing() {
@@ -325,7 +325,7 @@ class TestPublicationScheduler : public QObject {
         }
         sched.add(a, kT);
         const TimePoint t1 = kT + Duration::seconds(2);
-        QCOMPARE(sched.due(t1).size(), std::size_t{1});  // the slot at kT
+        QCOMPARE(sched.due(kT).size(), std::size_t{1});  // the slot at kT
         QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{99});
         sched.add(b, t1);
         QCOMPARE(sched.pending_for(dir_key(0)), std::size_t{199});
@@ -360,13 +360,118 @@ class TestPublicationScheduler : public QObject {
         QCOMPARE(sched.pending(), std::size_t{12});
         QCOMPARE(sched.cancel(1), std::size_t{6});
         QCOMPARE(sched.cancel(1), std::size_t{0});
-        auto all = sched.due(kT + Duration::minutes(5));
+        auto all = drain(sched);
         QCOMPARE(all.size(), std::size_t{6});
         for (const auto& x : all) {
             QCOMPARE(x.token, std::uint64_t{2});
             // Its slot behind the cancelled upload's is kept.
             QVERIFY(x.send_at >= kT + kSpacing);
         }
+    }
+
+    // Issue 9, finding 7: after a suspend or a stall, uploads whose slots all
+    // passed must not leave in one tick (they would reach the HSDirs
+    // together, with one `published` second and adjacent revisions, and link
+    // the contacts). They are spread again from the moment the scheduler
+    // sees them, by the same rules as a new batch.
+    void overdue_uploads_are_spread_again_not_burst() {
+        DeterministicRng rng(11);
+        PublicationScheduler sched({}, rng);
+        // 20 contacts, each descriptor to the same six HSDirs.
+        std::vector<PendingUpload> batch;
+        for (std::uint64_t i = 0; i < 20; ++i) batch.push_back(upload(i, 0));
+        sched.add(batch, kT);
+        QCOMPARE(sched.pending(), std::size_t{120});
+        // The machine sleeps through every slot.
+        const TimePoint resume = kT + Duration::hours(1);
+        QVERIFY(sched.next_deadline() < resume - Duration::minutes(50));
+        auto first = sched.due(resume);
+        QVERIFY2(first.size() <= 1, qPrintable(QString::number(first.size())));
+        std::vector<std::pair<TimePoint, ScheduledUpload>> sent;
+        for (auto& x : first) sent.push_back({resume, x});
+        // From here the timer fires on time.
+        std::size_t max_per_tick = first.size();
+        while (sched.next_deadline() != TimePoint::never()) {
+            const TimePoint now = sched.next_deadline();
+            QVERIFY(now >= resume);
+            auto d = sched.due(now);
+            max_per_tick = std::max(max_per_tick, d.size());
+            for (auto& x : d) sent.push_back({now, x});
+        }
+        QCOMPARE(sent.size(), std::size_t{120});
+        QCOMPARE(max_per_tick, std::size_t{1});
+        // Per HSDir, from the resume on: the k-th upload leaves in
+        // [k × spacing, k × spacing + max_jitter], the spacing being that of
+        // 20 uploads queued for it, so all within the window.
+        const Duration spacing = effective_spacing({}, 20);
+        std::map<crypto::Ed25519PublicKey, std::vector<TimePoint>> times;
+        for (auto& [at, x] : sent) {
+            QCOMPARE(x.send_at, at);  // handed out on time, not late
+            times[x.hsdir].push_back(at);
+        }
+        QCOMPARE(times.size(), std::size_t{6});
+        for (auto& [dir, list] : times) {
+            QCOMPARE(list.size(), std::size_t{20});
+            std::sort(list.begin(), list.end());
+            for (std::size_t k = 0; k < list.size(); ++k) {
+                const Duration d = list[k] - resume;
+                QVERIFY2(d >= spacing * static_cast<std::int64_t>(k) &&
+                             d <= spacing * static_cast<std::int64_t>(k) + kJitter,
+                         qPrintable(QString::number(d.us)));
+            }
+            QVERIFY(list.back() - resume <= kWindow + kJitter);
+        }
+        // No two uploads anywhere leave at the same instant.
+        std::set<TimePoint> instants;
+        for (auto& [at, x] : sent) instants.insert(at);
+        QCOMPARE(instants.size(), sent.size());
+    }
+
+    void a_little_late_is_not_overdue() {
+        // A timer that fires a few milliseconds late (an event loop) hands
+        // the upload out at once; only more than `overdue_after` late counts
+        // as overdue.
+        DeterministicRng rng(12);
+        PublicationScheduler sched(no_jitter(), rng);
+        sched.add(upload(1, 0, 1), kT);
+        sched.add(upload(2, 5, 1), kT);
+        QCOMPARE(sched.due(kT + Duration::millis(20)).size(), std::size_t{2});
+        sched.add(upload(3, 9, 1), kT + Duration::minutes(1));
+        auto late = sched.due(kT + Duration::minutes(1) + PublicationConfig{}.overdue_after +
+                              Duration::millis(1));
+        QCOMPARE(late.size(), std::size_t{0});  // spread again: it leaves at a new slot
+        QCOMPARE(sched.pending(), std::size_t{1});
+        QCOMPARE(drain(sched).size(), std::size_t{1});
+        // Disabled delays send everything whenever asked.
+        PublicationConfig off;
+        off.enabled = false;
+        PublicationScheduler now_sched(off, rng);
+        now_sched.add(upload(4, 0), kT);
+        QCOMPARE(now_sched.due(kT + Duration::hours(1)).size(), std::size_t{6});
+    }
+
+    // Descriptors made at one instant (publication delays off, or several
+    // uploads due at once) get revisions that grow per contact but are
+    // unrelated across contacts: not a run of consecutive numbers.
+    void revisions_are_unrelated_across_contacts() {
+        DeterministicRng rng(13);
+        std::vector<std::uint64_t> last(20, 0), made;
+        for (int round = 0; round < 3; ++round)
+            for (std::size_t c = 0; c < last.size(); ++c) {
+                const auto r = next_revision(last[c], kT, rng);
+                QVERIFY(r > last[c]);  // grows per contact, even at one instant
+                QVERIFY(r >= static_cast<std::uint64_t>(kT.us));
+                QVERIFY(r < static_cast<std::uint64_t>((kT + kRevisionJitter).us) + 3);
+                last[c] = r;
+                if (round == 0) made.push_back(r);
+            }
+        std::sort(made.begin(), made.end());
+        std::size_t adjacent = 0;
+        for (std::size_t k = 1; k < made.size(); ++k) adjacent += made[k] - made[k - 1] <= 1;
+        QCOMPARE(adjacent, std::size_t{0});
+        QVERIFY(made.back() - made.front() >= static_cast<std::uint64_t>(kRevisionJitter.us / 2));
+        // Later in time, later revisions (they also survive a restart).
+        QVERIFY(next_revision(0, kT + kRevisionJitter, rng) > made.back());
     }
 };
 
