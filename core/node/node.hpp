@@ -46,6 +46,7 @@ struct NodeStats {
     std::uint64_t cells_relayed = 0;
     std::uint64_t circuits_refused = 0;         // create limits
     std::uint64_t circuits_torn_protocol = 0;   // bad relay cells
+    std::uint64_t extends_refused_private = 0;  // EXTEND2 to a non-public address
     std::uint64_t bytes_queued = 0;             // cells waiting in link queues, in bytes
     std::uint64_t exit_bytes_unwritten = 0;     // handed to exit connections, not yet written
     std::uint64_t introductions_forwarded = 0;  // as an introduction point

@@ -21,6 +21,10 @@ Result<OnionNetwork> OnionNetwork::create(Simulator& sim, OnionNetworkOptions op
     if (options.authorities == 0) return fail(Errc::Config, "a network needs an authority");
     OnionNetwork net(sim, std::move(options));
     net.network_.name = net.options_.name;
+    // Every simulated host is on 10.x: a network that refused private
+    // addresses would list no relay and extend nowhere.
+    net.network_.allow_private_addresses = true;
+    net.network_.flag_uptime_s = net.options_.flag_uptime.seconds_count();
     if (net.options_.standard_services) {
         net.echo_ = std::make_shared<EchoService>();
         net.sink_ = std::make_shared<SinkService>();
