@@ -247,7 +247,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
 }
 
 void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now) {
-    if (auto hs_answer = hs_serve_dir(body, now)) {
+    if (auto hs_answer = hs_serve_dir(body, now, &c)) {
         Bytes framed;
         dir::DirFramer::frame(*hs_answer, framed);
         s.pending.insert(s.pending.end(), framed.begin(), framed.end());
@@ -281,6 +281,11 @@ void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body,
     s.pending.insert(s.pending.end(), framed.begin(), framed.end());
     s.end_after_pending = true;
     hop_stream_flush(c, s);
+}
+
+Result<StreamRef> Node::open_dir_stream(CircuitRef circuit, TimePoint now) {
+    impl_->last_now = now;
+    return impl_->start_stream(circuit, RelayCommand::BeginDir, {}, 0, now);
 }
 
 }  // namespace sotto::node

@@ -28,6 +28,7 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng
     if (idle.accepted.us <= 0)
         return fail(Errc::Config, "the idle timeout of accepted links must be positive");
     auto impl = std::unique_ptr<Impl>(new Impl{std::move(config), std::move(keys), &rng, &log});
+    impl->hs_relay.store = hs::HsDirStore(impl->config.hsdir);
     if (impl->config.authority) {
         auto a = dir::Authority::create(impl->config.network, impl->keys.identity,
                                         impl->config.authority_config, log);
@@ -128,6 +129,7 @@ void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bo
     }
     links.erase(it);
     dirty_links.erase(id);
+    hs_relay.store.source_closed(id);
     if (tell_driver) outputs.push_back(CloseLink{id});
     log->log(LogLevel::Debug, "link", "link " + std::to_string(id) + " closed: " + why);
     for (auto& [circ_id, slot] : circuits) {
@@ -398,6 +400,7 @@ NodeStats Node::stats() const {
     s.introductions_forwarded = impl_->hs_relay.introductions_forwarded;
     s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
     s.hsdir_descriptors = impl_->hs_relay.store.size();
+    s.hsdir_uploads_over_quota = impl_->hs_relay.uploads_over_quota;
     for (auto& [k, c] : impl_->relay_circuits)
         for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
     return s;

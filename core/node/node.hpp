@@ -52,6 +52,7 @@ struct NodeStats {
     std::uint64_t introductions_forwarded = 0;  // as an introduction point
     std::uint64_t introductions_unknown_key = 0;
     std::size_t hsdir_descriptors = 0;  // as an HSDir
+    std::uint64_t hsdir_uploads_over_quota = 0;
 };
 
 class Node {
@@ -140,8 +141,13 @@ class Node {
     const std::vector<std::pair<hs::DescriptorId, TimePoint>>& hsdir_upload_log() const;
     // auth keys this relay serves as an introduction point,
     std::vector<hs::AuthKeyId> intro_point_keys() const;
-    // and the HSDir's answer to a raw request, as if it came over a circuit.
+    // and the HSDir's answer to a raw request, as if it came over a circuit
+    // (but charged to no link: the store counts it as kLocalUpload).
     Bytes serve_hsdir_request(ByteView request, TimePoint now);
+    // Test-only: a BEGIN_DIR stream to the last hop of `circuit`, used like an
+    // exit stream (stream_send, StreamData): directory and HSDir requests
+    // framed by hand, as any client can send them (flooding tests).
+    Result<StreamRef> open_dir_stream(CircuitRef circuit, TimePoint now);
 
     struct Impl;
 

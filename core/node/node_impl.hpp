@@ -47,6 +47,10 @@ struct LinkEntry {
     // When `circuits` last became empty (or the link was made).
     TimePoint idle_since;
     Duration idle_timeout;  // drawn per link, see IdleLinkTimeout
+    // HSDir upload bytes this link may still carry (Limits::hsdir_link_*);
+    // unset: a full bucket.
+    std::optional<double> hsdir_tokens;
+    TimePoint hsdir_tokens_at;
 };
 
 // A stream that ends at this relay: an exit connection or a directory request.
@@ -85,6 +89,8 @@ struct RelayCircuit {
     std::optional<hs::AuthKeyId> intro_key;
     // Rendezvous point: the cookie waiting for a service on this circuit.
     std::optional<hs::RendezvousCookie> rend_cookie;
+    // HSDir: uploads and withdrawals received on this circuit.
+    std::size_t hsdir_posts = 0;
 };
 
 struct OriginStream {
@@ -227,7 +233,11 @@ struct Node::Impl {
     // ---- hs_relay_roles.cpp ----
     // A private-service relay command addressed to this hop; false if not one.
     bool hs_relay_cell(RelayCircuit& c, wire::RelayCell& rc, TimePoint now);
-    std::optional<Bytes> hs_serve_dir(ByteView body, TimePoint now);
+    // `via`: the circuit the request came on (null: Node::serve_hsdir_request),
+    // which the upload quotas and the store's source accounting use.
+    std::optional<Bytes> hs_serve_dir(ByteView body, TimePoint now, RelayCircuit* via = nullptr);
+    // Refusal reason when an upload over `via` is over its quotas; charges it otherwise.
+    std::optional<std::string> hs_upload_quota(RelayCircuit& via, std::size_t bytes, TimePoint now);
     void hs_relay_circuit_gone(std::uint64_t key);
     void hs_relay_timeouts(TimePoint now);
 
