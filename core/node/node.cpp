@@ -122,6 +122,7 @@ CircuitId Node::Impl::allocate_circ_id(LinkEntry& l) {
 void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bool tell_driver) {
     auto it = links.find(id);
     if (it == links.end()) return;
+    reachability_link_closed(id, why, now);
     auto circuits = std::move(it->second.circuits);
     if (it->second.peer) {
         auto p = links_by_peer.find(*it->second.peer);
@@ -141,6 +142,7 @@ void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bo
 }
 
 void Node::Impl::on_link_open(LinkEntry& l, TimePoint now) {
+    if (reachability_link_open(l, now)) return;
     // Circuits waiting for this link: our own first hops and relayed extends.
     std::vector<CircuitRef> origins;
     for (auto& [ref, c] : origin_circuits)
@@ -242,7 +244,10 @@ void Node::link_data(LinkId id, ByteView bytes, TimePoint now) {
     if (l == nullptr) return;
     const bool was_open = l->session.state() == link::LinkState::Open;
     if (auto s = l->session.receive(bytes, now); !s) {
-        d.notice(s.error().code == Errc::BadIdentity ? LogLevel::Warning : LogLevel::Info,
+        // A reachability check that finds someone else at a relay's address
+        // is an expected answer, not something wrong with this node.
+        const bool check = d.reachability_links.contains(id);
+        d.notice(s.error().code == Errc::BadIdentity && !check ? LogLevel::Warning : LogLevel::Info,
                  "link " + std::to_string(id) + ": " + s.error().message);
         d.close_link(id, s.error().message, now, true);
         return;

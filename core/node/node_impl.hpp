@@ -173,6 +173,8 @@ struct Node::Impl {
     TimePoint last_now;  // time of the current input, for paths that have none
     std::vector<std::pair<TimePoint, std::size_t>> retry_uploads;
     std::set<std::size_t> warned_authorities;  // unreachable, already reported
+    // Authority: reachability checks under way, by the link opened for each.
+    std::map<LinkId, dir::ReachabilityCheck> reachability_links;
     HsRelayState hs_relay;
     std::optional<hs::HsDirRing> ring;  // rebuilt with each consensus
     std::optional<ServiceState> service;
@@ -302,6 +304,12 @@ struct Node::Impl {
     void directory_schedule(TimePoint now);
     void serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now);
     void adopt_consensus(dir::Consensus c, TimePoint now);
+    // Authority: opens a link of its own to the check's address expecting
+    // its identity; the handshake's outcome is the answer.
+    void start_reachability_check(const dir::ReachabilityCheck& check, TimePoint now);
+    // True if `l` was opened for a check (now answered and closed).
+    bool reachability_link_open(LinkEntry& l, TimePoint now);
+    void reachability_link_closed(LinkId link, const std::string& why, TimePoint now);
     void upload_descriptor(TimePoint now);
     dir::RelayDescriptor make_descriptor(TimePoint now) const;
 };
