@@ -42,4 +42,9 @@ for src in tests/unit/tst_*.cpp tests/sim/tst_*.cpp; do
   targets+=("${label}_${base#tst_}")
 done
 ninja -C build-asan -j"$jobs" "${targets[@]}"
-ctest --test-dir build-asan --output-on-failure -j"$jobs" -L '^(unit|sim)$'
+# sim_private_service_load (1,000 contacts for hours of virtual time) takes
+# ~200 s in the optimised build and three times that sanitized; it runs in
+# the first pass only. Sanitized code is slower: Qt Test's 300 s limit per
+# test function is raised so a slow machine is not a failure.
+QTEST_FUNCTION_TIMEOUT=900000 ctest --test-dir build-asan --output-on-failure -j"$jobs" \
+  -L '^(unit|sim)$' -E '^sim_private_service_load$'

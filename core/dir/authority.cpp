@@ -1,6 +1,10 @@
 #include "core/dir/authority.hpp"
 
 #include <algorithm>
+#include <set>
+#include <tuple>
+
+#include "core/dir/address.hpp"
 
 namespace sotto::dir {
 
@@ -12,7 +16,8 @@ constexpr std::string_view kArea = "dir";
 // the longest nickname and host.
 constexpr std::size_t kLongestDescriptor =
     1 + 2 + kMaxNicknameLen + 32 + 32 + 2 + kMaxHostLen + 2 + 4 + 8 + 64;
-constexpr std::size_t kMaxConfigDescriptors = (kMaxDirMessageLen - 128) / (2 + kLongestDescriptor);
+constexpr std::size_t kMaxConfigDescriptors =
+    (kMaxDirMessageLen - 128) / (2 + kLongestDescriptor + 4);
 static_assert(kMaxConfigDescriptors <= kMaxVoteDescriptors);
 
 DirResponse reply(DirStatus status, std::string message) {
@@ -27,6 +32,8 @@ DirResponse rejected(std::string message) {
     return reply(DirStatus::Rejected, std::move(message));
 }
 
+// The flags a descriptor's capabilities and the network file allow; an
+// authority votes a subset of them, the consensus their majority.
 std::uint32_t flags_for(const RelayDescriptor& d, const NetworkFile& network) {
     std::uint32_t flags = kFlagRunning;
     if (d.capabilities & kCapHsDir) flags |= kFlagHsDir;
@@ -35,6 +42,13 @@ std::uint32_t flags_for(const RelayDescriptor& d, const NetworkFile& network) {
     if (network.find(d.identity) != nullptr) flags |= kFlagAuthority;
     return flags;
 }
+
+// Flags that need the relay to have been seen up for `flag-uptime`: the
+// private-service roles, where a relay that just appeared (perhaps placed on
+// the HSDir ring on purpose) should not be trusted at once.
+constexpr std::uint32_t kUptimeFlags = kFlagHsDir | kFlagIntroRend;
+// Flags the consensus takes from the votes' majority.
+constexpr std::uint32_t kVotedFlags = kFlagHsDir | kFlagExit | kFlagIntroRend;
 
 // Every authority must pick the same descriptor for a relay, or their
 // consensus digests differ: the latest, and on a tie the smaller encoding.
@@ -46,6 +60,8 @@ bool preferred(const RelayDescriptor& a, const RelayDescriptor& b) {
 Status check_vote_shape(const Vote& v) {
     if (v.descriptors.size() > kMaxVoteDescriptors)
         return fail(Errc::TooLarge, "vote lists too many descriptors");
+    if (v.flags.size() != v.descriptors.size())
+        return fail(Errc::Malformed, "vote must give flags for every descriptor");
     for (std::size_t i = 0; i < v.descriptors.size(); ++i) {
         if (i > 0 && !(v.descriptors[i - 1].identity < v.descriptors[i].identity))
             return fail(Errc::Malformed,
@@ -87,6 +103,13 @@ Result<Authority> Authority::create(const NetworkFile& network,
         return fail(Errc::Config,
                     "authority descriptor_lifetime must be from 1 s to 28 days and max_skew "
                     "from 0 to 7 days");
+    for (Duration d : {config.recheck_interval, config.check_retry, config.check_timeout})
+        if (d < second || d > week)
+            return fail(Errc::Config,
+                        "authority recheck_interval, check_retry and check_timeout must be "
+                        "from 1 s to 7 days");
+    if (config.max_checks_in_flight == 0 || config.max_checks_in_flight > 1024)
+        return fail(Errc::Config, "authority max_checks_in_flight must be from 1 to 1024");
     Authority a;
     a.network_ = network;
     a.identity_ = &identity;
@@ -110,7 +133,122 @@ TimePoint Authority::next_deadline() const {
     if (!started_) return TimePoint{};
     TimePoint t = TimePoint::from_seconds(next_vote_);
     if (to_compute_) t = earliest(t, TimePoint::from_seconds(*to_compute_) + config_.vote_delay);
-    return t;
+    return earliest(t, checks_deadline_);
+}
+
+std::vector<ReachabilityCheck> Authority::take_checks(TimePoint now) {
+    std::vector<ReachabilityCheck> out;
+    std::size_t in_flight = 0;
+    for (auto& [id, k] : descriptors_) {
+        if (k.in_flight && k.check_deadline <= now)
+            check_result({id, k.descriptor.host, k.descriptor.port}, false, now);
+        in_flight += k.in_flight ? 1 : 0;
+    }
+    if (in_flight < config_.max_checks_in_flight) {
+        // Who goes first when more are due than may run: relays of the
+        // current consensus (keeping real relays listed must not wait for a
+        // flood of new descriptors), then relays reached before, then
+        // descriptors never checked, newest first (a relay posting after a
+        // flood of junk is checked before the junk that is still waiting),
+        // then the retries of failed checks, by due time.
+        const Consensus* listed = current_consensus();
+        using Order = std::tuple<int, std::int64_t, std::uint64_t>;
+        std::vector<std::pair<Order, const crypto::Ed25519PublicKey*>> due;
+        for (auto& [id, k] : descriptors_) {
+            if (k.in_flight || k.next_check > now || id == identity_->public_key()) continue;
+            const int rank = listed && listed->find(id) ? 0 : k.ever_up ? 1 : !k.checked ? 2 : 3;
+            const std::uint64_t newest_first = ~k.seq;
+            due.push_back({{rank, rank == 2 ? 0 : k.next_check.us, newest_first}, &id});
+        }
+        std::sort(due.begin(), due.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [order, id] : due) {
+            if (in_flight == config_.max_checks_in_flight) break;
+            auto& k = descriptors_.at(*id);
+            k.in_flight = true;
+            k.check_deadline = now + config_.check_timeout;
+            out.push_back({*id, k.descriptor.host, k.descriptor.port});
+            ++in_flight;
+        }
+    }
+    update_checks_deadline();
+    return out;
+}
+
+void Authority::check_result(const ReachabilityCheck& check, bool reachable, TimePoint now) {
+    auto it = descriptors_.find(check.identity);
+    if (it == descriptors_.end()) return;
+    auto& k = it->second;
+    if (!k.in_flight || k.descriptor.host != check.host || k.descriptor.port != check.port) return;
+    k.in_flight = false;
+    k.checked = true;
+    if (reachable) {
+        if (k.reach != Known::Reach::Up) k.up_since = now;
+        k.reach = Known::Reach::Up;
+        k.ever_up = true;
+        k.next_check = now + config_.recheck_interval;
+    } else {
+        if (k.reach == Known::Reach::Up)
+            log_->log(LogLevel::Info, kArea,
+                      "relay " + short_id(check.identity.view()) +
+                          " no longer reachable at its address; not voted for until it is");
+        k.reach = Known::Reach::Down;
+        k.next_check = now + config_.check_retry;
+    }
+    update_checks_deadline();
+}
+
+void Authority::update_checks_deadline() {
+    std::size_t in_flight = 0;
+    TimePoint due = TimePoint::never(), timeout = TimePoint::never();
+    for (const auto& [id, k] : descriptors_) {
+        if (k.in_flight) {
+            ++in_flight;
+            timeout = earliest(timeout, k.check_deadline);
+        } else if (id != identity_->public_key()) {
+            due = earliest(due, k.next_check);
+        }
+    }
+    checks_deadline_ = in_flight < config_.max_checks_in_flight ? earliest(due, timeout) : timeout;
+}
+
+std::size_t Authority::up_at_address(const std::string& key,
+                                     const crypto::Ed25519PublicKey& except) const {
+    std::size_t n = 0;
+    for (const auto& [id, k] : descriptors_)
+        if (id != except && k.reach == Known::Reach::Up && address_key(k.descriptor.host) == key)
+            ++n;
+    return n;
+}
+
+std::vector<std::pair<const Authority::Known*, std::uint32_t>> Authority::votable(
+    TimePoint now) const {
+    // Per address, the relays seen up longest (ties: smaller identity).
+    std::map<std::string, std::vector<const Known*>> by_address;
+    for (const auto& [id, k] : descriptors_)
+        if (k.reach == Known::Reach::Up) by_address[address_key(k.descriptor.host)].push_back(&k);
+    std::set<const Known*> chosen;
+    for (auto& [key, relays] : by_address) {
+        std::sort(relays.begin(), relays.end(), [](const Known* a, const Known* b) {
+            if (a->up_since != b->up_since) return a->up_since < b->up_since;
+            return a->descriptor.identity < b->descriptor.identity;
+        });
+        if (relays.size() > network_.relays_per_address) relays.resize(network_.relays_per_address);
+        chosen.insert(relays.begin(), relays.end());
+    }
+    std::vector<std::pair<const Known*, std::uint32_t>> out;
+    const Duration uptime = Duration::seconds(network_.flag_uptime_s);
+    for (const auto& [id, k] : descriptors_) {
+        if (!chosen.contains(&k)) continue;
+        std::uint32_t flags = flags_for(k.descriptor, network_);
+        if (now - k.up_since < uptime) flags &= ~kUptimeFlags;
+        out.push_back({&k, flags});
+    }
+    return out;
+}
+
+std::size_t Authority::reachable_count(TimePoint now) const {
+    return votable(now).size();
 }
 
 std::vector<OutgoingDirRequest> Authority::poll(TimePoint now) {
@@ -145,8 +283,10 @@ void Authority::vote(std::int64_t round, TimePoint now, std::vector<OutgoingDirR
     drop_old_descriptors(now);
     Vote v;
     v.valid_after = round;
-    v.descriptors.reserve(descriptors_.size());
-    for (const auto& [id, d] : descriptors_) v.descriptors.push_back(d);
+    for (const auto& [k, flags] : votable(now)) {
+        v.descriptors.push_back(k->descriptor);
+        v.flags.push_back(flags);
+    }
     v = sign_vote(std::move(v), *identity_);
     for (std::size_t i = 0; i < network_.authorities.size(); ++i)
         if (i != self_) out.push_back({i, PostVote{v}});
@@ -157,14 +297,19 @@ void Authority::compute(std::int64_t round, std::vector<OutgoingDirRequest>& out
     struct Tally {
         std::size_t votes = 0;
         const RelayDescriptor* best = nullptr;
+        std::map<std::uint32_t, std::size_t> flag_votes;  // per voted flag bit
     };
     std::map<crypto::Ed25519PublicKey, Tally> tally;
     const auto& round_votes = votes_[round];
     for (const auto& [authority, v] : round_votes) {
-        for (const auto& d : v.descriptors) {
+        for (std::size_t i = 0; i < v.descriptors.size(); ++i) {
+            const auto& d = v.descriptors[i];
             auto& t = tally[d.identity];
             ++t.votes;
             if (t.best == nullptr || preferred(d, *t.best)) t.best = &d;
+            for (std::uint32_t bit = 1; bit != 0 && bit <= kVotedFlags; bit <<= 1)
+                if ((bit & kVotedFlags) && i < v.flags.size() && (v.flags[i] & bit))
+                    ++t.flag_votes[bit];
         }
     }
 
@@ -177,8 +322,15 @@ void Authority::compute(std::int64_t round, std::vector<OutgoingDirRequest>& out
         if (t.votes < network_.majority()) continue;
         if (c.relays.size() == kMaxConsensusRelays) break;
         const auto& d = *t.best;
+        // Running (it is listed: a majority reached it) and Authority come
+        // from the network file; the rest from a majority of the votes, and
+        // only as far as the chosen descriptor offers the capability.
+        const std::uint32_t allowed = flags_for(d, network_);
+        std::uint32_t flags = allowed & ~kVotedFlags;
+        for (const auto& [bit, n] : t.flag_votes)
+            if (n >= network_.majority()) flags |= bit & allowed;
         c.relays.push_back(ConsensusEntry{d.nickname, d.identity, d.onion_key, d.host, d.port,
-                                          flags_for(d, network_), d.published});
+                                          flags, d.published});
     }
     const auto digest = consensus_digest(c);
     const auto own = sign_consensus_digest(digest, *identity_);
@@ -245,7 +397,9 @@ void Authority::prune(std::int64_t round, TimePoint now) {
 
 void Authority::drop_old_descriptors(TimePoint now) {
     const std::int64_t oldest = now.unix_seconds() - config_.descriptor_lifetime.seconds_count();
-    std::erase_if(descriptors_, [&](const auto& kv) { return kv.second.published < oldest; });
+    const auto dropped = std::erase_if(
+        descriptors_, [&](const auto& kv) { return kv.second.descriptor.published < oldest; });
+    if (dropped > 0) update_checks_deadline();
 }
 
 DirResponse Authority::handle(const DirRequest& request, TimePoint now) {
@@ -273,23 +427,85 @@ DirResponse Authority::post_descriptor(const RelayDescriptor& d, TimePoint now) 
         return rejected("descriptor is older than " +
                         std::to_string(config_.descriptor_lifetime.seconds_count()) +
                         " s; publish a fresh one");
+    // Before anything else: this authority must never be made to connect
+    // into its own host or LAN by a reachability check.
+    if (!network_.allow_private_addresses && is_non_public_host(d.host))
+        return rejected("relay address " + d.host +
+                        " is not public (loopback, private or link-local); this network does "
+                        "not list such relays (network file: allow-private-addresses)");
     drop_old_descriptors(now);
+    const bool self = d.identity == identity_->public_key();
     auto it = descriptors_.find(d.identity);
+    const bool moved = it != descriptors_.end() && (it->second.descriptor.host != d.host ||
+                                                    it->second.descriptor.port != d.port);
+    if (it == descriptors_.end() || moved) {
+        const std::string key = address_key(d.host);
+        if (!self && up_at_address(key, d.identity) >= network_.relays_per_address)
+            return rejected("this network lists at most " +
+                            std::to_string(network_.relays_per_address) +
+                            " relays per address, and " + key +
+                            " has that many reachable ones (network file: relays-per-address)");
+    }
     if (it == descriptors_.end()) {
-        if (descriptors_.size() >= config_.max_descriptors)
+        if (descriptors_.size() >= config_.max_descriptors && !make_room(d.identity))
             return rejected("directory is full (" + std::to_string(descriptors_.size()) +
-                            " relays); try again later");
-        descriptors_.emplace(d.identity, d);
+                            " relays, all reachable); try again later");
+        Known k{.descriptor = d, .seq = next_seq_++, .next_check = now};
+        if (self) {
+            // This authority is running: nothing to check.
+            k.reach = Known::Reach::Up;
+            k.ever_up = true;
+            k.up_since = now;
+            k.next_check = TimePoint::never();
+        }
+        descriptors_.emplace(d.identity, std::move(k));
+        update_checks_deadline();
         return ok("descriptor accepted");
     }
-    if (d.published > it->second.published) {
-        it->second = d;
+    auto& k = it->second;
+    if (d.published > k.descriptor.published) {
+        k.descriptor = d;
+        if (moved && !self) {
+            // Reached at the old address says nothing about the new one.
+            k.reach = Known::Reach::Unchecked;
+            k.checked = false;
+            k.in_flight = false;
+            k.next_check = now;
+            update_checks_deadline();
+        }
         return ok("descriptor accepted");
     }
-    if (d == it->second) return ok("descriptor already known");
+    if (d == k.descriptor) return ok("descriptor already known");
     return rejected(
         "a descriptor published at the same time or later is already known; "
         "publish with a later time");
+}
+
+bool Authority::make_room(const crypto::Ed25519PublicKey& newcomer) {
+    // Oldest first within each class: never reached and already failed a
+    // check, never reached and not checked yet (the junk a flood of
+    // self-signed descriptors leaves), unreachable now, and — only for a
+    // relay the current consensus lists — a reachable relay it does not.
+    const Consensus* listed = current_consensus();
+    const bool newcomer_listed = listed && listed->find(newcomer);
+    auto pick = [&](auto&& eligible) {
+        auto best = descriptors_.end();
+        for (auto it = descriptors_.begin(); it != descriptors_.end(); ++it) {
+            if (it->first == identity_->public_key() || !eligible(it->first, it->second)) continue;
+            if (best == descriptors_.end() || it->second.seq < best->second.seq) best = it;
+        }
+        return best;
+    };
+    auto victim = pick([](const auto&, const Known& k) { return !k.ever_up && k.checked; });
+    if (victim == descriptors_.end())
+        victim = pick([](const auto&, const Known& k) { return !k.ever_up; });
+    if (victim == descriptors_.end())
+        victim = pick([](const auto&, const Known& k) { return k.reach != Known::Reach::Up; });
+    if (victim == descriptors_.end() && newcomer_listed)
+        victim = pick([&](const auto& id, const Known&) { return !listed->find(id); });
+    if (victim == descriptors_.end()) return false;
+    descriptors_.erase(victim);
+    return true;
 }
 
 DirResponse Authority::post_vote(const Vote& v) {

@@ -19,7 +19,9 @@ inline constexpr std::size_t kMaxDirMessageLen = kMaxConsensusLen + 1024;
 // requests (core/hs/hsdir_messages.hpp) are far smaller; only votes between
 // authorities come near kMaxDirMessageLen.
 inline constexpr std::size_t kMaxRelayRequestLen = 64 * 1024;
-inline constexpr std::uint8_t kVoteVersion = 1;
+// 2: every descriptor carries the flags the authority gives it (issue 9:
+// flags are voted, not derived from what the relay claims).
+inline constexpr std::uint8_t kVoteVersion = 2;
 inline constexpr std::size_t kMaxVoteDescriptors = kMaxConsensusRelays;
 inline constexpr std::size_t kMaxDirResponseMessageLen = 200;
 
@@ -28,13 +30,16 @@ struct Vote {
     crypto::Ed25519PublicKey authority;
     std::int64_t valid_after = 0;  // the round it is for
     std::vector<RelayDescriptor> descriptors;
+    // Per descriptor, the consensus flags this authority gives it (the
+    // consensus sets a flag that a strict majority of votes give).
+    std::vector<std::uint32_t> flags;
     crypto::Ed25519Signature signature;  // over "sotto-vote-v1" || body
     friend bool operator==(const Vote&, const Vote&) = default;
 };
 Vote sign_vote(Vote v, const crypto::Ed25519SecretKey& authority_key);
 Bytes encode_vote(const Vote& v);
-// Descriptors sorted strictly by identity; verifies the vote signature and
-// every descriptor's signature.
+// Descriptors sorted strictly by identity, one flags word each; verifies
+// the vote signature and every descriptor's signature.
 Result<Vote> decode_vote(ByteView in);
 // Verifies only the vote's own signature, for votes that arrive as structs.
 bool verify_vote_signature(const Vote& v);

@@ -45,6 +45,17 @@ bool parse_port(std::string_view s, std::uint16_t& port) {
     return true;
 }
 
+// A whole number from min to max, digits only.
+bool parse_number(std::string_view s, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    if (s.empty() || s.size() > 18) return false;
+    if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    std::int64_t v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    if (v < min || v > max) return false;
+    out = v;
+    return true;
+}
+
 Result<AuthorityInfo> parse_authority(std::size_t line, const std::vector<std::string_view>& w) {
     if (w.size() != 5) return line_error(line, "expected " + std::string(kAuthorityLine));
     AuthorityInfo a;
@@ -83,6 +94,7 @@ Result<NetworkFile> parse_network_file(std::string_view text) {
     bool have_name = false;
     std::set<crypto::Ed25519PublicKey> identities;
     std::set<std::string> nicknames;
+    std::set<std::string_view> settings_seen;
     std::size_t line_no = 0;
     while (!text.empty()) {
         ++line_no;
@@ -114,8 +126,34 @@ Result<NetworkFile> parse_network_file(std::string_view text) {
                 return line_error(line_no,
                                   "authority nickname '" + a->nickname + "' is listed twice");
             nf.authorities.push_back(std::move(*a));
+        } else if (w[0] == "allow-private-addresses" || w[0] == "relays-per-address" ||
+                   w[0] == "flag-uptime") {
+            if (!settings_seen.insert(w[0]).second)
+                return line_error(line_no, "only one '" + std::string(w[0]) + "' line is allowed");
+            if (w[0] == "allow-private-addresses") {
+                if (w.size() != 1)
+                    return line_error(line_no, "expected 'allow-private-addresses' alone");
+                nf.allow_private_addresses = true;
+                continue;
+            }
+            std::int64_t v = 0;
+            if (w[0] == "relays-per-address") {
+                if (w.size() != 2 || !parse_number(w[1], 1, kMaxRelaysPerAddress, v))
+                    return line_error(line_no,
+                                      "expected 'relays-per-address <n>' with n from 1 to " +
+                                          std::to_string(kMaxRelaysPerAddress));
+                nf.relays_per_address = static_cast<std::uint32_t>(v);
+            } else {
+                if (w.size() != 2 || !parse_number(w[1], 0, kMaxFlagUptimeSeconds, v))
+                    return line_error(line_no,
+                                      "expected 'flag-uptime <seconds>' with seconds from 0 to " +
+                                          std::to_string(kMaxFlagUptimeSeconds));
+                nf.flag_uptime_s = v;
+            }
         } else {
-            return line_error(line_no, "unknown keyword; expected 'network' or 'authority'");
+            return line_error(line_no,
+                              "unknown keyword; expected 'network', 'authority', "
+                              "'allow-private-addresses', 'relays-per-address' or 'flag-uptime'");
         }
     }
     if (!have_name) return fail(Errc::Config, "network file: missing 'network <name>' line");
@@ -131,6 +169,11 @@ std::string format_network_file(const NetworkFile& nf) {
     for (const auto& a : nf.authorities)
         out += "authority " + a.nickname + " " + a.identity.hex() + " " + a.host + " " +
                std::to_string(a.port) + "\n";
+    if (nf.allow_private_addresses) out += "allow-private-addresses\n";
+    if (nf.relays_per_address != kDefaultRelaysPerAddress)
+        out += "relays-per-address " + std::to_string(nf.relays_per_address) + "\n";
+    if (nf.flag_uptime_s != kDefaultFlagUptimeSeconds)
+        out += "flag-uptime " + std::to_string(nf.flag_uptime_s) + "\n";
     return out;
 }
 

@@ -10,8 +10,8 @@ namespace sotto::dir {
 namespace {
 
 constexpr std::string_view kSignaturePrefix = "sotto-vote-v1";
-// Length prefix plus the smallest valid descriptor.
-constexpr std::size_t kMinDescriptorLen = 2 + (1 + 2 + 1 + 32 + 32 + 2 + 1 + 2 + 4 + 8 + 64);
+// Length prefix plus the smallest valid descriptor, plus its flags.
+constexpr std::size_t kMinEntryLen = 2 + (1 + 2 + 1 + 32 + 32 + 2 + 1 + 2 + 4 + 8 + 64) + 4;
 
 // Everything before the signature.
 void write_body(const Vote& v, wire::Writer& w) {
@@ -19,7 +19,9 @@ void write_body(const Vote& v, wire::Writer& w) {
         .fixed(v.authority)
         .u64(static_cast<std::uint64_t>(v.valid_after))
         .u32(static_cast<std::uint32_t>(v.descriptors.size()));
-    for (const auto& d : v.descriptors) w.var16(encode_relay_descriptor(d));
+    for (std::size_t i = 0; i < v.descriptors.size(); ++i)
+        w.var16(encode_relay_descriptor(v.descriptors[i]))
+            .u32(i < v.flags.size() ? v.flags[i] : 0u);
 }
 
 Bytes signed_part(const Vote& v) {
@@ -73,11 +75,12 @@ Result<Vote> decode_vote(ByteView in) {
         return fail(Errc::TooLarge, "vote lists " + std::to_string(*count) +
                                         " descriptors; the limit is " +
                                         std::to_string(kMaxVoteDescriptors));
-    if (*count > r.remaining() / kMinDescriptorLen)
+    if (*count > r.remaining() / kMinEntryLen)
         return fail(Errc::Truncated, "vote lists " + std::to_string(*count) +
                                          " descriptors but only " + std::to_string(r.remaining()) +
                                          " bytes follow");
     v.descriptors.reserve(*count);
+    v.flags.reserve(*count);
     for (std::uint32_t i = 0; i < *count; ++i) {
         auto bytes = r.var16(kMaxRelayDescriptorLen);
         if (!bytes) return std::unexpected(bytes.error());
@@ -87,6 +90,9 @@ Result<Vote> decode_vote(ByteView in) {
             return fail(Errc::Malformed,
                         "vote descriptors must be sorted by identity without duplicates");
         v.descriptors.push_back(std::move(*d));
+        auto flags = r.u32();
+        if (!flags) return std::unexpected(flags.error());
+        v.flags.push_back(*flags);
     }
     auto signature = r.fixed<crypto::Ed25519Signature>();
     if (!signature) return std::unexpected(signature.error());

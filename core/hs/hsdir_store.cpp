@@ -12,7 +12,8 @@ std::string revision_text(std::uint64_t r) {
 
 }  // namespace
 
-Status HsDirStore::store(const DescriptorId& claimed, ByteView encoded, TimePoint now) {
+Status HsDirStore::store(const DescriptorId& claimed, ByteView encoded, TimePoint now,
+                         UploadSource source) {
     auto d = decode_hs_descriptor(encoded);
     if (!d) {
         switch (d.error().code) {
@@ -86,18 +87,27 @@ Status HsDirStore::store(const DescriptorId& claimed, ByteView encoded, TimePoin
 
     const TimePoint expires = hs_descriptor_expiry(*d);
     const bool replacing = it != entries_.end();
-    if (!make_room(encoded.size(), replacing ? &claimed : nullptr, expires, now)) {
+    if (encoded.size() > config_.max_bytes || config_.max_entries == 0) {
         ++counters_.full;
-        return fail(Errc::Limit,
-                    "descriptor store is full of descriptors that live at least as "
-                    "long as this one");
+        return fail(Errc::Limit, "descriptor is larger than this directory's whole store");
+    }
+    if (!replacing && config_.max_entries_per_key > 0) {
+        // The key competes only with itself: its soonest-expiring entry (an
+        // old period's, normally) makes way.
+        auto k = by_key_.find(d->client_key);
+        if (k != by_key_.end() && k->second.size() >= config_.max_entries_per_key) {
+            erase_entry(entries_.find(k->second.begin()->second));
+            ++counters_.evicted;
+            ++counters_.evicted_key_limit;
+        }
+    }
+    if (!make_room(encoded.size(), replacing ? &claimed : nullptr, source, now)) {
+        ++counters_.full;
+        return fail(Errc::Limit, "descriptor is larger than this directory's whole store");
     }
     if (replacing) erase_entry(entries_.find(claimed));
-    Entry e{Bytes(encoded.begin(), encoded.end()), d->client_key, d->secret_id, d->revision,
-            expires};
-    bytes_ += e.encoded.size();
-    by_expiry_.insert({expires, claimed});
-    entries_.emplace(claimed, std::move(e));
+    insert_entry(claimed, Entry{Bytes(encoded.begin(), encoded.end()), d->client_key, d->secret_id,
+                                d->revision, expires, now, source});
     ++counters_.stored;
     return {};
 }
@@ -167,10 +177,66 @@ TimePoint HsDirStore::next_expiry() const {
     return t;
 }
 
-void HsDirStore::erase_entry(std::map<DescriptorId, Entry>::iterator it) {
-    bytes_ -= it->second.encoded.size();
-    by_expiry_.erase({it->second.expires, it->first});
+void HsDirStore::insert_entry(const DescriptorId& id, Entry e) {
+    bytes_ += e.encoded.size();
+    by_expiry_.insert({e.expires, id});
+    by_arrival_.insert({e.stored_at, id});
+    by_key_[e.client_key].insert({e.expires, id});
+    charge(e.source, id, e);
+    entries_.emplace(id, std::move(e));
+}
+
+void HsDirStore::erase_entry(EntryMap::iterator it) {
+    const auto& [id, e] = *it;
+    bytes_ -= e.encoded.size();
+    by_expiry_.erase({e.expires, id});
+    by_arrival_.erase({e.stored_at, id});
+    if (auto k = by_key_.find(e.client_key); k != by_key_.end()) {
+        k->second.erase({e.expires, id});
+        if (k->second.empty()) by_key_.erase(k);
+    }
+    uncharge(id, e);
     entries_.erase(it);
+}
+
+void HsDirStore::charge(UploadSource source, const DescriptorId& id, const Entry& e) {
+    auto& use = sources_[source];
+    sources_by_bytes_.erase({use.bytes, source});
+    use.bytes += e.encoded.size();
+    use.by_arrival.insert({e.stored_at, id});
+    sources_by_bytes_.insert({use.bytes, source});
+}
+
+void HsDirStore::uncharge(const DescriptorId& id, const Entry& e) {
+    auto it = sources_.find(e.source);
+    if (it == sources_.end()) return;
+    auto& use = it->second;
+    sources_by_bytes_.erase({use.bytes, e.source});
+    use.bytes -= e.encoded.size();
+    use.by_arrival.erase({e.stored_at, id});
+    if (use.by_arrival.empty())
+        sources_.erase(it);
+    else
+        sources_by_bytes_.insert({use.bytes, e.source});
+}
+
+void HsDirStore::source_closed(UploadSource source) {
+    if (source == kClosedSources) return;
+    auto it = sources_.find(source);
+    if (it == sources_.end()) return;
+    const std::set<TimedId> moved = std::move(it->second.by_arrival);
+    sources_by_bytes_.erase({it->second.bytes, source});
+    sources_.erase(it);
+    for (const auto& [t, id] : moved) {
+        auto& e = entries_.at(id);
+        e.source = kClosedSources;
+        charge(kClosedSources, id, e);
+    }
+}
+
+std::size_t HsDirStore::source_bytes(UploadSource source) const {
+    auto it = sources_.find(source);
+    return it == sources_.end() ? 0 : it->second.bytes;
 }
 
 void HsDirStore::remember_withdrawal(const DescriptorId& id, std::uint64_t revision,
@@ -201,7 +267,7 @@ void HsDirStore::remember_withdrawal(const DescriptorId& id, std::uint64_t revis
 }
 
 bool HsDirStore::make_room(std::size_t add_bytes, const DescriptorId* replacing,
-                           TimePoint new_expiry, TimePoint now) {
+                           UploadSource source, TimePoint now) {
     if (add_bytes > config_.max_bytes || config_.max_entries == 0) return false;
     const std::size_t replaced_bytes = replacing ? entries_.at(*replacing).encoded.size() : 0;
     auto fits = [&] {
@@ -212,15 +278,43 @@ bool HsDirStore::make_room(std::size_t add_bytes, const DescriptorId* replacing,
     if (fits()) return true;
     expire(now);
     while (!fits()) {
-        auto victim = by_expiry_.begin();
-        if (replacing && victim != by_expiry_.end() && victim->second == *replacing) ++victim;
-        // Only a descriptor that expires sooner than the newcomer may be
-        // displaced: a flood of uploads cannot push out longer-lived entries.
-        if (victim == by_expiry_.end() || victim->first >= new_expiry) return false;
-        erase_entry(entries_.find(victim->second));
+        auto victim = pick_victim(add_bytes, replacing, source, now);
+        if (victim == entries_.end()) return false;
+        if (victim->second.stored_at + config_.fresh_for <= now) ++counters_.evicted_stale;
+        erase_entry(victim);
         ++counters_.evicted;
     }
     return true;
+}
+
+HsDirStore::EntryMap::iterator HsDirStore::pick_victim(std::size_t add_bytes,
+                                                       const DescriptorId* replacing,
+                                                       UploadSource source, TimePoint now) {
+    auto skip = [&](const TimedId& t) { return replacing && t.second == *replacing; };
+    // Stale first, oldest first: an entry nobody refreshed within fresh_for
+    // is not a service's current descriptor, whatever lifetime it claims.
+    for (const auto& t : by_arrival_) {
+        if (t.first + config_.fresh_for > now) break;
+        if (!skip(t)) return entries_.find(t.second);
+    }
+    // Then the source holding the most bytes, counting the upload itself
+    // towards its own source: a source above everyone else's share only
+    // displaces its own oldest entries.
+    auto oldest_of = [&](UploadSource src) {
+        auto it = sources_.find(src);
+        if (it == sources_.end()) return entries_.end();
+        for (const auto& t : it->second.by_arrival)
+            if (!skip(t)) return entries_.find(t.second);
+        return entries_.end();
+    };
+    const std::size_t own = source_bytes(source) + add_bytes;
+    for (auto it = sources_by_bytes_.rbegin(); it != sources_by_bytes_.rend(); ++it) {
+        if (it->first <= own) {
+            if (auto v = oldest_of(source); v != entries_.end()) return v;
+        }
+        if (auto v = oldest_of(it->second); v != entries_.end()) return v;
+    }
+    return oldest_of(source);
 }
 
 }  // namespace sotto::hs

@@ -224,6 +224,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
         }
     }
     if (authority) {
+        for (auto& check : authority->take_checks(now)) start_reachability_check(check, now);
         for (auto& out : authority->poll(now))
             start_job(DirJob::Kind::AuthorityMessage, out.authority_index, out.request, now);
         if (auto* c = authority->current_consensus();
@@ -247,7 +248,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
 }
 
 void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now) {
-    if (auto hs_answer = hs_serve_dir(body, now)) {
+    if (auto hs_answer = hs_serve_dir(body, now, &c)) {
         dir_answer(c, s, *hs_answer);
         return;
     }
@@ -273,6 +274,39 @@ void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body,
     }
     if (resp.message.size() > 200) resp.message.resize(200);
     dir_answer(c, s, dir::encode_dir_response(resp));
+}
+
+void Node::Impl::start_reachability_check(const dir::ReachabilityCheck& check, TimePoint now) {
+    // Not through link_to: the check is of the advertised address, and a
+    // link to the relay this node already has (kept in links_by_peer) may
+    // have been opened to another address.
+    const LinkId id = new_id();
+    add_link(id, link::LinkSession::initiator(check.identity, *rng, now, config.link), true,
+             check.identity, now);
+    reachability_links.emplace(id, check);
+    outputs.push_back(ConnectLink{id, check.host, check.port, check.identity});
+}
+
+bool Node::Impl::reachability_link_open(LinkEntry& l, TimePoint now) {
+    auto it = reachability_links.find(l.id);
+    if (it == reachability_links.end()) return false;
+    const dir::ReachabilityCheck check = std::move(it->second);
+    reachability_links.erase(it);
+    // The handshake proved the expected identity at that address.
+    if (authority) authority->check_result(check, true, now);
+    close_link(l.id, "reachability check done", now, true);
+    return true;
+}
+
+void Node::Impl::reachability_link_closed(LinkId link, const std::string& why, TimePoint now) {
+    auto it = reachability_links.find(link);
+    if (it == reachability_links.end()) return;
+    const dir::ReachabilityCheck check = std::move(it->second);
+    reachability_links.erase(it);
+    log->log(LogLevel::Debug, "dir",
+             "reachability check of " + check.host + ":" + std::to_string(check.port) +
+                 " failed: " + why);
+    if (authority) authority->check_result(check, false, now);
 }
 
 }  // namespace sotto::node

@@ -123,18 +123,48 @@ void Node::Impl::hs_relay_timeouts(TimePoint now) {
     hs_relay.store.expire(now);
 }
 
-std::optional<Bytes> Node::Impl::hs_serve_dir(ByteView body, TimePoint now) {
+std::optional<std::string> Node::Impl::hs_upload_quota(RelayCircuit& via, std::size_t bytes,
+                                                       TimePoint now) {
+    const auto& lim = config.limits;
+    if (++via.hsdir_posts > lim.hsdir_posts_per_circuit)
+        return "too many uploads on this circuit; use a new circuit";
+    auto* l = link(via.prev_link);
+    if (l == nullptr) return std::nullopt;
+    const double elapsed = static_cast<double>((now - l->hsdir_tokens_at).us) / 1e6;
+    const double tokens =
+        l->hsdir_tokens ? std::min(lim.hsdir_link_burst_bytes,
+                                   *l->hsdir_tokens + elapsed * lim.hsdir_link_bytes_per_second)
+                        : lim.hsdir_link_burst_bytes;
+    l->hsdir_tokens_at = now;
+    l->hsdir_tokens = tokens;
+    const auto need = static_cast<double>(bytes);
+    if (tokens < need) return "upload rate limit reached on this link; try again later";
+    l->hsdir_tokens = tokens - need;
+    return std::nullopt;
+}
+
+std::optional<Bytes> Node::Impl::hs_serve_dir(ByteView body, TimePoint now, RelayCircuit* via) {
     if (!hs::is_hsdir_request(body)) return std::nullopt;
     hs::HsDirResponse resp;
     auto req = hs::decode_hsdir_request(body);
+    const bool changes_store = req && !std::holds_alternative<hs::GetHsDescriptor>(*req);
+    std::optional<std::string> over_quota;
+    if (req && via && changes_store && config.relay && config.relay->hsdir)
+        over_quota = hs_upload_quota(*via, body.size(), now);
+    // Charged to the link the circuit arrived on; each link is one source.
+    const hs::UploadSource source = via ? hs::UploadSource{via->prev_link} : hs::kLocalUpload;
     if (!req) {
         resp.status = hs::HsDirStatus::Malformed;
         resp.message = req.error().message;
     } else if (!config.relay || !config.relay->hsdir) {
         resp.status = hs::HsDirStatus::Rejected;
         resp.message = "this relay is not an HSDir";
+    } else if (over_quota) {
+        ++hs_relay.uploads_over_quota;
+        resp.status = hs::HsDirStatus::Rejected;
+        resp.message = *over_quota;
     } else if (auto* post = std::get_if<hs::PostHsDescriptor>(&*req)) {
-        if (auto s = hs_relay.store.store(post->id, post->descriptor, now); !s) {
+        if (auto s = hs_relay.store.store(post->id, post->descriptor, now, source); !s) {
             resp.status = hs::HsDirStatus::Rejected;
             resp.message = s.error().message;
         } else if (config.misbehaviour.record_hsdir_uploads) {

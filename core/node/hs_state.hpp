@@ -58,6 +58,7 @@ struct HsRelayState {
     std::uint64_t introductions_forwarded = 0;
     std::vector<std::pair<hs::DescriptorId, TimePoint>> upload_log;  // record_hsdir_uploads
     std::uint64_t introductions_unknown = 0;
+    std::uint64_t uploads_over_quota = 0;  // HSDir: refused by Limits::hsdir_*
 };
 
 // ---- the service (Bob) ----

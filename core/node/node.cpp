@@ -28,6 +28,7 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng
     if (idle.accepted.us <= 0)
         return fail(Errc::Config, "the idle timeout of accepted links must be positive");
     auto impl = std::unique_ptr<Impl>(new Impl{std::move(config), std::move(keys), &rng, &log});
+    impl->hs_relay.store = hs::HsDirStore(impl->config.hsdir);
     if (impl->config.authority) {
         auto a = dir::Authority::create(impl->config.network, impl->keys.identity,
                                         impl->config.authority_config, log);
@@ -121,6 +122,7 @@ CircuitId Node::Impl::allocate_circ_id(LinkEntry& l) {
 void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bool tell_driver) {
     auto it = links.find(id);
     if (it == links.end()) return;
+    reachability_link_closed(id, why, now);
     auto circuits = std::move(it->second.circuits);
     if (it->second.peer) {
         auto p = links_by_peer.find(*it->second.peer);
@@ -128,6 +130,7 @@ void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bo
     }
     links.erase(it);
     dirty_links.erase(id);
+    hs_relay.store.source_closed(id);
     if (tell_driver) outputs.push_back(CloseLink{id});
     log->log(LogLevel::Debug, "link", "link " + std::to_string(id) + " closed: " + why);
     for (auto& [circ_id, slot] : circuits) {
@@ -139,6 +142,7 @@ void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bo
 }
 
 void Node::Impl::on_link_open(LinkEntry& l, TimePoint now) {
+    if (reachability_link_open(l, now)) return;
     // Circuits waiting for this link: our own first hops and relayed extends.
     std::vector<CircuitRef> origins;
     for (auto& [ref, c] : origin_circuits)
@@ -240,7 +244,10 @@ void Node::link_data(LinkId id, ByteView bytes, TimePoint now) {
     if (l == nullptr) return;
     const bool was_open = l->session.state() == link::LinkState::Open;
     if (auto s = l->session.receive(bytes, now); !s) {
-        d.notice(s.error().code == Errc::BadIdentity ? LogLevel::Warning : LogLevel::Info,
+        // A reachability check that finds someone else at a relay's address
+        // is an expected answer, not something wrong with this node.
+        const bool check = d.reachability_links.contains(id);
+        d.notice(s.error().code == Errc::BadIdentity && !check ? LogLevel::Warning : LogLevel::Info,
                  "link " + std::to_string(id) + ": " + s.error().message);
         d.close_link(id, s.error().message, now, true);
         return;
@@ -405,6 +412,7 @@ NodeStats Node::stats() const {
     s.introductions_forwarded = impl_->hs_relay.introductions_forwarded;
     s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
     s.hsdir_descriptors = impl_->hs_relay.store.size();
+    s.hsdir_uploads_over_quota = impl_->hs_relay.uploads_over_quota;
     for (auto& [k, c] : impl_->relay_circuits) {
         for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
         s.dir_streams += c.dir_streams;

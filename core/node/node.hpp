@@ -50,6 +50,7 @@ struct NodeStats {
     // Our circuits closed because a hop spoke for a stream that is not its
     // own (docs/protocol.md §5, "Which hop may speak for a stream").
     std::uint64_t circuits_torn_wrong_hop = 0;
+    std::uint64_t extends_refused_private = 0;  // EXTEND2 to a non-public address
     std::uint64_t bytes_queued = 0;             // cells waiting in link queues, in bytes
     std::uint64_t exit_bytes_unwritten = 0;     // handed to exit connections, not yet written
     std::uint64_t introductions_forwarded = 0;  // as an introduction point
@@ -62,6 +63,7 @@ struct NodeStats {
     std::uint64_t dir_bytes_buffered = 0;
     std::uint64_t dir_streams_refused = 0;
     std::uint64_t dir_streams_timed_out = 0;
+    std::uint64_t hsdir_uploads_over_quota = 0;
 };
 
 // Test-only: where a misbehaving relay injects a relay cell of its own
@@ -165,7 +167,8 @@ class Node {
     const std::vector<std::pair<hs::DescriptorId, TimePoint>>& hsdir_upload_log() const;
     // auth keys this relay serves as an introduction point,
     std::vector<hs::AuthKeyId> intro_point_keys() const;
-    // and the HSDir's answer to a raw request, as if it came over a circuit.
+    // and the HSDir's answer to a raw request, as if it came over a circuit
+    // (but charged to no link: the store counts it as kLocalUpload).
     Bytes serve_hsdir_request(ByteView request, TimePoint now);
     // Test-only: this relay originates a relay cell itself, sealed with its
     // own backward layer, towards the origin of every circuit `at` selects:

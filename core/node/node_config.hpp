@@ -11,6 +11,7 @@
 #include "core/crypto/x25519.hpp"
 #include "core/dir/authority.hpp"
 #include "core/dir/network_file.hpp"
+#include "core/hs/hsdir_store.hpp"
 #include "core/link/link_session.hpp"
 
 namespace sotto::node {
@@ -56,6 +57,20 @@ struct Limits {
     // With the per-stream request limit this bounds what directory traffic
     // costs the relay, whatever clients send or leave unread.
     std::size_t max_dir_buffer = 64 * 1024 * 1024;
+    // HSDir uploads and withdrawals (docs/protocol-hs-descriptors.md, "HSDir
+    // admission"). A service sends one per circuit; more on one circuit are
+    // refused, so a flooder pays for a circuit (an ntor handshake here, under
+    // the CREATE2 bucket above) every few uploads.
+    std::size_t hsdir_posts_per_circuit = 4;
+    // Request bytes per link, as a token bucket: `hsdir_link_burst_bytes` at
+    // once, refilled at `hsdir_link_bytes_per_second`. The link is the one the
+    // circuit arrived on, for a 3-hop upload a middle relay's link that many
+    // services share, so the rate is far above what honest uploads through
+    // one relay come to (10 Sotto descriptors a second) and the burst holds a
+    // large service's whole republication (250 descriptors); it bounds how
+    // fast one link can make the HSDir verify signatures and churn the store.
+    double hsdir_link_bytes_per_second = 40 * 1024;
+    double hsdir_link_burst_bytes = 1024 * 1024;
 };
 
 // Test-only behaviour for adversarial simulations; all off in production.
@@ -102,6 +117,7 @@ struct NodeConfig {
     std::optional<RelayConfig> relay;  // absent: client only
     bool authority = false;            // requires relay; identity must be in `network`
     dir::AuthorityConfig authority_config;
+    hs::HsDirConfig hsdir;  // the HSDir role's store (relay->hsdir)
     link::LinkConfig link;
     IdleLinkTimeout idle_link_timeout;
     Limits limits;

@@ -47,6 +47,10 @@ struct LinkEntry {
     // When `circuits` last became empty (or the link was made).
     TimePoint idle_since;
     Duration idle_timeout;  // drawn per link, see IdleLinkTimeout
+    // HSDir upload bytes this link may still carry (Limits::hsdir_link_*);
+    // unset: a full bucket.
+    std::optional<double> hsdir_tokens;
+    TimePoint hsdir_tokens_at;
 };
 
 // A stream that ends at this relay: an exit connection or a directory request.
@@ -90,6 +94,8 @@ struct RelayCircuit {
     // Rendezvous point: the cookie waiting for a service on this circuit.
     std::optional<hs::RendezvousCookie> rend_cookie;
     std::size_t dir_streams = 0;  // of `streams`, the directory ones
+    // HSDir: uploads and withdrawals received on this circuit.
+    std::size_t hsdir_posts = 0;
 };
 
 struct OriginStream {
@@ -181,6 +187,8 @@ struct Node::Impl {
     TimePoint last_now;  // time of the current input, for paths that have none
     std::vector<std::pair<TimePoint, std::size_t>> retry_uploads;
     std::set<std::size_t> warned_authorities;  // unreachable, already reported
+    // Authority: reachability checks under way, by the link opened for each.
+    std::map<LinkId, dir::ReachabilityCheck> reachability_links;
     HsRelayState hs_relay;
     std::optional<hs::HsDirRing> ring;  // rebuilt with each consensus
     std::optional<ServiceState> service;
@@ -251,7 +259,11 @@ struct Node::Impl {
     // ---- hs_relay_roles.cpp ----
     // A private-service relay command addressed to this hop; false if not one.
     bool hs_relay_cell(RelayCircuit& c, wire::RelayCell& rc, TimePoint now);
-    std::optional<Bytes> hs_serve_dir(ByteView body, TimePoint now);
+    // `via`: the circuit the request came on (null: Node::serve_hsdir_request),
+    // which the upload quotas and the store's source accounting use.
+    std::optional<Bytes> hs_serve_dir(ByteView body, TimePoint now, RelayCircuit* via = nullptr);
+    // Refusal reason when an upload over `via` is over its quotas; charges it otherwise.
+    std::optional<std::string> hs_upload_quota(RelayCircuit& via, std::size_t bytes, TimePoint now);
     void hs_relay_circuit_gone(std::uint64_t key);
     void hs_relay_timeouts(TimePoint now);
 
@@ -325,6 +337,12 @@ struct Node::Impl {
     void directory_schedule(TimePoint now);
     void serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now);
     void adopt_consensus(dir::Consensus c, TimePoint now);
+    // Authority: opens a link of its own to the check's address expecting
+    // its identity; the handshake's outcome is the answer.
+    void start_reachability_check(const dir::ReachabilityCheck& check, TimePoint now);
+    // True if `l` was opened for a check (now answered and closed).
+    bool reachability_link_open(LinkEntry& l, TimePoint now);
+    void reachability_link_closed(LinkId link, const std::string& why, TimePoint now);
     void upload_descriptor(TimePoint now);
     dir::RelayDescriptor make_descriptor(TimePoint now) const;
 };

@@ -4,6 +4,7 @@
 // and creation limits.
 #include <algorithm>
 
+#include "core/dir/address.hpp"
 #include "core/hs/hsdir_messages.hpp"
 #include "core/node/node_impl.hpp"
 
@@ -306,6 +307,15 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             auto ext = wire::decode_extend2(rc->data);
             if (!ext || ext->identity == keys.identity.public_key()) {
                 relay_destroy(c, DestroyReason::Protocol, true, true);
+                return;
+            }
+            // A public relay must not be a way into its own host or LAN (a
+            // client cannot reach 127.0.0.1 or 10.x behind the relay, but
+            // the relay can). Refused like a target that does not answer.
+            if (!config.network.allow_private_addresses && dir::is_non_public_host(ext->host)) {
+                ++stats.extends_refused_private;
+                log->log(LogLevel::Debug, "relay", "EXTEND2 to a non-public address refused");
+                relay_destroy(c, DestroyReason::ConnectFailed, true, true);
                 return;
             }
             LinkId next = link_to(PathHop{ext->identity, {}, ext->host, ext->port}, now);

@@ -1,5 +1,7 @@
 #include "core/sim/onion_network.hpp"
 
+#include <algorithm>
+
 namespace sotto::sim {
 
 namespace {
@@ -21,6 +23,10 @@ Result<OnionNetwork> OnionNetwork::create(Simulator& sim, OnionNetworkOptions op
     if (options.authorities == 0) return fail(Errc::Config, "a network needs an authority");
     OnionNetwork net(sim, std::move(options));
     net.network_.name = net.options_.name;
+    // Every simulated host is on 10.x: a network that refused private
+    // addresses would list no relay and extend nowhere.
+    net.network_.allow_private_addresses = true;
+    net.network_.flag_uptime_s = net.options_.flag_uptime.seconds_count();
     if (net.options_.standard_services) {
         net.echo_ = std::make_shared<EchoService>();
         net.sink_ = std::make_shared<SinkService>();
@@ -64,6 +70,12 @@ node::NodeConfig OnionNetwork::base_config() const {
     c.authority_config.interval = options_.authority_interval;
     c.authority_config.vote_delay = options_.vote_delay;
     c.authority_config.descriptor_lifetime = options_.descriptor_lifetime;
+    // Reachability checks at most once per round: a real network's rounds
+    // (30 min) are longer than its recheck interval (20 min) too, and in the
+    // simulator every check is a full link handshake, which over a month of
+    // 12-hour rounds would be most of the simulated work.
+    c.authority_config.recheck_interval =
+        std::max(c.authority_config.recheck_interval, options_.authority_interval);
     c.consensus_fetch_interval = options_.consensus_fetch_interval;
     return c;
 }

@@ -1,5 +1,6 @@
 // Builds a whole onion network inside a Simulator: directory authorities
-// (their identities in a network file made on the fly, each also a relay),
+// (their identities in a network file made on the fly, each also a relay; the
+// file allows the private 10.x addresses every simulated host has),
 // relays and clients, every one a SimNode on its own host, with timers
 // shortened so that voting rounds and consensus fetches take virtual minutes,
 // plus the standard virtual services exit streams can reach (echo and sink).
@@ -38,6 +39,10 @@ struct OnionNetworkOptions {
     // consensus after it).
     Duration descriptor_lifetime = Duration::minutes(30);
     std::uint16_t relay_port = 9001;
+    // Network-file `flag-uptime`: how long authorities see a relay up before
+    // it gets the HSDir and Intro/Rend flags. Zero, so that a simulated
+    // network is ready in its first voting round.
+    Duration flag_uptime = Duration{};
     // Every relay and authority exits to these (the default: anything).
     std::vector<node::ExitRule> exit_policy = {{"*", 1, 65535}};
     // Echo at kEchoHost:kEchoPort, sink at kSinkHost:kSinkPort.

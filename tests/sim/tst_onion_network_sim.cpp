@@ -635,7 +635,11 @@ class TestOnionNetworkSim : public QObject {
         QCOMPARE(net->echo()->connections(), std::uint64_t{30});
     }
 
-    void crashed_relay_leaves_the_consensus_after_descriptor_lifetime() {
+    // The authorities check every relay they list again every 20 minutes
+    // (AuthorityConfig::recheck_interval), so a crashed relay leaves at the
+    // first check after the crash, before its descriptor (30 minutes here)
+    // expires.
+    void crashed_relay_leaves_the_consensus_at_its_next_reachability_check() {
         Simulator sim(14, wan());
         auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
         QVERIFY(net.has_value());
@@ -652,8 +656,8 @@ class TestOnionNetworkSim : public QObject {
             Duration::minutes(60)));
         const Duration took = sim.now() - crashed;
         qInfo("dropped after %lld s", static_cast<long long>(took.seconds_count()));
-        QVERIFY(took >= Duration::minutes(20));  // not before its descriptor expired
-        QVERIFY(took <= Duration::minutes(35));
+        // The check, then the next round and a consensus fetch (a minute each).
+        QVERIFY(took <= Duration::minutes(20) + Duration::minutes(3));
         QCOMPARE(client->consensus()->relays.size(), std::size_t{12});
     }
 

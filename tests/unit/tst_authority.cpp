@@ -66,8 +66,16 @@ struct Net {
     std::vector<Authority> auths;
     std::set<std::size_t> partitioned;
     std::vector<DirResponse> responses;
+    // Reachability checks the authorities asked for, and which relays do not
+    // answer them (every other one does, at once).
+    std::vector<ReachabilityCheck> checks;
+    std::set<crypto::Ed25519PublicKey> unreachable;
 
-    explicit Net(std::size_t n, AuthorityConfig config = {}, std::uint64_t seed = 1) : rng(seed) {
+    // The relays' addresses are 10.0.0.x, one each, and flags need no
+    // uptime: the tests of admission set their own network file.
+    explicit Net(std::size_t n, AuthorityConfig config = {}, std::uint64_t seed = 1,
+                 NetworkFile settings = test_settings())
+        : rng(seed), network(std::move(settings)) {
         network.name = "testnet";
         keys.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -96,8 +104,31 @@ struct Net {
         return sign_relay_descriptor(d, relay_keys[relay]);
     }
 
+    static NetworkFile test_settings() {
+        NetworkFile nf;
+        nf.allow_private_addresses = true;
+        nf.flag_uptime_s = 0;
+        return nf;
+    }
+
+    // The authority's node carries out its checks: every relay not in
+    // `unreachable` answers with its identity.
+    void answer_checks(std::size_t i, TimePoint now) {
+        for (auto due = auths[i].take_checks(now); !due.empty(); due = auths[i].take_checks(now))
+            for (auto& c : due) {
+                checks.push_back(c);
+                auths[i].check_result(c, !unreachable.contains(c.identity), now);
+            }
+    }
+    void answer_all_checks(TimePoint now) {
+        for (std::size_t i = 0; i < auths.size(); ++i) answer_checks(i, now);
+    }
+
+    // An upload, and the authority's check of the relay right after it.
     DirResponse upload(std::size_t to, const RelayDescriptor& d, TimePoint now) {
-        return exchange(auths[to], PostDescriptor{d}, now);
+        auto r = exchange(auths[to], PostDescriptor{d}, now);
+        answer_checks(to, now);
+        return r;
     }
     void upload_all(const RelayDescriptor& d, TimePoint now) {
         for (std::size_t i = 0; i < auths.size(); ++i) {
@@ -108,6 +139,7 @@ struct Net {
 
     std::vector<Sent> poll(std::size_t i, TimePoint now) {
         std::vector<Sent> sent;
+        answer_checks(i, now);
         for (auto& o : auths[i].poll(now)) sent.push_back({i, std::move(o)});
         return sent;
     }
@@ -173,6 +205,11 @@ class TestAuthority : public QObject {
         QTest::newRow("max_descriptors beyond one message") << 11;
         QTest::newRow("lifetime over 28 days") << 12;
         QTest::newRow("skew over a week") << 13;
+        QTest::newRow("recheck_interval 0") << 14;
+        QTest::newRow("check_retry over a week") << 15;
+        QTest::newRow("check_timeout below a second") << 16;
+        QTest::newRow("max_checks_in_flight 0") << 17;
+        QTest::newRow("max_checks_in_flight 1025") << 18;
     }
     void create_rejects_bad_config() {
         QFETCH(int, which);
@@ -213,13 +250,28 @@ class TestAuthority : public QObject {
                 c.validity_rounds = 101;
                 break;
             case 11:
-                c.max_descriptors = 9623;
+                c.max_descriptors = 9535;  // 434-byte descriptors and their flags
                 break;
             case 12:
                 c.descriptor_lifetime = Duration::hours(24 * 28 + 1);
                 break;
             case 13:
                 c.max_skew = Duration::hours(24 * 7 + 1);
+                break;
+            case 14:
+                c.recheck_interval = {};
+                break;
+            case 15:
+                c.check_retry = Duration::hours(24 * 7 + 1);
+                break;
+            case 16:
+                c.check_timeout = Duration::millis(999);
+                break;
+            case 17:
+                c.max_checks_in_flight = 0;
+                break;
+            case 18:
+                c.max_checks_in_flight = 1025;
                 break;
         }
         auto a = Authority::create(net.network, net.keys[0], c, null_log());
@@ -233,7 +285,11 @@ class TestAuthority : public QObject {
         c.interval = Duration::hours(24 * 7);
         c.vote_delay = {};
         c.validity_rounds = 100;
-        c.max_descriptors = 9622;
+        c.max_descriptors = 9534;
+        c.recheck_interval = Duration::hours(24 * 7);
+        c.check_retry = Duration::seconds(1);
+        c.check_timeout = Duration::seconds(1);
+        c.max_checks_in_flight = 1024;
         c.descriptor_lifetime = Duration::hours(24 * 28);
         c.max_skew = Duration::hours(24 * 7);
         QVERIFY(Authority::create(net.network, net.keys[0], c, null_log()).has_value());
@@ -247,6 +303,7 @@ class TestAuthority : public QObject {
     void zero_vote_delay_votes_and_computes_at_once() {
         AuthorityConfig config;
         config.vote_delay = {};
+        config.recheck_interval = Duration::hours(1);  // no check due before the next round
         Net net(1, config);
         net.upload_all(net.descriptor(0, kT - 60), kRound - Duration::seconds(50));
         net.auths[0].poll(kRound);
@@ -675,12 +732,14 @@ class TestAuthority : public QObject {
     }
 
     void missed_rounds_resume_with_current() {
-        Net net(1);
+        AuthorityConfig config;
+        config.recheck_interval = Duration::hours(1);  // no check due before the next round
+        Net net(1, config);
         net.upload_all(net.descriptor(0, kT - 60), kRound - Duration::seconds(50));
         net.run_round(kRound);
         // The driver sleeps for three rounds.
         const auto wake = kRound + Duration::seconds(3 * kInterval) + kVoteDelay;
-        net.auths[0].poll(wake);
+        net.poll(0, wake);
         QCOMPARE(net.auths[0].current_consensus()->valid_after, kT + 3 * kInterval);
         auto warnings = net.logs[0]->at(LogLevel::Warning);
         QCOMPARE(warnings.size(), std::size_t{1});
@@ -697,6 +756,7 @@ class TestAuthority : public QObject {
             Vote v;
             v.valid_after = round;
             v.descriptors.push_back(net.descriptor(0, kT - 60));
+            v.flags.push_back(kFlagRunning | kFlagHsDir);
             return sign_vote(v, net.keys[signer]);
         };
         auto r = a0.handle(PostVote{make(1, kT)}, now);
@@ -738,6 +798,7 @@ class TestAuthority : public QObject {
         Vote unsorted;
         unsorted.valid_after = kT;
         unsorted.descriptors = {net.descriptor(0, kT - 60), net.descriptor(1, kT - 60)};
+        unsorted.flags = {kFlagRunning, kFlagRunning};
         if (unsorted.descriptors[0].identity < unsorted.descriptors[1].identity)
             std::swap(unsorted.descriptors[0], unsorted.descriptors[1]);
         r = a0.handle(PostVote{sign_vote(unsorted, net.keys[2])}, now);
@@ -747,6 +808,12 @@ class TestAuthority : public QObject {
         bad_desc.descriptors[0].port += 1;
         r = a0.handle(PostVote{sign_vote(bad_desc, net.keys[2])}, now);
         QCOMPARE(r.status, DirStatus::Rejected);
+        // Every descriptor needs its flags.
+        Vote no_flags = make(2, kT);
+        no_flags.flags.clear();
+        r = a0.handle(PostVote{sign_vote(no_flags, net.keys[2])}, now);
+        QCOMPARE(r.status, DirStatus::Rejected);
+        QVERIFY(msg(r).contains(QStringLiteral("flags")));
 
         // After the consensus for the round is computed, votes are late.
         a0.poll(kRound + kVoteDelay);
@@ -802,11 +869,271 @@ class TestAuthority : public QObject {
         QVERIFY(verify_consensus(*a0.current_consensus(), net.network, kT).has_value());
     }
 
+    // Issue 9, finding 3: 5,000 self-signed descriptors (keys anyone can
+    // make, addresses where nothing answers) filled the directory and every
+    // real relay was refused from then on. Now none of the junk is listed, and
+    // a real relay is admitted and listed in the next round.
+    void junk_descriptors_do_not_lock_out_a_real_relay() {
+        Net net(1);
+        const auto before = kRound - Duration::seconds(50);
+        const std::size_t full = AuthorityConfig{}.max_descriptors;
+        DeterministicRng junk_rng(99);
+        for (std::size_t i = 0; i < full; ++i) {
+            auto key = crypto::Ed25519SecretKey::generate(junk_rng);
+            RelayDescriptor d;
+            d.nickname = "junk";
+            d.onion_key = crypto::X25519SecretKey::generate(junk_rng).public_key();
+            d.host = "198.18." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+            d.port = 9001;
+            d.capabilities = kCapHsDir | kCapIntroRend;
+            d.published = before.unix_seconds();
+            d = sign_relay_descriptor(d, key);
+            net.unreachable.insert(d.identity);
+            // The first half checked (and failed), the second still waiting.
+            auto r = i >= full / 2 ? exchange(net.auths[0], PostDescriptor{d}, before)
+                                   : net.upload(0, d, before);
+            if (r.status != DirStatus::Ok) QFAIL(r.message.c_str());
+        }
+        QCOMPARE(net.auths[0].descriptor_count(), full);
+        QCOMPARE(net.auths[0].reachable_count(before), std::size_t{0});
+
+        auto real = net.descriptor(0, before.unix_seconds());
+        const std::size_t checks_before = net.checks.size();
+        auto r = net.upload(0, real, before);
+        QVERIFY2(r.status == DirStatus::Ok, r.message.c_str());
+        QCOMPARE(net.auths[0].descriptor_count(), full);
+        net.run_round(kRound);
+        const Consensus* c = net.auths[0].current_consensus();
+        QVERIFY(c != nullptr);
+        QCOMPARE(c->relays.size(), std::size_t{1});
+        QVERIFY(c->find(real.identity) != nullptr);
+        // Its check was not queued behind the junk's still waiting.
+        QVERIFY(net.checks.size() > checks_before + 1);
+        QCOMPARE(net.checks[checks_before].identity, real.identity);
+    }
+
+    // Listed only once reached; dropped when a check fails; listed again
+    // when a retry succeeds.
+    void relays_are_listed_only_while_reachable() {
+        Net net(3);
+        const auto before = kRound - Duration::seconds(50);
+        auto a = net.descriptor(0, kT - 60), b = net.descriptor(1, kT - 60);
+        net.unreachable.insert(b.identity);
+        net.upload_all(a, before);
+        net.upload_all(b, before);
+        net.run_round(kRound);
+        const Consensus* c = net.auths[0].current_consensus();
+        QVERIFY(c != nullptr);
+        QVERIFY(c->find(a.identity) != nullptr);
+        QVERIFY(c->find(b.identity) == nullptr);
+        // b comes up; the failed check is retried after check_retry.
+        net.unreachable.clear();
+        const auto round2 = kRound + Duration::seconds(kInterval);
+        net.run_round(round2);
+        QVERIFY(net.auths[1].current_consensus()->find(b.identity) != nullptr);
+        // a stops answering: its next check (20 minutes after the last)
+        // fails before the third round, and it is not voted for.
+        net.unreachable.insert(a.identity);
+        const auto round3 = round2 + Duration::seconds(kInterval);
+        net.run_round(round3);
+        c = net.auths[2].current_consensus();
+        QCOMPARE(c->valid_after, kT + 2 * kInterval);
+        QVERIFY(c->find(a.identity) == nullptr);
+        QVERIFY(c->find(b.identity) != nullptr);
+        QVERIFY(net.logs[0]->at(LogLevel::Info).size() >= 1);
+    }
+
+    // Checks take a link handshake: at most max_checks_in_flight at once,
+    // and one the node never answers counts as failed after check_timeout.
+    void checks_are_bounded_and_time_out() {
+        AuthorityConfig config;
+        config.max_checks_in_flight = 3;
+        Net net(1, config);
+        const auto t0 = kRound - Duration::seconds(300);
+        for (std::size_t i = 0; i < 5; ++i)
+            QCOMPARE(exchange(net.auths[0], PostDescriptor{net.descriptor(i, kT - 400)}, t0).status,
+                     DirStatus::Ok);
+        QCOMPARE(net.auths[0].next_deadline(), t0);
+        auto first = net.auths[0].take_checks(t0);
+        QCOMPARE(first.size(), std::size_t{3});
+        QVERIFY(net.auths[0].take_checks(t0).empty());
+        QCOMPARE(net.auths[0].next_deadline(), t0 + config.check_timeout);
+        // One answer frees a slot at once.
+        net.auths[0].check_result(first[0], true, t0);
+        QCOMPARE(net.auths[0].take_checks(t0).size(), std::size_t{1});
+        // An answer for something not asked is ignored.
+        auto other = first[1];
+        other.port += 1;
+        net.auths[0].check_result(other, true, t0);
+        QCOMPARE(net.auths[0].reachable_count(t0), std::size_t{1});
+        // The rest time out: failed, retried after check_retry.
+        const auto late = t0 + config.check_timeout;
+        auto next = net.auths[0].take_checks(late);
+        QCOMPARE(next.size(), std::size_t{1});  // the fifth, now that slots are free
+        QCOMPARE(net.auths[0].reachable_count(late), std::size_t{1});
+        net.auths[0].check_result(next[0], true, late);
+        QCOMPARE(net.auths[0].reachable_count(late), std::size_t{2});
+        net.answer_checks(0, late + config.check_retry);
+        QCOMPARE(net.auths[0].reachable_count(late + config.check_retry), std::size_t{5});
+    }
+
+    void relays_per_address_are_limited() {
+        auto at = [](Net& net, std::size_t relay, const std::string& host, std::uint16_t port) {
+            auto d = net.descriptor(relay, kT - 60, kCapHsDir, port);
+            d.host = host;
+            return sign_relay_descriptor(d, net.relay_keys[relay]);
+        };
+        const auto before = kRound - Duration::seconds(50);
+        Net net(1);
+        QCOMPARE(net.upload(0, at(net, 0, "10.0.0.7", 9001), before).status, DirStatus::Ok);
+        QCOMPARE(net.upload(0, at(net, 1, "10.0.0.7", 9002), before).status, DirStatus::Ok);
+        // The same address spelled another way is still that address.
+        auto r = net.upload(0, at(net, 2, "10.0.7", 9003), before);
+        QCOMPARE(r.status, DirStatus::Rejected);
+        QVERIFY(msg(r).contains(QStringLiteral("per address")));
+        QCOMPARE(net.upload(0, at(net, 3, "10.0.0.8", 9001), before).status, DirStatus::Ok);
+        net.run_round(kRound);
+        QCOMPARE(net.auths[0].current_consensus()->relays.size(), std::size_t{3});
+        // When one of the two stops answering, the third gets its place.
+        net.unreachable.insert(net.relay_keys[0].public_key());
+        const auto later = before + Duration::minutes(21);
+        net.answer_checks(0, later);
+        QCOMPARE(net.upload(0, at(net, 2, "10.0.0.7", 9003), later).status, DirStatus::Ok);
+        net.run_round(kRound + Duration::seconds(kInterval));
+        const Consensus* c = net.auths[0].current_consensus();
+        QVERIFY(c->find(net.relay_keys[2].public_key()) != nullptr);
+        QVERIFY(c->find(net.relay_keys[0].public_key()) == nullptr);
+
+        // A network file can allow more (sotto-localnet: all on 127.0.0.1).
+        NetworkFile more = Net::test_settings();
+        more.relays_per_address = 3;
+        Net roomy(1, {}, 2, more);
+        for (std::size_t i = 0; i < 3; ++i)
+            QCOMPARE(roomy.upload(0, at(roomy, i, "10.0.0.7", 9001 + i), before).status,
+                     DirStatus::Ok);
+        QCOMPARE(roomy.upload(0, at(roomy, 3, "10.0.0.7", 9009), before).status,
+                 DirStatus::Rejected);
+        roomy.run_round(kRound);
+        QCOMPARE(roomy.auths[0].current_consensus()->relays.size(), std::size_t{3});
+    }
+
+    // A public network's authority never lists (nor connects to) a relay on a
+    // loopback, private or link-local address.
+    void non_public_relay_addresses_are_refused_unless_allowed() {
+        NetworkFile public_net;  // the defaults
+        Net net(1, {}, 1, public_net);
+        const auto before = kRound - Duration::seconds(50);
+        std::size_t i = 0;
+        for (const char* host : {"127.0.0.1", "10.0.0.1", "192.168.1.5", "169.254.0.1", "::1",
+                                 "fe80::1", "localhost", "127.1"}) {
+            auto d = net.descriptor(i % 6, kT - 60 + static_cast<std::int64_t>(i));
+            d.host = host;
+            d = sign_relay_descriptor(d, net.relay_keys[i % 6]);
+            ++i;
+            auto r = net.upload(0, d, before);
+            QCOMPARE(r.status, DirStatus::Rejected);
+            QVERIFY2(msg(r).contains(QStringLiteral("not public")), host);
+        }
+        QVERIFY(net.checks.empty());
+        auto d = net.descriptor(0, kT - 30);
+        d.host = "198.51.100.20";
+        d = sign_relay_descriptor(d, net.relay_keys[0]);
+        QCOMPARE(net.upload(0, d, before).status, DirStatus::Ok);
+        QCOMPARE(net.checks.size(), std::size_t{1});
+    }
+
+    // HSDir and Intro/Rend only after flag-uptime without a failed check;
+    // Running and Exit at once.
+    void private_service_flags_need_the_flag_uptime() {
+        NetworkFile nf = Net::test_settings();
+        nf.flag_uptime_s = 3600;
+        Net net(1, {}, 1, nf);
+        const auto before = kRound - Duration::seconds(50);
+        auto d = net.descriptor(0, kT - 60, kCapHsDir | kCapExit | kCapIntroRend);
+        QCOMPARE(net.upload(0, d, before).status, DirStatus::Ok);
+        auto flags = [&] { return net.auths[0].current_consensus()->find(d.identity)->flags; };
+        net.run_round(kRound);
+        QCOMPARE(flags(), std::uint32_t{kFlagRunning | kFlagExit});
+        net.run_round(kRound + Duration::seconds(kInterval));  // up 30 min
+        QCOMPARE(flags(), std::uint32_t{kFlagRunning | kFlagExit});
+        net.run_round(kRound + Duration::seconds(2 * kInterval));  // up 60 min 50 s
+        QCOMPARE(flags(), std::uint32_t{kFlagRunning | kFlagExit | kFlagHsDir | kFlagIntroRend});
+        // A failed check starts the hour again.
+        net.unreachable.insert(d.identity);
+        net.answer_checks(0, kRound + Duration::seconds(2 * kInterval) + Duration::minutes(21));
+        net.unreachable.clear();
+        net.run_round(kRound + Duration::seconds(3 * kInterval));
+        QCOMPARE(flags(), std::uint32_t{kFlagRunning | kFlagExit});
+    }
+
+    // Flags are voted: the consensus gives one that a strict majority of the
+    // authorities give, so one authority alone cannot hand out HSDir.
+    void flags_follow_the_majority_of_votes() {
+        NetworkFile nf = Net::test_settings();
+        nf.flag_uptime_s = 3600;
+        Net net(3, {}, 1, nf);
+        const auto early = kRound - Duration::hours(2);
+        const auto before = kRound - Duration::seconds(50);
+        auto two = net.descriptor(0, kT - 2 * 3600 - 10);  // seen early by two authorities
+        auto one = net.descriptor(1, kT - 2 * 3600 - 10);  // by one
+        QCOMPARE(net.upload(0, two, early).status, DirStatus::Ok);
+        QCOMPARE(net.upload(1, two, early).status, DirStatus::Ok);
+        QCOMPARE(net.upload(2, two, before).status, DirStatus::Ok);
+        QCOMPARE(net.upload(0, one, early).status, DirStatus::Ok);
+        QCOMPARE(net.upload(1, one, before).status, DirStatus::Ok);
+        QCOMPARE(net.upload(2, one, before).status, DirStatus::Ok);
+        net.run_round(kRound);
+        QVERIFY(net.all_responses_ok());
+        const Bytes first = encode_consensus(*net.auths[0].current_consensus());
+        for (auto& a : net.auths) QCOMPARE(encode_consensus(*a.current_consensus()), first);
+        const Consensus* c = net.auths[0].current_consensus();
+        QCOMPARE(c->find(two.identity)->flags, std::uint32_t{kFlagRunning | kFlagHsDir});
+        QCOMPARE(c->find(one.identity)->flags, std::uint32_t{kFlagRunning});
+    }
+
+    // When the directory is full of reachable relays, a relay the current
+    // consensus lists (back after its descriptor lapsed) still gets in, in
+    // place of a reachable relay the consensus does not list.
+    void listed_relay_gets_in_when_the_directory_is_full() {
+        AuthorityConfig config;
+        config.max_descriptors = 2;
+        config.descriptor_lifetime = Duration::hours(1);
+        Net net(1, config);
+        const auto before = kRound - Duration::seconds(50);
+        auto r0 = net.descriptor(0, kT - 60), r1 = net.descriptor(1, kT - 60);
+        QCOMPARE(net.upload(0, r0, before).status, DirStatus::Ok);
+        QCOMPARE(net.upload(0, r1, before).status, DirStatus::Ok);
+        net.run_round(kRound);
+        QCOMPARE(net.auths[0].current_consensus()->relays.size(), std::size_t{2});
+        // Relay 0 stops republishing for a while; its descriptor lapses and a
+        // newcomer takes the slot; relay 1 republishes.
+        const auto later = kRound + Duration::minutes(65);
+        QCOMPARE(net.upload(0, net.descriptor(1, later.unix_seconds()), later).status,
+                 DirStatus::Ok);
+        auto newcomer = net.descriptor(2, later.unix_seconds());
+        QCOMPARE(net.upload(0, newcomer, later).status, DirStatus::Ok);
+        QCOMPARE(net.auths[0].descriptor_count(), std::size_t{2});
+        // A stranger is refused: both held relays are reachable.
+        auto r = net.upload(0, net.descriptor(3, later.unix_seconds()), later);
+        QCOMPARE(r.status, DirStatus::Rejected);
+        QVERIFY(msg(r).contains(QStringLiteral("full")));
+        // Relay 0 is back: the current consensus lists it, the newcomer not.
+        QCOMPARE(net.upload(0, net.descriptor(0, later.unix_seconds()), later).status,
+                 DirStatus::Ok);
+        QCOMPARE(net.auths[0].descriptor_count(), std::size_t{2});
+        net.run_round(kRound + Duration::seconds(3 * kInterval));
+        const Consensus* c = net.auths[0].current_consensus();
+        QVERIFY(c->find(r0.identity) != nullptr);
+        QVERIFY(c->find(newcomer.identity) == nullptr);
+    }
+
     void authority_is_movable() {
         Net net(1);
         Authority moved = std::move(net.auths[0]);
         Authority again = std::move(moved);
         again.handle(PostDescriptor{net.descriptor(0, kT - 60)}, kRound - Duration::seconds(5));
+        for (auto& c : again.take_checks(kRound - Duration::seconds(5)))
+            again.check_result(c, true, kRound - Duration::seconds(5));
         again.poll(kRound);
         again.poll(kRound + kVoteDelay);
         QVERIFY(again.current_consensus() != nullptr);

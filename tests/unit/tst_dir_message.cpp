@@ -39,7 +39,10 @@ struct Fixture {
     Vote vote(std::size_t n = 3) {
         Vote v;
         v.valid_after = kT;
-        for (std::size_t i = 0; i < n; ++i) v.descriptors.push_back(descriptor(i));
+        for (std::size_t i = 0; i < n; ++i) {
+            v.descriptors.push_back(descriptor(i));
+            v.flags.push_back(kFlagRunning | (i % 2 ? kFlagHsDir : 0u));
+        }
         return sign_vote(v, authority);
     }
 
@@ -99,6 +102,7 @@ class TestDirMessage : public QObject {
         auto d = r.var16();
         QVERIFY(d.has_value());
         QCOMPARE(Bytes(d->begin(), d->end()), encode_relay_descriptor(v.descriptors[0]));
+        QCOMPARE(*r.u32(), v.flags[0]);
         QCOMPARE(*r.fixed<crypto::Ed25519Signature>(), v.signature);
         QVERIFY(r.empty());
     }

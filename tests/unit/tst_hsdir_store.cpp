@@ -16,6 +16,9 @@ namespace {
 
 constexpr std::int64_t kNow = 1'700'000'000;
 const TimePoint kT = TimePoint::from_seconds(kNow);
+// The section size that makes a descriptor the largest an HSDir takes
+// (20 KiB): the other fields are 151 bytes.
+constexpr std::size_t kBigSection = kMaxHsDescriptorLen - 151;
 
 // Each fixture is a different client key and secret id part.
 std::uint64_t next_seed() {
@@ -269,30 +272,192 @@ class TestHsDirStore : public QObject {
         QCOMPARE(store.tombstones(), std::size_t{10});
     }
 
-    void full_store_evicts_only_shorter_lived_entries() {
+    // Issue 9, finding 2: ~3,300 self-signed 20 KiB descriptors with 3-hour
+    // lifetimes filled the default store, after which every real service's
+    // 30-minute descriptor was refused for 3 hours. Now the real one is
+    // accepted (something of the flood's is evicted) and served.
+    void flood_of_long_lived_descriptors_does_not_lock_out_a_service() {
+        HsDirStore store;  // the defaults: 64 MiB, 50,000 entries
+        const auto& config = store.config();
+        std::size_t flooded = 0;
+        while (store.bytes() + kMaxHsDescriptorLen <= config.max_bytes) {
+            Fixture f;  // a fresh key each time, as a flooder would use
+            QVERIFY(
+                store.store(f.id(), f.encoded(1, kNow, kMaxHsDescriptorLifetime, kBigSection), kT));
+            ++flooded;
+        }
+        QVERIFY(flooded >= 3200);
+        // The last gap, so that the store is full to the byte.
+        if (const std::size_t gap = config.max_bytes - store.bytes(); gap >= 151 + 28) {
+            Fixture f;
+            QVERIFY(
+                store.store(f.id(), f.encoded(1, kNow, kMaxHsDescriptorLifetime, gap - 151), kT));
+        }
+        QCOMPARE(store.bytes(), config.max_bytes);
+        // One more of the flood's still gets in: uploads are never refused
+        // for lack of room.
+        Fixture more;
+        QVERIFY(store.store(more.id(), more.encoded(1, kNow, kMaxHsDescriptorLifetime, kBigSection),
+                            kT));
+        // A real service's descriptor: Sotto's size, 30-minute lifetime.
+        Fixture bob;
+        const TimePoint later = kT + Duration::minutes(1);
+        const auto real = bob.encoded(1, later.unix_seconds(), 1800, kIntroSectionLen);
+        QCOMPARE(real.size(), std::size_t{4050});
+        QVERIFY(store.store(bob.id(), real, later));
+        QVERIFY(same(store.fetch(bob.id(), later), real));
+        QVERIFY(store.bytes() <= config.max_bytes);
+        QVERIFY(store.counters().evicted >= 2);
+        QCOMPARE(store.counters().full, std::uint64_t{0});
+    }
+
+    // The flooder keeps going for a whole republication interval, from its
+    // own links (1-hop circuits to the HSDir: the cheapest way to upload).
+    // Each flooding link soon holds more than the link the service's upload
+    // came over, so every further flood upload displaces the flood's own
+    // oldest entries, and the service's descriptor is served until its
+    // renewal replaces it.
+    void flooding_links_displace_only_their_own_uploads() {
+        HsDirConfig config;
+        config.max_bytes = 1024 * 1024;
+        HsDirStore store(config);
+        const UploadSource service_link = 7;
+        Fixture bob, carol;  // two contacts' descriptors, over the same middle relay
+        const auto bob1 = bob.encoded(1, kNow, 1800, kIntroSectionLen);
+        const auto carol1 = carol.encoded(1, kNow, 1800, kIntroSectionLen);
+        QVERIFY(store.store(bob.id(), bob1, kT, service_link));
+        QVERIFY(store.store(carol.id(), carol1, kT, service_link));
+        constexpr UploadSource kFloodLinks[] = {100, 101, 102, 103};
+        TimePoint t = kT;
+        for (int second = 1; second <= 20 * 60; ++second) {
+            t = kT + Duration::seconds(second);
+            for (auto link : kFloodLinks) {
+                Fixture f;
+                auto s = store.store(
+                    f.id(), f.encoded(1, t.unix_seconds(), kMaxHsDescriptorLifetime, kBigSection),
+                    t, link);
+                if (!s) QFAIL(s.error().message.c_str());
+            }
+            if (store.bytes() > config.max_bytes) QFAIL("store grew past its bound");
+            if (!same(store.fetch(bob.id(), t), bob1) || !same(store.fetch(carol.id(), t), carol1))
+                QFAIL(qPrintable(
+                    QStringLiteral("a service's descriptor was evicted after %1 s").arg(second)));
+        }
+        QVERIFY(store.counters().evicted > 4000);
+        for (auto link : kFloodLinks) QVERIFY(store.source_bytes(link) > 200 * 1024);
+        // The renewal (a new circuit, so maybe another middle relay's link).
+        const auto bob2 = bob.encoded(2, t.unix_seconds(), 1800, kIntroSectionLen);
+        QVERIFY(store.store(bob.id(), bob2, t, 8));
+        QVERIFY(same(store.fetch(bob.id(), t), bob2));
+    }
+
+    void the_largest_source_loses_its_oldest_entry_first() {
+        HsDirConfig config;
+        config.max_entries = 4;
+        HsDirStore store(config);
+        std::vector<Fixture> f(8);
+        auto put = [&](std::size_t i, UploadSource src, int at_s) {
+            return store.store(f[i].id(), f[i].encoded(1, kNow, 3600), kT + Duration::seconds(at_s),
+                               src);
+        };
+        QVERIFY(put(0, 1, 0));
+        QVERIFY(put(1, 1, 1));
+        QVERIFY(put(2, 1, 2));
+        QVERIFY(put(3, 2, 3));
+        // Source 3 is new: source 1 holds the most and loses its oldest.
+        QVERIFY(put(4, 3, 4));
+        QVERIFY(store.fetch(f[0].id(), kT + Duration::seconds(4)) == nullptr);
+        QVERIFY(store.fetch(f[1].id(), kT + Duration::seconds(4)) != nullptr);
+        // Source 3 again: with this upload it holds as much as source 1, so
+        // it displaces its own oldest.
+        QVERIFY(put(5, 3, 5));
+        QVERIFY(store.fetch(f[4].id(), kT + Duration::seconds(5)) == nullptr);
+        QVERIFY(store.fetch(f[1].id(), kT + Duration::seconds(5)) != nullptr);
+        QVERIFY(store.fetch(f[3].id(), kT + Duration::seconds(5)) != nullptr);
+        QCOMPARE(store.size(), std::size_t{4});
+        QCOMPARE(store.counters().evicted, std::uint64_t{2});
+        QCOMPARE(store.counters().evicted_stale, std::uint64_t{0});
+        QCOMPARE(store.counters().full, std::uint64_t{0});
+    }
+
+    // Under pressure an entry stored more than fresh_for (30 min) ago goes
+    // before fresher ones, however long it claims to live: a long lifetime
+    // is worth nothing against eviction.
+    void stale_entries_go_first_whatever_their_lifetime() {
         HsDirConfig config;
         config.max_entries = 3;
         HsDirStore store(config);
-        Fixture f;
+        Fixture old_long, mid, recent, newcomer, next;
+        const auto at = [](int minutes) { return kT + Duration::minutes(minutes); };
+        QVERIFY(store.store(old_long.id(), old_long.encoded(1, kNow, kMaxHsDescriptorLifetime),
+                            at(0), 1));
+        QVERIFY(store.store(mid.id(), mid.encoded(1, at(20).unix_seconds(), 1800), at(20), 2));
+        QVERIFY(
+            store.store(recent.id(), recent.encoded(1, at(25).unix_seconds(), 1800), at(25), 2));
+        // At 31 minutes the 3-hour entry is stale: it goes, although source
+        // 2 holds more and everything else expires sooner.
+        QVERIFY(
+            store.store(newcomer.id(), newcomer.encoded(1, at(31).unix_seconds(), 900), at(31), 3));
+        QVERIFY(store.fetch(old_long.id(), at(31)) == nullptr);
+        QVERIFY(store.fetch(mid.id(), at(31)) != nullptr);
+        QCOMPARE(store.counters().evicted_stale, std::uint64_t{1});
+        // Nothing is stale at 35 minutes: the largest source (2) loses its
+        // oldest entry.
+        QVERIFY(store.store(next.id(), next.encoded(1, at(35).unix_seconds(), 900), at(35), 4));
+        QVERIFY(store.fetch(mid.id(), at(35)) == nullptr);
+        QVERIFY(store.fetch(recent.id(), at(35)) != nullptr);
+        QVERIFY(store.fetch(newcomer.id(), at(35)) != nullptr);
+        QCOMPARE(store.counters().evicted_stale, std::uint64_t{1});
+        QCOMPARE(store.counters().evicted, std::uint64_t{2});
+    }
+
+    void one_key_holds_at_most_four_entries() {
+        HsDirStore store;
+        Fixture f, other;
+        QVERIFY(store.store(other.id(), other.encoded(), kT));
         std::vector<DescriptorId> ids;
-        auto put = [&](std::uint32_t lifetime, TimePoint now = kT) {
+        const std::uint32_t lifetimes[] = {1800, 600, 3600, 1200, 900};
+        for (auto lifetime : lifetimes) {
             f.s = SecretIdPart::from(f.rng.bytes(32));
             ids.push_back(f.id());
-            return store.store(f.id(), f.encoded(1, now.unix_seconds(), lifetime), now);
-        };
-        QVERIFY(put(600));
-        QVERIFY(put(1200));
-        QVERIFY(put(1800));
-        // Not longer-lived than the soonest-expiring entry: refused.
-        QCOMPARE(error_of(put(600)), Errc::Limit);
-        QCOMPARE(error_of(put(300)), Errc::Limit);
-        QCOMPARE(store.counters().full, std::uint64_t{2});
-        // Longer-lived: evicts the 600 s one.
-        QVERIFY(put(900));
-        QCOMPARE(store.counters().evicted, std::uint64_t{1});
-        QCOMPARE(store.size(), std::size_t{3});
-        QVERIFY(store.fetch(ids[0], kT) == nullptr);
-        QVERIFY(store.fetch(ids[1], kT) != nullptr);
+            QVERIFY(store.store(f.id(), f.encoded(1, kNow, lifetime), kT));
+        }
+        // The fifth id evicted the key's soonest-expiring entry (600 s).
+        QCOMPARE(store.size(), std::size_t{5});
+        QCOMPARE(store.counters().evicted_key_limit, std::uint64_t{1});
+        QVERIFY(store.fetch(ids[1], kT) == nullptr);
+        for (std::size_t i : {0, 2, 3, 4}) QVERIFY(store.fetch(ids[i], kT) != nullptr);
+        QVERIFY(store.fetch(other.id(), kT) != nullptr);
+        // A new revision under a stored id is not a further entry.
+        QCOMPARE(f.id(), ids[4]);
+        QVERIFY(store.store(f.id(), f.encoded(2, kNow, 600), kT));
+        QCOMPARE(store.size(), std::size_t{5});
+        QCOMPARE(store.counters().evicted_key_limit, std::uint64_t{1});
+    }
+
+    void closed_sources_are_pooled() {
+        HsDirStore store;
+        Fixture a, b, c;
+        QVERIFY(store.store(a.id(), a.encoded(), kT, 1));
+        QVERIFY(store.store(b.id(), b.encoded(), kT, 2));
+        QVERIFY(store.store(c.id(), c.encoded(), kT, 3));
+        const auto one = store.source_bytes(1), two = store.source_bytes(2);
+        store.source_closed(1);
+        store.source_closed(2);
+        store.source_closed(99);  // nothing from it: no effect
+        QCOMPARE(store.source_bytes(1), std::size_t{0});
+        QCOMPARE(store.source_bytes(2), std::size_t{0});
+        QCOMPARE(store.source_bytes(kClosedSources), one + two);
+        QCOMPARE(store.source_bytes(3), c.encoded().size());
+        // Pooled entries are still served, and leave the pool when they go.
+        QVERIFY(store.fetch(a.id(), kT) != nullptr);
+        QVERIFY(store.withdraw(a.withdrawal(1), kT).has_value());
+        QCOMPARE(store.source_bytes(kClosedSources), two);
+    }
+
+    void room_rules_for_replacements_and_expired_entries() {
+        HsDirConfig config;
+        config.max_entries = 3;
         // A higher revision of a stored id needs no room, even when it
         // expires sooner than everything else.
         HsDirStore small(config);
@@ -304,10 +469,13 @@ class TestHsDirStore : public QObject {
         QCOMPARE(small.size(), std::size_t{3});
         QCOMPARE(small.counters().evicted, std::uint64_t{0});
         QCOMPARE(small.next_expiry(), kT + Duration::seconds(60));
-        // Expired entries are dropped before anything is evicted or refused.
-        QVERIFY(put(60, kT + Duration::seconds(901)));
-        QCOMPARE(store.counters().evicted, std::uint64_t{1});
-        QVERIFY(store.counters().expired_dropped >= 1);
+        // Expired entries are dropped before anything is evicted.
+        Fixture n;
+        const TimePoint later = kT + Duration::seconds(61);
+        QVERIFY(small.store(n.id(), n.encoded(1, later.unix_seconds(), 600), later));
+        QCOMPARE(small.counters().evicted, std::uint64_t{0});
+        QCOMPARE(small.counters().expired_dropped, std::uint64_t{1});
+        QVERIFY(small.fetch(h1.id(), later) != nullptr);
     }
 
     void byte_limit_is_enforced() {
@@ -329,29 +497,32 @@ class TestHsDirStore : public QObject {
     }
 
     void flood_of_valid_descriptors_stays_bounded() {
-        // 100k valid, small descriptors with random lifetimes into a store of
-        // 1000 entries: memory stays bounded, and what survives is what lives
-        // longest (every descriptor not kept expires no later than every
-        // descriptor kept).
-        constexpr int kUploads = 100'000;
+        // 40k valid, small descriptors with random lifetimes from one link
+        // into a store of 1000 entries: memory stays bounded, every upload is
+        // accepted, the flood displaces only its own oldest entries (what
+        // survives of it is what came last), and a descriptor that came over
+        // another link survives.
+        constexpr int kUploads = 40'000;
         HsDirConfig config;
         config.max_entries = 1000;
         config.max_bytes = 1000 * 200;
         HsDirStore store(config);
-        Fixture f;
-        // A long-lived legitimate descriptor stored before the flood.
         Fixture legit;
-        QVERIFY(store.store(legit.id(), legit.encoded(1, kNow, kMaxHsDescriptorLifetime), kT));
-        std::vector<std::pair<DescriptorId, TimePoint>> all;
+        QVERIFY(store.store(legit.id(), legit.encoded(1, kNow, 1800), kT, 1));
+        std::vector<std::pair<DescriptorId, int>> all;
         all.reserve(kUploads);
         const auto started = std::chrono::steady_clock::now();
+        std::optional<Fixture> f;
         for (int i = 0; i < kUploads; ++i) {
-            f.s = SecretIdPart::from(f.rng.bytes(32));
+            // A key per 4 descriptors: as many as one key may hold.
+            if (i % 4 == 0) f.emplace();
+            f->s = SecretIdPart::from(f->rng.bytes(32));
             const auto lifetime =
-                static_cast<std::uint32_t>(120 + f.rng.uniform(kMaxHsDescriptorLifetime - 120));
-            const auto now = kT + Duration::millis(i);  // all still valid at the end
-            (void)store.store(f.id(), f.encoded(1, kNow, lifetime), now);
-            all.push_back({f.id(), TimePoint::from_seconds(kNow + lifetime)});
+                static_cast<std::uint32_t>(120 + f->rng.uniform(kMaxHsDescriptorLifetime - 120));
+            const auto now = kT + Duration::millis(i);  // all still valid and fresh at the end
+            if (auto s = store.store(f->id(), f->encoded(1, kNow, lifetime), now, 2); !s)
+                QFAIL(s.error().message.c_str());
+            all.push_back({f->id(), i});
             if (store.size() > config.max_entries || store.bytes() > config.max_bytes)
                 QFAIL("store grew past its bounds");
         }
@@ -362,17 +533,18 @@ class TestHsDirStore : public QObject {
         const TimePoint end = kT + Duration::millis(kUploads);
         QCOMPARE(store.size(), config.max_entries);
         QVERIFY(store.fetch(legit.id(), end) != nullptr);
-        TimePoint min_kept = TimePoint::never(), max_dropped{};
-        for (const auto& [id, expires] : all) {
+        int first_kept = kUploads, last_dropped = -1;
+        for (const auto& [id, i] : all) {
             if (store.fetch(id, end))
-                min_kept = earliest(min_kept, expires);
+                first_kept = std::min(first_kept, i);
             else
-                max_dropped = std::max(max_dropped, expires);
+                last_dropped = std::max(last_dropped, i);
         }
-        QVERIFY(max_dropped <= min_kept);
+        QVERIFY(last_dropped < first_kept);
         const auto& c = store.counters();
+        QCOMPARE(c.full, std::uint64_t{0});
+        QCOMPARE(c.stored, std::uint64_t{kUploads + 1});
         QCOMPARE(c.stored, c.evicted + store.size());
-        QCOMPARE(c.stored + c.full, std::uint64_t{kUploads + 1});
     }
 };
 

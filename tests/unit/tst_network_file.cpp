@@ -82,6 +82,52 @@ class TestNetworkFile : public QObject {
         QCOMPARE(QString::fromStdString(format_network_file(*again)), QString::fromStdString(text));
     }
 
+    // A file from before the settings existed parses with a public
+    // network's defaults and formats exactly as it did.
+    void files_without_settings_get_public_defaults() {
+        const std::string old_file = "network n\nauthority a " + kIdA + " 127.0.0.1 7001\n";
+        auto nf = parse_network_file(old_file);
+        QVERIFY(nf.has_value());
+        QVERIFY(!nf->allow_private_addresses);
+        QCOMPARE(nf->relays_per_address, kDefaultRelaysPerAddress);
+        QCOMPARE(nf->flag_uptime_s, kDefaultFlagUptimeSeconds);
+        QCOMPARE(
+            QString::fromStdString(format_network_file(*nf)),
+            QString::fromStdString(
+                "# Sotto network file: every node of the network uses the same one.\n" + old_file));
+    }
+
+    void settings_parse_and_round_trip() {
+        auto nf = parse_network_file(
+            "network n\n  allow-private-addresses   # localnet\n"
+            "authority a " +
+            kIdA +
+            " 127.0.0.1 7001\nrelays-per-address 8\r\n"
+            "flag-uptime 0\n");
+        QVERIFY2(nf.has_value(), nf ? "" : nf.error().message.c_str());
+        QVERIFY(nf->allow_private_addresses);
+        QCOMPARE(nf->relays_per_address, std::uint32_t{8});
+        QCOMPARE(nf->flag_uptime_s, std::int64_t{0});
+        const auto text = format_network_file(*nf);
+        QVERIFY(text.find("allow-private-addresses\n") != std::string::npos);
+        QVERIFY(text.find("relays-per-address 8\n") != std::string::npos);
+        QVERIFY(text.find("flag-uptime 0\n") != std::string::npos);
+        auto again = parse_network_file(text);
+        QVERIFY(again.has_value());
+        QVERIFY(*again == *nf);
+        // Settings are not part of the network's identity.
+        NetworkFile plain = *nf;
+        plain.allow_private_addresses = false;
+        plain.relays_per_address = kDefaultRelaysPerAddress;
+        plain.flag_uptime_s = kDefaultFlagUptimeSeconds;
+        QCOMPARE(network_id(plain), network_id(*nf));
+        auto bounds = parse_network_file("network n\nauthority a " + kIdA +
+                                         " h 1\nrelays-per-address 100000\nflag-uptime 2592000\n");
+        QVERIFY2(bounds.has_value(), bounds ? "" : bounds.error().message.c_str());
+        QCOMPARE(bounds->relays_per_address, kMaxRelaysPerAddress);
+        QCOMPARE(bounds->flag_uptime_s, kMaxFlagUptimeSeconds);
+    }
+
     void limits_accepted() {
         std::string nick(32, 'n'), host(255, 'h'), name(64, 'x');
         auto nf = parse_network_file("network " + name + "\nauthority " + nick + " " + kIdA + " " +
@@ -127,7 +173,39 @@ class TestNetworkFile : public QObject {
             << "network file line 1: network name must be 1..64 visible ASCII characters";
         QTest::newRow("unknown keyword")
             << "network n\nrelay a " + a + " h 1\n"
-            << "network file line 2: unknown keyword; expected 'network' or 'authority'";
+            << "network file line 2: unknown keyword; expected 'network', 'authority', "
+               "'allow-private-addresses', 'relays-per-address' or 'flag-uptime'";
+        QTest::newRow("allow-private-addresses with a value")
+            << "network n\nauthority a " + a + " h 1\nallow-private-addresses yes\n"
+            << "network file line 3: expected 'allow-private-addresses' alone";
+        QTest::newRow("allow-private-addresses twice")
+            << "network n\nallow-private-addresses\nauthority a " + a +
+                   " h 1\nallow-private-addresses\n"
+            << "network file line 4: only one 'allow-private-addresses' line is allowed";
+        QTest::newRow("relays-per-address zero")
+            << "network n\nauthority a " + a + " h 1\nrelays-per-address 0\n"
+            << "network file line 3: expected 'relays-per-address <n>' with n from 1 to 100000";
+        QTest::newRow("relays-per-address junk")
+            << "network n\nauthority a " + a + " h 1\nrelays-per-address 2x\n"
+            << "network file line 3: expected 'relays-per-address <n>' with n from 1 to 100000";
+        QTest::newRow("relays-per-address missing")
+            << "network n\nauthority a " + a + " h 1\nrelays-per-address\n"
+            << "network file line 3: expected 'relays-per-address <n>' with n from 1 to 100000";
+        QTest::newRow("relays-per-address twice")
+            << "network n\nrelays-per-address 3\nrelays-per-address 3\nauthority a " + a + " h 1\n"
+            << "network file line 3: only one 'relays-per-address' line is allowed";
+        QTest::newRow("flag-uptime negative")
+            << "network n\nauthority a " + a + " h 1\nflag-uptime -1\n"
+            << "network file line 3: expected 'flag-uptime <seconds>' with seconds from 0 to "
+               "2592000";
+        QTest::newRow("flag-uptime too long")
+            << "network n\nauthority a " + a + " h 1\nflag-uptime 2592001\n"
+            << "network file line 3: expected 'flag-uptime <seconds>' with seconds from 0 to "
+               "2592000";
+        QTest::newRow("flag-uptime huge")
+            << "network n\nauthority a " + a + " h 1\nflag-uptime 99999999999999999999999\n"
+            << "network file line 3: expected 'flag-uptime <seconds>' with seconds from 0 to "
+               "2592000";
         QTest::newRow("too few fields")
             << "network n\n\n\nauthority a " + a + " h\n"
             << "network file line 4: expected 'authority <nickname> <identity-hex> <host> "

@@ -33,6 +33,8 @@ struct Pump {
     TimePoint now = kStart;
     bool stalled = false;  // exit targets stop reading
     std::map<std::pair<std::size_t, ExitId>, std::size_t> stalled_bytes;
+    // Every ConnectLink: (member, host).
+    std::vector<std::pair<std::size_t, std::string>> connects;
 
     std::size_t find(const std::string& host, std::uint16_t port) {
         for (std::size_t i = 0; i < members.size(); ++i)
@@ -44,6 +46,7 @@ struct Pump {
         auto& node = *members[m].node;
         for (auto& o : node.take_outputs()) {
             if (auto* c = std::get_if<ConnectLink>(&o)) {
+                connects.push_back({m, c->host});
                 auto target = find(c->host, c->port);
                 LinkId l = c->link;
                 queue.push_back([this, m, l, target] {
@@ -135,10 +138,15 @@ struct Pump {
         return a;
     }
 
-    // 3 authorities + `relays` relays, all exits to "echo".
-    void build(std::size_t authorities, std::size_t relays) {
+    // 3 authorities + `relays` relays, all exits to "echo". On private 10.x
+    // addresses, which the network file allows, or else on public ones
+    // (198.51.100.x, a documentation range no rule treats as private).
+    void build(std::size_t authorities, std::size_t relays, bool private_addresses = true) {
         dir::NetworkFile nf;
         nf.name = "pump";
+        nf.allow_private_addresses = private_addresses;
+        nf.flag_uptime_s = 0;
+        const std::string prefix = private_addresses ? "10.0.0." : "198.51.100.";
         std::vector<NodeKeys> keys;
         for (std::size_t i = 0; i < authorities + relays; ++i) {
             rngs.push_back(rng.fork(i));
@@ -147,7 +155,7 @@ struct Pump {
             if (i < authorities)
                 nf.authorities.push_back({"auth" + std::to_string(i),
                                           keys.back().identity.public_key(),
-                                          "10.0.0." + std::to_string(i + 1), 9000});
+                                          prefix + std::to_string(i + 1), 9000});
         }
         for (std::size_t i = 0; i < authorities + relays; ++i) {
             NodeConfig cfg;
@@ -157,7 +165,7 @@ struct Pump {
             cfg.consensus_fetch_interval = Duration::seconds(60);
             RelayConfig rc;
             rc.nickname = (i < authorities ? "auth" : "relay") + std::to_string(i);
-            rc.host = "10.0.0." + std::to_string(i + 1);
+            rc.host = prefix + std::to_string(i + 1);
             rc.port = 9000;
             rc.exit_policy = {ExitRule{"echo", 1, 65535}};
             cfg.relay = rc;
@@ -260,6 +268,54 @@ class TestNode : public QObject {
             },
             Duration::seconds(60)));
         QCOMPARE(got, msg);
+    }
+
+    // A relay of a network whose file does not allow private addresses
+    // refuses EXTEND2 to loopback, private and link-local targets (in the
+    // spellings a resolver also accepts) with the DESTROY of a failed
+    // connection, and never tries to connect; with the setting it tries.
+    void extend_to_non_public_addresses_is_refused_unless_allowed() {
+        const char* targets[] = {"127.0.0.1",  "10.1.2.3",  "192.168.1.1",        "169.254.1.1",
+                                 "::1",        "fe80::1",   "[::ffff:127.0.0.1]", "127.1",
+                                 "0x7f000001", "localhost", "172.16.0.9",         "fd00::5"};
+        for (bool allowed : {false, true}) {
+            Pump p;
+            p.build(3, 2, /*private_addresses=*/allowed);
+            auto client = p.add_client();
+            QVERIFY(
+                p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
+            auto& node = *p.members[client].node;
+            // Public addresses still work: a 3-hop circuit on this network.
+            auto normal = node.build_circuit(p.now, 3);
+            QVERIFY(normal.has_value());
+            QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
+                                Duration::seconds(30)));
+            const PathHop first = PathHop::from(node.consensus()->relays.front());
+            const std::size_t relay = p.find(first.host, first.port);
+            QVERIFY(relay != SIZE_MAX);
+            DeterministicRng r(9);
+            for (const char* target : targets) {
+                const PathHop fake{crypto::Ed25519SecretKey::generate(r).public_key(),
+                                   crypto::X25519SecretKey::generate(r).public_key(), target, 9000};
+                p.connects.clear();
+                const auto closed_before = p.events<CircuitClosed>(client).size();
+                auto circ = node.build_circuit({first, fake}, p.now);
+                QVERIFY(circ.has_value());
+                QVERIFY(p.run_until(
+                    [&] { return p.events<CircuitClosed>(client).size() > closed_before; },
+                    Duration::seconds(60)));
+                const auto closed = p.events<CircuitClosed>(client).back();
+                QCOMPARE(closed.circuit, *circ);
+                QVERIFY2(QString::fromStdString(closed.reason).contains("could not connect"),
+                         closed.reason.c_str());
+                const bool tried = std::any_of(p.connects.begin(), p.connects.end(), [&](auto& c) {
+                    return c.first == relay && c.second == target;
+                });
+                QVERIFY2(tried == allowed, target);
+            }
+            QCOMPARE(p.members[relay].node->stats().extends_refused_private,
+                     static_cast<std::uint64_t>(allowed ? 0 : std::size(targets)));
+        }
     }
 
     void exit_policy_refuses_other_targets() {
