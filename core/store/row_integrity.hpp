@@ -7,8 +7,9 @@
 //
 // So every row of the sealed tables carries
 //   row_version  a number from a per-profile counter, new on every write
-//   mac          SealedBox::row_mac over the table name and every other
-//                column of the row, clear and sealed, with its name and type
+//   mac          SealedBox::row_mac (HMAC-SHA-256 under a key from the
+//                data key) over the table name and every other column of
+//                the row, clear and sealed, each with its name and type
 // and the profile keeps, sealed in its `meta` table under the data key, the
 // counter and per table the number of rows and the XOR of their MACs. XOR is
 // order-independent, so a write updates it in O(1) (out goes the row's old

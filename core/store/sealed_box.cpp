@@ -9,7 +9,7 @@ namespace {
 constexpr std::string_view kFieldKeyInfo = "sotto/profile/v1/field-key";
 constexpr std::string_view kIndexKeyInfo = "sotto/profile/v1/index-key";
 constexpr std::string_view kRowKeyInfo = "sotto/profile/v1/row-mac-key";
-constexpr std::size_t kSha3_256Rate = 136;
+constexpr std::size_t kSha256Block = 64;
 constexpr std::string_view kFieldAadLabel = "sotto/profile/v1/field";
 constexpr std::size_t kMinSealed = crypto::kAeadNonceLen + crypto::kAeadTagLen;
 
@@ -66,13 +66,19 @@ Result<SealedBox> SealedBox::from_data_key(const DataKey& data_key, Rng& rng) {
     auto rk =
         crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {}, as_bytes(kRowKeyInfo), 32);
     if (!rk) return std::unexpected(rk.error());
-    // The key fills the first block on its own, so no encoding of a row can
-    // be mistaken for part of the key.
-    SecretBytes block(kSha3_256Rate);
-    std::copy_n(rk->data(), 32, block.data());
-    crypto::RunningDigest base(crypto::RunningDigest::Algorithm::Sha3_256);
-    base.update(block.view());
-    return SealedBox(crypto::AeadKey(fk->view()), Secret<32>(ik->view()), std::move(base), rng);
+    // HMAC (RFC 2104) with the two keyed states computed here once.
+    SecretBytes pad(kSha256Block);
+    auto keyed = [&](std::uint8_t with) {
+        for (std::size_t i = 0; i < kSha256Block; ++i)
+            pad.mut()[i] = static_cast<std::uint8_t>((i < 32 ? rk->data()[i] : 0) ^ with);
+        crypto::RunningDigest d(crypto::RunningDigest::Algorithm::Sha256);
+        d.update(pad.view());
+        return d;
+    };
+    auto inner = keyed(0x36);
+    auto outer = keyed(0x5c);
+    return SealedBox(crypto::AeadKey(fk->view()), Secret<32>(ik->view()), std::move(inner),
+                     std::move(outer), rng);
 }
 
 Result<Bytes> SealedBox::seal(const FieldRef& f, ByteView plain) const {
@@ -158,8 +164,11 @@ Result<bool> SealedBox::open_bool(const FieldRef& f, ByteView sealed) const {
 }
 
 crypto::Digest256 SealedBox::row_mac(ByteView encoding) const {
-    row_mac_base_.copy_to(row_mac_scratch_);
+    row_inner_.copy_to(row_mac_scratch_);
     row_mac_scratch_.update(encoding);
+    const auto inner = row_mac_scratch_.peek();
+    row_outer_.copy_to(row_mac_scratch_);
+    row_mac_scratch_.update(inner.view());
     return row_mac_scratch_.peek();
 }
 

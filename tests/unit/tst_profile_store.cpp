@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <openssl/evp.h>
+
 #include <filesystem>
 
 #include "core/store/profile_store.hpp"
@@ -566,6 +568,32 @@ class TestProfileStore : public QObject {
         s = fx.open();
         QVERIFY(!s);
         QCOMPARE(s.error().message, std::string(kWrongPassphrase));
+    }
+
+    // The row MAC is plain HMAC-SHA-256 (RFC 2104) under a key HKDF derives
+    // from the data key, whatever the length of the row (one block, several,
+    // none), computed from cached keyed states.
+    void the_row_mac_is_hmac_sha256_under_the_row_key() {
+        DeterministicRng rng(5);
+        DataKey data_key;
+        rng.fill(data_key.mut());
+        auto box = SealedBox::from_data_key(data_key, rng);
+        QVERIFY(box);
+        auto key = crypto::hkdf(crypto::HkdfHash::Sha3_256, data_key.view(), {},
+                                as_bytes("sotto/profile/v1/row-mac-key"), 32);
+        QVERIFY(key);
+        for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(55), std::size_t(64),
+                              std::size_t(65), std::size_t(1000)}) {
+            const Bytes msg = rng.bytes(n);
+            std::uint8_t expected[32];
+            std::size_t len = 0;
+            QVERIFY(EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key->data(), 32,
+                              msg.data(), msg.size(), expected, sizeof expected, &len) != nullptr);
+            QCOMPARE(len, std::size_t(32));
+            const auto got = box->row_mac(msg);
+            QVERIFY2(ct_equal(got.view(), ByteView(expected, 32)), qPrintable(QString::number(n)));
+            QVERIFY(box->row_mac(msg) == got);  // the cached states are not consumed
+        }
     }
 
     // ---- finding 10: rows rolled back, flipped or resurrected ----
