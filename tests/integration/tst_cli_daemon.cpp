@@ -22,6 +22,7 @@
 #include <QtTest>
 #include <cstring>
 
+#include "core/store/sqlite_db.hpp"
 #include "tests/common/unreachable_network.hpp"
 
 namespace {
@@ -84,6 +85,10 @@ class TestCliDaemon : public QObject {
     QString profile() const { return dir_.filePath("p"); }
 
     Run cli(QStringList args, bool with_passphrase = false) {
+        return cli_at(profile(), args, with_passphrase);
+    }
+
+    Run cli_at(const QString& dir, QStringList args, bool with_passphrase = false) {
         QProcess p;
         auto env = QProcessEnvironment::systemEnvironment();
         env.remove("SOTTO_PASSPHRASE");
@@ -91,7 +96,7 @@ class TestCliDaemon : public QObject {
         env.insert("QT_QPA_PLATFORM", "offscreen");
         env.insert("XDG_RUNTIME_DIR", dir_.path());
         p.setProcessEnvironment(env);
-        args = QStringList{"--profile", profile(), "--json"} + args;
+        args = QStringList{"--profile", dir, "--json"} + args;
         p.start(QStringLiteral(SOTTO_CLI_BIN), args);
         Run r;
         if (!p.waitForFinished(kProcessTimeoutMs)) {
@@ -140,6 +145,28 @@ class TestCliDaemon : public QObject {
         auto status = cli({"status"});
         QVERIFY2(status.code == 0, qPrintable(status.err));
         QCOMPARE(status.json["name"].toString(), QStringLiteral("Dana"));
+    }
+
+    // Finding 10 as sotto-cli shows it: a profile changed outside Sotto does
+    // not unlock, and the reason is the store's sentence.
+    void unlock_says_when_the_profile_was_changed_outside_sotto() {
+        const QString other = dir_.filePath("changed");
+        auto init = cli_at(other,
+                           {"init", "--name", "Eve", "--network", dir_.filePath("network.txt"),
+                            "--scrypt-n", "16"},
+                           true);
+        QVERIFY2(init.code == 0, qPrintable(init.err));
+        {
+            auto db = sotto::store::SqliteDb::open((other + "/profile.db").toStdString(),
+                                                   sotto::store::SqliteDb::Mode::ReadWrite);
+            QVERIFY(db);
+            QVERIFY(db->exec("UPDATE identity SET network_id = zeroblob(8)"));
+        }
+        auto unlock = cli_at(other, {"unlock"}, true);
+        QCOMPARE(unlock.code, 1);
+        QVERIFY2(unlock.err.startsWith("This profile was changed outside Sotto: the profile's own "
+                                       "identity was altered"),
+                 qPrintable(unlock.err));
     }
 
     void the_control_socket_answers_only_its_own_user() {
