@@ -109,6 +109,10 @@ class Uploader {
                 used_ = 0;
             }
             if (!ready_) return;
+            // A relay holds at most this many directory streams of one
+            // circuit open at once (docs/protocol.md §6); the uploads past
+            // it wait for an answer, as a well-behaved client's would.
+            if (streams_.size() >= node::Limits{}.max_dir_streams_per_circuit) return;
             auto s = node_->with_node(
                 [&](node::Node& n, TimePoint now) { return n.open_dir_stream(*circuit_, now); });
             if (!s || !*s) qFatal("open_dir_stream failed");
