@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   cmake ninja-build g++ clang-19 libclang-rt-19-dev pkg-config git \
-  libssl-dev libsqlite3-dev \
+  libssl-dev libsodium-dev libsqlite3-dev \
   qt6-base-dev qt6-declarative-dev qt6-tools-dev libqrencode-dev libzxing-dev \
   xvfb xauth dbus-daemon fonts-dejavu-core fonts-noto-color-emoji ca-certificates \
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates \

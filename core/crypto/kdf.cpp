@@ -48,21 +48,37 @@ Result<SecretBytes> hkdf(HkdfHash h, ByteView ikm, ByteView salt, ByteView info,
     return derive("HKDF", params, len);
 }
 
-Result<Bytes> hmac_sha3_256(ByteView key, ByteView data) {
+namespace {
+
+Status hmac_into(const char* digest, ByteView key, ByteView data, MutableByteView out32) {
     static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac == nullptr) return fail(Errc::Crypto, "HMAC unavailable");
     EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
     if (ctx == nullptr) return fail(Errc::Crypto, "HMAC context allocation failed");
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA3-256"), 0),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
         OSSL_PARAM_construct_end()};
-    Bytes out(32);
     std::size_t outlen = 0;
     bool ok = EVP_MAC_init(ctx, key.data(), key.size(), params) == 1 &&
               EVP_MAC_update(ctx, data.data(), data.size()) == 1 &&
-              EVP_MAC_final(ctx, out.data(), &outlen, out.size()) == 1;
+              EVP_MAC_final(ctx, out32.data(), &outlen, out32.size()) == 1 && outlen == 32;
     EVP_MAC_CTX_free(ctx);
     if (!ok) return fail(Errc::Crypto, "HMAC failed");
+    return {};
+}
+
+}  // namespace
+
+Result<Bytes> hmac_sha3_256(ByteView key, ByteView data) {
+    Bytes out(32);
+    if (auto ok = hmac_into("SHA3-256", key, data, out); !ok) return std::unexpected(ok.error());
+    return out;
+}
+
+Result<Secret<32>> hmac_sha256(ByteView key, ByteView data) {
+    Secret<32> out;
+    if (auto ok = hmac_into("SHA256", key, data, out.mut()); !ok)
+        return std::unexpected(ok.error());
     return out;
 }
 

@@ -14,6 +14,10 @@ Result<SecretBytes> hkdf(HkdfHash h, ByteView ikm, ByteView salt, ByteView info,
 
 // HMAC over SHA3-256 (the ntor handshake's H_mac).
 Result<Bytes> hmac_sha3_256(ByteView key, ByteView data);
+// HMAC over SHA-256 (RFC 2104): the HKDF of the Noise sessions between
+// contacts (core/session), whose suite fixes SHA-256. The result is key
+// material, so it is a Secret.
+Result<Secret<32>> hmac_sha256(ByteView key, ByteView data);
 
 struct ScryptParams {
     std::uint64_t n = 1u << 15;

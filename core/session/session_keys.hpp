@@ -1,0 +1,29 @@
+// Where the keys of the sessions between contacts come from (docs/messenger.md,
+// "Sessions"): nothing new is stored. The static keys are the X25519 forms of
+// the pairwise Ed25519 keys the safety number is computed from; the invite's
+// pre-shared key and the inviter's pairwise key for whoever redeems an
+// invite derive from the invite's grant, which the inviter stores anyway.
+#pragma once
+
+#include "core/crypto/ed25519.hpp"
+#include "core/util/bytes.hpp"
+#include "core/util/error.hpp"
+
+namespace sotto::session {
+
+// Bound into every handshake (Noise's prologue): the protocol, its version
+// and the network, so a session never completes across networks.
+Bytes session_prologue(ByteView network_id);
+
+// The pre-shared key of an invite's handshake, from the credentials the code
+// carries (what the invitee holds, and the inviter can recompute from its
+// grant). Only those who hold the code can open the invite's handshake.
+Secret<32> invite_psk(ByteView credentials);
+
+// The inviter's pairwise key for the contact an invite will make: one key per
+// invite, derived from the invite's client key, so that every handshake on
+// the invite (a retry, or one after a crash) shows the same key, and the
+// contact stored from it keeps that key.
+crypto::Ed25519SecretKey invite_pairwise_key(const crypto::Ed25519SecretKey& invite_client_key);
+
+}  // namespace sotto::session
