@@ -1,12 +1,10 @@
 #!/usr/bin/env bash
-# Builds Sotto and runs the whole test suite with ctest (build/); with
-# SOTTO_ASAN_PASS=1 it then builds the unit and simulation tests with
-# ASan+UBSan (build-asan/) and runs them there too.
+# Builds Sotto and runs the whole test suite with ctest (build/), then
+# builds the unit and simulation tests with ASan+UBSan (build-asan/) and
+# runs them there too (CI's default since issue 9).
 #
 #   SANITIZE=1        only the sanitizer build, with every test label
-#   SOTTO_ASAN_PASS=1 add the sanitizer pass below
-# TODO(issue 9, "CI runs the sanitizers"): the pass is off by default until
-# a whole run with it has been timed on 2 cores; then default it to 1.
+#   SOTTO_ASAN_PASS=0 skip the sanitizer pass below
 #   CTEST_ARGS=...    extra ctest arguments for the first pass (e.g. "-L sim")
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +31,7 @@ configure build
 ninja -C build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs" ${CTEST_ARGS:-}
 
-if [ "${SOTTO_ASAN_PASS:-0}" != 1 ]; then exit 0; fi
+if [ "${SOTTO_ASAN_PASS:-1}" != 1 ]; then exit 0; fi
 
 # The sanitizer pass builds only the unit and sim test programs (the UI,
 # the apps and the integration tests stay in the first pass: building them

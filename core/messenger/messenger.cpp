@@ -8,6 +8,13 @@
 // (`open_invites_`). start() rebuilds all of it from the store.
 //
 // Life of a stream.
+// - Every stream starts with the session handshake (core/session,
+//   docs/messenger.md "Sessions"), the caller first: Noise IK on a contact's
+//   stream (the answerer checks that the caller's static key is the
+//   contact's), XXpsk0 with the code's key on an invite stream. Every frame
+//   after it is a sealed record; bytes that are not this session's close
+//   the stream at once. Nothing below happens before the handshake is done,
+//   and a contact is Online only once a stream with them is (`usable`).
 // - Incoming with an invite tag (kInviteTagBit | invite id): refused (Close,
 //   nothing sent) unless the invite is open and unexpired and we are not
 //   Invisible. It then waits for Hello, and nothing else: any other frame,
@@ -26,6 +33,11 @@
 //   is Requested on our side (we are the invitee and have no Welcome yet) we
 //   send Hello first; the other side answers Welcome, on the invite stream
 //   or on any later stream (so a Welcome lost with its stream is sent again).
+//   The Hello's and the Welcome's pairwise keys must be the ones that made
+//   the handshake. A stream the inviter opens to us while we wait for the
+//   Welcome is held: we do not know the inviter's key yet, so until its
+//   Welcome proves the handshake's key, only our Hello goes out on it and
+//   only a Welcome is taken from it.
 // - Every bound stream then carries Presence and the whole outbox, in order.
 //   An incoming message is stored before it is acknowledged; an Ack marks the
 //   message Delivered. Un-acked messages are resent after ack_timeout and on
@@ -57,7 +69,9 @@
 
 #include "core/contacts/invite_code.hpp"
 #include "core/contacts/safety_number.hpp"
+#include "core/crypto/ed25519_x25519.hpp"
 #include "core/messenger/reconnect_backoff.hpp"
+#include "core/session/session_keys.hpp"
 
 namespace sotto::messenger {
 
@@ -123,10 +137,23 @@ TimePoint whole_seconds(TimePoint t) {
     return TimePoint::from_seconds(t.unix_seconds());
 }
 
+// What an invite code carries to reach the inviter, as the invite's
+// pre-shared key is derived from it (session::invite_psk).
+Secret<32> invite_psk_of(const hs::ContactCredentials& c) {
+    Bytes b(c.client_key_id.bytes.begin(), c.client_key_id.bytes.end());
+    b.insert(b.end(), c.cookie.view().begin(), c.cookie.view().end());
+    auto psk = session::invite_psk(b);
+    secure_wipe(b.data(), b.size());
+    return psk;
+}
+
 }  // namespace
 
 Messenger::Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config)
-    : store_(store), rng_(rng), config_(config) {}
+    : store_(store),
+      rng_(rng),
+      config_(config),
+      prologue_(session::session_prologue(store.identity().network_id.view())) {}
 
 // ---------------------------------------------------------------- helpers
 
@@ -152,11 +179,107 @@ chat::PresenceState Messenger::our_presence() const {
 }
 
 void Messenger::send_frame(StreamId stream, const chat::Frame& frame) {
+    auto it = streams_.find(stream);
+    if (it == streams_.end() || !it->second.channel || !it->second.channel->established()) return;
+    if (frame_tap_ && !frame_tap_(stream, frame)) return;
     auto bytes = encode_frame(frame);
     // Everything the engine sends was validated when it was created (names
     // are truncated, bodies checked in send_message and by the decoder).
     if (!bytes) return;
-    act(Send{stream, std::move(*bytes)});
+    auto sealed = it->second.channel->seal(*bytes);
+    secure_wipe(bytes->data(), bytes->size());
+    // Only a session past 2^64 records fails here; its stream is useless.
+    if (!sealed) return;
+    act(Send{stream, std::move(*sealed)});
+}
+
+std::optional<StreamId> Messenger::active_stream(const Peer& p) const {
+    for (auto it = p.streams.rbegin(); it != p.streams.rend(); ++it)
+        if (streams_.at(*it).usable()) return *it;
+    return std::nullopt;
+}
+
+void Messenger::update_presence(ContactId contact) {
+    Peer& p = peers_.at(contact);
+    if (!active_stream(p))
+        set_presence(p, contact, ContactPresence::Offline);
+    else if (p.presence == ContactPresence::Offline)
+        set_presence(p, contact, ContactPresence::Online);
+}
+
+bool Messenger::proves_handshake_key(const Stream& s,
+                                     const crypto::Ed25519PublicKey& pairwise) const {
+    if (!s.channel || !s.channel->peer_static()) return false;
+    auto x = crypto::x25519_from_ed25519(pairwise);
+    return x && *x == *s.channel->peer_static();
+}
+
+bool Messenger::begin_contact_session(Stream& s, const store::ContactRecord& rec, Peer& p) {
+    if (rec.their_pairwise && !p.their_static) {
+        auto x = crypto::x25519_from_ed25519(*rec.their_pairwise);
+        if (!x) return false;
+        p.their_static = *x;
+    }
+    auto ours = crypto::x25519_from_ed25519(rec.our_pairwise);
+    Result<session::SecureChannel> ch = fail(Errc::Protocol, "no session");
+    if (!s.incoming && p.their_static) {
+        ch = session::SecureChannel::contact_caller(prologue_, std::move(ours), *p.their_static,
+                                                    rng_);
+    } else if (!s.incoming) {
+        // We are the invitee and hold only the inviter's code: the invite's
+        // handshake, which their Welcome's key must then match.
+        ch = session::SecureChannel::invite_caller(prologue_, invite_psk_of(rec.their_credentials),
+                                                   std::move(ours), rng_);
+    } else {
+        // The stream came under the grant we made for this contact; the
+        // caller must prove the contact's pairwise key. Only while we are
+        // still waiting for their Welcome do we not know it: then the
+        // stream is held until a Welcome with the handshake's key.
+        const std::optional<crypto::X25519PublicKey> expected = p.their_static;
+        ch = session::SecureChannel::contact_answerer(
+            prologue_, std::move(ours),
+            [expected](const crypto::X25519PublicKey& k) { return !expected || *expected == k; },
+            rng_);
+        s.held = !expected;
+    }
+    if (!ch) return false;
+    s.channel.emplace(std::move(*ch));
+    return true;
+}
+
+bool Messenger::begin_invite_session(Stream& s, const store::InviteRecord& invite) {
+    auto pairwise = session::invite_pairwise_key(invite.grant.client_key);
+    auto ch = session::SecureChannel::invite_answerer(
+        prologue_, invite_psk_of(hs::credentials_for(invite.grant)),
+        crypto::x25519_from_ed25519(pairwise), rng_);
+    if (!ch) return false;
+    s.channel.emplace(std::move(*ch));
+    return true;
+}
+
+// The handshake finished: the invitee says Hello, and every stream that is
+// not held carries Presence and the outbox.
+void Messenger::on_secured(StreamId stream, TimePoint now) {
+    Stream& s = streams_.at(stream);
+    if (s.invite) return;  // the inviter waits for Hello, under the same deadline
+    const ContactId contact = s.contact;
+    if (!peers_.at(contact).established) {
+        auto rec = store_.contact(contact);
+        if (!rec) {
+            storage_failed("could not load a contact", rec.error());
+            close_stream(stream, now);
+            return;
+        }
+        send_frame(stream, chat::Hello{our_name(), rec->our_pairwise.public_key(),
+                                       hs::credentials_for(rec->our_grant)});
+        // No Welcome in time: close and try again later.
+        s.handshake_deadline = now + config_.handshake_timeout;
+    } else {
+        s.handshake_deadline = TimePoint::never();
+    }
+    if (s.held) return;
+    update_presence(contact);
+    open_session(stream, now);
 }
 
 void Messenger::set_presence(Peer& p, ContactId contact, ContactPresence presence) {
@@ -178,15 +301,15 @@ void Messenger::forget_stream(StreamId stream, TimePoint now, bool resend) {
     const bool worked = it->second.got_frame;
     const std::optional<InviteId> probed =
         it->second.invite && !it->second.said_hello ? it->second.invite : std::nullopt;
+    auto pit = contact == 0 ? peers_.end() : peers_.find(contact);
+    const bool was_active = pit != peers_.end() && active_stream(pit->second) == stream;
     streams_.erase(it);
     if (probed) count_probe(*probed);
-    if (contact == 0) return;
-    auto pit = peers_.find(contact);
     if (pit == peers_.end()) return;
     Peer& p = pit->second;
-    const bool was_active = !p.streams.empty() && p.streams.back() == stream;
     std::erase(p.streams, stream);
     if (!p.streams.empty()) {
+        update_presence(contact);
         // What went out on the closed stream may be lost: the surviving one
         // carries it again (the receiver deduplicates).
         if (was_active && resend) send_outbox(contact, now);
@@ -245,7 +368,6 @@ void Messenger::bind_stream(StreamId stream, ContactId contact) {
     Peer& p = peers_.at(contact);
     p.streams.push_back(stream);
     p.next_connect = TimePoint::never();
-    if (p.streams.size() == 1) set_presence(p, contact, ContactPresence::Online);
 }
 
 // Presence and the outbox: what every bound stream carries first (after
@@ -261,7 +383,9 @@ void Messenger::send_outbox(ContactId contact, TimePoint now) {
     if (pit == peers_.end() || pit->second.streams.empty()) return;
     Peer& p = pit->second;
     if (p.unacked.empty()) return;
-    const StreamId stream = p.streams.back();
+    const auto active = active_stream(p);
+    if (!active) return;
+    const StreamId stream = *active;
     auto outbox = store_.outbox(contact);
     if (!outbox) {
         storage_failed("could not load the messages waiting to be sent", outbox.error());
@@ -596,8 +720,8 @@ Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::str
     notify(ContactChanged{contact});
     if (hidden_from(p)) p.revealed = true;  // sending_reveals_presence() warned the UI
 
-    if (!p.streams.empty()) {
-        const StreamId stream = p.streams.back();
+    if (const auto active = active_stream(p)) {
+        const StreamId stream = *active;
         send_frame(stream, chat::ChatMessage{rec->id, rec->sent_at, rec->body});
         p.unacked.back().last_sent = now;
         if (auto ok = store_.set_message_state(contact, id, store::MessageState::Sent); !ok) {
@@ -608,8 +732,9 @@ Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::str
             rec->state = store::MessageState::Sent;
         }
         notify(MessageStateChanged{contact, id, store::MessageState::Sent, std::nullopt});
-    } else if (!p.connecting) {
+    } else if (!p.connecting && p.streams.empty()) {
         // The user is waiting: try now rather than at the next backoff step.
+        // (A stream still in its handshake carries the outbox once secured.)
         try_connect(contact, now);
     }
     return rec;
@@ -705,10 +830,10 @@ void Messenger::set_presence_mode(PresenceMode mode, TimePoint now) {
         // Streams kept open for contacts we revealed ourselves to carry the
         // new state.
         for (auto& [id, s] : streams_)
-            if (s.contact != 0) send_frame(id, chat::Presence{our_presence()});
+            if (s.usable()) send_frame(id, chat::Presence{our_presence()});
     } else {
         for (auto& [id, s] : streams_)
-            if (s.contact != 0) send_frame(id, chat::Presence{our_presence()});
+            if (s.usable()) send_frame(id, chat::Presence{our_presence()});
     }
     notify(PresenceModeChanged{mode});
 }
@@ -755,11 +880,18 @@ void Messenger::stream_opened(StreamId stream, hs::ContactId tag, bool incoming,
             act(Close{stream});  // never answer
             return;
         }
+        auto inv = store_.invite(invite);
+        if (!inv) storage_failed("could not load an invite", inv.error());
         Stream s;
         s.incoming = true;
         s.opened_at = now;
         s.invite = invite;
         s.handshake_deadline = now + config_.handshake_timeout;
+        if (!inv || !begin_invite_session(s, *inv)) {
+            act(Close{stream});
+            return;
+        }
+        // The invitee speaks first: the handshake's first message.
         streams_.emplace(stream, std::move(s));
         return;
     }
@@ -768,28 +900,29 @@ void Messenger::stream_opened(StreamId stream, hs::ContactId tag, bool incoming,
         act(Close{stream});
         return;
     }
+    auto rec = store_.contact(tag);
+    if (!rec) storage_failed("could not load a contact", rec.error());
     Stream s;
     s.incoming = incoming;
     s.opened_at = now;
+    // Every stream must finish the session handshake within this.
+    s.handshake_deadline = now + config_.handshake_timeout;
+    if (!rec || !begin_contact_session(s, *rec, pit->second)) {
+        act(Close{stream});
+        return;
+    }
     streams_.emplace(stream, std::move(s));
     bind_stream(stream, tag);
-    // Settled before anything is written: a stream closed here carries no
+    // Settled before any frame is written: a stream closed here carries no
     // frame, so the other side counts it as a failed attempt and backs off.
     resolve_duplicates(tag, now, /*resend=*/false);
-    if (!streams_.contains(stream)) return;
-    if (!pit->second.established) {
-        auto rec = store_.contact(tag);
-        if (!rec) {
-            storage_failed("could not load a contact", rec.error());
-            close_stream(stream, now);
-            return;
-        }
-        send_frame(stream, chat::Hello{our_name(), rec->our_pairwise.public_key(),
-                                       hs::credentials_for(rec->our_grant)});
-        // No Welcome in time: close and try again later.
-        streams_.at(stream).handshake_deadline = now + config_.handshake_timeout;
+    if (!streams_.contains(stream) || incoming) return;  // the caller speaks first
+    auto first = streams_.at(stream).channel->start();
+    if (!first) {
+        close_stream(stream, now);
+        return;
     }
-    open_session(stream, now);
+    act(Send{stream, std::move(*first)});
 }
 
 void Messenger::connect_failed(ContactId contact, TimePoint now) {
@@ -803,15 +936,28 @@ void Messenger::connect_failed(ContactId contact, TimePoint now) {
 
 void Messenger::stream_data(StreamId stream, ByteView data, TimePoint now) {
     auto it = streams_.find(stream);
-    if (it == streams_.end()) return;
-    auto frames = it->second.decoder.feed(data);
-    if (!frames) {
+    if (it == streams_.end() || !it->second.channel) return;
+    // Not a handshake or record of this session (a forging relay, a
+    // stranger, a gap or a replay): closed without a word, nothing used.
+    auto in = it->second.channel->feed(data);
+    if (!in) {
         close_stream(stream, now);
         return;
     }
-    for (auto& f : *frames) {
-        if (!streams_.contains(stream)) return;  // closed by an earlier frame
-        handle_frame(stream, std::move(f), now);
+    if (!in->send.empty()) act(Send{stream, std::move(in->send)});
+    if (in->established) on_secured(stream, now);
+    for (auto& record : in->records) {
+        auto s = streams_.find(stream);
+        if (s == streams_.end()) return;  // closed by an earlier frame
+        auto frames = s->second.decoder.feed(record.view());
+        if (!frames) {
+            close_stream(stream, now);
+            return;
+        }
+        for (auto& f : *frames) {
+            if (!streams_.contains(stream)) return;
+            handle_frame(stream, std::move(f), now);
+        }
     }
 }
 
@@ -891,6 +1037,10 @@ void Messenger::handle_frame(StreamId stream, chat::Frame frame, TimePoint now) 
         }
         return;
     }
+    // Held (we answered a contact we know only from its grant): only the
+    // Welcome that proves its key counts; anything before it is dropped and
+    // comes again (the outbox is resent on every stream).
+    if (s.held && !std::holds_alternative<chat::Welcome>(frame)) return;
     if (!s.got_frame) {
         s.got_frame = true;
         peers_.at(s.contact).failures = 0;
@@ -918,7 +1068,8 @@ void Messenger::handle_frame(StreamId stream, chat::Frame frame, TimePoint now) 
 
 void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint now) {
     const InviteId invite = *streams_.at(stream).invite;
-    if (!invite_open(invite, now)) {
+    // The key it names must be the one that made the handshake.
+    if (!invite_open(invite, now) || !proves_handshake_key(streams_.at(stream), hello.pairwise)) {
         close_stream(stream, now);
         return;
     }
@@ -968,7 +1119,8 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
             .appear_offline = false,
             .our_grant = hs::ContactGrant::generate(rng_),
             .their_credentials = std::move(hello.grant_for_you),
-            .our_pairwise = crypto::Ed25519SecretKey::generate(rng_),
+            // The key our side of the invite's handshake showed.
+            .our_pairwise = session::invite_pairwise_key(inv->grant.client_key),
             .their_pairwise = hello.pairwise,
             .created_at = now,
         };
@@ -997,6 +1149,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
         Peer p(config_);
         p.established = true;
         p.our_key_smaller = our_pairwise < hello.pairwise;
+        p.their_static = streams_.at(stream).channel->peer_static();
         peers_.emplace(contact, std::move(p));
     }
     if (!existing) notify(ContactAdded{contact});
@@ -1034,6 +1187,12 @@ void Messenger::on_hello(StreamId stream, const chat::Hello& hello, TimePoint no
 
 void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now) {
     const ContactId contact = streams_.at(stream).contact;
+    // Whoever sent it made the handshake with the key it names, or it is
+    // not the inviter's.
+    if (!proves_handshake_key(streams_.at(stream), welcome.pairwise)) {
+        close_stream(stream, now);
+        return;
+    }
     auto rec = store_.contact(contact);
     if (!rec) {
         storage_failed("could not load a contact", rec.error());
@@ -1041,8 +1200,18 @@ void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now
     }
     if (rec->state == store::ContactState::Established) {
         // A repeated Welcome (we said Hello twice) is fine; another key is not.
-        if (!rec->their_pairwise || *rec->their_pairwise != welcome.pairwise)
+        if (!rec->their_pairwise || *rec->their_pairwise != welcome.pairwise) {
             close_stream(stream, now);
+            return;
+        }
+        // A stream held since before another stream's Welcome made them
+        // Established: this Welcome proves it too.
+        if (Stream& s = streams_.at(stream); s.held) {
+            s.held = false;
+            s.handshake_deadline = TimePoint::never();
+            update_presence(contact);
+            open_session(stream, now);
+        }
         return;
     }
     const bool was_expired = rec->state == store::ContactState::InviteExpired;
@@ -1062,7 +1231,18 @@ void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now
     p.invite_expired = false;
     p.invite_expires_at.reset();
     p.our_key_smaller = rec->our_pairwise.public_key() < welcome.pairwise;
-    for (auto id : p.streams) streams_.at(id).handshake_deadline = TimePoint::never();
+    p.their_static = streams_.at(stream).channel->peer_static();
+    // Secured streams wait for nothing more; those still in their handshake
+    // keep its deadline.
+    for (auto id : p.streams)
+        if (streams_.at(id).channel->established())
+            streams_.at(id).handshake_deadline = TimePoint::never();
+    if (Stream& s = streams_.at(stream); s.held) {
+        s.held = false;
+        update_presence(contact);
+        open_session(stream, now);
+        if (!streams_.contains(stream)) return;
+    }
     notify(ContactChanged{contact});
     if (was_expired) requeue_failed(contact, now);
     resolve_duplicates(contact, now, /*resend=*/true);

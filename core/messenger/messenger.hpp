@@ -6,7 +6,12 @@
 // deadline. It owns no sockets and no clock, so a whole conversation between
 // two profiles runs deterministically in one test.
 //
-// Rules it enforces (issue 4):
+// Rules it enforces (issue 4; sessions: issue 10):
+// - Every stream is an end-to-end session between the two contacts'
+//   pairwise keys (core/session): a Noise handshake first, then sealed
+//   frames. It trusts the transport with nothing: bytes that are not the
+//   session's close the stream, a caller whose key is not the contact's is
+//   never answered.
 // - Invites are one-time and expiring. The invite's grant is published only
 //   while the invite is open. On the invite stream the invitee sends Hello
 //   (name, pairwise key, a grant for the inviter); the inviter answers
@@ -39,6 +44,7 @@
 //   again later), and at most outbox_limit messages wait for one contact.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -49,6 +55,7 @@
 #include "core/chat/chat_frame.hpp"
 #include "core/hs/service_api.hpp"
 #include "core/messenger/token_bucket.hpp"
+#include "core/session/secure_channel.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -225,6 +232,12 @@ class Messenger {
     std::vector<Action> take_actions();
     std::vector<Event> take_events();
 
+    // Tests only: sees every chat frame before it is sealed; returning false
+    // drops it as if it had been lost (the session stays intact, as it
+    // would not if a sealed record were lost on the stream).
+    using FrameTap = std::function<bool(StreamId, const chat::Frame&)>;
+    void set_frame_tap_for_tests(FrameTap tap) { frame_tap_ = std::move(tap); }
+
   private:
     // One open stream (see messenger.cpp for the life of a stream).
     struct Stream {
@@ -237,9 +250,19 @@ class Messenger {
         ContactId contact = 0;   // 0 while `invite` is set
         bool got_frame = false;  // a valid frame arrived: the session works
         TimePoint opened_at;
-        // Invite stream waiting for Hello, or we said Hello and wait for Welcome.
+        // The session handshake, then an invite stream waiting for Hello, or
+        // our Hello waiting for its Welcome.
         TimePoint handshake_deadline = TimePoint::never();
+        // Every byte in and out goes through it (docs/messenger.md, Sessions).
+        std::optional<session::SecureChannel> channel;
+        // We answered a contact we know only from its grant (we are the
+        // invitee, still waiting for the inviter's Welcome): until a Welcome
+        // with the key that made the handshake arrives, nothing but our
+        // Hello goes out and nothing but a Welcome is taken.
+        bool held = false;
         chat::FrameDecoder decoder;
+        // Secured, not held: frames may go out.
+        bool usable() const { return channel && channel->established() && !held && contact != 0; }
     };
     struct Unacked {
         chat::MessageId id;
@@ -260,6 +283,8 @@ class Messenger {
         // Glare: when both sides opened a stream, the one opened by the side
         // with the smaller pairwise key is kept. Known once both keys are.
         std::optional<bool> our_key_smaller;
+        // The X25519 form of their pairwise key, once needed (a stream with them).
+        std::optional<crypto::X25519PublicKey> their_static;
         std::vector<StreamId> streams;  // open, bound to this contact, oldest first
         ContactPresence presence = ContactPresence::Offline;  // while streams exist
         bool connecting = false;                              // a Connect is out
@@ -288,6 +313,17 @@ class Messenger {
     }
     void storage_failed(std::string_view what, const Error& e);
     void send_frame(StreamId stream, const chat::Frame& frame);
+    // The contact's newest stream that frames may go out on.
+    std::optional<StreamId> active_stream(const Peer& p) const;
+    // Online once a usable stream exists, Offline when none is left.
+    void update_presence(ContactId contact);
+    // The session on a stream to or from a contact; false: close it.
+    bool begin_contact_session(Stream& s, const store::ContactRecord& rec, Peer& p);
+    bool begin_invite_session(Stream& s, const store::InviteRecord& invite);
+    void on_secured(StreamId stream, TimePoint now);
+    // Whether a Hello's or Welcome's pairwise key is the one that made the
+    // stream's handshake.
+    bool proves_handshake_key(const Stream& s, const crypto::Ed25519PublicKey& pairwise) const;
     // `resend`: if the closed stream was the contact's newest, send the
     // outbox again on the one that is left.
     void close_stream(StreamId stream, TimePoint now, bool resend = true);
@@ -320,6 +356,8 @@ class Messenger {
     store::ProfileStore& store_;
     Rng& rng_;
     MessengerConfig config_;
+    Bytes prologue_;  // session::session_prologue of our network
+    FrameTap frame_tap_;
     PresenceMode mode_ = PresenceMode::Visible;
     bool started_ = false;
     std::map<StreamId, Stream> streams_;

@@ -86,6 +86,10 @@ struct Misbehaviour {
     // As a client, never acknowledge DATA (no circuit or stream SENDME): a
     // reader that asks and then stops reading, leaving the answer with the relay.
     bool withhold_sendmes = false;
+    // As an origin, take stream cells from whichever hop of the circuit
+    // sent them, as before issue 9's finding 1: the end-to-end session
+    // (core/session) must then still catch a relay that injects.
+    bool accept_stream_cells_from_any_hop = false;
 };
 
 // A range a duration is drawn from, uniformly.

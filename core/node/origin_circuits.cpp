@@ -229,6 +229,7 @@ Status Node::Impl::origin_add_hop(OriginCircuit& c, ByteView reply) {
 
 bool Node::Impl::origin_hop_may_speak(const OriginCircuit& c, std::size_t from,
                                       const RelayCell& rc) const {
+    if (config.misbehaviour.accept_stream_cells_from_any_hop) return true;
     switch (rc.command) {
         case RelayCommand::Connected:
         case RelayCommand::Data:

@@ -148,8 +148,7 @@ Result<Bytes> CipherState::decrypt_with_ad(ByteView ad, ByteView ciphertext) {
 // ---------------------------------------------------------------- HandshakeState
 
 Result<HandshakeState> HandshakeState::initialize(HandshakePattern pattern, bool initiator,
-                                                  ByteView prologue, HandshakeKeys keys,
-                                                  Rng& rng) {
+                                                  ByteView prologue, HandshakeKeys keys, Rng& rng) {
     HandshakeState hs(rng);
     hs.initiator_ = initiator;
     hs.s_ = std::move(keys.s);
@@ -167,10 +166,10 @@ Result<HandshakeState> HandshakeState::initialize(HandshakePattern pattern, bool
             if (t == S) (ours ? needs_s : needs_rs) = true;
         }
     }
-    const bool our_pre = initiator ? hs.pattern_.initiator_static_known
-                                   : hs.pattern_.responder_static_known;
-    const bool their_pre = initiator ? hs.pattern_.responder_static_known
-                                     : hs.pattern_.initiator_static_known;
+    const bool our_pre =
+        initiator ? hs.pattern_.initiator_static_known : hs.pattern_.responder_static_known;
+    const bool their_pre =
+        initiator ? hs.pattern_.responder_static_known : hs.pattern_.initiator_static_known;
     if ((our_pre || needs_s) && !hs.s_)
         return fail(Errc::Config, "this Noise pattern needs our static key");
     if (their_pre && !hs.rs_)
@@ -336,7 +335,8 @@ Result<Bytes> HandshakeState::read_message(ByteView message) {
         Status ok;
         switch (t) {
             case E: {
-                if (rest.size() < kDhLen) return failure(Errc::Truncated, "handshake message short");
+                if (rest.size() < kDhLen)
+                    return failure(Errc::Truncated, "handshake message short");
                 re_ = crypto::X25519PublicKey::from(rest.first(kDhLen));
                 rest = rest.subspan(kDhLen);
                 mix_hash(re_->view());

@@ -66,10 +66,10 @@ struct Split {
 };
 
 struct HandshakeKeys {
-    std::optional<crypto::X25519SecretKey> s;       // our static
-    std::optional<crypto::X25519PublicKey> rs;      // theirs, when known in advance
-    std::vector<Secret<32>> psks;                   // in the order the tokens use them
-    std::optional<crypto::X25519SecretKey> e;       // test vectors only: a fixed ephemeral
+    std::optional<crypto::X25519SecretKey> s;   // our static
+    std::optional<crypto::X25519PublicKey> rs;  // theirs, when known in advance
+    std::vector<Secret<32>> psks;               // in the order the tokens use them
+    std::optional<crypto::X25519SecretKey> e;   // test vectors only: a fixed ephemeral
 };
 
 class HandshakeState {

@@ -31,14 +31,13 @@ Result<SecureChannel> SecureChannel::make(ChannelKind kind, std::string_view pat
                                           noise::HandshakeKeys keys, PeerCheck check, Rng& rng) {
     auto p = noise::pattern_by_name(pattern);
     if (!p) return std::unexpected(p.error());
-    auto hs = noise::HandshakeState::initialize(std::move(*p), initiator, prologue,
-                                                std::move(keys), rng);
+    auto hs =
+        noise::HandshakeState::initialize(std::move(*p), initiator, prologue, std::move(keys), rng);
     if (!hs) return std::unexpected(hs.error());
     return SecureChannel(kind, std::move(*hs), std::move(check));
 }
 
-Result<SecureChannel> SecureChannel::contact_caller(ByteView prologue,
-                                                    crypto::X25519SecretKey ours,
+Result<SecureChannel> SecureChannel::contact_caller(ByteView prologue, crypto::X25519SecretKey ours,
                                                     const crypto::X25519PublicKey& theirs,
                                                     Rng& rng) {
     noise::HandshakeKeys keys;
@@ -48,8 +47,8 @@ Result<SecureChannel> SecureChannel::contact_caller(ByteView prologue,
 }
 
 Result<SecureChannel> SecureChannel::contact_answerer(ByteView prologue,
-                                                      crypto::X25519SecretKey ours,
-                                                      PeerCheck check, Rng& rng) {
+                                                      crypto::X25519SecretKey ours, PeerCheck check,
+                                                      Rng& rng) {
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
     return make(ChannelKind::Contact, "IK", false, prologue, std::move(keys), std::move(check),

@@ -57,9 +57,9 @@ class SecureChannel {
                                                  crypto::X25519SecretKey ours, Rng& rng);
 
     struct Output {
-        Bytes send;                       // handshake messages to write, framed
-        std::vector<SecretBytes> records; // opened records, in order
-        bool established = false;         // the handshake finished in this call
+        Bytes send;                        // handshake messages to write, framed
+        std::vector<SecretBytes> records;  // opened records, in order
+        bool established = false;          // the handshake finished in this call
     };
     // The caller's first message, framed (empty for the answering side).
     Result<Bytes> start();

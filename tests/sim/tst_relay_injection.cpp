@@ -81,6 +81,8 @@ class ChatPeer {
     }
     // Rendezvous circuits of the streams this profile used, in order.
     const std::vector<node::CircuitRef>& circuits_used() const { return circuits_used_; }
+    // Streams the engine itself closed (a Close action), in order.
+    const std::vector<node::StreamRef>& closed_by_engine() const { return closed_by_engine_; }
 
   private:
     void on_event(const NodeEvent& e) {
@@ -181,6 +183,7 @@ class ChatPeer {
                 } else if constexpr (std::is_same_v<T, Send>) {
                     (void)node_->send(x.stream, x.data);
                 } else if constexpr (std::is_same_v<T, Close>) {
+                    closed_by_engine_.push_back(x.stream);
                     node_->close_stream(x.stream);
                     if (auto c = circuit_of_.find(x.stream); c != circuit_of_.end()) {
                         node_->close_circuit(c->second);
@@ -215,6 +218,7 @@ class ChatPeer {
     std::map<node::StreamRef, messenger::ContactId> opening_;
     std::map<node::StreamRef, node::CircuitRef> circuit_of_;
     std::vector<node::CircuitRef> circuits_used_;
+    std::vector<node::StreamRef> closed_by_engine_;
     bool draining_ = false;
     bool again_ = false;
     std::optional<TimerId> timer_;
@@ -404,6 +408,103 @@ class TestRelayInjection : public QObject {
         QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(1));
 
         // And the conversation works.
+        auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
+            return m.send_message(*contact, "hello Bob", now);
+        });
+        QVERIFY(sent.has_value());
+        QVERIFY(w.sim.run_until(
+            [&] {
+                auto msgs = all_messages(bob.store());
+                return msgs.size() == 1 && msgs[0].body == "hello Bob";
+            },
+            Duration::minutes(2)));
+    }
+
+    // The same attack with the origin's hop check switched off (issue 10):
+    // the forged bytes now reach both engines as stream data, and the
+    // end-to-end session refuses them. Neither engine takes the forged
+    // Welcome, Hello or Message; each closes the attacked stream itself;
+    // Alice tries again and ends up with Bob's real key.
+    void the_session_catches_an_injecting_rendezvous_point_without_the_hop_check() {
+        World w(91);
+        QVERIFY(w.bootstrap());
+        for (SimNode* n : {w.alice, w.bob})
+            QVERIFY(n->with_node([](node::Node& node, TimePoint) {
+                node::Misbehaviour m;
+                m.accept_stream_cells_from_any_hop = true;
+                node.set_misbehaviour(m);
+            }));
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        hs::ServiceConfig service;
+        service.intro_points = 3;
+        ChatPeer bob("bob", w.bob, dir, 1);
+        ChatPeer alice("alice", w.alice, dir, 2);
+        bob.start(service);
+        alice.start(service);
+        auto invite = bob.act([](messenger::Messenger& m, TimePoint now) {
+            return m.create_invite(std::nullopt, now);
+        });
+        QVERIFY(invite.has_value());
+        QVERIFY(w.bob_published(6));
+        auto contact = alice.act([&](messenger::Messenger& m, TimePoint now) {
+            return m.accept_invite(invite->code, now);
+        });
+        QVERIFY(contact.has_value());
+        QVERIFY(w.sim.run_until([&] { return w.alice->count<node::StreamOpened>() >= 1; },
+                                Duration::minutes(5)));
+        const auto alice_stream = w.alice->events_of<node::StreamOpened>()[0].stream;
+
+        auto rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);
+        auto rp_grant = hs::ContactGrant::generate(w.rng);
+        chat::MessageId forged_id;
+        w.rng.fill(forged_id.bytes);
+        const chat::ChatMessage forged_message{forged_id, w.sim.now(), std::string(kForgedBody)};
+        Bytes to_alice = frame_bytes(
+            chat::Welcome{"bob", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
+        Bytes to_bob = frame_bytes(
+            chat::Hello{"alice", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
+        for (Bytes* b : {&to_alice, &to_bob}) {
+            auto m = frame_bytes(forged_message);
+            b->insert(b->end(), m.begin(), m.end());
+        }
+        QCOMPARE(w.inject_stream(1, to_alice, node::InjectAt::RendezvousClientSide),
+                 std::size_t(1));
+        QCOMPARE(w.inject_stream(1, to_bob, node::InjectAt::RendezvousServiceSide), std::size_t(1));
+
+        auto established = [&] {
+            auto a = alice.store().contact(*contact);
+            auto b = bob.store().contacts();
+            return a && a->their_pairwise && b && b->size() == 1 && (*b)[0].their_pairwise;
+        };
+        QVERIFY(w.sim.run_until(established, Duration::minutes(10)));
+
+        // The hop check was off: the forged bytes were delivered to the
+        // engines this time, and no circuit was torn for a wrong hop.
+        QVERIFY(World::emitted(*w.alice, ByteView(to_alice).first(200)));
+        QVERIFY(World::emitted(*w.bob, ByteView(to_bob).first(200)));
+        QCOMPARE(w.alice->stats().circuits_torn_wrong_hop, std::uint64_t(0));
+        QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(0));
+        // Alice's engine closed the attacked stream itself, and so did Bob's.
+        QVERIFY(!alice.closed_by_engine().empty());
+        QVERIFY(alice.closed_by_engine()[0] == alice_stream);
+        QVERIFY(!bob.closed_by_engine().empty());
+        QVERIFY(bob.closed_by_engine()[0] == w.bob->events_of<node::IncomingStream>()[0].stream);
+
+        auto a = alice.store().contact(*contact);
+        auto b = bob.store().contacts();
+        QVERIFY(a && b);
+        QCOMPARE(b->size(), std::size_t(1));
+        QVERIFY2(*a->their_pairwise != rp_pairwise.public_key(),
+                 "Alice took the rendezvous point's Welcome");
+        QVERIFY2(*(*b)[0].their_pairwise != rp_pairwise.public_key(),
+                 "Bob took the rendezvous point's Hello");
+        QVERIFY(*a->their_pairwise == (*b)[0].our_pairwise.public_key());
+        QVERIFY(*(*b)[0].their_pairwise == a->our_pairwise.public_key());
+        QCOMPARE(a->name, std::string("bob"));
+        for (auto* p : {&alice, &bob})
+            for (auto& msg : all_messages(p->store())) QVERIFY(msg.id != forged_id);
+
         auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
             return m.send_message(*contact, "hello Bob", now);
         });

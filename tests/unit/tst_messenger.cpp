@@ -11,9 +11,11 @@
 #include <functional>
 
 #include "core/contacts/invite_code.hpp"
+#include "core/crypto/ed25519_x25519.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/messenger/reconnect_backoff.hpp"
 #include "core/messenger/token_bucket.hpp"
+#include "core/session/session_keys.hpp"
 #include "core/store/profile_store_testing.hpp"
 
 using namespace sotto;
@@ -38,7 +40,7 @@ std::vector<T> of(const std::vector<Event>& events) {
     return out;
 }
 
-enum FrameKind { kHello = 0, kWelcome = 1, kMessage = 2, kAck = 3, kPresence = 4, kBad = 9 };
+enum FrameKind { kHello = 0, kWelcome = 1, kMessage = 2, kAck = 3, kPresence = 4, kSealed = 9 };
 
 struct Profile {
     std::string name;
@@ -81,9 +83,15 @@ class Net {
     explicit Net(QTemporaryDir& dir) : dir_(dir) {}
 
     TimePoint now = t0;
+    // Every Send on the pipe (handshake messages and sealed records: kind
+    // kSealed), and every chat frame an engine sealed (its kind), as the
+    // engines' frame taps see them.
     std::vector<SendRecord> sends;
+    std::vector<SendRecord> frames;
     std::vector<ConnectRecord> connects;
-    // Test hook: drop a frame instead of delivering it.
+    // Test hook: drop a frame instead of delivering it. It is dropped before
+    // it is sealed, so the session stays intact (a sealed record lost on the
+    // stream would end it).
     std::function<bool(const Profile& from, const chat::Frame&)> drop;
 
     Profile& add(const std::string& name, dir::NetworkId net = network(7),
@@ -208,6 +216,9 @@ class Net {
 
     void boot(Profile& p, bool settle = true) {
         p.m = std::make_unique<Messenger>(*p.store, *p.rng, p.config);
+        Profile* pp = &p;
+        p.m->set_frame_tap_for_tests(
+            [this, pp](StreamId stream, const chat::Frame& f) { return tap(*pp, stream, f); });
         p.m->start(now);
         if (settle) pump();
     }
@@ -222,6 +233,15 @@ class Net {
                 }
         }
         return nullptr;
+    }
+
+    bool tap(const Profile& p, StreamId stream, const chat::Frame& f) {
+        std::string to;
+        if (auto it = ends_.find(stream); it != ends_.end())
+            if (auto pe = ends_.find(it->second.peer); pe != ends_.end())
+                to = pe->second.owner->name;
+        frames.push_back({p.name, to, static_cast<int>(f.index())});
+        return !(drop && drop(p, f));
     }
 
     void drop_end(StreamId id, bool notify_owner) {
@@ -307,9 +327,7 @@ class Net {
                     auto pe = ends_.find(peer);
                     if (pe == ends_.end()) return;  // half-open: the bytes go nowhere
                     Profile& to = *pe->second.owner;
-                    auto f = chat::decode_frame(act.data);
-                    sends.push_back({p.name, to.name, f ? static_cast<int>(f->index()) : kBad});
-                    if (f && drop && drop(p, *f)) return;
+                    sends.push_back({p.name, to.name, kSealed});
                     auto data = std::make_shared<Bytes>(std::move(act.data));
                     later(to, [this, &to, peer, data] {
                         if (ends_.contains(peer)) to.m->stream_data(peer, *data, now);
@@ -845,7 +863,7 @@ class TestMessenger : public QObject {
             }
             return false;
         };
-        const auto mark = net.sends.size();
+        const auto mark = net.frames.size();
         bob.events.clear();
         auto m = alice.m->send_message(p.bob_at_alice, "are you there?", net.now);
         QVERIFY(m);
@@ -856,17 +874,17 @@ class TestMessenger : public QObject {
         QCOMPARE(acks_dropped, 2);
         QVERIFY(delivered(alice, m->id));
         std::size_t copies = 0;
-        for (std::size_t i = mark; i < net.sends.size(); ++i)
-            copies += net.sends[i].from == "Alice" && net.sends[i].kind == kMessage;
+        for (std::size_t i = mark; i < net.frames.size(); ++i)
+            copies += net.frames[i].from == "Alice" && net.frames[i].kind == kMessage;
         QCOMPARE(copies, std::size_t(3));
         QCOMPARE(of<MessageAdded>(bob.events).size(), std::size_t(1));
         QCOMPARE(added_with_body(bob, "are you there?"), std::size_t(1));
         QCOMPARE(history(bob, p.alice_at_bob).size(), std::size_t(1));
         // Nothing more is resent once delivered.
-        const auto after = net.sends.size();
+        const auto after = net.frames.size();
         net.advance(Duration::minutes(5));
-        for (std::size_t i = after; i < net.sends.size(); ++i)
-            QVERIFY(net.sends[i].kind != kMessage);
+        for (std::size_t i = after; i < net.frames.size(); ++i)
+            QVERIFY(net.frames[i].kind != kMessage);
     }
 
     void revoke_is_silent_and_final() {
@@ -1236,6 +1254,77 @@ class TestMessenger : public QObject {
         QVERIFY(bob.st().contacts()->empty());
     }
 
+    // Issue 10: a stream under a contact's grant is answered only if its
+    // caller proves that contact's pairwise key (Noise IK). Driven by hand:
+    // a caller with another key, with the right key, and bytes in clear.
+    void a_caller_without_the_contacts_key_gets_no_answer() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        auto alice_key = crypto::x25519_from_ed25519(contact(alice, p.bob_at_alice).our_pairwise);
+        net.kill(alice);
+        net.pump();
+        (void)bob.m->take_actions();
+        const auto bob_key =
+            crypto::x25519_from_ed25519(contact(bob, p.alice_at_bob).our_pairwise.public_key());
+        QVERIFY(bob_key);
+        const Bytes prologue = session::session_prologue(bob.st().identity().network_id.view());
+        auto caller = [&](crypto::X25519SecretKey key) {
+            auto c = session::SecureChannel::contact_caller(prologue, std::move(key), *bob_key,
+                                                            *bob.rng);
+            if (!c) qFatal("contact_caller");
+            return std::move(*c);
+        };
+        auto actions_on = [&](StreamId id) {
+            std::vector<Action> out;
+            for (auto& a : bob.m->take_actions()) {
+                if (auto* s = std::get_if<Send>(&a); s && s->stream == id)
+                    out.push_back(std::move(a));
+                if (auto* c = std::get_if<Close>(&a); c && c->stream == id)
+                    out.push_back(std::move(a));
+            }
+            return out;
+        };
+
+        // A stranger who got hold of Bob's grant for Alice (and so reaches
+        // the stream) but not Alice's key: closed, not a byte back.
+        auto stranger = caller(crypto::X25519SecretKey::generate(*bob.rng));
+        bob.m->stream_opened(200, p.alice_at_bob, true, net.now);
+        QVERIFY(actions_on(200).empty());  // the caller speaks first
+        bob.m->stream_data(200, *stranger.start(), net.now);
+        auto acts = actions_on(200);
+        QCOMPARE(acts.size(), std::size_t(1));
+        QVERIFY(std::holds_alternative<Close>(acts[0]));
+        QCOMPARE(bob.m->presence_of(p.alice_at_bob), ContactPresence::Offline);
+
+        // Chat frames in clear, as a forging relay would send them: closed.
+        bob.m->stream_opened(201, p.alice_at_bob, true, net.now);
+        (void)actions_on(201);
+        bob.m->stream_data(201, *chat::encode_frame(chat::Presence{}), net.now);
+        acts = actions_on(201);
+        QCOMPARE(acts.size(), std::size_t(1));
+        QVERIFY(std::holds_alternative<Close>(acts[0]));
+
+        // Alice's own key: answered, and Alice shows online once it is done.
+        auto real = caller(std::move(alice_key));
+        bob.m->stream_opened(202, p.alice_at_bob, true, net.now);
+        bob.m->stream_data(202, *real.start(), net.now);
+        acts = actions_on(202);
+        QVERIFY(!acts.empty());
+        QVERIFY(std::holds_alternative<Send>(acts[0]));
+        auto done = real.feed(std::get<Send>(acts[0]).data);
+        QVERIFY(done && done->established);
+        QCOMPARE(bob.m->presence_of(p.alice_at_bob), ContactPresence::Online);
+        // Everything after the handshake is sealed: Bob's Presence opens
+        // only under the session's keys.
+        QVERIFY(acts.size() >= 2 && std::holds_alternative<Send>(acts[1]));
+        auto frames = real.feed(std::get<Send>(acts[1]).data);
+        QVERIFY(frames && frames->records.size() == 1);
+        auto f = chat::decode_frame(frames->records[0].view());
+        QVERIFY(f && std::holds_alternative<chat::Presence>(*f));
+    }
+
     // Finding 8: whoever holds an unused code can open its stream and
     // leave before Hello, learning that we are online. Every such stream
     // is counted on the invite, stored, and reported; a real use is not.
@@ -1489,7 +1578,7 @@ class TestMessenger : public QObject {
         QCOMPARE(cfg.incoming_burst, std::uint32_t(100));
         QCOMPARE(cfg.incoming_interval, Duration::seconds(1));
         const TimePoint start = net.now;
-        const auto mark = net.sends.size();
+        const auto mark = net.frames.size();
         std::vector<chat::MessageId> ids;
         for (int i = 0; i < 150; ++i) {
             auto m = alice.m->send_message(p.bob_at_alice, "flood " + std::to_string(i), net.now);
@@ -1499,8 +1588,8 @@ class TestMessenger : public QObject {
         net.pump();
         auto acks = [&] {
             std::size_t n = 0;
-            for (std::size_t i = mark; i < net.sends.size(); ++i)
-                n += net.sends[i].from == "Bob" && net.sends[i].kind == kAck;
+            for (std::size_t i = mark; i < net.frames.size(); ++i)
+                n += net.frames[i].from == "Bob" && net.frames[i].kind == kAck;
             return n;
         };
         // The burst passes; the rest is neither stored nor acknowledged.

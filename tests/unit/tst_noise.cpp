@@ -60,8 +60,7 @@ class TestNoise : public QObject {
         QTest::addColumn<int>("index");
         const auto all = vectors();
         for (int i = 0; i < all.size(); ++i)
-            QTest::newRow(all[i].toObject()["protocol_name"].toString().toUtf8().constData())
-                << i;
+            QTest::newRow(all[i].toObject()["protocol_name"].toString().toUtf8().constData()) << i;
     }
     void vectors_of_other_implementations_match_byte_for_byte() {
         QFETCH(int, index);
@@ -152,8 +151,8 @@ class TestNoise : public QObject {
         // A psk pattern needs exactly its psks.
         HandshakeKeys k4;
         k4.s = crypto::X25519SecretKey::generate(rng);
-        QVERIFY(!HandshakeState::initialize(*pattern_by_name("XXpsk0"), true, {}, std::move(k4),
-                                            rng));
+        QVERIFY(
+            !HandshakeState::initialize(*pattern_by_name("XXpsk0"), true, {}, std::move(k4), rng));
     }
 
     // Every bit of every handshake message matters, and a failure is final.

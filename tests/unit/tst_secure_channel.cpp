@@ -51,7 +51,9 @@ std::string text(const SecretBytes& b) {
 
 class Keys {
   public:
-    Keys() : caller(crypto::X25519SecretKey::generate(rng)), answerer(crypto::X25519SecretKey::generate(rng)) {}
+    Keys()
+        : caller(crypto::X25519SecretKey::generate(rng)),
+          answerer(crypto::X25519SecretKey::generate(rng)) {}
     Pair contact(ByteView caller_prologue = as_bytes("net"),
                  ByteView answerer_prologue = as_bytes("net"),
                  SecureChannel::PeerCheck check = nullptr) {
@@ -65,9 +67,9 @@ class Keys {
                                                      std::move(check), rng)};
     }
     Pair invite(const Secret<32>& caller_psk, const Secret<32>& answerer_psk) {
-        return Pair{*SecureChannel::invite_caller(as_bytes("net"), caller_psk, copy_of(caller), rng),
-                    *SecureChannel::invite_answerer(as_bytes("net"), answerer_psk,
-                                                    copy_of(answerer), rng)};
+        return Pair{
+            *SecureChannel::invite_caller(as_bytes("net"), caller_psk, copy_of(caller), rng),
+            *SecureChannel::invite_answerer(as_bytes("net"), answerer_psk, copy_of(answerer), rng)};
     }
     SystemRng rng;
     crypto::X25519SecretKey caller, answerer;
@@ -151,11 +153,11 @@ class TestSecureChannel : public QObject {
         auto stranger = crypto::X25519SecretKey::generate(k.rng);
         const auto expected = stranger.public_key();  // the contact we expect: not the caller
         int asked = 0;
-        auto p = k.contact(as_bytes("net"), as_bytes("net"),
-                           [&](const crypto::X25519PublicKey& key) {
-                               ++asked;
-                               return key == expected;
-                           });
+        auto p =
+            k.contact(as_bytes("net"), as_bytes("net"), [&](const crypto::X25519PublicKey& key) {
+                ++asked;
+                return key == expected;
+            });
         auto first = p.caller.start();
         auto out = p.answerer.feed(*first);
         QVERIFY(!out);
@@ -216,7 +218,8 @@ class TestSecureChannel : public QObject {
         Keys k;
         auto records = [&](Pair& p, int n) {
             std::vector<Bytes> out;
-            for (int i = 0; i < n; ++i) out.push_back(*p.caller.seal(as_bytes("r" + std::to_string(i))));
+            for (int i = 0; i < n; ++i)
+                out.push_back(*p.caller.seal(as_bytes("r" + std::to_string(i))));
             return out;
         };
         {
@@ -268,7 +271,8 @@ class TestSecureChannel : public QObject {
             Bytes m{static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};
             QVERIFY2(!p.answerer.feed(m), std::to_string(len).c_str());
         }
-        for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{16}, kMaxRecordLen + 1, std::size_t{65535}}) {
+        for (std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{16}, kMaxRecordLen + 1,
+                                std::size_t{65535}}) {
             auto p = k.contact();
             QVERIFY(handshake(p));
             Bytes m{static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)};

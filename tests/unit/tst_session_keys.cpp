@@ -67,9 +67,10 @@ class TestSessionKeys : public QObject {
         }
         // Not a point (y = 2 has no x), the identity (small order), and a
         // point of order 8.
-        for (const char* bad : {"0200000000000000000000000000000000000000000000000000000000000000",
-                                "0100000000000000000000000000000000000000000000000000000000000000",
-                                "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"}) {
+        for (const char* bad :
+             {"0200000000000000000000000000000000000000000000000000000000000000",
+              "0100000000000000000000000000000000000000000000000000000000000000",
+              "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"}) {
             Bytes b;
             QVERIFY(from_hex(bad, b));
             QVERIFY2(!crypto::x25519_from_ed25519(crypto::Ed25519PublicKey::from(b)), bad);
@@ -85,9 +86,9 @@ class TestSessionKeys : public QObject {
         auto rng_a = fixed(v["caller_ephemeral"]);
         auto rng_b = fixed(v["answerer_ephemeral"]);
         const auto a_pub = *crypto::x25519_from_ed25519(a.public_key());
-        auto caller = SecureChannel::contact_caller(prologue, crypto::x25519_from_ed25519(a),
-                                                    *crypto::x25519_from_ed25519(b.public_key()),
-                                                    rng_a);
+        auto caller =
+            SecureChannel::contact_caller(prologue, crypto::x25519_from_ed25519(a),
+                                          *crypto::x25519_from_ed25519(b.public_key()), rng_a);
         auto answerer = SecureChannel::contact_answerer(
             prologue, crypto::x25519_from_ed25519(b),
             [&](const crypto::X25519PublicKey& k) { return k == a_pub; }, rng_b);
@@ -112,8 +113,8 @@ class TestSessionKeys : public QObject {
         const auto psk = invite_psk(credentials(v));
         auto rng_a = fixed(v["caller_ephemeral"]);
         auto rng_b = fixed(v["answerer_ephemeral"]);
-        auto caller = SecureChannel::invite_caller(prologue, psk, crypto::x25519_from_ed25519(a),
-                                                   rng_a);
+        auto caller =
+            SecureChannel::invite_caller(prologue, psk, crypto::x25519_from_ed25519(a), rng_a);
         auto answerer = SecureChannel::invite_answerer(prologue, psk,
                                                        crypto::x25519_from_ed25519(inviter), rng_b);
         QVERIFY(caller && answerer);
