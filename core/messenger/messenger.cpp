@@ -1157,6 +1157,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
     streams_.at(stream).handshake_deadline = TimePoint::never();
     streams_.at(stream).got_frame = true;
     bind_stream(stream, contact);
+    update_presence(contact);  // the session is done and the key proven: online
     send_frame(stream, chat::Welcome{our_name(), our_pairwise, std::move(theirs_for_them)});
     open_session(stream, now);
     // The code is worthless from now on. (A transport may end the invite

@@ -38,34 +38,26 @@ const std::vector<BasePattern>& base_patterns() {
     return all;
 }
 
-// HKDF of the spec's §4.3 with HMAC-SHA-256: two or three outputs.
+// HKDF of the spec's §4.3 with HMAC-SHA-256: output i is
+// HMAC(temp_key, output i-1 | i), for two or three outputs.
 Status noise_hkdf(ByteView ck, ByteView ikm, Secret<32>& o1, Secret<32>& o2, Secret<32>* o3) {
     auto temp = crypto::hmac_sha256(ck, ikm);
     if (!temp) return std::unexpected(temp.error());
-    const std::uint8_t one = 1;
-    auto a = crypto::hmac_sha256(temp->view(), ByteView(&one, 1));
-    if (!a) return std::unexpected(a.error());
+    Secret<32>* outs[] = {&o1, &o2, o3};
     std::array<std::uint8_t, 33> buf{};
-    std::copy_n(a->data(), 32, buf.data());
-    buf[32] = 2;
-    auto b = crypto::hmac_sha256(temp->view(), buf);
-    if (!b) {
-        secure_wipe(buf.data(), buf.size());
-        return std::unexpected(b.error());
-    }
-    if (o3 != nullptr) {
-        std::copy_n(b->data(), 32, buf.data());
-        buf[32] = 3;
-        auto c = crypto::hmac_sha256(temp->view(), buf);
-        if (!c) {
+    std::size_t len = 0;  // the previous output, then the counter byte
+    for (std::uint8_t i = 1; i <= 3 && outs[i - 1] != nullptr; ++i) {
+        buf[len] = i;
+        auto out = crypto::hmac_sha256(temp->view(), ByteView(buf).first(len + 1));
+        if (!out) {
             secure_wipe(buf.data(), buf.size());
-            return std::unexpected(c.error());
+            return std::unexpected(out.error());
         }
-        *o3 = std::move(*c);
+        std::copy_n(out->data(), 32, buf.data());
+        len = 32;
+        *outs[i - 1] = std::move(*out);
     }
     secure_wipe(buf.data(), buf.size());
-    o1 = std::move(*a);
-    o2 = std::move(*b);
     return {};
 }
 
@@ -158,12 +150,12 @@ Result<HandshakeState> HandshakeState::initialize(HandshakePattern pattern, bool
     hs.pattern_ = std::move(pattern);
 
     std::size_t psk_tokens = 0;
-    bool needs_s = false, needs_rs = false;
+    bool needs_s = false;
     for (std::size_t i = 0; i < hs.pattern_.messages.size(); ++i) {
         const bool ours = (i % 2 == 0) == initiator;
         for (auto t : hs.pattern_.messages[i]) {
             if (t == Psk) ++psk_tokens;
-            if (t == S) (ours ? needs_s : needs_rs) = true;
+            if (t == S && ours) needs_s = true;
         }
     }
     const bool our_pre =
@@ -176,7 +168,6 @@ Result<HandshakeState> HandshakeState::initialize(HandshakePattern pattern, bool
         return fail(Errc::Config, "this Noise pattern needs the peer's static key");
     if (!their_pre && hs.rs_)
         return fail(Errc::Config, "this Noise pattern learns the peer's static key itself");
-    (void)needs_rs;
     if (hs.psks_.size() != psk_tokens)
         return fail(Errc::Config, "wrong number of pre-shared keys for this Noise pattern");
 

@@ -308,95 +308,129 @@ std::vector<store::MessageRecord> all_messages(store::ProfileStore& st) {
     return out;
 }
 
-}  // namespace
+// Alice redeems Bob's invite; right after her stream to Bob opens, the
+// rendezvous point sends its own Welcome (its pairwise key, its credentials)
+// and a Message down Alice's half, its own Hello and a Message down Bob's,
+// then END on both. What the rendezvous point would need to sit in the
+// middle of the invite, in frames the engines accept.
+struct RendezvousAttack {
+    explicit RendezvousAttack(World& world)
+        : w(world), bob("bob", w.bob, dir, 1), alice("alice", w.alice, dir, 2) {}
 
-class TestRelayInjection : public QObject {
-    Q_OBJECT
-  private slots:
-    // The rendezvous point, right after Alice's stream to Bob opens, sends
-    // its own Welcome (its pairwise key, its credentials) and a Message down
-    // Alice's half, its own Hello and a Message down Bob's, then END on both.
-    // None of it reaches either engine; both circuits close and are counted;
-    // Alice reconnects and ends up with Bob's real pairwise key, and Bob
-    // with Alice's.
-    void rendezvous_point_cannot_speak_on_the_end_to_end_stream() {
-        World w(91);
-        QVERIFY(w.bootstrap());
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
+    // Runs up to the injection; false if the set-up did not get there.
+    bool inject() {
         hs::ServiceConfig service;
         service.intro_points = 3;
-        ChatPeer bob("bob", w.bob, dir, 1);
-        ChatPeer alice("alice", w.alice, dir, 2);
         bob.start(service);
         alice.start(service);
-
         auto invite = bob.act([](messenger::Messenger& m, TimePoint now) {
             return m.create_invite(std::nullopt, now);
         });
-        QVERIFY(invite.has_value());
-        QVERIFY(w.bob_published(6));
-
-        auto contact = alice.act([&](messenger::Messenger& m, TimePoint now) {
+        if (!invite || !w.bob_published(6)) return false;
+        auto c = alice.act([&](messenger::Messenger& m, TimePoint now) {
             return m.accept_invite(invite->code, now);
         });
-        QVERIFY(contact.has_value());
-        QVERIFY(w.sim.run_until([&] { return w.alice->count<node::StreamOpened>() >= 1; },
-                                Duration::minutes(5)));
-        // Alice's Hello is on its way to Bob; nothing has come back yet.
-        QCOMPARE(w.bob->count<node::IncomingStream>(), std::size_t(1));
-
-        // What the rendezvous point would need to sit in the middle: its own
-        // pairwise key and grant, in frames the engines accept.
-        auto rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);
-        auto rp_grant = hs::ContactGrant::generate(w.rng);
-        chat::MessageId forged_id;
+        if (!c) return false;
+        contact = *c;
+        if (!w.sim.run_until([&] { return w.alice->count<node::StreamOpened>() >= 1; },
+                             Duration::minutes(5)))
+            return false;
         w.rng.fill(forged_id.bytes);
         const chat::ChatMessage forged_message{forged_id, w.sim.now(), std::string(kForgedBody)};
-        Bytes to_alice = frame_bytes(
+        to_alice = frame_bytes(
             chat::Welcome{"bob", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
-        Bytes to_bob = frame_bytes(
+        to_bob = frame_bytes(
             chat::Hello{"alice", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
         for (Bytes* b : {&to_alice, &to_bob}) {
             auto m = frame_bytes(forged_message);
             b->insert(b->end(), m.begin(), m.end());
         }
         // Alice's first stream on a new circuit is stream 1.
-        QCOMPARE(w.inject_stream(1, to_alice, node::InjectAt::RendezvousClientSide),
-                 std::size_t(1));
-        QCOMPARE(w.inject_stream(1, to_bob, node::InjectAt::RendezvousServiceSide), std::size_t(1));
+        return w.inject_stream(1, to_alice, node::InjectAt::RendezvousClientSide) == 1 &&
+               w.inject_stream(1, to_bob, node::InjectAt::RendezvousServiceSide) == 1;
+    }
 
+    // Both sides hold a pairwise key for the other (the exchange completed).
+    bool established() {
+        auto a = alice.store().contact(contact);
+        auto b = bob.store().contacts();
+        return a && a->their_pairwise && b && b->size() == 1 && (*b)[0].their_pairwise;
+    }
+
+    // Alice's message reaches Bob's store.
+    bool chat_works() {
+        auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
+            return m.send_message(contact, "hello Bob", now);
+        });
+        return sent.has_value() && w.sim.run_until(
+                                       [&] {
+                                           auto msgs = all_messages(bob.store());
+                                           return msgs.size() == 1 && msgs[0].body == "hello Bob";
+                                       },
+                                       Duration::minutes(2));
+    }
+
+    World& w;
+    QTemporaryDir dir;
+    ChatPeer bob, alice;
+    messenger::ContactId contact = 0;
+    crypto::Ed25519SecretKey rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);
+    hs::ContactGrant rp_grant = hs::ContactGrant::generate(w.rng);
+    chat::MessageId forged_id;
+    Bytes to_alice, to_bob;
+};
+
+// Alice and Bob hold each other's real pairwise keys, not the rendezvous
+// point's, and nothing forged was stored. QVERIFY in a void helper:
+// the calling test checks QTest::currentTestFailed().
+void check_real_keys(RendezvousAttack& attack) {
+    auto a = attack.alice.store().contact(attack.contact);
+    auto b = attack.bob.store().contacts();
+    QVERIFY(a && b);
+    QCOMPARE(b->size(), std::size_t(1));
+    QVERIFY2(*a->their_pairwise != attack.rp_pairwise.public_key(),
+             "Alice took the rendezvous point's Welcome");
+    QVERIFY2(*(*b)[0].their_pairwise != attack.rp_pairwise.public_key(),
+             "Bob took the rendezvous point's Hello");
+    QVERIFY(*a->their_pairwise == (*b)[0].our_pairwise.public_key());
+    QVERIFY(*(*b)[0].their_pairwise == a->our_pairwise.public_key());
+    for (auto* p : {&attack.alice, &attack.bob})
+        for (auto& msg : all_messages(p->store())) QVERIFY(msg.id != attack.forged_id);
+}
+
+}  // namespace
+
+class TestRelayInjection : public QObject {
+    Q_OBJECT
+  private slots:
+    // The rendezvous point injects (RendezvousAttack) down both halves.
+    // None of it reaches either engine; both circuits close and are counted;
+    // Alice reconnects and ends up with Bob's real pairwise key, and Bob
+    // with Alice's.
+    void rendezvous_point_cannot_speak_on_the_end_to_end_stream() {
+        World w(91);
+        QVERIFY(w.bootstrap());
+        RendezvousAttack attack(w);
+        QVERIFY(attack.inject());
+        // Alice's Hello was not yet answered when the forgeries went out.
+        QCOMPARE(w.bob->count<node::IncomingStream>(), std::size_t(1));
         // Alice tries again (the invite is still open: Bob never read a
         // Hello) and the real exchange completes.
-        auto established = [&] {
-            auto a = alice.store().contact(*contact);
-            auto b = bob.store().contacts();
-            return a && a->their_pairwise && b && b->size() == 1 && (*b)[0].their_pairwise;
-        };
-        QVERIFY(w.sim.run_until(established, Duration::minutes(10)));
-        auto a = alice.store().contact(*contact);
-        auto b = bob.store().contacts();
-        QVERIFY(a && b);
-        QCOMPARE(b->size(), std::size_t(1));
-        QVERIFY2(*a->their_pairwise != rp_pairwise.public_key(),
-                 "Alice took the rendezvous point's Welcome");
-        QVERIFY2(*(*b)[0].their_pairwise != rp_pairwise.public_key(),
-                 "Bob took the rendezvous point's Hello");
-        QVERIFY(*a->their_pairwise == (*b)[0].our_pairwise.public_key());
-        QVERIFY(*(*b)[0].their_pairwise == a->our_pairwise.public_key());
+        QVERIFY(w.sim.run_until([&] { return attack.established(); }, Duration::minutes(10)));
+        check_real_keys(attack);
+        if (QTest::currentTestFailed()) return;
 
-        // The forged bytes never left either node, and nothing forged was stored.
-        QVERIFY(!World::emitted(*w.alice, to_alice));
-        QVERIFY(!World::emitted(*w.bob, to_bob));
+        // The forged bytes never left either node.
+        QVERIFY(!World::emitted(*w.alice, attack.to_alice));
+        QVERIFY(!World::emitted(*w.bob, attack.to_bob));
         QVERIFY(!World::emitted(*w.alice, as_bytes(kForgedBody)));
         QVERIFY(!World::emitted(*w.bob, as_bytes(kForgedBody)));
-        QVERIFY(!World::emitted(*w.alice, rp_pairwise.public_key().view()));
-        QVERIFY(!World::emitted(*w.bob, rp_pairwise.public_key().view()));
-        for (auto* p : {&alice, &bob})
-            for (auto& msg : all_messages(p->store())) QVERIFY(msg.id != forged_id);
+        QVERIFY(!World::emitted(*w.alice, attack.rp_pairwise.public_key().view()));
+        QVERIFY(!World::emitted(*w.bob, attack.rp_pairwise.public_key().view()));
 
         // Both ends closed their half at the first forged cell, and counted it.
-        for (auto [who, peer] : {std::pair{w.alice, &alice}, std::pair{w.bob, &bob}}) {
+        for (auto [who, peer] :
+             {std::pair{w.alice, &attack.alice}, std::pair{w.bob, &attack.bob}}) {
             QVERIFY(peer->circuits_used().size() >= 2);  // the attacked one, then a good one
             auto why = who->circuit_closed(peer->circuits_used()[0]);
             QVERIFY(why.has_value());
@@ -406,18 +440,7 @@ class TestRelayInjection : public QObject {
         }
         QCOMPARE(w.alice->stats().circuits_torn_wrong_hop, std::uint64_t(1));
         QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(1));
-
-        // And the conversation works.
-        auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
-            return m.send_message(*contact, "hello Bob", now);
-        });
-        QVERIFY(sent.has_value());
-        QVERIFY(w.sim.run_until(
-            [&] {
-                auto msgs = all_messages(bob.store());
-                return msgs.size() == 1 && msgs[0].body == "hello Bob";
-            },
-            Duration::minutes(2)));
+        QVERIFY(attack.chat_works());
     }
 
     // The same attack with the origin's hop check switched off (issue 10):
@@ -434,87 +457,27 @@ class TestRelayInjection : public QObject {
                 m.accept_stream_cells_from_any_hop = true;
                 node.set_misbehaviour(m);
             }));
-        QTemporaryDir dir;
-        QVERIFY(dir.isValid());
-        hs::ServiceConfig service;
-        service.intro_points = 3;
-        ChatPeer bob("bob", w.bob, dir, 1);
-        ChatPeer alice("alice", w.alice, dir, 2);
-        bob.start(service);
-        alice.start(service);
-        auto invite = bob.act([](messenger::Messenger& m, TimePoint now) {
-            return m.create_invite(std::nullopt, now);
-        });
-        QVERIFY(invite.has_value());
-        QVERIFY(w.bob_published(6));
-        auto contact = alice.act([&](messenger::Messenger& m, TimePoint now) {
-            return m.accept_invite(invite->code, now);
-        });
-        QVERIFY(contact.has_value());
-        QVERIFY(w.sim.run_until([&] { return w.alice->count<node::StreamOpened>() >= 1; },
-                                Duration::minutes(5)));
+        RendezvousAttack attack(w);
+        QVERIFY(attack.inject());
         const auto alice_stream = w.alice->events_of<node::StreamOpened>()[0].stream;
-
-        auto rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);
-        auto rp_grant = hs::ContactGrant::generate(w.rng);
-        chat::MessageId forged_id;
-        w.rng.fill(forged_id.bytes);
-        const chat::ChatMessage forged_message{forged_id, w.sim.now(), std::string(kForgedBody)};
-        Bytes to_alice = frame_bytes(
-            chat::Welcome{"bob", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
-        Bytes to_bob = frame_bytes(
-            chat::Hello{"alice", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
-        for (Bytes* b : {&to_alice, &to_bob}) {
-            auto m = frame_bytes(forged_message);
-            b->insert(b->end(), m.begin(), m.end());
-        }
-        QCOMPARE(w.inject_stream(1, to_alice, node::InjectAt::RendezvousClientSide),
-                 std::size_t(1));
-        QCOMPARE(w.inject_stream(1, to_bob, node::InjectAt::RendezvousServiceSide), std::size_t(1));
-
-        auto established = [&] {
-            auto a = alice.store().contact(*contact);
-            auto b = bob.store().contacts();
-            return a && a->their_pairwise && b && b->size() == 1 && (*b)[0].their_pairwise;
-        };
-        QVERIFY(w.sim.run_until(established, Duration::minutes(10)));
+        QVERIFY(w.sim.run_until([&] { return attack.established(); }, Duration::minutes(10)));
 
         // The hop check was off: the forged bytes were delivered to the
         // engines this time, and no circuit was torn for a wrong hop.
-        QVERIFY(World::emitted(*w.alice, ByteView(to_alice).first(200)));
-        QVERIFY(World::emitted(*w.bob, ByteView(to_bob).first(200)));
+        QVERIFY(World::emitted(*w.alice, ByteView(attack.to_alice).first(200)));
+        QVERIFY(World::emitted(*w.bob, ByteView(attack.to_bob).first(200)));
         QCOMPARE(w.alice->stats().circuits_torn_wrong_hop, std::uint64_t(0));
         QCOMPARE(w.bob->stats().circuits_torn_wrong_hop, std::uint64_t(0));
         // Alice's engine closed the attacked stream itself, and so did Bob's.
-        QVERIFY(!alice.closed_by_engine().empty());
-        QVERIFY(alice.closed_by_engine()[0] == alice_stream);
-        QVERIFY(!bob.closed_by_engine().empty());
-        QVERIFY(bob.closed_by_engine()[0] == w.bob->events_of<node::IncomingStream>()[0].stream);
-
-        auto a = alice.store().contact(*contact);
-        auto b = bob.store().contacts();
-        QVERIFY(a && b);
-        QCOMPARE(b->size(), std::size_t(1));
-        QVERIFY2(*a->their_pairwise != rp_pairwise.public_key(),
-                 "Alice took the rendezvous point's Welcome");
-        QVERIFY2(*(*b)[0].their_pairwise != rp_pairwise.public_key(),
-                 "Bob took the rendezvous point's Hello");
-        QVERIFY(*a->their_pairwise == (*b)[0].our_pairwise.public_key());
-        QVERIFY(*(*b)[0].their_pairwise == a->our_pairwise.public_key());
-        QCOMPARE(a->name, std::string("bob"));
-        for (auto* p : {&alice, &bob})
-            for (auto& msg : all_messages(p->store())) QVERIFY(msg.id != forged_id);
-
-        auto sent = alice.act([&](messenger::Messenger& m, TimePoint now) {
-            return m.send_message(*contact, "hello Bob", now);
-        });
-        QVERIFY(sent.has_value());
-        QVERIFY(w.sim.run_until(
-            [&] {
-                auto msgs = all_messages(bob.store());
-                return msgs.size() == 1 && msgs[0].body == "hello Bob";
-            },
-            Duration::minutes(2)));
+        QVERIFY(!attack.alice.closed_by_engine().empty());
+        QVERIFY(attack.alice.closed_by_engine()[0] == alice_stream);
+        QVERIFY(!attack.bob.closed_by_engine().empty());
+        QVERIFY(attack.bob.closed_by_engine()[0] ==
+                w.bob->events_of<node::IncomingStream>()[0].stream);
+        check_real_keys(attack);
+        if (QTest::currentTestFailed()) return;
+        QCOMPARE(attack.alice.store().contact(attack.contact)->name, std::string("bob"));
+        QVERIFY(attack.chat_works());
     }
 
     // The rendezvous point opens a stream of its own at the service (BEGIN
