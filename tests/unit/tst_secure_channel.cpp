@@ -279,8 +279,8 @@ class TestSecureChannel : public QObject {
             QVERIFY2(!p.answerer.feed(m), std::to_string(len).c_str());
             QCOMPARE(p.answerer.buffered(), std::size_t(0));
         }
-        // A handshake message that decrypts but carries a payload: refused
-        // (one encoding per message).
+        // A handshake message with one byte more than its tokens and tag:
+        // refused (its tag no longer verifies; one encoding per message).
         auto p = k.contact();
         Bytes framed = *p.caller.start();
         framed.push_back(0);
