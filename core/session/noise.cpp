@@ -148,6 +148,7 @@ Result<HandshakeState> HandshakeState::initialize(HandshakePattern pattern, bool
     hs.fixed_e_ = std::move(keys.e);
     hs.psks_ = std::move(keys.psks);
     hs.pattern_ = std::move(pattern);
+    hs.psk_mode_ = hs.pattern_.psk_mode();
 
     std::size_t psk_tokens = 0;
     bool needs_s = false;
@@ -232,11 +233,6 @@ Result<Bytes> HandshakeState::decrypt_and_hash(ByteView ciphertext) {
     return plain;
 }
 
-Result<crypto::SharedSecret> HandshakeState::dh(const crypto::X25519SecretKey& ours,
-                                                const crypto::X25519PublicKey& theirs) {
-    return ours.agree(theirs);
-}
-
 Status HandshakeState::dh_token(Token t) {
     const crypto::X25519SecretKey* ours = nullptr;
     const crypto::X25519PublicKey* theirs = nullptr;
@@ -263,7 +259,7 @@ Status HandshakeState::dh_token(Token t) {
     }
     if (ours == nullptr || theirs == nullptr)
         return fail(Errc::Protocol, "Noise DH before both keys are known");
-    auto shared = dh(*ours, *theirs);
+    auto shared = ours->agree(*theirs);
     if (!shared) return std::unexpected(shared.error());
     return mix_key(shared->view());
 }
@@ -284,7 +280,7 @@ Result<Bytes> HandshakeState::write_message(ByteView payload) {
                 const auto pub = e_->public_key();
                 out.insert(out.end(), pub.bytes.begin(), pub.bytes.end());
                 mix_hash(pub.view());
-                if (pattern_.psk_mode()) ok = mix_key(pub.view());
+                if (psk_mode_) ok = mix_key(pub.view());
                 break;
             }
             case S:
@@ -331,7 +327,7 @@ Result<Bytes> HandshakeState::read_message(ByteView message) {
                 re_ = crypto::X25519PublicKey::from(rest.first(kDhLen));
                 rest = rest.subspan(kDhLen);
                 mix_hash(re_->view());
-                if (pattern_.psk_mode()) ok = mix_key(re_->view());
+                if (psk_mode_) ok = mix_key(re_->view());
                 break;
             }
             case S: {

@@ -49,7 +49,6 @@ class CipherState {
     CipherState() = default;
     void initialize_key(ByteView key32);
     bool has_key() const { return has_key_; }
-    std::uint64_t nonce() const { return n_; }
     // Appends ciphertext (with its tag, when there is a key) to `out`.
     Status encrypt_with_ad(ByteView ad, ByteView plaintext, Bytes& out);
     Result<Bytes> decrypt_with_ad(ByteView ad, ByteView ciphertext);
@@ -80,7 +79,6 @@ class HandshakeState {
     // Whose turn: true when the next message is ours to write.
     bool our_turn() const;
     bool finished() const { return next_ == pattern_.messages.size(); }
-    std::size_t messages_done() const { return next_; }
 
     Result<Bytes> write_message(ByteView payload);
     Result<Bytes> read_message(ByteView message);
@@ -104,13 +102,12 @@ class HandshakeState {
     Status encrypt_and_hash(ByteView plaintext, Bytes& out);
     Result<Bytes> decrypt_and_hash(ByteView ciphertext);
     Status dh_token(Token t);
-    Result<crypto::SharedSecret> dh(const crypto::X25519SecretKey& ours,
-                                    const crypto::X25519PublicKey& theirs);
 
     Rng* rng_;
     HandshakePattern pattern_;
     bool initiator_ = false;
-    std::size_t next_ = 0;  // index of the next message
+    bool psk_mode_ = false;  // e tokens also mix the key (§9.2)
+    std::size_t next_ = 0;   // index of the next message
     bool failed_ = false;
     Secret<32> ck_;
     Secret<32> h_;  // not secret, but kept like ck

@@ -26,15 +26,15 @@ Result<T> SecureChannel::broken(Error e) {
     return std::unexpected(std::move(e));
 }
 
-Result<SecureChannel> SecureChannel::make(ChannelKind kind, std::string_view pattern,
-                                          bool initiator, ByteView prologue,
-                                          noise::HandshakeKeys keys, PeerCheck check, Rng& rng) {
+Result<SecureChannel> SecureChannel::make(std::string_view pattern, bool initiator,
+                                          ByteView prologue, noise::HandshakeKeys keys,
+                                          PeerCheck check, Rng& rng) {
     auto p = noise::pattern_by_name(pattern);
     if (!p) return std::unexpected(p.error());
     auto hs =
         noise::HandshakeState::initialize(std::move(*p), initiator, prologue, std::move(keys), rng);
     if (!hs) return std::unexpected(hs.error());
-    return SecureChannel(kind, std::move(*hs), std::move(check));
+    return SecureChannel(std::move(*hs), std::move(check));
 }
 
 Result<SecureChannel> SecureChannel::contact_caller(ByteView prologue, crypto::X25519SecretKey ours,
@@ -43,7 +43,7 @@ Result<SecureChannel> SecureChannel::contact_caller(ByteView prologue, crypto::X
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
     keys.rs = theirs;
-    return make(ChannelKind::Contact, "IK", true, prologue, std::move(keys), nullptr, rng);
+    return make("IK", true, prologue, std::move(keys), nullptr, rng);
 }
 
 Result<SecureChannel> SecureChannel::contact_answerer(ByteView prologue,
@@ -51,8 +51,7 @@ Result<SecureChannel> SecureChannel::contact_answerer(ByteView prologue,
                                                       Rng& rng) {
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
-    return make(ChannelKind::Contact, "IK", false, prologue, std::move(keys), std::move(check),
-                rng);
+    return make("IK", false, prologue, std::move(keys), std::move(check), rng);
 }
 
 Result<SecureChannel> SecureChannel::invite_caller(ByteView prologue, const Secret<32>& psk,
@@ -60,7 +59,7 @@ Result<SecureChannel> SecureChannel::invite_caller(ByteView prologue, const Secr
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
     keys.psks.push_back(psk.clone());
-    return make(ChannelKind::Invite, "XXpsk0", true, prologue, std::move(keys), nullptr, rng);
+    return make("XXpsk0", true, prologue, std::move(keys), nullptr, rng);
 }
 
 Result<SecureChannel> SecureChannel::invite_answerer(ByteView prologue, const Secret<32>& psk,
@@ -68,7 +67,7 @@ Result<SecureChannel> SecureChannel::invite_answerer(ByteView prologue, const Se
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
     keys.psks.push_back(psk.clone());
-    return make(ChannelKind::Invite, "XXpsk0", false, prologue, std::move(keys), nullptr, rng);
+    return make("XXpsk0", false, prologue, std::move(keys), nullptr, rng);
 }
 
 Status SecureChannel::write_handshake(Bytes& out) {

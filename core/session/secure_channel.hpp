@@ -39,8 +39,6 @@ inline constexpr std::size_t kMaxRecordPlaintext = 16384;
 inline constexpr std::size_t kMaxRecordLen = kMaxRecordPlaintext + noise::kTagLen;
 inline constexpr std::size_t kLengthPrefix = 2;
 
-enum class ChannelKind : std::uint8_t { Contact, Invite };
-
 class SecureChannel {
   public:
     // Whether the static key the caller proved is the one this stream may
@@ -69,7 +67,6 @@ class SecureChannel {
     // One record, framed; only once established().
     Result<Bytes> seal(ByteView plaintext);
 
-    ChannelKind kind() const { return kind_; }
     bool established() const { return send_.has_value(); }
     bool failed() const { return failed_; }
     // The peer's static key, once the handshake has proved it.
@@ -83,18 +80,16 @@ class SecureChannel {
     SecureChannel& operator=(SecureChannel&&) noexcept = default;
 
   private:
-    SecureChannel(ChannelKind kind, noise::HandshakeState hs, PeerCheck check)
-        : kind_(kind), hs_(std::move(hs)), check_(std::move(check)) {}
-    static Result<SecureChannel> make(ChannelKind kind, std::string_view pattern, bool initiator,
-                                      ByteView prologue, noise::HandshakeKeys keys, PeerCheck check,
-                                      Rng& rng);
+    SecureChannel(noise::HandshakeState hs, PeerCheck check)
+        : hs_(std::move(hs)), check_(std::move(check)) {}
+    static Result<SecureChannel> make(std::string_view pattern, bool initiator, ByteView prologue,
+                                      noise::HandshakeKeys keys, PeerCheck check, Rng& rng);
     Status write_handshake(Bytes& out);
     Status read_handshake(ByteView message, Output& out);
     Status finish();
     template <typename T>
     Result<T> broken(Error e);
 
-    ChannelKind kind_;
     std::optional<noise::HandshakeState> hs_;
     PeerCheck check_;
     std::optional<noise::CipherState> send_, receive_;
