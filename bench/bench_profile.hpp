@@ -16,6 +16,7 @@
 
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
+#include "tests/common/test_grants.hpp"
 
 namespace sotto::bench {
 
@@ -58,8 +59,8 @@ inline void fill_profile(const std::filesystem::path& path, const ProfileFill& f
         auto id = s.add_contact(ContactRecord{
             .state = ContactState::Established,
             .name = "Contact " + std::to_string(i),
-            .our_grant = hs::ContactGrant::generate(rng),
-            .their_credentials = hs::credentials_for(hs::ContactGrant::generate(rng)),
+            .our_grants = sotto::testing::onion_grants(rng),
+            .their_credentials = sotto::testing::onion_credentials(rng),
             .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
             .their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key(),
             .created_at = f.first_message,

@@ -1,30 +1,30 @@
-// Runs the messenger engine (core/messenger) inside a Qt event loop: carries
-// its transport actions out on a PrivateService and a ServiceClient, feeds
-// stream events and timer expiry back, and turns its events into Qt signals
-// for the view-models and the CLI. Single-threaded, like NodeDriver: every
-// method and signal runs on the thread the driver lives in, so the GUI gets
-// core events as queued signals without polling.
+// Runs the messenger engine (core/messenger, through MessengerHost) inside a
+// Qt event loop: the host carries the engine's actions out on the profile's
+// transports, this feeds it the clock, wakes it when a transport has
+// something (TransportAdapter::activity) or a deadline passes, lets the
+// adapters do their I/O after every pump, and turns the engine's events into
+// Qt signals for the view-models and the CLI. Single-threaded: every method
+// and signal runs on the thread the driver lives in, so the GUI gets core
+// events as queued signals without polling.
 #pragma once
 
 #include <QObject>
-#include <QPointer>
 #include <QTimer>
 #include <memory>
-#include <unordered_map>
+#include <vector>
 
-#include "core/messenger/messenger.hpp"
-#include "net/private_service.hpp"
-#include "net/service_client.hpp"
+#include "core/messenger/messenger_host.hpp"
+#include "net/transport_adapter.hpp"
 
 namespace sotto::net {
 
 class MessengerDriver : public QObject {
     Q_OBJECT
   public:
-    // The store, rng, service and client must outlive the driver. Call
-    // start() once the signals are connected.
-    MessengerDriver(store::ProfileStore& store, Rng& rng, PrivateService& service,
-                    ServiceClient& client, messenger::MessengerConfig config = {});
+    // The store, rng and adapters must outlive the driver, and the adapters
+    // be ready. Call start() once the signals are connected.
+    MessengerDriver(store::ProfileStore& store, Rng& rng, std::vector<TransportAdapter*> adapters,
+                    messenger::MessengerConfig config = {});
     ~MessengerDriver() override;
 
     void start();
@@ -40,7 +40,7 @@ class MessengerDriver : public QObject {
     void set_presence_mode(messenger::PresenceMode mode);
     Status mark_read(store::ContactId contact);
 
-    const messenger::Messenger& engine() const { return *engine_; }
+    const messenger::Messenger& engine() const { return host_->engine(); }
     store::ProfileStore& store() { return store_; }
 
     static TimePoint now();
@@ -63,21 +63,21 @@ class MessengerDriver : public QObject {
     void contactFlagged(quint64 contact, qsizetype violations);
 
   private:
+    // Runs the host until it and the adapters are quiet; re-entrant calls
+    // (a slot of one of the signals acting, an adapter's activity during a
+    // flush) make the outer call go round once more.
     void pump();
-    void execute(messenger::Action& action);
+    template <typename F>
+    auto act(F&& f);
     void emit_event(messenger::Event& event);
-    void adopt(ServiceStream* stream, hs::ContactId tag, bool incoming);
     void arm_timer();
 
     store::ProfileStore& store_;
-    PrivateService& service_;
-    ServiceClient& client_;
-    std::unique_ptr<messenger::Messenger> engine_;
+    std::vector<TransportAdapter*> adapters_;
+    std::unique_ptr<messenger::MessengerHost> host_;
     QTimer timer_;
     bool pumping_ = false;
-    messenger::StreamId next_stream_ = 1;
-    std::unordered_map<messenger::StreamId, QPointer<ServiceStream>> streams_;
-    std::unordered_map<AttemptId, store::ContactId> attempts_;
+    bool again_ = false;
 };
 
 }  // namespace sotto::net

@@ -265,7 +265,25 @@ void NodeDriver::flush_links() {
     }
 }
 
+namespace {
+
+// What the driver carries out itself (sockets), as opposed to events.
+bool is_driver_action(const node::Output& o) {
+    return std::holds_alternative<node::ConnectLink>(o) ||
+           std::holds_alternative<node::SendLink>(o) ||
+           std::holds_alternative<node::CloseLink>(o) ||
+           std::holds_alternative<node::ExitConnect>(o) ||
+           std::holds_alternative<node::ExitSend>(o) ||
+           std::holds_alternative<node::ExitClose>(o) || std::holds_alternative<node::ExitPause>(o);
+}
+
+}  // namespace
+
 void NodeDriver::execute(node::Output& out) {
+    if (sink_ && !is_driver_action(out) && sink_(out)) {
+        pump();  // whatever the sink asked of the node queues behind what is pending
+        return;
+    }
     std::visit(
         Overloaded{
             [this](node::ConnectLink& c) { connect_link(c); },

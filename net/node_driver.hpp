@@ -16,6 +16,7 @@
 #include <QString>
 #include <QTimer>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -81,6 +82,17 @@ class NodeDriver : public QObject {
 
     // Wall-clock microseconds since the Unix epoch: the node's clock.
     static TimePoint now();
+
+    // ---- for a sans-I/O transport over the node (core/transport) ----
+    // The node's application outputs (streams, circuits, service events) are
+    // offered to `sink` first, in order; what it takes (returns true for) is
+    // not signalled. One sink at a time; an empty one removes it.
+    using ApplicationSink = std::function<bool(node::Output&)>;
+    void set_application_sink(ApplicationSink sink) { sink_ = std::move(sink); }
+    // The node itself, for a transport that calls it directly; call flush()
+    // after such calls so their outputs are carried out.
+    node::Node& node_for_transport() { return *node_; }
+    void flush() { pump(); }
 
   signals:
     void circuitReady(quint64 circuit);
@@ -154,6 +166,7 @@ class NodeDriver : public QObject {
     std::unordered_map<node::LinkId, LinkSocket> links_;
     std::unordered_map<node::ExitId, ExitSocket> exits_;
     std::deque<node::Output> pending_;
+    ApplicationSink sink_;
     std::vector<node::LinkId> written_links_;  // links send_link() wrote to in this pump
     bool pumping_ = false;
     int zero_timer_streak_ = 0;  // detects a deadline that never moves forward

@@ -101,45 +101,38 @@ Result<std::unique_ptr<ProfileSession>> ProfileSession::open(const QString& dir,
     if (!st) return std::unexpected(st.error());
     s->store_ = std::move(*st);
 
-    const auto& ident = s->store_->identity();
-    auto nf = dir::parse_network_file(ident.network_file);
-    if (!nf) return std::unexpected(nf.error());
-    auto identity = crypto::Ed25519SecretKey::from_seed(ident.node_identity.seed());
-    auto onion = crypto::X25519SecretKey::from_bytes(ident.node_onion.view());
-    if (!identity || !onion) return fail(Errc::Malformed, "the profile's node keys are damaged");
-    node::NodeConfig cfg;
-    cfg.network = std::move(*nf);
-    cfg.consensus_fetch_interval = options.consensus_fetch_interval;
-    auto node =
-        NodeDriver::create(std::move(cfg), node::NodeKeys{std::move(*identity), std::move(*onion)});
-    if (!node) return std::unexpected(node.error());
-    s->node_ = std::move(*node);
+    auto transport = options.transport
+                         ? options.transport(s->store_->identity(), options)
+                         : OnionAdapter::create(s->store_->identity(), options.service,
+                                                options.consensus_fetch_interval);
+    if (!transport) return std::unexpected(transport.error());
+    s->transport_ = std::move(*transport);
     auto* self = s.get();
-    connect(s->node_.get(), &NodeDriver::consensusChanged, self, [self] { self->on_consensus(); });
+    connect(s->transport_.get(), &TransportAdapter::ready, self,
+            [self] { self->on_transport_ready(); });
+    connect(s->transport_.get(), &TransportAdapter::progress, self,
+            [self](const QString& d) { emit self->networkChanged(self->state_, d); });
+    connect(s->transport_.get(), &TransportAdapter::failed, self, &ProfileSession::failed);
     return s;
 }
 
 ProfileSession::~ProfileSession() {
-    // Order matters: the messenger uses the transport, which uses the node.
+    // Order matters: the messenger uses the transport.
     messenger_.reset();
     transport_.reset();
-    node_.reset();
 }
 
-void ProfileSession::on_consensus() {
+NodeDriver* ProfileSession::node() {
+    auto* onion = qobject_cast<OnionAdapter*>(transport_.get());
+    return onion ? &onion->node() : nullptr;
+}
+
+void ProfileSession::on_transport_ready() {
     if (state_ == NetworkState::Online) return;
-    const auto* c = node_->consensus();
-    if (!c) return;
-    auto transport = OnionTransport::create(*node_, options_.service);
-    if (!transport) {
-        emit failed(QString::fromStdString(transport.error().message));
-        return;
-    }
-    transport_ = std::move(*transport);
-    messenger_ = std::make_unique<MessengerDriver>(*store_, rng_, transport_->service(),
-                                                   transport_->client(), options_.messenger);
+    messenger_ = std::make_unique<MessengerDriver>(
+        *store_, rng_, std::vector<TransportAdapter*>{transport_.get()}, options_.messenger);
     state_ = NetworkState::Online;
-    emit networkChanged(state_, tr("connected: %1 relays").arg(c->relays.size()));
+    emit networkChanged(state_, transport_->status());
     emit ready();
     messenger_->start();
 }

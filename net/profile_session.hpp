@@ -1,11 +1,12 @@
-// One unlocked profile, online: the encrypted profile store, the onion node
-// (client and private service) with the profile's keys, the onion transport
-// and the messenger driver. Both the desktop app and `sotto-cli` run a
-// profile through this class, so they behave the same.
+// One unlocked profile, online: the encrypted profile store, the profile's
+// transport (made by SessionOptions::transport; by default the onion node
+// with the profile's keys on the network its file names) and the messenger
+// driver. Both the desktop app and `sotto-cli` run a profile through this
+// class, so they behave the same.
 //
-// Bootstrapping: the node first fetches a consensus from the network named
-// in the profile; the private service and the messenger start on the first
-// consensus (networkChanged reports progress), and ready() fires once.
+// Bootstrapping: the transport first gets onto its network (the onion node
+// fetches a consensus); the messenger starts once it is ready
+// (networkChanged reports progress), and ready() fires once.
 //
 // Profiles live in a directory (default: $XDG_DATA_HOME/sotto/default; any
 // other with --profile DIR): `profile.db` is the SQLite database. A session
@@ -20,13 +21,19 @@
 #include "core/messenger/messenger.hpp"
 #include "core/store/profile_store.hpp"
 #include "net/messenger_driver.hpp"
-#include "net/node_driver.hpp"
-#include "net/onion_transport.hpp"
+#include "net/onion_adapter.hpp"
 #include "net/profile_lock.hpp"
+#include "net/transport_adapter.hpp"
 
 namespace sotto::net {
 
 inline constexpr const char* kProfileDbFile = "profile.db";
+
+struct SessionOptions;
+// Makes a profile's transport. The default (an empty function) is the onion
+// transport on the network of the profile's network file.
+using TransportFactory = std::function<Result<std::unique_ptr<TransportAdapter>>(
+    const store::ProfileIdentity& identity, const SessionOptions& options)>;
 
 struct SessionOptions {
     hs::ServiceConfig service;
@@ -36,6 +43,7 @@ struct SessionOptions {
     Duration consensus_fetch_interval = Duration::minutes(10);
     // For create_profile and passphrase changes; tests use cheaper ones.
     crypto::ScryptParams scrypt = store::kProfileScrypt;
+    TransportFactory transport;
 
     // `--fast-publication` of sotto and sotto-cli: for a local test network
     // with a handful of users there is nothing to hide from colluding
@@ -77,7 +85,9 @@ class ProfileSession : public QObject {
     // Null until ready().
     MessengerDriver* messenger() { return messenger_.get(); }
     store::ProfileStore& store() { return *store_; }
-    NodeDriver& node() { return *node_; }
+    TransportAdapter& transport() { return *transport_; }
+    // The onion node, when the transport is the onion transport.
+    NodeDriver* node();
     QString dir() const { return dir_; }
 
   signals:
@@ -87,7 +97,7 @@ class ProfileSession : public QObject {
 
   private:
     ProfileSession() = default;
-    void on_consensus();
+    void on_transport_ready();
 
     QString dir_;
     SessionOptions options_;
@@ -95,8 +105,7 @@ class ProfileSession : public QObject {
     // Declared before the store: released only once the database is closed.
     std::shared_ptr<ProfileLock> lock_;
     std::unique_ptr<store::ProfileStore> store_;
-    std::unique_ptr<NodeDriver> node_;
-    std::unique_ptr<OnionTransport> transport_;
+    std::unique_ptr<TransportAdapter> transport_;
     std::unique_ptr<MessengerDriver> messenger_;
     NetworkState state_ = NetworkState::Bootstrapping;
 };

@@ -287,7 +287,8 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         QJsonObject o{{"name", QString::fromStdString(store.identity().display_name)},
                       {"profile", session_->dir()},
                       {"network", m ? "online" : "bootstrapping"}};
-        if (const auto* c = session_->node().consensus()) o["relays"] = int(c->relays.size());
+        if (auto* node = session_->node())
+            if (const auto* c = node->consensus()) o["relays"] = int(c->relays.size());
         if (m) {
             o["presence"] = mode_name(m->engine().presence_mode());
             auto all = store.contact_summaries();

@@ -9,7 +9,8 @@
 //
 // Content by type:
 //   1 Hello, 2 Welcome: name length u8 (≤ kMaxNameBytes) | UTF-8 name |
-//                       pairwise key (32) | H(CK) (32) | DC (32)
+//                       pairwise key (32) | credential list (the rest;
+//                       core/transport/credential.hpp)
 //   3 Message:          id (16) | sent_at u64 µs | UTF-8 body (the rest,
 //                       ≤ kMaxBodyBytes)
 //   4 Ack:              id (16)
@@ -54,9 +55,11 @@ Result<Bytes> encode_intro(const Intro& f) {
     w.u8(static_cast<std::uint8_t>(f.name.size()));
     w.bytes(as_bytes(f.name));
     w.fixed(f.pairwise);
-    w.fixed(f.grant_for_you.client_key_id);
-    w.bytes(f.grant_for_you.cookie.view());
-    return w.take();
+    auto creds = transport::encode_credentials(f.grant_for_you);
+    if (!creds) return std::unexpected(creds.error());
+    w.bytes(creds->view());
+    Bytes out = w.take();
+    return out;
 }
 
 Result<Bytes> encode_content(const Frame& frame) {
@@ -107,12 +110,10 @@ Result<Frame> decode_intro(wire::Reader& r) {
     if (!name) return std::unexpected(name.error());
     auto pairwise = r.fixed<crypto::Ed25519PublicKey>();
     if (!pairwise) return std::unexpected(pairwise.error());
-    auto ck = r.fixed<hs::ClientKeyId>();
-    if (!ck) return std::unexpected(ck.error());
-    auto dc = r.bytes(hs::DescriptorCookie::size);
-    if (!dc) return std::unexpected(dc.error());
+    auto creds = transport::decode_credentials(r.rest());
+    if (!creds) return std::unexpected(creds.error());
     Intro f{std::string(reinterpret_cast<const char*>(name->data()), name->size()), *pairwise,
-            hs::ContactCredentials{*ck, hs::DescriptorCookie(*dc)}};
+            std::move(*creds)};
     if (!valid_utf8(f.name)) return fail(Errc::Malformed, "name is not valid UTF-8");
     return Frame{std::move(f)};
 }

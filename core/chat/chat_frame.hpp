@@ -1,7 +1,6 @@
-// The chat protocol spoken on a stream between two contacts (inside the
-// rendezvous circuit, which already gives an end-to-end encrypted channel
-// bound to the service's introduction key and the contact's cookie). This
-// unit is only the framing: every frame is padded to one of a few size
+// The chat protocol spoken on a stream between two contacts, inside the
+// session (core/session: every frame is one sealed record). This unit is
+// only the framing: every frame is padded to one of a few size
 // classes so an observer of cell counts (or a relay) cannot tell message
 // lengths apart beyond the class.
 //
@@ -13,10 +12,11 @@
 // Frames:
 //   Hello    (invitee → inviter, first frame on an invite stream): the
 //            invitee's display name, pairwise identity key, and the
-//            credentials (H(CK), DC) of the grant the invitee made for the
-//            inviter.
+//            credentials (one per transport the invitee runs, opaque) of
+//            the grants the invitee made for the inviter.
 //   Welcome  (inviter → invitee): the inviter's display name, pairwise
-//            identity key and fresh long-term credentials for the invitee.
+//            identity key and fresh long-term credentials for the invitee
+//            (one per transport the inviter runs).
 //   Message  id (16) | sent_at (u64 µs) | UTF-8 body (≤ kMaxBodyBytes).
 //   Ack      id (16): the message is stored on the receiver's disk.
 //   Presence online/away (sent first on every stream, and on change).
@@ -29,7 +29,7 @@
 
 #include "core/chat/message_id.hpp"
 #include "core/crypto/ed25519.hpp"
-#include "core/hs/service_api.hpp"
+#include "core/transport/credential.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/time.hpp"
@@ -45,12 +45,12 @@ inline constexpr std::size_t kMaxNameBytes = 64;
 struct Hello {
     std::string name;
     crypto::Ed25519PublicKey pairwise;
-    hs::ContactCredentials grant_for_you;
+    transport::CredentialList grant_for_you;
 };
 struct Welcome {
     std::string name;
     crypto::Ed25519PublicKey pairwise;
-    hs::ContactCredentials grant_for_you;
+    transport::CredentialList grant_for_you;
 };
 struct ChatMessage {
     MessageId id;

@@ -13,8 +13,13 @@ namespace {
 constexpr std::string_view kPrefix = "sotto:";
 constexpr std::size_t kChecksumBytes = 4;
 constexpr std::size_t kGroup = 8;
-// version | network id | H(CK) | DC | expires_at | hint length
-constexpr std::size_t kFixedPayload = 1 + 8 + 32 + 32 + 8 + 1;
+// Version 1: version | network id | H(CK) | DC | expires_at | hint length
+constexpr std::size_t kFixedPayloadV1 = 1 + 8 + 32 + 32 + 8 + 1;
+// Version 2: version | network id | expires_at | session version | secret |
+// hint length (then the hint and the credential list)
+constexpr std::size_t kFixedPayload = 1 + 8 + 8 + 1 + kInviteSecretBytes + 1;
+constexpr auto kMaxSeconds =
+    static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 1'000'000);
 // More characters than this outside the alphabet (after look-alikes are
 // mapped) and the text is not an attempt at a code but something else.
 constexpr std::size_t kMaxStrayCharacters = 2;
@@ -136,6 +141,29 @@ std::array<std::uint8_t, kChecksumBytes> checksum(ByteView payload) {
     return c;
 }
 
+// A version-1 payload (checksum already checked): one Sotto-onion
+// credential, which is also the session secret.
+std::expected<InviteCode, InviteError> parse_payload_v1(ByteView payload) {
+    if (payload.size() < kFixedPayloadV1 || payload[kFixedPayloadV1 - 1] > kMaxNameHintBytes ||
+        payload.size() != kFixedPayloadV1 + payload[kFixedPayloadV1 - 1])
+        return std::unexpected(InviteError::Malformed);
+    std::uint64_t seconds = get_u64(payload.subspan(1 + 8 + 32 + 32, 8));
+    std::string_view hint(reinterpret_cast<const char*>(payload.data()) + kFixedPayloadV1,
+                          payload.size() - kFixedPayloadV1);
+    if (seconds > kMaxSeconds || !is_valid_utf8(hint))
+        return std::unexpected(InviteError::Malformed);
+    InviteCode code;
+    code.version = 1;
+    code.network = dir::NetworkId::from(payload.subspan(1, 8));
+    code.session_version = kSessionVersion;
+    code.secret = SecretBytes(payload.subspan(9, 64));  // H(CK) | DC
+    code.credentials.push_back(
+        {transport::TransportKind::SottoOnion, SecretBytes(code.secret.view())});
+    code.expires_at = TimePoint::from_seconds(static_cast<std::int64_t>(seconds));
+    code.name_hint = std::string(hint);
+    return code;
+}
+
 }  // namespace
 
 std::string invite_error_message(InviteError e) {
@@ -164,21 +192,24 @@ std::string invite_error_message(InviteError e) {
     return "This invite code cannot be used: ask your contact for a new one.";
 }
 
-std::string format_invite(const InviteCode& code) {
+Result<std::string> format_invite(const InviteCode& code) {
+    if (code.secret.size() != kInviteSecretBytes)
+        return fail(Errc::Malformed, "an invite's session secret is 32 bytes");
+    auto creds = transport::encode_credentials(code.credentials);
+    if (!creds) return std::unexpected(creds.error());
     std::string_view hint = utf8_prefix(code.name_hint, kMaxNameHintBytes);
     Bytes payload;
     WipeOnExit<Bytes> wipe_payload{payload};
-    payload.reserve(kFixedPayload + hint.size() + kChecksumBytes);
+    payload.reserve(kFixedPayload + hint.size() + creds->size() + kChecksumBytes);
     payload.push_back(kInviteVersion);
     payload.insert(payload.end(), code.network.bytes.begin(), code.network.bytes.end());
-    auto ck = code.credentials.client_key_id.view();
-    payload.insert(payload.end(), ck.begin(), ck.end());
-    auto dc = code.credentials.cookie.view();
-    payload.insert(payload.end(), dc.begin(), dc.end());
     std::int64_t seconds = code.expires_at.unix_seconds();
     put_u64(payload, seconds < 0 ? 0 : static_cast<std::uint64_t>(seconds));
+    payload.push_back(code.session_version);
+    payload.insert(payload.end(), code.secret.view().begin(), code.secret.view().end());
     payload.push_back(static_cast<std::uint8_t>(hint.size()));
     payload.insert(payload.end(), hint.begin(), hint.end());
+    payload.insert(payload.end(), creds->view().begin(), creds->view().end());
     auto sum = checksum(payload);
     payload.insert(payload.end(), sum.begin(), sum.end());
 
@@ -224,25 +255,29 @@ std::expected<InviteCode, InviteError> parse_invite(std::string_view text) {
     auto sum = checksum(payload);
     bool sum_ok = ct_equal(sum, ByteView(bytes).subspan(payload.size()));
     if (!sum_ok) return std::unexpected(InviteError::Mistyped);
-    // The version first: another version may lay the payload out otherwise.
+    // The version first: another version lays the payload out otherwise.
+    if (payload[0] == 1) return parse_payload_v1(payload);
     if (payload[0] != kInviteVersion) return std::unexpected(InviteError::UnknownVersion);
-    if (payload.size() < kFixedPayload || payload[kFixedPayload - 1] > kMaxNameHintBytes ||
-        payload.size() != kFixedPayload + payload[kFixedPayload - 1])
+    if (payload.size() < kFixedPayload) return std::unexpected(InviteError::Malformed);
+    if (payload[1 + 8 + 8] != kSessionVersion) return std::unexpected(InviteError::UnknownVersion);
+    const std::size_t hint_len = payload[kFixedPayload - 1];
+    if (hint_len > kMaxNameHintBytes || payload.size() < kFixedPayload + hint_len)
         return std::unexpected(InviteError::Malformed);
-    std::uint64_t seconds = get_u64(payload.subspan(1 + 8 + 32 + 32, 8));
-    constexpr auto kMaxSeconds =
-        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 1'000'000);
-    std::string_view hint(reinterpret_cast<const char*>(payload.data()) + kFixedPayload,
-                          payload.size() - kFixedPayload);
+    std::uint64_t seconds = get_u64(payload.subspan(1 + 8, 8));
+    std::string_view hint(reinterpret_cast<const char*>(payload.data()) + kFixedPayload, hint_len);
     if (seconds > kMaxSeconds || !is_valid_utf8(hint))
         return std::unexpected(InviteError::Malformed);
+    auto creds = transport::decode_credentials(payload.subspan(kFixedPayload + hint_len));
+    if (!creds) return std::unexpected(InviteError::Malformed);
 
     InviteCode code;
+    code.version = kInviteVersion;
     code.network = dir::NetworkId::from(payload.subspan(1, 8));
-    code.credentials.client_key_id = hs::ClientKeyId::from(payload.subspan(9, 32));
-    code.credentials.cookie = hs::DescriptorCookie(payload.subspan(41, 32));
     code.expires_at = TimePoint::from_seconds(static_cast<std::int64_t>(seconds));
+    code.session_version = kSessionVersion;
+    code.secret = SecretBytes(payload.subspan(1 + 8 + 8 + 1, kInviteSecretBytes));
     code.name_hint = std::string(hint);
+    code.credentials = std::move(*creds);
     return code;
 }
 

@@ -83,12 +83,6 @@ constexpr std::string_view kPresenceModeSetting = "presence_mode";
 // long, we take its messages as they come again.
 constexpr Duration kHoldBackLimit = Duration::minutes(10);
 
-hs::ContactGrant clone_grant(const hs::ContactGrant& g) {
-    auto key = crypto::Ed25519SecretKey::from_seed(g.client_key.seed());
-    // The seed came from a valid key: from_seed cannot fail on it.
-    return hs::ContactGrant{std::move(*key), g.cookie.clone()};
-}
-
 // The longest prefix of a valid UTF-8 string that ends on a character
 // boundary and has at most `max` bytes.
 std::string utf8_truncate(std::string s, std::size_t max) {
@@ -137,14 +131,20 @@ TimePoint whole_seconds(TimePoint t) {
     return TimePoint::from_seconds(t.unix_seconds());
 }
 
-// What an invite code carries to reach the inviter, as the invite's
-// pre-shared key is derived from it (session::invite_psk).
-Secret<32> invite_psk_of(const hs::ContactCredentials& c) {
-    Bytes b(c.client_key_id.bytes.begin(), c.client_key_id.bytes.end());
-    b.insert(b.end(), c.cookie.view().begin(), c.cookie.view().end());
-    auto psk = session::invite_psk(b);
-    secure_wipe(b.data(), b.size());
-    return psk;
+// Grants for every transport we run, and the credentials that go with them.
+struct FreshGrants {
+    transport::GrantList grants;
+    transport::CredentialList credentials;
+};
+Result<FreshGrants> fresh_grants(const MessengerConfig& config, Rng& rng) {
+    auto issued = transport::issue_grants(config.transports, rng);
+    if (!issued) return std::unexpected(issued.error());
+    FreshGrants out;
+    for (auto& g : *issued) {
+        out.grants.push_back(std::move(g.grant));
+        out.credentials.push_back(std::move(g.credential));
+    }
+    return out;
 }
 
 }  // namespace
@@ -228,8 +228,8 @@ bool Messenger::begin_contact_session(Stream& s, const store::ContactRecord& rec
     } else if (!s.incoming) {
         // We are the invitee and hold only the inviter's code: the invite's
         // handshake, which their Welcome's key must then match.
-        ch = session::SecureChannel::invite_caller(prologue_, invite_psk_of(rec.their_credentials),
-                                                   std::move(ours), rng_);
+        ch = session::SecureChannel::invite_caller(
+            prologue_, session::invite_psk(rec.invite_secret.view()), std::move(ours), rng_);
     } else {
         // The stream came under the grant we made for this contact; the
         // caller must prove the contact's pairwise key. Only while we are
@@ -248,10 +248,10 @@ bool Messenger::begin_contact_session(Stream& s, const store::ContactRecord& rec
 }
 
 bool Messenger::begin_invite_session(Stream& s, const store::InviteRecord& invite) {
-    auto pairwise = session::invite_pairwise_key(invite.grant.client_key);
-    auto ch = session::SecureChannel::invite_answerer(
-        prologue_, invite_psk_of(hs::credentials_for(invite.grant)),
-        crypto::x25519_from_ed25519(pairwise), rng_);
+    auto pairwise = session::invite_pairwise_key(invite.pairwise_seed.view());
+    auto ch = session::SecureChannel::invite_answerer(prologue_,
+                                                      session::invite_psk(invite.secret.view()),
+                                                      crypto::x25519_from_ed25519(pairwise), rng_);
     if (!ch) return false;
     s.channel.emplace(std::move(*ch));
     return true;
@@ -270,8 +270,14 @@ void Messenger::on_secured(StreamId stream, TimePoint now) {
             close_stream(stream, now);
             return;
         }
-        send_frame(stream, chat::Hello{our_name(), rec->our_pairwise.public_key(),
-                                       hs::credentials_for(rec->our_grant)});
+        auto ours = transport::credentials_for(rec->our_grants);
+        if (!ours) {
+            storage_failed("could not read a contact's grant", ours.error());
+            close_stream(stream, now);
+            return;
+        }
+        send_frame(stream,
+                   chat::Hello{our_name(), rec->our_pairwise.public_key(), std::move(*ours)});
         // No Welcome in time: close and try again later.
         s.handshake_deadline = now + config_.handshake_timeout;
     } else {
@@ -358,7 +364,7 @@ void Messenger::try_connect(ContactId contact, TimePoint now) {
     }
     p.connecting = true;
     p.next_connect = TimePoint::never();
-    act(Connect{contact, rec->their_credentials.clone()});
+    act(Connect{contact, std::move(rec->their_credentials)});
 }
 
 void Messenger::bind_stream(StreamId stream, ContactId contact) {
@@ -543,7 +549,7 @@ void Messenger::start(TimePoint now) {
             }
             peers_.emplace(c.id, std::move(p));
             // Moved, not cloned: each key derivation counts with 1,000 contacts.
-            act(GrantAccess{c.id, std::move(c.our_grant), c.appear_offline});
+            act(GrantAccess{c.id, std::move(c.our_grants), c.appear_offline});
         }
     }
 
@@ -562,7 +568,7 @@ void Messenger::start(TimePoint now) {
                 continue;
             }
             open_invites_[inv.id] = inv.expires_at;
-            act(GrantAccess{kInviteTagBit | inv.id, std::move(inv.grant), false});
+            act(GrantAccess{kInviteTagBit | inv.id, std::move(inv.grants), false});
         }
     }
 
@@ -586,9 +592,15 @@ Result<CreatedInvite> Messenger::create_invite(std::optional<Duration> validity,
     const Duration v = validity.value_or(config_.default_invite_validity);
     if (v < Duration::seconds(1))
         return fail(Errc::Config, "an invite must be valid for at least a second");
+    auto fresh = fresh_grants(config_, rng_);
+    if (!fresh) return std::unexpected(fresh.error());
+    Secret<32> seed;
+    rng_.fill(seed.mut());
     store::InviteRecord rec{
         .id = 0,
-        .grant = hs::ContactGrant::generate(rng_),
+        .grants = transport::clone_list(fresh->grants),
+        .secret = SecretBytes(rng_.bytes(contacts::kInviteSecretBytes)),
+        .pairwise_seed = std::move(seed),
         .created_at = now,
         .expires_at = whole_seconds(now + v),  // the code carries whole seconds
         .name_hint = utf8_truncate(store_.identity().display_name, contacts::kMaxNameHintBytes),
@@ -596,9 +608,14 @@ Result<CreatedInvite> Messenger::create_invite(std::optional<Duration> validity,
         .used_by = std::nullopt,
     };
     const auto expires_at = rec.expires_at;
-    auto grant = clone_grant(rec.grant);
-    contacts::InviteCode code{store_.identity().network_id, hs::credentials_for(rec.grant),
-                              expires_at, rec.name_hint};
+    contacts::InviteCode code;
+    code.network = store_.identity().network_id;
+    code.secret = SecretBytes(rec.secret.view());
+    code.credentials = std::move(fresh->credentials);
+    code.expires_at = expires_at;
+    code.name_hint = rec.name_hint;
+    auto text = contacts::format_invite(code);
+    if (!text) return std::unexpected(text.error());
     auto id = store_.add_invite(std::move(rec));
     if (!id) {
         storage_failed("could not store the invite", id.error());
@@ -606,8 +623,8 @@ Result<CreatedInvite> Messenger::create_invite(std::optional<Duration> validity,
     }
     if (*id >= kInviteTagBit) return fail(Errc::Limit, "too many invites");
     open_invites_[*id] = expires_at;
-    act(GrantAccess{kInviteTagBit | *id, std::move(grant), false});
-    return CreatedInvite{*id, contacts::format_invite(code), expires_at};
+    act(GrantAccess{kInviteTagBit | *id, std::move(fresh->grants), false});
+    return CreatedInvite{*id, std::move(*text), expires_at};
 }
 
 Status Messenger::withdraw_invite(InviteId id, TimePoint now) {
@@ -629,12 +646,12 @@ Status Messenger::withdraw_invite(InviteId id, TimePoint now) {
 Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now) {
     auto code = contacts::check_invite(text, store_.identity().network_id, now);
     if (!code) return fail(invite_errc(code.error()), contacts::invite_error_message(code.error()));
-    const hs::ClientKeyId key = code->credentials.client_key_id;
+    const ByteView key = code->secret.view();
 
     auto ours = store_.invites();
     if (!ours) return std::unexpected(ours.error());
     for (auto& inv : *ours)
-        if (hs::credentials_for(inv.grant).client_key_id == key)
+        if (ct_equal(inv.secret.view(), key))
             return fail(Errc::Protocol,
                         "This is one of your own invite codes: give it to the person you want "
                         "to add.");
@@ -647,20 +664,22 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
         return fail(invite_errc(contacts::InviteError::AlreadyUsed),
                     contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
 
+    auto fresh = fresh_grants(config_, rng_);
+    if (!fresh) return std::unexpected(fresh.error());
     store::ContactRecord c{
         .id = 0,
         .state = store::ContactState::Requested,
         .name = code->name_hint,
         .nickname = {},
         .appear_offline = false,
-        .our_grant = hs::ContactGrant::generate(rng_),
-        .their_credentials = code->credentials.clone(),
+        .our_grants = transport::clone_list(fresh->grants),
+        .their_credentials = transport::clone_list(code->credentials),
+        .invite_secret = SecretBytes(code->secret.view()),
         .our_pairwise = crypto::Ed25519SecretKey::generate(rng_),
         .their_pairwise = std::nullopt,
         .created_at = now,
         .invite_expires_at = code->expires_at,
     };
-    auto grant = clone_grant(c.our_grant);
     auto id = store_.add_contact(std::move(c));
     if (!id) {
         storage_failed("could not store the new contact", id.error());
@@ -679,7 +698,7 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
     // else about us until we say Hello).
     p.revealed = mode_ == PresenceMode::Invisible;
     peers_.emplace(*id, std::move(p));
-    act(GrantAccess{*id, std::move(grant), false});
+    act(GrantAccess{*id, std::move(fresh->grants), false});
     notify(ContactAdded{*id});
     try_connect(*id, now);
     return *id;
@@ -869,7 +888,7 @@ Result<std::string> Messenger::safety_number(ContactId contact) const {
 
 // ---------------------------------------------------------------- transport events
 
-void Messenger::stream_opened(StreamId stream, hs::ContactId tag, bool incoming, TimePoint now) {
+void Messenger::stream_opened(StreamId stream, transport::Tag tag, bool incoming, TimePoint now) {
     if (streams_.contains(stream)) return;
     if (!incoming) {
         if (auto it = peers_.find(tag); it != peers_.end()) it->second.connecting = false;
@@ -1095,38 +1114,45 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
     std::optional<ContactId> existing;
     for (auto& c : *all)
         if (c.their_pairwise && *c.their_pairwise == hello.pairwise &&
-            c.their_credentials.client_key_id == hello.grant_for_you.client_key_id &&
-            ct_equal(c.their_credentials.cookie.view(), hello.grant_for_you.cookie.view()))
+            transport::same_credentials(c.their_credentials, hello.grant_for_you))
             existing = c.id;
 
     ContactId contact;
-    hs::ContactCredentials theirs_for_them;
+    transport::CredentialList theirs_for_them;
     crypto::Ed25519PublicKey our_pairwise;
-    std::optional<hs::ContactGrant> new_grant;
+    std::optional<transport::GrantList> new_grants;
     if (existing) {
         contact = *existing;
         for (auto& c : *all)
             if (c.id == contact) {
-                theirs_for_them = hs::credentials_for(c.our_grant);
+                auto creds = transport::credentials_for(c.our_grants);
+                if (creds) theirs_for_them = std::move(*creds);
                 our_pairwise = c.our_pairwise.public_key();
             }
     } else {
+        auto fresh = fresh_grants(config_, rng_);
+        if (!fresh) {
+            storage_failed("could not make a grant for the new contact", fresh.error());
+            close_stream(stream, now);
+            return;
+        }
         store::ContactRecord c{
             .id = 0,
             .state = store::ContactState::Established,
             .name = hello.name,
             .nickname = {},
             .appear_offline = false,
-            .our_grant = hs::ContactGrant::generate(rng_),
+            .our_grants = transport::clone_list(fresh->grants),
             .their_credentials = std::move(hello.grant_for_you),
+            .invite_secret = {},
             // The key our side of the invite's handshake showed.
-            .our_pairwise = session::invite_pairwise_key(inv->grant.client_key),
+            .our_pairwise = session::invite_pairwise_key(inv->pairwise_seed.view()),
             .their_pairwise = hello.pairwise,
             .created_at = now,
         };
-        theirs_for_them = hs::credentials_for(c.our_grant);
+        theirs_for_them = std::move(fresh->credentials);
         our_pairwise = c.our_pairwise.public_key();
-        new_grant = clone_grant(c.our_grant);
+        new_grants = std::move(fresh->grants);
         auto id = store_.add_contact(std::move(c));
         if (!id) {
             storage_failed("could not store the new contact", id.error());
@@ -1164,7 +1190,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
     // stream with the grant; the Welcome is written first, and if it is
     // lost anyway the invitee's next Hello on a contact stream gets another.)
     act(RevokeAccess{kInviteTagBit | invite});
-    if (new_grant) act(GrantAccess{contact, std::move(*new_grant), false});
+    if (new_grants) act(GrantAccess{contact, std::move(*new_grants), false});
     close_invite_streams(invite, now);
 }
 
@@ -1182,8 +1208,12 @@ void Messenger::on_hello(StreamId stream, const chat::Hello& hello, TimePoint no
         close_stream(stream, now);
         return;
     }
-    send_frame(stream, chat::Welcome{our_name(), rec->our_pairwise.public_key(),
-                                     hs::credentials_for(rec->our_grant)});
+    auto ours = transport::credentials_for(rec->our_grants);
+    if (!ours) {
+        storage_failed("could not read a contact's grant", ours.error());
+        return;
+    }
+    send_frame(stream, chat::Welcome{our_name(), rec->our_pairwise.public_key(), std::move(*ours)});
 }
 
 void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now) {
@@ -1221,6 +1251,7 @@ void Messenger::on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now
     rec->name = welcome.name;
     rec->their_pairwise = welcome.pairwise;
     rec->their_credentials = std::move(welcome.grant_for_you);
+    rec->invite_secret = {};  // the code has done its work
     if (auto ok = store_.update_contact(*rec); !ok) {
         // Still Requested: the next stream says Hello again and gets a new Welcome.
         storage_failed("could not store the contact's answer", ok.error());

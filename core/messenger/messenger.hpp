@@ -53,10 +53,10 @@
 #include <vector>
 
 #include "core/chat/chat_frame.hpp"
-#include "core/hs/service_api.hpp"
 #include "core/messenger/token_bucket.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/store/profile_store.hpp"
+#include "core/transport/transport.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
 #include "core/util/time.hpp"
@@ -68,7 +68,7 @@ using store::InviteId;
 using StreamId = std::uint64_t;
 
 // Service tags for invites live above this bit; contacts use their row id.
-inline constexpr hs::ContactId kInviteTagBit = hs::ContactId{1} << 62;
+inline constexpr transport::Tag kInviteTagBit = transport::Tag{1} << 62;
 
 enum class PresenceMode : std::uint8_t { Visible = 1, Away = 2, Invisible = 3 };
 enum class ContactPresence : std::uint8_t { Offline = 0, Online = 1, Away = 2 };
@@ -105,27 +105,34 @@ struct MessengerConfig {
     // ... but no wider than this per contact: someone with three contacts
     // should see them online within a second, not wait up to half a minute.
     Duration connect_slot = Duration::millis(300);
+    // The transports this profile runs: every grant we make (invites, new
+    // contacts) has one entry per transport, and we reach a contact over
+    // the first of their credentials whose transport is here.
+    std::vector<transport::TransportKind> transports = {transport::TransportKind::SottoOnion};
 };
 
 // ---- actions for the transport ----
-struct GrantAccess {  // PrivateService::grant
-    hs::ContactId tag;
-    hs::ContactGrant grant;
+// (transport::Transport; a list goes to the transports it names.)
+struct GrantAccess {
+    transport::Tag tag;
+    transport::GrantList grants;
     bool hidden = false;
 };
 struct RevokeAccess {
-    hs::ContactId tag;
+    transport::Tag tag;
 };
 struct HideAccess {
-    hs::ContactId tag;
+    transport::Tag tag;
     bool hidden = false;
 };
 struct SetServiceVisible {
     bool visible = true;
 };
-struct Connect {  // ServiceClient::connect; report back with stream_opened/connect_failed
+// Report back with stream_opened or connect_failed. Whoever carries it out
+// picks the first credential whose transport it runs (none: a failure).
+struct Connect {
     ContactId contact;
-    hs::ContactCredentials credentials;
+    transport::CredentialList credentials;
 };
 struct Send {
     StreamId stream;
@@ -176,9 +183,16 @@ struct PresenceModeChanged {
 struct StorageFailed {  // the action that caused it was not carried out
     std::string message;
 };
-using Event =
-    std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded, MessageStateChanged,
-                 InviteUsed, InviteExpired, InviteProbed, PresenceModeChanged, StorageFailed>;
+// A contact went over its introduction rate limit at our service (paper
+// 4.6): a rogue contact the user may want to revoke. From the transport,
+// passed on by MessengerHost; the engine itself never reports it.
+struct ContactFlagged {
+    ContactId contact;
+    std::size_t violations;
+};
+using Event = std::variant<ContactAdded, ContactChanged, ContactRemoved, MessageAdded,
+                           MessageStateChanged, InviteUsed, InviteExpired, InviteProbed,
+                           PresenceModeChanged, StorageFailed, ContactFlagged>;
 
 struct CreatedInvite {
     InviteId id;
@@ -222,7 +236,7 @@ class Messenger {
     // ---- transport events ----
     // `tag` is the service tag for incoming streams (a contact id or an
     // invite tag), the contact id for outgoing ones.
-    void stream_opened(StreamId stream, hs::ContactId tag, bool incoming, TimePoint now);
+    void stream_opened(StreamId stream, transport::Tag tag, bool incoming, TimePoint now);
     void connect_failed(ContactId contact, TimePoint now);
     void stream_data(StreamId stream, ByteView data, TimePoint now);
     void stream_closed(StreamId stream, TimePoint now);

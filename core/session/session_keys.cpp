@@ -31,12 +31,12 @@ Bytes session_prologue(ByteView network_id) {
     return p;
 }
 
-Secret<32> invite_psk(ByteView credentials) {
-    return derive(credentials, kPskLabel);
+Secret<32> invite_psk(ByteView invite_secret) {
+    return derive(invite_secret, kPskLabel);
 }
 
-crypto::Ed25519SecretKey invite_pairwise_key(const crypto::Ed25519SecretKey& invite_client_key) {
-    auto seed = derive(invite_client_key.seed(), kInvitePairwiseLabel);
+crypto::Ed25519SecretKey invite_pairwise_key(ByteView pairwise_seed) {
+    auto seed = derive(pairwise_seed, kInvitePairwiseLabel);
     auto key = crypto::Ed25519SecretKey::from_seed(seed.view());
     if (!key) std::abort();  // any 32 bytes are a seed
     return std::move(*key);

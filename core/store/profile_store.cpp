@@ -47,6 +47,10 @@ class Fields {
     SecretBytes exact(const FieldRef& f, ByteView sealed, std::size_t n) {
         return take(box_.open_exact(f, sealed, n));
     }
+    SecretBytes any(const FieldRef& f, ByteView sealed) { return take(box_.open(f, sealed)); }
+    void fail(Error e) {
+        if (!error_) error_ = std::move(e);
+    }
 
     bool ok() const { return !error_; }
     std::unexpected<Error> error() const { return std::unexpected(*error_); }
@@ -243,17 +247,31 @@ Result<ProfileIdentity> read_identity(SqliteDb& db, const SealedBox& box) {
 
 // ---- shared by contacts, invites and messages ----
 
-SecretBytes grant_plain(const hs::ContactGrant& g) {
-    SecretBytes b(64);
-    std::copy_n(g.client_key.seed().data(), 32, b.data());
-    std::copy_n(g.cookie.data(), 32, b.data() + 32);
-    return b;
+// Grant and credential lists are stored in their transport encoding.
+template <typename List, typename Decode>
+List list_from(Fields& fx, const FieldRef& f, ByteView sealed, Decode decode) {
+    SecretBytes plain = fx.any(f, sealed);
+    if (!fx.ok()) return {};
+    auto list = decode(plain.view());
+    if (!list) {
+        fx.fail(Error{Errc::Malformed, "profile: " + std::string(f.column) + " of row " +
+                                           std::to_string(f.row) + ": " + list.error().message});
+        return {};
+    }
+    return std::move(*list);
 }
 
-Result<hs::ContactGrant> grant_from(const SecretBytes& b) {
-    auto ck = crypto::Ed25519SecretKey::from_seed(b.view().first(32));
-    if (!ck) return err(ck);
-    return hs::ContactGrant{std::move(*ck), hs::DescriptorCookie(b.view().subspan(32))};
+Bytes seal_list(Fields& fx, const FieldRef& f, const Result<SecretBytes>& encoded) {
+    if (!encoded) {
+        fx.fail(encoded.error());
+        return {};
+    }
+    return fx.seal(f, encoded->view());
+}
+
+// What keys an accepted code's record (ProfileStore::accepted_invite_seen).
+ByteView accepted_invite_key(ByteView invite_secret) {
+    return invite_secret.first(std::min<std::size_t>(32, invite_secret.size()));
 }
 
 std::int64_t to_row(std::uint64_t id) {
@@ -264,7 +282,7 @@ std::int64_t to_row(std::uint64_t id) {
 
 constexpr const char* kContactColumns =
     "id, state, name, nickname, appear_offline, our_grant, their_credentials, our_pairwise, "
-    "their_pairwise, created_at, invite_expires_at";
+    "their_pairwise, created_at, invite_expires_at, invite_secret";
 
 bool valid_contact_state(std::int64_t state) {
     return state >= static_cast<std::int64_t>(ContactState::Requested) &&
@@ -283,8 +301,11 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
     std::string name = fx.text(contact_field(id, "name"), st.column_blob(2));
     std::string nickname = fx.text(contact_field(id, "nickname"), st.column_blob(3));
     bool appear_offline = fx.boolean(contact_field(id, "appear_offline"), st.column_blob(4));
-    SecretBytes grant = fx.exact(contact_field(id, "our_grant"), st.column_blob(5), 64);
-    SecretBytes creds = fx.exact(contact_field(id, "their_credentials"), st.column_blob(6), 64);
+    auto grants = list_from<transport::GrantList>(fx, contact_field(id, "our_grant"),
+                                                  st.column_blob(5), transport::decode_grants);
+    auto creds =
+        list_from<transport::CredentialList>(fx, contact_field(id, "their_credentials"),
+                                             st.column_blob(6), transport::decode_credentials);
     SecretBytes pairwise = fx.exact(contact_field(id, "our_pairwise"), st.column_blob(7), 32);
     std::optional<crypto::Ed25519PublicKey> their_pairwise;
     if (!st.column_is_null(8)) {
@@ -295,9 +316,10 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
     std::optional<TimePoint> invite_expires_at;
     if (!st.column_is_null(10))
         invite_expires_at = fx.time(contact_field(id, "invite_expires_at"), st.column_blob(10));
+    SecretBytes invite_secret;
+    if (!st.column_is_null(11))
+        invite_secret = fx.any(contact_field(id, "invite_secret"), st.column_blob(11));
     if (!fx.ok()) return fx.error();
-    auto our_grant = grant_from(grant);
-    if (!our_grant) return err(our_grant);
     auto our_pairwise = crypto::Ed25519SecretKey::from_seed(pairwise.view());
     if (!our_pairwise) return err(our_pairwise);
     return ContactRecord{
@@ -306,9 +328,9 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
         .name = std::move(name),
         .nickname = std::move(nickname),
         .appear_offline = appear_offline,
-        .our_grant = std::move(*our_grant),
-        .their_credentials = hs::ContactCredentials{hs::ClientKeyId::from(creds.view().first(32)),
-                                                    hs::DescriptorCookie(creds.view().subspan(32))},
+        .our_grants = std::move(grants),
+        .their_credentials = std::move(creds),
+        .invite_secret = std::move(invite_secret),
         .our_pairwise = std::move(*our_pairwise),
         .their_pairwise = their_pairwise,
         .created_at = created_at,
@@ -317,7 +339,8 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
 }
 
 constexpr const char* kInviteColumns =
-    "id, status, used_by, grant_keys, created_at, expires_at, name_hint, probes";
+    "id, status, used_by, grant_keys, created_at, expires_at, name_hint, probes, secret, "
+    "pairwise_seed";
 
 FieldRef invite_field(std::int64_t id, std::string_view column) {
     return FieldRef{"invites", column, id};
@@ -330,18 +353,22 @@ Result<InviteRecord> read_invite(const Statement& st, const SealedBox& box) {
     std::optional<ContactId> used_by;
     if (!st.column_is_null(2)) used_by = static_cast<ContactId>(st.column_int(2));
     Fields fx(box);
-    SecretBytes grant = fx.exact(invite_field(id, "grant_keys"), st.column_blob(3), 64);
+    auto grants = list_from<transport::GrantList>(fx, invite_field(id, "grant_keys"),
+                                                  st.column_blob(3), transport::decode_grants);
     TimePoint created_at = fx.time(invite_field(id, "created_at"), st.column_blob(4));
     TimePoint expires_at = fx.time(invite_field(id, "expires_at"), st.column_blob(5));
     std::string name_hint = fx.text(invite_field(id, "name_hint"), st.column_blob(6));
     std::uint64_t probes = 0;  // NULL: none (invites from before version 3)
     if (!st.column_is_null(7)) probes = fx.count(invite_field(id, "probes"), st.column_blob(7));
+    SecretBytes secret = fx.any(invite_field(id, "secret"), st.column_blob(8));
+    SecretBytes seed = fx.exact(invite_field(id, "pairwise_seed"), st.column_blob(9), 32);
     if (!fx.ok()) return fx.error();
-    auto g = grant_from(grant);
-    if (!g) return err(g);
+    if (secret.size() == 0) return fail(Errc::Malformed, "profile: an invite has no secret");
     return InviteRecord{
         .id = static_cast<InviteId>(id),
-        .grant = std::move(*g),
+        .grants = std::move(grants),
+        .secret = std::move(secret),
+        .pairwise_seed = Secret<32>(seed.view()),
         .created_at = created_at,
         .expires_at = expires_at,
         .name_hint = std::move(name_hint),
@@ -532,11 +559,13 @@ struct ProfileStore::Impl {
         Bytes name = fx.seal_text(contact_field(id, "name"), r.name);
         Bytes nickname = fx.seal_text(contact_field(id, "nickname"), r.nickname);
         Bytes offline = fx.seal_bool(contact_field(id, "appear_offline"), r.appear_offline);
-        Bytes grant = fx.seal(contact_field(id, "our_grant"), grant_plain(r.our_grant).view());
-        SecretBytes creds(64);
-        std::copy_n(r.their_credentials.client_key_id.data(), 32, creds.data());
-        std::copy_n(r.their_credentials.cookie.data(), 32, creds.data() + 32);
-        Bytes sealed_creds = fx.seal(contact_field(id, "their_credentials"), creds.view());
+        Bytes grant =
+            seal_list(fx, contact_field(id, "our_grant"), transport::encode_grants(r.our_grants));
+        Bytes sealed_creds = seal_list(fx, contact_field(id, "their_credentials"),
+                                       transport::encode_credentials(r.their_credentials));
+        std::optional<Bytes> secret;
+        if (r.invite_secret.size() > 0)
+            secret = fx.seal(contact_field(id, "invite_secret"), r.invite_secret.view());
         Bytes pairwise = fx.seal(contact_field(id, "our_pairwise"), r.our_pairwise.seed());
         std::optional<Bytes> their;
         if (r.their_pairwise)
@@ -550,7 +579,7 @@ struct ProfileStore::Impl {
         auto st = db.prepare(
             "UPDATE contacts SET state = ?, name = ?, nickname = ?, appear_offline = ?, "
             "our_grant = ?, their_credentials = ?, our_pairwise = ?, their_pairwise = ?, "
-            "created_at = ?, invite_expires_at = ? WHERE id = ?");
+            "created_at = ?, invite_expires_at = ?, invite_secret = ? WHERE id = ?");
         if (!st) return err(st);
         auto s = st->bind(1, static_cast<std::int64_t>(r.state))
                      .bind(2, name)
@@ -562,7 +591,8 @@ struct ProfileStore::Impl {
                      .bind_optional(8, their)
                      .bind(9, created)
                      .bind_optional(10, expires)
-                     .bind(11, id)
+                     .bind_optional(11, secret)
+                     .bind(12, id)
                      .run();
         if (!s) return s;
         if (db.changes() != 1) return fail(Errc::NotFound, "no such contact");
@@ -578,7 +608,11 @@ struct ProfileStore::Impl {
             if (!*e) return fail(Errc::NotFound, "the invite's contact does not exist");
         }
         Fields fx(box);
-        Bytes grant = fx.seal(invite_field(id, "grant_keys"), grant_plain(r.grant).view());
+        Bytes grant =
+            seal_list(fx, invite_field(id, "grant_keys"), transport::encode_grants(r.grants));
+        if (r.secret.size() == 0) return fail(Errc::Malformed, "profile: an invite needs a secret");
+        Bytes secret = fx.seal(invite_field(id, "secret"), r.secret.view());
+        Bytes seed = fx.seal(invite_field(id, "pairwise_seed"), r.pairwise_seed.view());
         Bytes created = fx.seal_time(invite_field(id, "created_at"), r.created_at);
         Bytes expires = fx.seal_time(invite_field(id, "expires_at"), r.expires_at);
         Bytes hint = fx.seal_text(invite_field(id, "name_hint"), r.name_hint);
@@ -587,7 +621,8 @@ struct ProfileStore::Impl {
         if (auto s = unlink(Table::Invites, id); !s) return s;
         auto st = db.prepare(
             "UPDATE invites SET status = ?, used_by = ?, grant_keys = ?, created_at = ?, "
-            "expires_at = ?, name_hint = ?, probes = ? WHERE id = ?");
+            "expires_at = ?, name_hint = ?, probes = ?, secret = ?, pairwise_seed = ? WHERE id = "
+            "?");
         if (!st) return err(st);
         st->bind(1, status);
         if (r.used_by)
@@ -599,7 +634,9 @@ struct ProfileStore::Impl {
                      .bind(5, expires)
                      .bind(6, hint)
                      .bind(7, probes)
-                     .bind(8, id)
+                     .bind(8, secret)
+                     .bind(9, seed)
+                     .bind(10, id)
                      .run();
         if (!s) return s;
         if (db.changes() != 1) return fail(Errc::NotFound, "no such invite");
@@ -1141,16 +1178,16 @@ Result<std::vector<InviteRecord>> ProfileStore::invites() const {
     }
 }
 
-Result<bool> ProfileStore::accepted_invite_seen(const hs::ClientKeyId& key) const {
-    auto tag = impl_->box.index_tag("accepted-invite", key.view());
+Result<bool> ProfileStore::accepted_invite_seen(ByteView invite_secret) const {
+    auto tag = impl_->box.index_tag("accepted-invite", accepted_invite_key(invite_secret));
     if (!tag) return err(tag);
     auto st = impl_->db.prepare("SELECT 1 FROM accepted_invites WHERE tag = ?");
     if (!st) return err(st);
     return st->bind(1, *tag).step();
 }
 
-Status ProfileStore::remember_accepted_invite(const hs::ClientKeyId& key, TimePoint expires_at) {
-    auto tag = impl_->box.index_tag("accepted-invite", key.view());
+Status ProfileStore::remember_accepted_invite(ByteView invite_secret, TimePoint expires_at) {
+    auto tag = impl_->box.index_tag("accepted-invite", accepted_invite_key(invite_secret));
     if (!tag) return err(tag);
     auto sealed =
         impl_->box.seal_time(FieldRef{"accepted_invites", "expires_at", 0, *tag}, expires_at);

@@ -42,8 +42,8 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/kdf.hpp"
 #include "core/dir/network_file.hpp"
-#include "core/hs/service_api.hpp"
 #include "core/store/profile_key.hpp"
+#include "core/transport/credential.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -51,8 +51,8 @@
 
 namespace sotto::store {
 
-// Database row ids. ContactId doubles as the hs::ContactId the service uses.
-using ContactId = hs::ContactId;
+// Database row ids. ContactId doubles as the transport::Tag of its grants.
+using ContactId = std::uint64_t;
 using InviteId = std::uint64_t;
 using MessageRowId = std::int64_t;
 
@@ -94,10 +94,15 @@ struct ContactRecord {
     std::string name;      // what they call themselves (from Hello/Welcome or the invite hint)
     std::string nickname;  // our rename; empty = use name
     bool appear_offline = false;  // per-contact hide
-    // Our grant to them: they reach our service with credentials_for(grant).
-    hs::ContactGrant our_grant;
-    // How we reach their service (invite credentials while Requested).
-    hs::ContactCredentials their_credentials;
+    // Our grants to them, one per transport we run: they reach our service
+    // with transport::credential_for(grant). Opaque to the messenger.
+    transport::GrantList our_grants;
+    // How we reach their service, one per transport they run (the invite
+    // code's while Requested).
+    transport::CredentialList their_credentials;
+    // While Requested: the session secret of the invite code we accepted
+    // (the input of its handshake's pre-shared key). Empty otherwise.
+    SecretBytes invite_secret;
     // Pairwise identity keys (one per contact, so contacts cannot link us):
     // ours signs nothing on the wire yet but feeds the safety number.
     crypto::Ed25519SecretKey our_pairwise;
@@ -125,7 +130,15 @@ enum class InviteStatus : std::uint8_t { Open = 1, Used = 2, Expired = 3, Withdr
 
 struct InviteRecord {
     InviteId id = 0;
-    hs::ContactGrant grant;  // the invite's own CK/DC, published until used or expired
+    // The invite's own grants (one per transport), published until it is
+    // used or expires, and what its code carries besides their credentials:
+    transport::GrantList grants;
+    // the session secret (session::invite_psk), 32 random bytes, or the
+    // 64 bytes H(CK) | DC for an invite made before version 5,
+    SecretBytes secret;
+    // and, never shown, the seed of our pairwise key for the contact it makes
+    // (session::invite_pairwise_key).
+    Secret<32> pairwise_seed;
     TimePoint created_at;
     TimePoint expires_at;
     std::string name_hint;
@@ -183,7 +196,7 @@ class ProfileStore {
     Status change_passphrase(std::string_view old_passphrase, std::string_view new_passphrase,
                              crypto::ScryptParams params = kProfileScrypt);
 
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
     int schema_version() const;  // the open database's (after migration)
 
     // ---- identity and settings ----
@@ -212,10 +225,12 @@ class ProfileStore {
     Status update_invite(const InviteRecord& record);
     Result<InviteRecord> invite(InviteId id) const;
     Result<std::vector<InviteRecord>> invites() const;
-    // Invite codes we accepted, by H(CK): so accepting the same code twice
-    // gives "already used".
-    Result<bool> accepted_invite_seen(const hs::ClientKeyId& key) const;
-    Status remember_accepted_invite(const hs::ClientKeyId& key, TimePoint expires_at);
+    // Invite codes we accepted, by their session secret (its first 32
+    // bytes, which for a version-1 code are its H(CK), as the records made
+    // before version 5 are keyed): so accepting the same code twice gives
+    // "already used".
+    Result<bool> accepted_invite_seen(ByteView invite_secret) const;
+    Status remember_accepted_invite(ByteView invite_secret, TimePoint expires_at);
     // Forgets the accepted codes that expired at or before `now` (an expired
     // code is refused as expired before "already used" is asked); returns
     // how many went.

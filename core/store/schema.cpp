@@ -3,8 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "core/hs/descriptor_id.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/row_integrity.hpp"
+#include "core/transport/onion_credentials.hpp"
 
 namespace sotto::store::schema {
 
@@ -152,11 +154,115 @@ Status add_row_macs_v4(SqliteDb& db, const SealedBox&) {
     return integrity::add_columns(db);
 }
 
+// Version 5: grants and credentials become transport-tagged lists
+// (core/transport/credential.hpp), so the messenger stores what any
+// transport hands it without knowing its layout. Every grant and credential
+// so far was for Sotto's onion network: the 64 bytes each column held become
+// the one SottoOnion entry of a list. Invites get their own session secret
+// and pairwise seed, which until now were derived from the invite's grant;
+// an old invite keeps exactly what it had, so a code given out before the
+// upgrade still works after it:
+//   invites.secret         the psk input of the invite's handshake: H(CK) | DC,
+//                          what a version-1 code carries
+//   invites.pairwise_seed  the CK seed (invite_pairwise_key derives from it)
+//   contacts.invite_secret for a Requested contact, the code's H(CK) | DC
+// (the invitee's side of the same handshake); NULL for the others.
+Status transport_tagged_credentials_v5(SqliteDb& db, const SealedBox& box) {
+    if (auto s = db.exec("ALTER TABLE contacts ADD COLUMN invite_secret BLOB;"   // sealed, or NULL
+                         "ALTER TABLE invites ADD COLUMN secret BLOB;"           // sealed
+                         "ALTER TABLE invites ADD COLUMN pairwise_seed BLOB;");  // sealed (32)
+        !s)
+        return s;
+    struct Row {
+        std::int64_t id;
+        std::int64_t state;
+        Bytes a, b;
+    };
+    auto rows = [&](const char* sql) -> Result<std::vector<Row>> {
+        std::vector<Row> out;
+        auto st = db.prepare(sql);
+        if (!st) return std::unexpected(st.error());
+        for (;;) {
+            auto row = st->step();
+            if (!row) return std::unexpected(row.error());
+            if (!*row) break;
+            auto a = st->column_blob(2);
+            auto b = st->column_blob(3);
+            out.push_back({st->column_int(0), st->column_int(1), Bytes(a.begin(), a.end()),
+                           Bytes(b.begin(), b.end())});
+        }
+        return out;
+    };
+    auto seal_list = [&](const FieldRef& f, const Result<SecretBytes>& list) -> Result<Bytes> {
+        if (!list) return std::unexpected(list.error());
+        return box.seal(f, list->view());
+    };
+
+    auto contacts = rows("SELECT id, state, our_grant, their_credentials FROM contacts");
+    if (!contacts) return std::unexpected(contacts.error());
+    for (auto& c : *contacts) {
+        auto grant = box.open_exact(FieldRef{"contacts", "our_grant", c.id}, c.a, 64);
+        if (!grant) return std::unexpected(grant.error());
+        auto creds = box.open_exact(FieldRef{"contacts", "their_credentials", c.id}, c.b, 64);
+        if (!creds) return std::unexpected(creds.error());
+        transport::GrantList grants;
+        grants.push_back({transport::TransportKind::SottoOnion, SecretBytes(grant->view())});
+        transport::CredentialList theirs;
+        theirs.push_back({transport::TransportKind::SottoOnion, SecretBytes(creds->view())});
+        auto g =
+            seal_list(FieldRef{"contacts", "our_grant", c.id}, transport::encode_grants(grants));
+        if (!g) return std::unexpected(g.error());
+        auto t = seal_list(FieldRef{"contacts", "their_credentials", c.id},
+                           transport::encode_credentials(theirs));
+        if (!t) return std::unexpected(t.error());
+        std::optional<Bytes> secret;
+        if (c.state == 1) {  // Requested: their credentials are still the code's
+            auto sealed = box.seal(FieldRef{"contacts", "invite_secret", c.id}, creds->view());
+            if (!sealed) return std::unexpected(sealed.error());
+            secret = std::move(*sealed);
+        }
+        auto up = db.prepare(
+            "UPDATE contacts SET our_grant = ?, their_credentials = ?, invite_secret = ? "
+            "WHERE id = ?");
+        if (!up) return std::unexpected(up.error());
+        if (auto s = up->bind(1, *g).bind(2, *t).bind_optional(3, secret).bind(4, c.id).run(); !s)
+            return s;
+    }
+
+    auto invites = rows("SELECT id, status, grant_keys, x'' FROM invites");
+    if (!invites) return std::unexpected(invites.error());
+    for (auto& inv : *invites) {
+        auto raw = box.open_exact(FieldRef{"invites", "grant_keys", inv.id}, inv.a, 64);
+        if (!raw) return std::unexpected(raw.error());
+        transport::GrantList grants;
+        grants.push_back({transport::TransportKind::SottoOnion, SecretBytes(raw->view())});
+        auto onion = transport::open_onion_grant(grants.front());
+        if (!onion) return std::unexpected(onion.error());
+        // What the version-1 code of this invite carries: H(CK) | DC.
+        auto code = transport::onion_credential(hs::credentials_for(*onion));
+        auto g =
+            seal_list(FieldRef{"invites", "grant_keys", inv.id}, transport::encode_grants(grants));
+        if (!g) return std::unexpected(g.error());
+        auto secret = box.seal(FieldRef{"invites", "secret", inv.id}, code.bytes.view());
+        if (!secret) return std::unexpected(secret.error());
+        auto seed =
+            box.seal(FieldRef{"invites", "pairwise_seed", inv.id}, onion->client_key.seed());
+        if (!seed) return std::unexpected(seed.error());
+        auto up = db.prepare(
+            "UPDATE invites SET grant_keys = ?, secret = ?, pairwise_seed = ? WHERE id = ?");
+        if (!up) return std::unexpected(up.error());
+        if (auto s = up->bind(1, *g).bind(2, *secret).bind(3, *seed).bind(4, inv.id).run(); !s)
+            return s;
+    }
+    return {};
+}
+
 constexpr Migration kMigrations[] = {
     {"initial schema", &create_v1},
     {"invite expiry of requested contacts", &add_invite_expiry_v2},
     {"probes of open invites", &add_invite_probes_v3},
     {"row MACs and the profile digest", &add_row_macs_v4},
+    {"transport-tagged grants and credentials", &transport_tagged_credentials_v5},
 };
 static_assert(std::size(kMigrations) == ProfileStore::kSchemaVersion,
               "one migration step per schema version");

@@ -1,146 +1,131 @@
 #include "tests/common/loopback_transport.hpp"
 
-#include <QTimer>
 #include <algorithm>
 
 namespace sotto::testing {
 
-namespace {
-
-bool same_credentials(const hs::ContactCredentials& a, const hs::ContactCredentials& b) {
-    return a.client_key_id == b.client_key_id &&
-           std::ranges::equal(a.cookie.view(), b.cookie.view());
-}
-
-}  // namespace
-
-// ---------------------------------------------------------------- streams
-
-std::pair<LoopbackStream*, LoopbackStream*> LoopbackStream::make_pair() {
-    auto* a = new LoopbackStream();
-    auto* b = new LoopbackStream();
-    a->peer_ = b;
-    b->peer_ = a;
-    return {a, b};
-}
-
-LoopbackStream::~LoopbackStream() {
-    // Deleting an open end is a crash or a dropped connection to the peer.
-    if (open_ && peer_) peer_->peer_closed();
-}
-
-Status LoopbackStream::write(const QByteArray& data) {
-    if (!open_) return fail(Errc::Io, "stream closed");
-    QPointer<LoopbackStream> peer = peer_;
-    if (!peer) return fail(Errc::Io, "stream closed");
-    QMetaObject::invokeMethod(
-        peer.data(),
-        [peer, data] {
-            if (peer && peer->open_) emit peer->dataReceived(data);
-        },
-        Qt::QueuedConnection);
-    return {};
-}
-
-void LoopbackStream::close() {
-    if (!open_) return;
-    open_ = false;
-    if (peer_) peer_->peer_closed();
-}
-
-void LoopbackStream::drop() {
-    if (!open_) return;
-    if (peer_) peer_->peer_closed();
-    // Our own end hears of it too, like a broken connection (close() is the
-    // owner's call and reports nothing; this is the network's).
-    peer_closed();
-}
-
-void LoopbackStream::peer_closed() {
-    QPointer<LoopbackStream> self = this;
-    // Queued behind any data already in flight, so bytes written before a
-    // close still arrive first.
-    QMetaObject::invokeMethod(
-        this,
-        [self] {
-            if (!self || !self->open_) return;
-            self->open_ = false;
-            emit self->closed(QStringLiteral("closed by peer"));
-        },
-        Qt::QueuedConnection);
-}
-
-// ---------------------------------------------------------------- service
-
-LoopbackService::LoopbackService(LoopbackNetwork& network) : network_(network) {
+LoopbackTransport::LoopbackTransport(LoopbackNetwork& network) : network_(network) {
     network_.services_.push_back(this);
 }
 
-LoopbackService::~LoopbackService() {
+LoopbackTransport::~LoopbackTransport() {
     std::erase(network_.services_, this);
+    // Deleting an endpoint is a crash or a dropped connection to its peers.
+    for (auto& [id, end] : ends_) end.peer->peer_closed(end.peer_stream);
 }
 
-Status LoopbackService::grant(hs::ContactId tag, hs::ContactGrant grant, bool hidden) {
-    grants_[tag] = Grant{hs::credentials_for(grant), hidden};
+void LoopbackTransport::post(transport::Event e, bool wake) {
+    events_.push_back(std::move(e));
+    if (wake && wake_) wake_();
+}
+
+Status LoopbackTransport::grant(transport::Tag tag, const transport::Grant& grant, bool hidden,
+                                TimePoint) {
+    auto cred = transport::credential_for(grant);
+    if (!cred) return std::unexpected(cred.error());
+    grants_[tag] = Granted{std::move(*cred), hidden};
     return {};
 }
 
-Status LoopbackService::revoke(hs::ContactId tag) {
+Status LoopbackTransport::revoke(transport::Tag tag, TimePoint) {
     grants_.erase(tag);
-    // Credentials stop working at once, and so do the streams they opened.
-    auto [first, last] = streams_.equal_range(tag);
-    std::vector<QPointer<LoopbackStream>> ends;
-    for (auto it = first; it != last; ++it) ends.push_back(it->second);
-    streams_.erase(first, last);
-    for (auto& s : ends)
-        if (s) s->drop();
+    // The credential stops working at once, and so do the streams it opened.
+    std::vector<transport::StreamId> theirs;
+    for (auto& [id, end] : ends_)
+        if (end.tag == tag) theirs.push_back(id);
+    for (auto id : theirs) {
+        End end = ends_.at(id);
+        ends_.erase(id);
+        end.peer->peer_closed(end.peer_stream);
+        post(transport::StreamClosed{id, "access revoked"}, false);
+    }
     return {};
 }
 
-Status LoopbackService::hide(hs::ContactId tag, bool hidden) {
+Status LoopbackTransport::hide(transport::Tag tag, bool hidden, TimePoint) {
     auto it = grants_.find(tag);
     if (it == grants_.end()) return fail(Errc::NotFound, "no such grant");
     it->second.hidden = hidden;
     return {};
 }
 
-std::optional<hs::ContactId> LoopbackService::admits(const hs::ContactCredentials& c) const {
+std::optional<transport::Tag> LoopbackTransport::admits(const transport::Credential& c) const {
     if (!visible_) return std::nullopt;
     for (auto& [tag, g] : grants_)
-        if (!g.hidden && same_credentials(g.credentials, c)) return tag;
+        if (!g.hidden && g.credential.transport == c.transport &&
+            ct_equal(g.credential.bytes.view(), c.bytes.view()))
+            return tag;
     return std::nullopt;
 }
 
-void LoopbackService::accept(hs::ContactId tag, LoopbackStream* ours) {
-    std::erase_if(streams_, [](auto& kv) { return kv.second.isNull(); });
-    streams_.emplace(tag, ours);
-    ++stats_.introductions_accepted;
-    emit incomingStream(tag, ours);
+transport::StreamId LoopbackTransport::open_end(LoopbackTransport* peer,
+                                                transport::StreamId peer_stream,
+                                                std::optional<transport::Tag> tag) {
+    const auto id = next_stream_++;
+    ends_[id] = End{peer, peer_stream, tag};
+    return id;
 }
 
-// ---------------------------------------------------------------- client
-
-Result<net::AttemptId> LoopbackClient::connect_to(const hs::ContactCredentials& credentials) {
-    const net::AttemptId attempt = next_attempt_++;
-    QPointer<LoopbackClient> self = this;
-    // Decided later, on the event loop, like a real circuit would be.
-    auto creds = std::make_shared<hs::ContactCredentials>(credentials.clone());
-    QTimer::singleShot(0, this, [self, attempt, creds] {
-        if (!self) return;
-        for (auto* service : self->network_.services_) {
-            auto tag = service->admits(*creds);
-            if (!tag) continue;
-            auto [client_end, service_end] = LoopbackStream::make_pair();
-            service->accept(*tag, service_end);
-            if (self)
-                emit self->connected(attempt, client_end);
-            else
-                delete client_end;
-            return;
-        }
-        emit self->unreachable(attempt, QStringLiteral("unreachable"));
-    });
+transport::AttemptId LoopbackTransport::connect(const transport::Credential& credential,
+                                                TimePoint) {
+    const auto attempt = next_attempt_++;
+    for (auto* service : network_.services_) {
+        auto tag = service->admits(credential);
+        if (!tag) continue;
+        // Both ends first, then each hears of its own.
+        const auto ours = open_end(service, 0, std::nullopt);
+        const auto theirs = service->open_end(this, ours, tag);
+        ends_.at(ours).peer_stream = theirs;
+        ++service->introductions_;
+        service->post(transport::IncomingStream{*tag, theirs}, service != this);
+        post(transport::Connected{attempt, ours}, false);
+        return attempt;
+    }
+    post(transport::Unreachable{attempt, "unreachable"}, false);
     return attempt;
+}
+
+Status LoopbackTransport::send(transport::StreamId stream, ByteView data, TimePoint) {
+    auto it = ends_.find(stream);
+    if (it == ends_.end()) return fail(Errc::Io, "stream closed");
+    auto* peer = it->second.peer;
+    peer->post(transport::StreamData{it->second.peer_stream, Bytes(data.begin(), data.end())},
+               peer != this);
+    return {};
+}
+
+void LoopbackTransport::close(transport::StreamId stream, TimePoint) {
+    auto it = ends_.find(stream);
+    if (it == ends_.end()) return;
+    const End end = it->second;
+    ends_.erase(it);
+    end.peer->peer_closed(end.peer_stream);
+}
+
+void LoopbackTransport::peer_closed(transport::StreamId stream) {
+    if (ends_.erase(stream) == 0) return;
+    // Queued behind any data already in flight, so bytes written before a
+    // close still arrive first.
+    post(transport::StreamClosed{stream, "closed by peer"}, true);
+}
+
+std::vector<transport::Event> LoopbackTransport::take_events() {
+    return std::exchange(events_, {});
+}
+
+LoopbackAdapter::LoopbackAdapter(LoopbackNetwork& network) : transport_(network) {
+    transport_.set_wake([this] {
+        if (woken_) return;
+        woken_ = true;
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                woken_ = false;
+                emit activity();
+            },
+            Qt::QueuedConnection);
+    });
+    set_ready();
 }
 
 }  // namespace sotto::testing

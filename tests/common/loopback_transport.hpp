@@ -1,118 +1,115 @@
-// An in-process test transport for the messenger: implements the private
-// service API (net::PrivateService / ServiceClient / ServiceStream) with no
-// network at all, so several profiles run in one test process (the UI tests,
-// the UI benchmark). A connect_to succeeds iff some endpoint on the same
-// LoopbackNetwork granted credentials equal to hs::credentials_for(grant),
-// its service is visible and it does not hide that tag — the rule the onion
-// transport enforces with descriptors and introduction checks. Everything
-// reaches the other side by queued invocation, never from inside the call
-// that caused it, as over a real network.
+// An in-process test transport: endpoints implementing the transport seam
+// (core/transport/transport.hpp) with no network at all, so several
+// profiles run in one test process (the UI tests, the UI benchmark). A
+// connect succeeds iff some endpoint on the same LoopbackNetwork granted the
+// grant that goes with the credential (transport::credential_for), its
+// service is visible and it does not hide that tag — the rule the onion
+// transport enforces with descriptors and introduction checks. What one
+// endpoint does reaches the others only as their events (take_events),
+// never from inside the call; in a Qt event loop a LoopbackAdapter wakes
+// its messenger driver with a queued call, as a socket would.
 //
-// Tests only: the app always uses the onion transport (net/onion_transport).
+// Tests only: the app always uses a real transport.
 #pragma once
 
 #include <QObject>
-#include <QPointer>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
-#include "net/private_service.hpp"
-#include "net/service_client.hpp"
-#include "net/service_stream.hpp"
+#include "core/transport/transport.hpp"
+#include "net/transport_adapter.hpp"
 
 namespace sotto::testing {
 
 class LoopbackNetwork;
 
-class LoopbackStream final : public net::ServiceStream {
-    Q_OBJECT
+class LoopbackTransport final : public transport::Transport {
   public:
-    ~LoopbackStream() override;
-    // Two connected ends; the caller owns both until it hands them out.
-    static std::pair<LoopbackStream*, LoopbackStream*> make_pair();
+    explicit LoopbackTransport(LoopbackNetwork& network);
+    // Its streams end; the other ends see them close.
+    ~LoopbackTransport() override;
 
-    Status write(const QByteArray& data) override;
-    void close() override;
-    bool is_open() const override { return open_; }
+    transport::TransportKind kind() const override { return transport::TransportKind::SottoOnion; }
+    Status grant(transport::Tag tag, const transport::Grant& grant, bool hidden,
+                 TimePoint now) override;
+    Status revoke(transport::Tag tag, TimePoint now) override;
+    Status hide(transport::Tag tag, bool hidden, TimePoint now) override;
+    void set_visible(bool visible, TimePoint) override { visible_ = visible; }
+    transport::AttemptId connect(const transport::Credential& credential, TimePoint now) override;
+    Status send(transport::StreamId stream, ByteView data, TimePoint now) override;
+    std::size_t pending(transport::StreamId) const override { return 0; }
+    void close(transport::StreamId stream, TimePoint now) override;
+    void tick(TimePoint) override {}
+    TimePoint next_deadline() const override { return TimePoint::never(); }
+    std::vector<transport::Event> take_events() override;
 
-  private:
-    friend class LoopbackService;
-    LoopbackStream() = default;
-    // The transport ends the stream (a revoked grant): both ends report
-    // closed.
-    void drop();
-    // The peer went away: report it once, later, like a network would.
-    void peer_closed();
-
-    QPointer<LoopbackStream> peer_;
-    bool open_ = true;
-};
-
-class LoopbackService final : public net::PrivateService {
-    Q_OBJECT
-  public:
-    explicit LoopbackService(LoopbackNetwork& network);
-    ~LoopbackService() override;
-
-    Status grant(hs::ContactId tag, hs::ContactGrant grant, bool hidden) override;
-    Status revoke(hs::ContactId tag) override;
-    Status hide(hs::ContactId tag, bool hidden) override;
-    void set_visible(bool visible) override { visible_ = visible; }
-    hs::ServiceStats stats() const override { return stats_; }
+    // Called when events arrive from another endpoint (not from this one's
+    // own calls, whose caller takes the events anyway).
+    void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
 
     bool visible() const { return visible_; }
     std::size_t grant_count() const { return grants_.size(); }
+    std::uint64_t attempts() const { return next_attempt_ - 1; }
+    std::uint64_t introductions_accepted() const { return introductions_; }
 
   private:
-    friend class LoopbackClient;
-    struct Grant {
-        hs::ContactCredentials credentials;
+    friend class LoopbackNetwork;
+    struct Granted {
+        transport::Credential credential;
         bool hidden = false;
     };
-    // The tag whose grant matches, if a client may reach us with these.
-    std::optional<hs::ContactId> admits(const hs::ContactCredentials& c) const;
-    void accept(hs::ContactId tag, LoopbackStream* ours);
+    struct End {
+        LoopbackTransport* peer;
+        transport::StreamId peer_stream;
+        std::optional<transport::Tag> tag;  // service side: the grant it came under
+    };
+    std::optional<transport::Tag> admits(const transport::Credential& c) const;
+    transport::StreamId open_end(LoopbackTransport* peer, transport::StreamId peer_stream,
+                                 std::optional<transport::Tag> tag);
+    void post(transport::Event e, bool wake);
+    // The other end went away.
+    void peer_closed(transport::StreamId stream);
 
     LoopbackNetwork& network_;
-    std::map<hs::ContactId, Grant> grants_;
-    // Service-side ends per tag, so a revoke ends them at once.
-    std::multimap<hs::ContactId, QPointer<LoopbackStream>> streams_;
+    std::map<transport::Tag, Granted> grants_;
+    std::map<transport::StreamId, End> ends_;
     bool visible_ = true;
-    hs::ServiceStats stats_;
+    transport::AttemptId next_attempt_ = 1;
+    transport::StreamId next_stream_ = 1;
+    std::uint64_t introductions_ = 0;
+    std::vector<transport::Event> events_;
+    std::function<void()> wake_;
 };
 
-class LoopbackClient final : public net::ServiceClient {
+// A LoopbackTransport in a Qt event loop (for net::MessengerDriver): ready
+// at once, and activity() is queued whenever another endpoint sent it
+// something.
+class LoopbackAdapter final : public net::TransportAdapter {
     Q_OBJECT
   public:
-    explicit LoopbackClient(LoopbackNetwork& network) : network_(network) {}
-    Result<net::AttemptId> connect_to(const hs::ContactCredentials& credentials) override;
-
-    std::uint64_t attempts() const { return next_attempt_ - 1; }
+    explicit LoopbackAdapter(LoopbackNetwork& network);
+    transport::Transport& transport() override { return transport_; }
+    LoopbackTransport& loopback() { return transport_; }
+    QString status() const override { return QStringLiteral("loopback"); }
 
   private:
-    LoopbackNetwork& network_;
-    net::AttemptId next_attempt_ = 1;
-};
-
-// One profile's transport: its service and its client.
-struct LoopbackEndpoint {
-    explicit LoopbackEndpoint(LoopbackNetwork& network) : service(network), client(network) {}
-    LoopbackService service;
-    LoopbackClient client;
+    LoopbackTransport transport_;
+    bool woken_ = false;
 };
 
 // The registry of services a client can reach.
 class LoopbackNetwork {
   public:
-    std::unique_ptr<LoopbackEndpoint> endpoint() {
-        return std::make_unique<LoopbackEndpoint>(*this);
+    std::unique_ptr<LoopbackAdapter> endpoint() { return std::make_unique<LoopbackAdapter>(*this); }
+    std::unique_ptr<LoopbackTransport> transport() {
+        return std::make_unique<LoopbackTransport>(*this);
     }
 
   private:
-    friend class LoopbackService;
-    friend class LoopbackClient;
-    std::vector<LoopbackService*> services_;
+    friend class LoopbackTransport;
+    std::vector<LoopbackTransport*> services_;
 };
 
 }  // namespace sotto::testing

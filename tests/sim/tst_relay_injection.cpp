@@ -22,6 +22,7 @@
 #include "core/messenger/messenger.hpp"
 #include "core/sim/onion_network.hpp"
 #include "core/store/profile_store.hpp"
+#include "core/transport/onion_credentials.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -159,8 +160,10 @@ class ChatPeer {
             [&](auto& x) {
                 using T = std::decay_t<decltype(x)>;
                 if constexpr (std::is_same_v<T, GrantAccess>) {
+                    auto g = transport::open_onion_grant(x.grants.at(0));
+                    if (!g) qFatal("not an onion grant");
                     (void)node_->with_node([&](node::Node& n, TimePoint t) {
-                        return n.service_add_contact(x.tag, std::move(x.grant), x.hidden, t);
+                        return n.service_add_contact(x.tag, std::move(*g), x.hidden, t);
                     });
                 } else if constexpr (std::is_same_v<T, RevokeAccess>) {
                     (void)node_->with_node(
@@ -173,9 +176,10 @@ class ChatPeer {
                     (void)node_->with_node(
                         [&](node::Node& n, TimePoint t) { n.service_set_visible(x.visible, t); });
                 } else if constexpr (std::is_same_v<T, Connect>) {
-                    auto attempt = node_->with_node([&](node::Node& n, TimePoint t) {
-                        return n.connect_service(x.credentials, t);
-                    });
+                    auto creds = transport::open_onion_credential(x.credentials.at(0));
+                    if (!creds) qFatal("not an onion credential");
+                    auto attempt = node_->with_node(
+                        [&](node::Node& n, TimePoint t) { return n.connect_service(*creds, t); });
                     if (attempt && *attempt)
                         attempts_[**attempt] = x.contact;
                     else
@@ -337,10 +341,12 @@ struct RendezvousAttack {
             return false;
         w.rng.fill(forged_id.bytes);
         const chat::ChatMessage forged_message{forged_id, w.sim.now(), std::string(kForgedBody)};
-        to_alice = frame_bytes(
-            chat::Welcome{"bob", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
-        to_bob = frame_bytes(
-            chat::Hello{"alice", rp_pairwise.public_key(), hs::credentials_for(rp_grant)});
+        to_alice = frame_bytes(chat::Welcome{
+            "bob", rp_pairwise.public_key(),
+            transport::list_of(transport::onion_credential(hs::credentials_for(rp_grant)))});
+        to_bob = frame_bytes(chat::Hello{
+            "alice", rp_pairwise.public_key(),
+            transport::list_of(transport::onion_credential(hs::credentials_for(rp_grant)))});
         for (Bytes* b : {&to_alice, &to_bob}) {
             auto m = frame_bytes(forged_message);
             b->insert(b->end(), m.begin(), m.end());

@@ -265,18 +265,20 @@ void TestQmlFlow::invite_dialog_defaults_to_a_day_and_says_when_the_code_was_tri
     QVERIFY(!probes->isVisible());
 
     // Someone holding the code connects and leaves without a word.
-    auto prober = net.endpoint();
-    QSignalSpy connected(&prober->client, &net::ServiceClient::connected);
-    QVERIFY(prober->client.connect_to(parsed->credentials));
-    QVERIFY(connected.wait(5000));
-    auto* stream = connected.at(0).at(1).value<net::ServiceStream*>();
-    QVERIFY(stream);
-    stream->close();
+    auto prober = net.transport();
+    QCOMPARE(parsed->credentials.size(), std::size_t(1));
+    const auto now = net::MessengerDriver::now();
+    const auto attempt = prober->connect(parsed->credentials.front(), now);
+    auto events = prober->take_events();
+    QCOMPARE(events.size(), std::size_t(1));
+    auto* connected = std::get_if<transport::Connected>(&events.front());
+    QVERIFY(connected);
+    QCOMPARE(connected->attempt, attempt);
+    prober->close(connected->stream, now);
     QTRY_VERIFY(probes->isVisible());
     QCOMPARE(probes->property("text").toString(),
              QStringLiteral("Someone tried your invite code without using it."));
     QCOMPARE(bob.store->invite(1)->probes, 1u);
-    delete stream;
 
     // 7 days can be chosen; the new code starts without probes.
     click(bw, week);

@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "core/chat/chat_frame.hpp"
+#include "tests/common/test_grants.hpp"
 #include "tests/ui/ui_harness.hpp"
 #include "ui/contact_list_model.hpp"
 #include "ui/qr/qr_code.hpp"
@@ -52,8 +53,8 @@ void TestViewModels::contact_list_loads_sorted_from_store() {
             .name = name,
             .nickname = {},
             .appear_offline = false,
-            .our_grant = hs::ContactGrant::generate(p.rng),
-            .their_credentials = hs::credentials_for(hs::ContactGrant::generate(p.rng)),
+            .our_grants = sotto::testing::onion_grants(p.rng),
+            .their_credentials = sotto::testing::onion_credentials(p.rng),
             .our_pairwise = crypto::Ed25519SecretKey::generate(p.rng),
             .their_pairwise = std::nullopt,
             .created_at = TimePoint::from_seconds(1'700'000'000),
@@ -304,7 +305,7 @@ void TestViewModels::revoke_is_silent_and_looks_offline() {
     QCOMPARE(alice.chat().send(QStringLiteral("hello?")), QString());
     QTest::qWait(300);
     QCOMPARE(role(alice.chat(), 0, ChatModel::StateRole).toString(), QStringLiteral("queued"));
-    QCOMPARE(bob.endpoint->service.grant_count(), 0u);
+    QCOMPARE(bob.endpoint->loopback().grant_count(), 0u);
     QVERIFY(!bob.session->contactActions()->revoke(alice_id).isEmpty());
 }
 
@@ -320,8 +321,8 @@ void TestViewModels::an_expired_invite_is_shown_and_can_be_removed() {
         .name = "Dana",
         .nickname = {},
         .appear_offline = false,
-        .our_grant = hs::ContactGrant::generate(alice.rng),
-        .their_credentials = hs::credentials_for(hs::ContactGrant::generate(alice.rng)),
+        .our_grants = sotto::testing::onion_grants(alice.rng),
+        .their_credentials = sotto::testing::onion_credentials(alice.rng),
         .our_pairwise = crypto::Ed25519SecretKey::generate(alice.rng),
         .their_pairwise = std::nullopt,
         .created_at = TimePoint::from_seconds(1'700'000'000),
@@ -352,7 +353,7 @@ void TestViewModels::an_expired_invite_is_shown_and_can_be_removed() {
     // Removed like any contact.
     QCOMPARE(alice.session->contactActions()->revoke(*id), QString());
     QCOMPARE(m.count(), 0);
-    QCOMPARE(alice.endpoint->service.grant_count(), 0u);
+    QCOMPARE(alice.endpoint->loopback().grant_count(), 0u);
 }
 
 void TestViewModels::invite_errors_each_have_a_message() {

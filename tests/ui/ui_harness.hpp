@@ -57,7 +57,7 @@ struct TestProfile {
     QTemporaryDir dir;
     SystemRng rng;
     std::unique_ptr<store::ProfileStore> store;
-    std::unique_ptr<LoopbackEndpoint> endpoint;
+    std::unique_ptr<LoopbackAdapter> endpoint;
     std::unique_ptr<net::MessengerDriver> driver;
     std::unique_ptr<ui::SessionController> session;
 
@@ -71,8 +71,8 @@ struct TestProfile {
             session->attach(store.get(), nullptr);
     }
     void start_messenger() {
-        driver = std::make_unique<net::MessengerDriver>(*store, rng, endpoint->service,
-                                                        endpoint->client);
+        driver = std::make_unique<net::MessengerDriver>(
+            *store, rng, std::vector<net::TransportAdapter*>{endpoint.get()});
         session->attach(store.get(), driver.get());
         driver->start();
     }

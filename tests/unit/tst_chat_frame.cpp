@@ -17,14 +17,16 @@ MessageId mid(std::uint8_t seed) {
     return id;
 }
 
-hs::ContactCredentials creds(std::uint8_t seed) {
-    hs::ContactCredentials c;
-    for (std::size_t i = 0; i < 32; ++i)
-        c.client_key_id.bytes[i] = static_cast<std::uint8_t>(seed ^ i);
-    Bytes dc(32);
-    for (std::size_t i = 0; i < 32; ++i) dc[i] = static_cast<std::uint8_t>(seed + 3 * i);
-    c.cookie = hs::DescriptorCookie(dc);
-    return c;
+// One Sotto-onion credential (64 opaque bytes) and, for odd seeds, one of
+// a transport this program does not know: the frame carries both.
+transport::CredentialList creds(std::uint8_t seed) {
+    transport::CredentialList list;
+    Bytes b(64);
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::uint8_t>(seed + 3 * i);
+    list.push_back({transport::TransportKind::SottoOnion, SecretBytes(b)});
+    if (seed % 2)
+        list.push_back({static_cast<transport::TransportKind>(200), SecretBytes(Bytes{seed})});
+    return list;
 }
 
 crypto::Ed25519PublicKey key(std::uint8_t seed) {
@@ -90,8 +92,7 @@ class TestChatFrame : public QObject {
         const auto& hello = std::get<Hello>(*h);
         QCOMPARE(hello.name, std::string("Alice"));
         QVERIFY(hello.pairwise == key(1));
-        QVERIFY(hello.grant_for_you.client_key_id == creds(2).client_key_id);
-        QVERIFY(ct_equal(hello.grant_for_you.cookie.view(), creds(2).cookie.view()));
+        QVERIFY(transport::same_credentials(hello.grant_for_you, creds(2)));
         auto m = decode_frame(enc(ChatMessage{mid(5), TimePoint{123456789}, "hi"}));
         QVERIFY(m);
         const auto& msg = std::get<ChatMessage>(*m);
@@ -185,7 +186,7 @@ class TestChatFrame : public QObject {
         // Content length runs past the frame.
         QVERIFY(!decode_frame(raw(256, 4, 248, c, 256)));
         QVERIFY(!decode_frame(raw(256, 4, 0xffffffff, c, 256)));
-        // Hello cut inside its cookie.
+        // Hello cut inside its credential list.
         Bytes w = enc(Hello{"A", key(1), creds(1)});
         const std::uint32_t len = wire::get_u32(w.data() + 5);
         wire::put_u32(w.data() + 5, len - 1);

@@ -17,6 +17,7 @@
 #include "core/messenger/token_bucket.hpp"
 #include "core/session/session_keys.hpp"
 #include "core/store/profile_store_testing.hpp"
+#include "tests/common/test_grants.hpp"
 
 using namespace sotto;
 using namespace sotto::messenger;
@@ -52,11 +53,10 @@ struct Profile {
     std::uint64_t generation = 0;
     // What the private service would hold.
     struct Grant {
-        hs::ClientKeyId ck;
-        Bytes cookie;
+        transport::Credential credential;  // what reaches it (transport::credential_for)
         bool hidden = false;
     };
-    std::map<hs::ContactId, Grant> grants;
+    std::map<transport::Tag, Grant> grants;
     bool visible = true;
     bool up() const { return m != nullptr; }
     std::vector<Event> events;
@@ -210,7 +210,7 @@ class Net {
     struct End {
         Profile* owner;
         StreamId peer;
-        hs::ContactId tag;
+        transport::Tag tag;
         bool incoming;
     };
 
@@ -223,11 +223,13 @@ class Net {
         if (settle) pump();
     }
 
-    Profile* find_target(const Profile& from, const hs::ContactCredentials& c, hs::ContactId& tag) {
+    Profile* find_target(const Profile& from, const transport::CredentialList& c,
+                         transport::Tag& tag) {
         for (auto& q : profiles_) {
             if (q.get() == &from || !q->up() || !q->visible) continue;
             for (auto& [t, g] : q->grants)
-                if (g.ck == c.client_key_id && ct_equal(g.cookie, c.cookie.view()) && !g.hidden) {
+                if (transport::same_credentials(transport::list_of(g.credential.clone()), c) &&
+                    !g.hidden) {
                     tag = t;
                     return q.get();
                 }
@@ -280,10 +282,10 @@ class Net {
             [&](auto& act) {
                 using T = std::decay_t<decltype(act)>;
                 if constexpr (std::is_same_v<T, GrantAccess>) {
-                    auto c = hs::credentials_for(act.grant);
-                    p.grants[act.tag] = Profile::Grant{
-                        c.client_key_id, Bytes(c.cookie.view().begin(), c.cookie.view().end()),
-                        act.hidden};
+                    QCOMPARE(act.grants.size(), std::size_t(1));
+                    auto c = transport::credential_for(act.grants[0]);
+                    QVERIFY(c);
+                    p.grants[act.tag] = Profile::Grant{std::move(*c), act.hidden};
                     p.action_log.push_back("grant " + std::to_string(act.tag));
                 } else if constexpr (std::is_same_v<T, RevokeAccess>) {
                     p.grants.erase(act.tag);
@@ -303,11 +305,12 @@ class Net {
                     p.action_log.push_back("visible " + std::to_string(act.visible));
                 } else if constexpr (std::is_same_v<T, Connect>) {
                     p.action_log.push_back("connect " + std::to_string(act.contact));
-                    auto creds = std::make_shared<hs::ContactCredentials>(act.credentials.clone());
+                    auto creds = std::make_shared<transport::CredentialList>(
+                        transport::clone_list(act.credentials));
                     const ContactId contact = act.contact;
                     Profile* from = &p;
                     later(p, [this, from, creds, contact] {
-                        hs::ContactId tag = 0;
+                        transport::Tag tag = 0;
                         Profile* to = find_target(*from, *creds, tag);
                         connects.push_back({from->name, contact, to ? to->name : "", now});
                         if (!to) {
@@ -436,10 +439,11 @@ std::size_t state_events(const Profile& p, store::MessageState s) {
     return n;
 }
 
-hs::ClientKeyId code_key(const std::string& code) {
+// What keys the record of an accepted code: its session secret.
+Bytes code_key(const std::string& code) {
     auto c = contacts::parse_invite(code);
     if (!c) qFatal("parse_invite failed");
-    return c->credentials.client_key_id;
+    return Bytes(c->secret.view().begin(), c->secret.view().end());
 }
 
 // Events as a sequence of type indices (to compare two runs).
@@ -471,7 +475,7 @@ class TestMessenger : public QObject {
         QVERIFY(inv->code.starts_with("sotto:"));
         QCOMPARE(inv->expires_at, t0 + Duration::hours(1));
         net.pump();
-        const hs::ContactId invite_tag = kInviteTagBit | inv->id;
+        const transport::Tag invite_tag = kInviteTagBit | inv->id;
         QVERIFY(bob.grants.contains(invite_tag));
 
         auto a = alice.m->accept_invite(inv->code, net.now);
@@ -495,11 +499,14 @@ class TestMessenger : public QObject {
         QCOMPARE(at_bob.name, std::string("Alice"));
         QCOMPARE(at_alice.name, std::string("Bob"));
         // Each holds the other's long-term credentials, not the invite's.
-        QVERIFY(at_alice.their_credentials.client_key_id ==
-                hs::credentials_for(at_bob.our_grant).client_key_id);
-        QVERIFY(at_bob.their_credentials.client_key_id ==
-                hs::credentials_for(at_alice.our_grant).client_key_id);
-        QVERIFY(at_alice.their_credentials.client_key_id == bob.grants.at(b).ck);
+        QVERIFY(transport::same_credentials(at_alice.their_credentials,
+                                            *transport::credentials_for(at_bob.our_grants)));
+        QVERIFY(transport::same_credentials(at_bob.their_credentials,
+                                            *transport::credentials_for(at_alice.our_grants)));
+        QVERIFY(transport::same_credentials(
+            at_alice.their_credentials, transport::list_of(bob.grants.at(b).credential.clone())));
+        // The code's secret has done its work.
+        QCOMPARE(at_alice.invite_secret.size(), std::size_t(0));
         QVERIFY(at_alice.their_pairwise &&
                 *at_alice.their_pairwise == at_bob.our_pairwise.public_key());
         QVERIFY(at_bob.their_pairwise &&
@@ -1223,7 +1230,7 @@ class TestMessenger : public QObject {
         auto inv = bob.m->create_invite(std::nullopt, net.now);
         QVERIFY(inv);
         (void)bob.m->take_actions();
-        const hs::ContactId tag = kInviteTagBit | inv->id;
+        const transport::Tag tag = kInviteTagBit | inv->id;
         bob.m->stream_opened(100, tag, true, net.now);
         QVERIFY(bob.m->take_actions().empty());  // waits, says nothing
         auto presence = chat::encode_frame(chat::Presence{});
@@ -1337,7 +1344,7 @@ class TestMessenger : public QObject {
         QCOMPARE(inv->expires_at, t0 + Duration::hours(24));
         (void)bob.m->take_actions();
         QCOMPARE(bob.st().invite(inv->id)->probes, 0u);
-        const hs::ContactId tag = kInviteTagBit | inv->id;
+        const transport::Tag tag = kInviteTagBit | inv->id;
 
         // Opens and closes before Hello.
         bob.m->stream_opened(100, tag, true, net.now);
@@ -1692,8 +1699,8 @@ class TestMessenger : public QObject {
             auto id = alice.st().add_contact(store::ContactRecord{
                 .state = store::ContactState::Established,
                 .name = "Contact " + std::to_string(i),
-                .our_grant = hs::ContactGrant::generate(*alice.rng),
-                .their_credentials = hs::credentials_for(hs::ContactGrant::generate(*alice.rng)),
+                .our_grants = testing::onion_grants(*alice.rng),
+                .their_credentials = testing::onion_credentials(*alice.rng),
                 .our_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng),
                 .their_pairwise = crypto::Ed25519SecretKey::generate(*alice.rng).public_key(),
                 .created_at = t0,

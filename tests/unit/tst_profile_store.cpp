@@ -13,11 +13,15 @@
 
 #include <filesystem>
 
+#include "core/hs/hs_types.hpp"
+#include "core/session/session_keys.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
 #include "core/store/row_integrity.hpp"
 #include "core/store/schema.hpp"
 #include "core/store/sqlite_db.hpp"
+#include "core/transport/onion_credentials.hpp"
+#include "tests/common/test_grants.hpp"
 
 using namespace sotto;
 using namespace sotto::store;
@@ -39,8 +43,8 @@ ProfileIdentity make_identity(Rng& rng) {
 }
 
 ContactRecord make_contact(Rng& rng, std::string name, bool with_pairwise = true) {
-    auto grant = hs::ContactGrant::generate(rng);
-    auto theirs = hs::ContactGrant::generate(rng);
+    auto grants = testing::onion_grants(rng);
+    auto theirs = testing::onion_credentials(rng);
     std::optional<crypto::Ed25519PublicKey> their_pairwise;
     if (with_pairwise) their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key();
     return ContactRecord{
@@ -49,8 +53,9 @@ ContactRecord make_contact(Rng& rng, std::string name, bool with_pairwise = true
         .name = std::move(name),
         .nickname = "",
         .appear_offline = false,
-        .our_grant = std::move(grant),
-        .their_credentials = hs::credentials_for(theirs),
+        .our_grants = std::move(grants),
+        .their_credentials = std::move(theirs),
+        .invite_secret = with_pairwise ? SecretBytes() : SecretBytes(rng.bytes(32)),
         .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
         .their_pairwise = their_pairwise,
         .created_at = t0,
@@ -65,9 +70,9 @@ ContactRecord clone(const ContactRecord& c) {
         c.name,
         c.nickname,
         c.appear_offline,
-        hs::ContactGrant{*crypto::Ed25519SecretKey::from_seed(c.our_grant.client_key.seed()),
-                         c.our_grant.cookie.clone()},
-        c.their_credentials.clone(),
+        transport::clone_list(c.our_grants),
+        transport::clone_list(c.their_credentials),
+        SecretBytes(c.invite_secret.view()),
         *crypto::Ed25519SecretKey::from_seed(c.our_pairwise.seed()),
         c.their_pairwise,
         c.created_at,
@@ -78,7 +83,9 @@ ContactRecord clone(const ContactRecord& c) {
 InviteRecord make_invite(Rng& rng, std::string hint) {
     return InviteRecord{
         .id = 0,
-        .grant = hs::ContactGrant::generate(rng),
+        .grants = testing::onion_grants(rng),
+        .secret = SecretBytes(rng.bytes(32)),
+        .pairwise_seed = Secret<32>(rng.bytes(32)),
         .created_at = t0,
         .expires_at = t0 + Duration::hours(48),
         .name_hint = std::move(hint),
@@ -148,11 +155,11 @@ struct Fixture {
 
 bool same(const ContactRecord& a, const ContactRecord& b) {
     return a.id == b.id && a.state == b.state && a.name == b.name && a.nickname == b.nickname &&
-           a.appear_offline == b.appear_offline &&
-           ct_equal(a.our_grant.client_key.seed(), b.our_grant.client_key.seed()) &&
-           ct_equal(a.our_grant.cookie.view(), b.our_grant.cookie.view()) &&
-           a.their_credentials.client_key_id == b.their_credentials.client_key_id &&
-           ct_equal(a.their_credentials.cookie.view(), b.their_credentials.cookie.view()) &&
+           a.appear_offline == b.appear_offline && a.our_grants.size() == b.our_grants.size() &&
+           a.our_grants[0].transport == b.our_grants[0].transport &&
+           ct_equal(a.our_grants[0].bytes.view(), b.our_grants[0].bytes.view()) &&
+           transport::same_credentials(a.their_credentials, b.their_credentials) &&
+           ct_equal(a.invite_secret.view(), b.invite_secret.view()) &&
            ct_equal(a.our_pairwise.seed(), b.our_pairwise.seed()) &&
            a.their_pairwise == b.their_pairwise && a.created_at == b.created_at &&
            a.invite_expires_at == b.invite_expires_at;
@@ -805,8 +812,8 @@ class TestProfileStore : public QObject {
         auto rec = *s->invite(inv);
         rec.probes = 3;
         QVERIFY(s->update_invite(rec));
-        QVERIFY(s->remember_accepted_invite(key, t0 + Duration::hours(1)));
-        QVERIFY(s->remember_accepted_invite(key, t0 + Duration::hours(2)));
+        QVERIFY(s->remember_accepted_invite(key.view(), t0 + Duration::hours(1)));
+        QVERIFY(s->remember_accepted_invite(key.view(), t0 + Duration::hours(2)));
         reopen();
         QCOMPARE(s->invite(inv)->probes, 3u);
         const MessageId out = msg_id(fx.rng);
@@ -1004,7 +1011,8 @@ class TestProfileStore : public QObject {
             // The new field, filled from the record of the accepted code.
             auto c = *s.contact(carol);
             QCOMPARE(c.state, ContactState::Requested);
-            QVERIFY(ct_equal(c.their_credentials.client_key_id.view(), carol_ck));
+            QVERIFY(ct_equal(c.their_credentials.at(0).bytes.view().first(32), carol_ck));
+            QVERIFY(ct_equal(c.invite_secret.view().first(32), carol_ck));
             QCOMPARE(c.invite_expires_at, std::optional(t0 + Duration::hours(24 * 7)));
             auto d = *s.contact(dave);
             QCOMPARE(d.state, ContactState::Requested);
@@ -1033,13 +1041,109 @@ class TestProfileStore : public QObject {
             QCOMPARE(invites[1].used_by, std::optional(bob));
             QCOMPARE(invites[0].probes, 0u);  // version 3: none counted before
             QCOMPARE(*s.setting("presence_mode"), std::optional<std::string>("away"));
-            QVERIFY(*s.accepted_invite_seen(hs::ClientKeyId::from(carol_ck)));
+            QVERIFY(*s.accepted_invite_seen(ByteView(carol_ck)));
             if (round == 0) {
-                QVERIFY(*s.accepted_invite_seen(hs::ClientKeyId::from(old_ck)));
+                QVERIFY(*s.accepted_invite_seen(ByteView(old_ck)));
                 // The old expired code is forgotten, Carol's (still valid at t0) kept.
                 QCOMPARE(*s.purge_accepted_invites(t0), std::size_t(1));
             }
-            QVERIFY(!*s.accepted_invite_seen(hs::ClientKeyId::from(old_ck)));
+            QVERIFY(!*s.accepted_invite_seen(ByteView(old_ck)));
+        }
+    }
+
+    // tests/data/profile_v4.db was made by the version 4 store (main at
+    // 4190d16, the last before transport-tagged credentials) through its API
+    // with DeterministicRng(20261202), kParams and kPass: identity "Alice" on
+    // network 22…22; Bob (1) Established with "hello Bob" (Delivered) and
+    // "hi Alice" (incoming); Carol (2) Requested from a code valid until t0 +
+    // 7 days and remembered as accepted; our invites: one Open ("for Dave"),
+    // one Used by Bob; presence_mode = away. The hex values are what the
+    // generator printed.
+    void a_version_4_profile_file_gets_transport_tagged_credentials() {
+        Fixture fx;
+        const auto fixture = std::filesystem::path(SOTTO_SOURCE_DIR) / "tests/data/profile_v4.db";
+        std::filesystem::copy_file(fixture, fx.path());
+        {
+            auto db = raw(fx.path());
+            QCOMPARE(*schema::user_version(db), 4);
+        }
+        auto hex = [](const char* h) {
+            Bytes b;
+            if (!from_hex(h, b)) qFatal("bad hex");
+            return b;
+        };
+        const Bytes bob_grant =
+            hex("8dba49623f9dbb2b83735438b25c6ed63157abf9a29796511bd0910de684bc2d"
+                "52d080382c203346e918b7975b0047b727c3319e2a3ab507b387b3c38c4de573");
+        const Bytes bob_creds =
+            hex("119ce54ffaa355b2255307b5cad4271dd8b3dfe70d0060fea7ee6400d9426801"
+                "fdeff31e4cc5cdbfc6cc2182f6f7b93c0d1a2e3787962a7c7d7b4e1a2eea996c");
+        const Bytes carol_creds =
+            hex("5e33d2c07d90beacb14e55b48b63aabaa6d593468dd952a17dcf9b727a2d4834"
+                "48748d4d48ac91c6e5ee92331d5ec703705eae08bc6906267c560d531aa51a95");
+        const Bytes invite_grant =
+            hex("f18501590d74aa60e85586bef7515f9e56d8832a2cfc0be416a577d3b4b05e9a"
+                "811572989a3e9872d2c7e8a6a21bfdcfa970b41b01e7efdbac1633a79a890919");
+        const Bytes invite_creds =
+            hex("82528c691b9b30b4dae52fad3a796bc8bbc66017664bbec0e8ed2a8201410872"
+                "811572989a3e9872d2c7e8a6a21bfdcfa970b41b01e7efdbac1633a79a890919");
+        const std::string invite_pairwise =
+            "4e965dbb04b5c542178938f30c08801ad7add8aef6c85f945b4d57820df8f0d9";
+        auto one = [](const auto& list, const Bytes& bytes) {
+            return list.size() == 1 && list[0].transport == transport::TransportKind::SottoOnion &&
+                   ct_equal(list[0].bytes.view(), bytes);
+        };
+        for (int round = 0; round < 2; ++round) {  // migrated, then opened as it is
+            auto opened = fx.open();
+            QVERIFY2(opened, opened ? "" : opened.error().message.c_str());
+            auto& s = **opened;
+            QCOMPARE(s.schema_version(), ProfileStore::kSchemaVersion);
+            QCOMPARE(s.identity().display_name, std::string("Alice"));
+            auto bob = *s.contact(1);
+            QCOMPARE(bob.state, ContactState::Established);
+            QVERIFY(one(bob.our_grants, bob_grant));
+            QVERIFY(one(bob.their_credentials, bob_creds));
+            QCOMPARE(bob.invite_secret.size(), std::size_t(0));
+            // The grant still opens as the same onion grant, with the same credential.
+            auto ours = transport::credentials_for(bob.our_grants);
+            QVERIFY(ours);
+            auto onion = transport::open_onion_grant(bob.our_grants[0]);
+            QVERIFY(onion);
+            QVERIFY(ct_equal(onion->client_key.seed(), ByteView(bob_grant).first(32)));
+            QVERIFY(transport::same_credentials(
+                *ours,
+                transport::list_of(transport::onion_credential(hs::credentials_for(*onion)))));
+            auto carol = *s.contact(2);
+            QCOMPARE(carol.state, ContactState::Requested);
+            QVERIFY(one(carol.their_credentials, carol_creds));
+            // The code's H(CK) | DC is the session secret of her handshake,
+            // which is what it always keyed.
+            QVERIFY(ct_equal(carol.invite_secret.view(), carol_creds));
+            QVERIFY(ct_equal(session::invite_psk(carol.invite_secret.view()).view(),
+                             session::invite_psk(carol_creds).view()));
+            QCOMPARE(carol.invite_expires_at, std::optional(t0 + Duration::hours(24 * 7)));
+            QVERIFY(*s.accepted_invite_seen(carol.invite_secret.view()));
+
+            auto invites = *s.invites();
+            QCOMPARE(invites.size(), std::size_t(2));
+            QCOMPARE(invites[0].status, InviteStatus::Open);
+            QCOMPARE(invites[0].name_hint, std::string("for Dave"));
+            QVERIFY(one(invites[0].grants, invite_grant));
+            // What its version-1 code carries, and the pairwise key it always had.
+            QVERIFY(ct_equal(invites[0].secret.view(), invite_creds));
+            QVERIFY(ct_equal(invites[0].pairwise_seed.view(), ByteView(invite_grant).first(32)));
+            QCOMPARE(
+                session::invite_pairwise_key(invites[0].pairwise_seed.view()).public_key().hex(),
+                invite_pairwise);
+            QCOMPARE(invites[1].status, InviteStatus::Used);
+            QCOMPARE(invites[1].used_by, std::optional<ContactId>(1));
+
+            auto hb = *s.history(1, std::nullopt, 10);
+            QCOMPARE(hb.size(), std::size_t(2));
+            QCOMPARE(hb[0].body, std::string("hello Bob"));
+            QCOMPARE(hb[0].state, MessageState::Delivered);
+            QCOMPARE(hb[1].body, std::string("hi Alice"));
+            QCOMPARE(*s.setting("presence_mode"), std::optional<std::string>("away"));
         }
     }
 
@@ -1103,20 +1207,20 @@ class TestProfileStore : public QObject {
         fx.rng.fill(kept.bytes);
         {
             auto s = fx.create();
-            QVERIFY(s->remember_accepted_invite(gone, t0 - Duration::hours(1)));
-            QVERIFY(s->remember_accepted_invite(edge, t0));  // the expiry second is expired
-            QVERIFY(s->remember_accepted_invite(kept, t0 + Duration::hours(1)));
+            QVERIFY(s->remember_accepted_invite(gone.view(), t0 - Duration::hours(1)));
+            QVERIFY(s->remember_accepted_invite(edge.view(), t0));  // the expiry second is expired
+            QVERIFY(s->remember_accepted_invite(kept.view(), t0 + Duration::hours(1)));
             QCOMPARE(*s->purge_accepted_invites(t0 - Duration::hours(2)), std::size_t(0));
             QCOMPARE(*s->purge_accepted_invites(t0), std::size_t(2));
             QCOMPARE(*s->purge_accepted_invites(t0), std::size_t(0));
         }
         auto s = fx.open();
         QVERIFY(s);
-        QVERIFY(!*(*s)->accepted_invite_seen(gone));
-        QVERIFY(!*(*s)->accepted_invite_seen(edge));
-        QVERIFY(*(*s)->accepted_invite_seen(kept));
+        QVERIFY(!*(*s)->accepted_invite_seen(gone.view()));
+        QVERIFY(!*(*s)->accepted_invite_seen(edge.view()));
+        QVERIFY(*(*s)->accepted_invite_seen(kept.view()));
         QCOMPARE(*(*s)->purge_accepted_invites(t0 + Duration::hours(1)), std::size_t(1));
-        QVERIFY(!*(*s)->accepted_invite_seen(kept));
+        QVERIFY(!*(*s)->accepted_invite_seen(kept.view()));
     }
 
     void outbox_and_ack_states() {
@@ -1350,11 +1454,13 @@ class TestProfileStore : public QObject {
         fx.rng.fill(other_key.bytes);
         InviteId a = 0, b = 0;
         ContactId bob = 0;
-        Bytes grant_seed;
+        Bytes grant_seed, invite_secret, pairwise_seed;
         {
             auto s = fx.create();
             auto ia = make_invite(fx.rng, "Bob");
-            grant_seed.assign(ia.grant.client_key.seed().begin(), ia.grant.client_key.seed().end());
+            grant_seed.assign(ia.grants[0].bytes.view().begin(), ia.grants[0].bytes.view().end());
+            invite_secret.assign(ia.secret.view().begin(), ia.secret.view().end());
+            pairwise_seed.assign(ia.pairwise_seed.view().begin(), ia.pairwise_seed.view().end());
             a = *s->add_invite(std::move(ia));
             b = *s->add_invite(make_invite(fx.rng, ""));
             QVERIFY(a != b);
@@ -1373,11 +1479,11 @@ class TestProfileStore : public QObject {
             QCOMPARE(s->update_invite(rb).error().code, Errc::NotFound);
             QCOMPARE(s->invite(999).error().code, Errc::NotFound);
 
-            QVERIFY(!*s->accepted_invite_seen(seen_key));
-            QVERIFY(s->remember_accepted_invite(seen_key, t0 + Duration::hours(1)));
-            QVERIFY(s->remember_accepted_invite(seen_key, t0 + Duration::hours(2)));
-            QVERIFY(*s->accepted_invite_seen(seen_key));
-            QVERIFY(!*s->accepted_invite_seen(other_key));
+            QVERIFY(!*s->accepted_invite_seen(seen_key.view()));
+            QVERIFY(s->remember_accepted_invite(seen_key.view(), t0 + Duration::hours(1)));
+            QVERIFY(s->remember_accepted_invite(seen_key.view(), t0 + Duration::hours(2)));
+            QVERIFY(*s->accepted_invite_seen(seen_key.view()));
+            QVERIFY(!*s->accepted_invite_seen(other_key.view()));
         }
         auto s = fx.open();
         QVERIFY(s);
@@ -1388,12 +1494,14 @@ class TestProfileStore : public QObject {
         QCOMPARE((*all)[0].status, InviteStatus::Used);
         QCOMPARE((*all)[0].used_by, std::optional(bob));
         QCOMPARE((*all)[0].name_hint, std::string("Bob"));
-        QVERIFY(ct_equal((*all)[0].grant.client_key.seed(), grant_seed));
+        QVERIFY(ct_equal((*all)[0].grants[0].bytes.view(), grant_seed));
+        QVERIFY(ct_equal((*all)[0].secret.view(), invite_secret));
+        QVERIFY(ct_equal((*all)[0].pairwise_seed.view(), pairwise_seed));
         QCOMPARE((*all)[0].created_at, t0);
         QCOMPARE((*all)[1].status, InviteStatus::Withdrawn);
         QVERIFY(!(*all)[1].used_by);
-        QVERIFY(*(*s)->accepted_invite_seen(seen_key));
-        QVERIFY(!*(*s)->accepted_invite_seen(other_key));
+        QVERIFY(*(*s)->accepted_invite_seen(seen_key.view()));
+        QVERIFY(!*(*s)->accepted_invite_seen(other_key.view()));
         // H(CK) itself is not in the file.
         s->reset();
         QVERIFY(!file_bytes(fx.path()).contains(

@@ -52,7 +52,7 @@ class TestSessionKeys : public QObject {
         QVERIFY(*xp == x.public_key());
         QCOMPARE(to_hex(session_prologue(v["network_id"])), to_hex(v["prologue"]));
         QCOMPARE(to_hex(invite_psk(credentials(v)).view()), to_hex(v["invite_psk"]));
-        auto inv = invite_pairwise_key(ed_key(v["invite_client_seed"]));
+        auto inv = invite_pairwise_key(v["invite_client_seed"]);
         QCOMPARE(to_hex(inv.seed()), to_hex(v["invite_pairwise_seed"]));
         QCOMPARE(inv.public_key().hex(), to_hex(v["invite_pairwise_public"]));
     }
@@ -109,7 +109,7 @@ class TestSessionKeys : public QObject {
         QCOMPARE(v.size(), std::size_t(12));
         const Bytes prologue = session_prologue(v["network_id"]);
         auto a = ed_key(v["caller_pairwise_seed"]);
-        auto inviter = invite_pairwise_key(ed_key(v["invite_client_seed"]));
+        auto inviter = invite_pairwise_key(v["invite_client_seed"]);
         const auto psk = invite_psk(credentials(v));
         auto rng_a = fixed(v["caller_ephemeral"]);
         auto rng_b = fixed(v["answerer_ephemeral"]);

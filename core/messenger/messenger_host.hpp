@@ -1,0 +1,72 @@
+// Runs the messenger engine on the transports a profile has (issue 10, item
+// 2), sans-I/O: the engine's transport actions are carried out on the
+// transports — a grant list split among the transports it names, a connect
+// over the first of the contact's credentials whose transport runs here —
+// and the transports' events come back to the engine, with the streams of
+// every transport numbered in one space for it. One deadline covers the
+// engine and the transports.
+//
+// Whoever owns a host feeds it the time: net/MessengerDriver from a Qt event
+// loop, a simulation from its virtual clock, a unit test by hand. After any
+// input (a user action on engine(), a transport event) call pump().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/messenger/messenger.hpp"
+#include "core/transport/transport.hpp"
+
+namespace sotto::messenger {
+
+class MessengerHost {
+  public:
+    // The store, rng and transports must outlive the host.
+    MessengerHost(store::ProfileStore& store, Rng& rng,
+                  std::vector<transport::Transport*> transports, MessengerConfig config = {});
+    // Closes the streams it still has (the other ends see them close).
+    ~MessengerHost();
+    MessengerHost(const MessengerHost&) = delete;
+    MessengerHost& operator=(const MessengerHost&) = delete;
+
+    Messenger& engine() { return engine_; }
+    const Messenger& engine() const { return engine_; }
+
+    // engine().start, then pump.
+    void start(TimePoint now);
+    // Carries out the engine's actions and feeds the transports' events to
+    // the engine until neither has anything left.
+    void pump(TimePoint now);
+    // Expired deadlines of the engine and the transports, then pump.
+    void tick(TimePoint now);
+    TimePoint next_deadline() const;
+    // The engine's events and the transports' ContactFlagged, in order.
+    std::vector<Event> take_events();
+
+    // Streams open between the engine and the transports (tests, stats).
+    std::size_t open_streams() const { return routes_.size(); }
+
+  private:
+    struct Route {
+        std::size_t transport;
+        transport::StreamId stream;
+    };
+    using Key = std::pair<std::size_t, std::uint64_t>;  // transport index, its id
+
+    void execute(Action& action, TimePoint now);
+    void on_event(std::size_t t, transport::Event& event, TimePoint now);
+    StreamId adopt(std::size_t t, transport::StreamId stream);
+    std::optional<std::size_t> transport_of(transport::TransportKind kind) const;
+
+    Messenger engine_;
+    std::vector<transport::Transport*> transports_;
+    std::map<StreamId, Route> routes_;
+    std::map<Key, StreamId> by_transport_;
+    std::map<Key, ContactId> attempts_;
+    StreamId next_stream_ = 1;
+    std::vector<Event> events_;
+    TimePoint last_now_;  // of the last pump
+};
+
+}  // namespace sotto::messenger

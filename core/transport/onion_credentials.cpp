@@ -1,0 +1,43 @@
+#include "core/transport/onion_credentials.hpp"
+
+#include <algorithm>
+
+namespace sotto::transport {
+
+namespace {
+
+SecretBytes concat(ByteView a, ByteView b) {
+    SecretBytes out(a.size() + b.size());
+    std::copy(a.begin(), a.end(), out.data());
+    std::copy(b.begin(), b.end(), out.data() + a.size());
+    return out;
+}
+
+}  // namespace
+
+Grant onion_grant(const hs::ContactGrant& grant) {
+    return {TransportKind::SottoOnion, concat(grant.client_key.seed(), grant.cookie.view())};
+}
+
+Credential onion_credential(const hs::ContactCredentials& credentials) {
+    return {TransportKind::SottoOnion,
+            concat(credentials.client_key_id.view(), credentials.cookie.view())};
+}
+
+Result<hs::ContactGrant> open_onion_grant(const Grant& grant) {
+    if (grant.transport != TransportKind::SottoOnion || grant.bytes.size() != kOnionGrantBytes)
+        return fail(Errc::Malformed, "not a Sotto onion grant");
+    auto ck = crypto::Ed25519SecretKey::from_seed(grant.bytes.view().first(32));
+    if (!ck) return std::unexpected(ck.error());
+    return hs::ContactGrant{std::move(*ck), hs::DescriptorCookie(grant.bytes.view().subspan(32))};
+}
+
+Result<hs::ContactCredentials> open_onion_credential(const Credential& credential) {
+    if (credential.transport != TransportKind::SottoOnion ||
+        credential.bytes.size() != kOnionCredentialBytes)
+        return fail(Errc::Malformed, "not a Sotto onion credential");
+    return hs::ContactCredentials{hs::ClientKeyId::from(credential.bytes.view().first(32)),
+                                  hs::DescriptorCookie(credential.bytes.view().subspan(32))};
+}
+
+}  // namespace sotto::transport

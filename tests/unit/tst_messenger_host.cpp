@@ -1,0 +1,170 @@
+// MessengerHost (core/messenger/messenger_host.hpp): two messenger engines on
+// the in-process loopback transport, driven by hand with one clock, through
+// the transport seam only: an invite redeemed, a message both ways, the
+// credential chosen by transport, a revoke, and a host that goes away.
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "core/messenger/messenger_host.hpp"
+#include "tests/common/loopback_transport.hpp"
+#include "tests/common/test_grants.hpp"
+
+using namespace sotto;
+using namespace sotto::messenger;
+
+namespace {
+
+const TimePoint t0 = TimePoint::from_seconds(1'767'225'600);
+
+struct Side {
+    Side(testing::LoopbackNetwork& net, const QTemporaryDir& dir, std::string name,
+         std::uint64_t seed)
+        : rng(seed) {
+        const auto path = std::filesystem::path(dir.path().toStdString()) / (name + ".db");
+        dir::NetworkId nid;
+        nid.bytes.fill(3);
+        auto st = store::ProfileStore::create(
+            path, "pass",
+            store::ProfileIdentity{name, crypto::Ed25519SecretKey::generate(rng),
+                                   Secret<32>(rng.bytes(32)), "network file", nid},
+            rng, crypto::ScryptParams{16, 1, 1});
+        if (!st) qFatal("create: %s", st.error().message.c_str());
+        store = std::move(*st);
+        transport = net.transport();
+    }
+    void start(TimePoint now) {
+        host = std::make_unique<MessengerHost>(*store, rng,
+                                               std::vector<transport::Transport*>{transport.get()});
+        host->start(now);
+    }
+    Messenger& m() { return host->engine(); }
+
+    DeterministicRng rng;
+    std::unique_ptr<store::ProfileStore> store;
+    std::unique_ptr<testing::LoopbackTransport> transport;
+    std::unique_ptr<MessengerHost> host;
+};
+
+// What a driver does when the other side's transport has news: pump both
+// until neither has anything left.
+void settle(Side& a, Side& b, TimePoint now) {
+    for (int i = 0; i < 20; ++i) {
+        a.host->pump(now);
+        b.host->pump(now);
+    }
+}
+
+}  // namespace
+
+class TestMessengerHost : public QObject {
+    Q_OBJECT
+  private slots:
+    void two_engines_talk_through_the_seam() {
+        QTemporaryDir dir;
+        testing::LoopbackNetwork net;
+        Side alice(net, dir, "Alice", 1), bob(net, dir, "Bob", 2);
+        alice.start(t0);
+        bob.start(t0);
+        auto invite = bob.m().create_invite(std::nullopt, t0);
+        QVERIFY(invite);
+        bob.host->pump(t0);
+        QCOMPARE(bob.transport->grant_count(), std::size_t(1));  // the invite's
+        auto c = alice.m().accept_invite(invite->code, t0);
+        QVERIFY2(c, c ? "" : c.error().message.c_str());
+        settle(alice, bob, t0);
+        auto at_alice = alice.store->contact(*c);
+        QVERIFY(at_alice && at_alice->state == store::ContactState::Established);
+        auto bobs = *bob.store->contacts();
+        QCOMPARE(bobs.size(), std::size_t(1));
+        const ContactId alice_at_bob = bobs[0].id;
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Online);
+        QCOMPARE(bob.m().presence_of(alice_at_bob), ContactPresence::Online);
+        // The invite's grant is gone; each holds the other's long-term one.
+        QCOMPARE(bob.transport->grant_count(), std::size_t(1));
+        QCOMPARE(bob.host->open_streams(), std::size_t(1));
+
+        QVERIFY(alice.m().send_message(*c, "over the seam", t0));
+        settle(alice, bob, t0);
+        auto h = *bob.store->history(alice_at_bob, std::nullopt, 10);
+        QCOMPARE(h.size(), std::size_t(1));
+        QCOMPARE(h[0].body, std::string("over the seam"));
+        auto mine = *alice.store->history(*c, std::nullopt, 10);
+        QCOMPARE(mine[0].state, store::MessageState::Delivered);
+        bool added = false;
+        for (auto& e : bob.host->take_events()) added |= std::holds_alternative<MessageAdded>(e);
+        QVERIFY(added);
+
+        // Bob's host goes away: its streams close, and Alice sees him offline.
+        bob.host.reset();
+        settle(alice, alice, t0);
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Offline);
+    }
+
+    void a_revoked_contact_is_closed_and_not_let_in_again() {
+        QTemporaryDir dir;
+        testing::LoopbackNetwork net;
+        Side alice(net, dir, "Alice", 3), bob(net, dir, "Bob", 4);
+        alice.start(t0);
+        bob.start(t0);
+        auto invite = bob.m().create_invite(std::nullopt, t0);
+        QVERIFY(invite);
+        bob.host->pump(t0);  // the invite's grant is out
+        auto c = alice.m().accept_invite(invite->code, t0);
+        QVERIFY(c);
+        settle(alice, bob, t0);
+        QCOMPARE(bob.store->contacts()->size(), std::size_t(1));
+        const ContactId alice_at_bob = (*bob.store->contacts())[0].id;
+        const auto attempts = alice.transport->attempts();
+        QVERIFY(bob.m().revoke(alice_at_bob, t0));
+        settle(alice, bob, t0);
+        QCOMPARE(bob.transport->grant_count(), std::size_t(0));
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Offline);
+        // Her retries find nobody.
+        TimePoint t = t0;
+        for (int i = 0; i < 10; ++i) {
+            t = std::max(t, alice.host->next_deadline());
+            alice.host->tick(t);
+            bob.host->pump(t);
+        }
+        QVERIFY(alice.transport->attempts() > attempts);
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Offline);
+        QCOMPARE(bob.host->open_streams(), std::size_t(0));
+    }
+
+    // A contact reachable only over a transport this profile does not run is
+    // offline to us: no attempt reaches any transport, and its grant for a
+    // transport we lack is skipped, not an error.
+    void a_credential_is_used_only_on_its_own_transport() {
+        QTemporaryDir dir;
+        testing::LoopbackNetwork net;
+        Side alice(net, dir, "Alice", 5);
+        transport::CredentialList tor_only;
+        tor_only.push_back({transport::TransportKind::TorOnion, SecretBytes(Bytes(64, 7))});
+        transport::GrantList grants = testing::onion_grants(alice.rng);
+        grants.push_back({transport::TransportKind::TorOnion, SecretBytes(Bytes(64, 8))});
+        auto id = alice.store->add_contact(store::ContactRecord{
+            .state = store::ContactState::Established,
+            .name = "Tor user",
+            .our_grants = std::move(grants),
+            .their_credentials = std::move(tor_only),
+            .our_pairwise = crypto::Ed25519SecretKey::generate(alice.rng),
+            .their_pairwise = crypto::Ed25519SecretKey::generate(alice.rng).public_key(),
+            .created_at = t0,
+        });
+        QVERIFY(id);
+        alice.start(t0);
+        TimePoint t = t0;
+        for (int i = 0; i < 5; ++i) {
+            t = std::max(t, alice.host->next_deadline());
+            alice.host->tick(t);
+        }
+        QCOMPARE(alice.transport->attempts(), std::uint64_t(0));
+        QCOMPARE(alice.transport->grant_count(), std::size_t(1));
+        QCOMPARE(alice.m().presence_of(*id), ContactPresence::Offline);
+        for (auto& e : alice.host->take_events())
+            QVERIFY(!std::holds_alternative<StorageFailed>(e));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMessengerHost)
+#include "tst_messenger_host.moc"
