@@ -50,12 +50,14 @@ void make_template() {
                              rng, crypto::ScryptParams{2, 1, 1});
     if (!s) std::abort();
     for (int c = 0; c < 2; ++c) {
-        auto theirs = hs::ContactGrant::generate(rng);
         auto id = (*s)->add_contact(ContactRecord{
             .state = ContactState::Established,
             .name = "Bob",
-            .our_grant = hs::ContactGrant::generate(rng),
-            .their_credentials = hs::credentials_for(theirs),
+            .our_grants = transport::list_of(
+                transport::issue_grant(transport::TransportKind::SottoOnion, rng)->grant.clone()),
+            .their_credentials =
+                transport::list_of(transport::issue_grant(transport::TransportKind::SottoOnion, rng)
+                                       ->credential.clone()),
             .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
             .their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key(),
             .created_at = TimePoint{1},
@@ -70,12 +72,15 @@ void make_template() {
                 (void)(*s)->add_incoming(*id, mid, "hi", TimePoint{i}, TimePoint{i + 1});
         }
     }
-    (void)(*s)->add_invite(InviteRecord{.grant = hs::ContactGrant::generate(rng),
-                                        .created_at = TimePoint{1},
-                                        .expires_at = TimePoint{2},
-                                        .name_hint = "Carol"});
+    (void)(*s)->add_invite(InviteRecord{
+        .grants = transport::list_of(
+            transport::issue_grant(transport::TransportKind::SottoOnion, rng)->grant.clone()),
+        .secret = SecretBytes(rng.bytes(32)),
+        .created_at = TimePoint{1},
+        .expires_at = TimePoint{2},
+        .name_hint = "Carol"});
     (void)(*s)->set_setting("presence", "away");
-    (void)(*s)->remember_accepted_invite(hs::ClientKeyId{}, TimePoint{3});
+    (void)(*s)->remember_accepted_invite(Bytes(32, 1), TimePoint{3});
     s->reset();  // checkpoints the WAL into the file
     std::ifstream in(file(), std::ios::binary);
     g_template.assign(std::istreambuf_iterator<char>(in), {});
@@ -135,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)store.contacts();
     (void)store.invites();
     (void)store.setting("presence");
-    (void)store.accepted_invite_seen(hs::ClientKeyId{});
+    (void)store.accepted_invite_seen(Bytes(32, 1));
     if (auto sums = store.contact_summaries()) {
         for (const auto& c : *sums) {
             (void)store.history(c.id, std::nullopt, 100);
