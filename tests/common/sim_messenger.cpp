@@ -1,0 +1,78 @@
+#include "tests/common/sim_messenger.hpp"
+
+#include <filesystem>
+
+namespace sotto::testing {
+
+SimMessenger::SimMessenger(std::string name, sim::SimNode* node, const std::string& dir,
+                           const dir::NetworkId& network, std::uint64_t seed,
+                           messenger::MessengerConfig config)
+    : name_(std::move(name)), node_(node), rng_(seed), config_(std::move(config)) {
+    const auto path = std::filesystem::path(dir) / (name_ + ".sotto");
+    store::ProfileIdentity id{name_, crypto::Ed25519SecretKey::generate(rng_),
+                              Secret<32>(rng_.bytes(32)), "network file", network};
+    auto st = store::ProfileStore::create(path, "sim passphrase", std::move(id), rng_,
+                                          crypto::ScryptParams{16, 1, 1});
+    if (!st) std::abort();
+    store_ = std::move(*st);
+    node_->add_listener([this](sim::SimNode&, const sim::NodeEvent& e) { on_node_event(e); });
+}
+
+SimMessenger::~SimMessenger() {
+    if (timer_) node_->sim().cancel(*timer_);
+}
+
+void SimMessenger::start(const hs::ServiceConfig& service) {
+    auto t = node_->with_node([&](node::Node& n, TimePoint now) {
+        return transport::OnionTransport::create(n, service, now);
+    });
+    if (!t || !*t) std::abort();
+    transport_ = std::move(**t);
+    host_ = std::make_unique<messenger::MessengerHost>(
+        *store_, rng_, std::vector<transport::Transport*>{transport_.get()}, config_);
+    host_->start(now());
+    pump();
+}
+
+void SimMessenger::on_node_event(const sim::NodeEvent& e) {
+    if (!transport_) return;
+    // The node's event as the output it was (the listener sees a copy).
+    node::Output out = std::visit([](const auto& x) { return node::Output(x); }, e);
+    if (transport_->on_node_output(out, now())) pump();
+}
+
+// The host, then the node's outputs of whatever the host asked of it; a
+// node event that arrives meanwhile (the node runs its outputs in order)
+// makes the outer call go round again.
+void SimMessenger::pump() {
+    if (pumping_) {
+        again_ = true;
+        return;
+    }
+    pumping_ = true;
+    do {
+        again_ = false;
+        host_->pump(now());
+        for (auto& e : host_->take_events()) events_.push_back(std::move(e));
+        (void)node_->with_node([](node::Node&, TimePoint) {});
+    } while (again_);
+    pumping_ = false;
+    arm_timer();
+}
+
+void SimMessenger::arm_timer() {
+    const TimePoint at = host_->next_deadline();
+    if (at == timer_at_) return;
+    if (timer_) node_->sim().cancel(*timer_);
+    timer_.reset();
+    timer_at_ = at;
+    if (at == TimePoint::never()) return;
+    timer_ = node_->sim().schedule_at(at, [this] {
+        timer_.reset();
+        timer_at_ = TimePoint::never();
+        host_->tick(now());
+        pump();
+    });
+}
+
+}  // namespace sotto::testing
