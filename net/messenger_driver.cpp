@@ -97,18 +97,10 @@ Status MessengerDriver::mark_read(store::ContactId contact) {
 }
 
 void MessengerDriver::pump() {
-    if (pumping_) {
-        again_ = true;
-        return;
-    }
-    pumping_ = true;
-    do {
-        again_ = false;
-        host_->pump(now());
+    host_->pump(now(), [this] {
         for (auto& e : host_->take_events()) emit_event(e);
         for (auto* a : adapters_) a->flush();
-    } while (again_);
-    pumping_ = false;
+    });
     arm_timer();
 }
 

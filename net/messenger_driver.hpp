@@ -63,9 +63,9 @@ class MessengerDriver : public QObject {
     void contactFlagged(quint64 contact, qsizetype violations);
 
   private:
-    // Runs the host until it and the adapters are quiet; re-entrant calls
-    // (a slot of one of the signals acting, an adapter's activity during a
-    // flush) make the outer call go round once more.
+    // Runs the host until it and the adapters are quiet (a re-entrant call,
+    // from a slot or an adapter's activity during a flush, makes the running
+    // one go round again: MessengerHost::pump).
     void pump();
     template <typename F>
     auto act(F&& f);
@@ -76,8 +76,6 @@ class MessengerDriver : public QObject {
     std::vector<TransportAdapter*> adapters_;
     std::unique_ptr<messenger::MessengerHost> host_;
     QTimer timer_;
-    bool pumping_ = false;
-    bool again_ = false;
 };
 
 }  // namespace sotto::net

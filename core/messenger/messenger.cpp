@@ -131,22 +131,6 @@ TimePoint whole_seconds(TimePoint t) {
     return TimePoint::from_seconds(t.unix_seconds());
 }
 
-// Grants for every transport we run, and the credentials that go with them.
-struct FreshGrants {
-    transport::GrantList grants;
-    transport::CredentialList credentials;
-};
-Result<FreshGrants> fresh_grants(const MessengerConfig& config, Rng& rng) {
-    auto issued = transport::issue_grants(config.transports, rng);
-    if (!issued) return std::unexpected(issued.error());
-    FreshGrants out;
-    for (auto& g : *issued) {
-        out.grants.push_back(std::move(g.grant));
-        out.credentials.push_back(std::move(g.credential));
-    }
-    return out;
-}
-
 }  // namespace
 
 Messenger::Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config)
@@ -592,7 +576,7 @@ Result<CreatedInvite> Messenger::create_invite(std::optional<Duration> validity,
     const Duration v = validity.value_or(config_.default_invite_validity);
     if (v < Duration::seconds(1))
         return fail(Errc::Config, "an invite must be valid for at least a second");
-    auto fresh = fresh_grants(config_, rng_);
+    auto fresh = transport::issue_grants(config_.transports, rng_);
     if (!fresh) return std::unexpected(fresh.error());
     Secret<32> seed;
     rng_.fill(seed.mut());
@@ -664,7 +648,7 @@ Result<ContactId> Messenger::accept_invite(std::string_view text, TimePoint now)
         return fail(invite_errc(contacts::InviteError::AlreadyUsed),
                     contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
 
-    auto fresh = fresh_grants(config_, rng_);
+    auto fresh = transport::issue_grants(config_.transports, rng_);
     if (!fresh) return std::unexpected(fresh.error());
     store::ContactRecord c{
         .id = 0,
@@ -1130,7 +1114,7 @@ void Messenger::on_invite_hello(StreamId stream, chat::Hello hello, TimePoint no
                 our_pairwise = c.our_pairwise.public_key();
             }
     } else {
-        auto fresh = fresh_grants(config_, rng_);
+        auto fresh = transport::issue_grants(config_.transports, rng_);
         if (!fresh) {
             storage_failed("could not make a grant for the new contact", fresh.error());
             close_stream(stream, now);

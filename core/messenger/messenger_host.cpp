@@ -24,8 +24,22 @@ void MessengerHost::start(TimePoint now) {
     pump(now);
 }
 
-void MessengerHost::pump(TimePoint now) {
+void MessengerHost::pump(TimePoint now, const std::function<void()>& after_round) {
     last_now_ = now;
+    if (pumping_) {
+        again_ = true;
+        return;
+    }
+    pumping_ = true;
+    do {
+        again_ = false;
+        run_until_quiet(now);
+        if (after_round) after_round();
+    } while (again_);
+    pumping_ = false;
+}
+
+void MessengerHost::run_until_quiet(TimePoint now) {
     for (;;) {
         bool busy = false;
         for (auto& a : engine_.take_actions()) {

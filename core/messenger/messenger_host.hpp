@@ -11,6 +11,7 @@
 // input (a user action on engine(), a transport event) call pump().
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -36,8 +37,12 @@ class MessengerHost {
     // engine().start, then pump.
     void start(TimePoint now);
     // Carries out the engine's actions and feeds the transports' events to
-    // the engine until neither has anything left.
-    void pump(TimePoint now);
+    // the engine until neither has anything left, calling `after_round` (a
+    // driver's own work: passing events on, its transports' I/O) after each
+    // round. A pump called meanwhile (from `after_round`, e.g. a user action
+    // in a slot, or a transport's news) only makes the running one go round
+    // again, so drivers need no re-entrancy guard of their own.
+    void pump(TimePoint now, const std::function<void()>& after_round = {});
     // Expired deadlines of the engine and the transports, then pump.
     void tick(TimePoint now);
     TimePoint next_deadline() const;
@@ -54,6 +59,7 @@ class MessengerHost {
     };
     using Key = std::pair<std::size_t, std::uint64_t>;  // transport index, its id
 
+    void run_until_quiet(TimePoint now);
     void execute(Action& action, TimePoint now);
     void on_event(std::size_t t, transport::Event& event, TimePoint now);
     StreamId adopt(std::size_t t, transport::StreamId stream);
@@ -67,6 +73,8 @@ class MessengerHost {
     StreamId next_stream_ = 1;
     std::vector<Event> events_;
     TimePoint last_now_;  // of the last pump
+    bool pumping_ = false;
+    bool again_ = false;
 };
 
 }  // namespace sotto::messenger

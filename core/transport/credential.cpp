@@ -114,14 +114,14 @@ Result<CredentialList> credentials_for(const GrantList& grants) {
     return out;
 }
 
-Result<std::vector<IssuedGrant>> issue_grants(std::span<const TransportKind> kinds, Rng& rng) {
+Result<IssuedGrants> issue_grants(std::span<const TransportKind> kinds, Rng& rng) {
     if (kinds.empty()) return fail(Errc::Config, "no transport to issue a grant for");
-    std::vector<IssuedGrant> out;
-    out.reserve(kinds.size());
+    IssuedGrants out;
     for (auto k : kinds) {
         auto g = issue_grant(k, rng);
         if (!g) return std::unexpected(g.error());
-        out.push_back(std::move(*g));
+        out.grants.push_back(std::move(g->grant));
+        out.credentials.push_back(std::move(g->credential));
     }
     return out;
 }

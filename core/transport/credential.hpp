@@ -98,8 +98,13 @@ Result<IssuedGrant> issue_grant(TransportKind kind, Rng& rng);
 // code carry), for kinds this build knows; and for every grant of a list.
 Result<Credential> credential_for(const Grant& grant);
 Result<CredentialList> credentials_for(const GrantList& grants);
-// One grant per kind, freshly issued.
-Result<std::vector<IssuedGrant>> issue_grants(std::span<const TransportKind> kinds, Rng& rng);
+// One grant per kind, freshly issued, as the two lists that are stored
+// (ours) and sent (theirs), in the same order.
+struct IssuedGrants {
+    GrantList grants;
+    CredentialList credentials;
+};
+Result<IssuedGrants> issue_grants(std::span<const TransportKind> kinds, Rng& rng);
 
 // Same kinds, same bytes, same order (bytes compared in constant time).
 bool same_credentials(const CredentialList& a, const CredentialList& b);

@@ -45,18 +45,10 @@ void SimMessenger::on_node_event(const sim::NodeEvent& e) {
 // node event that arrives meanwhile (the node runs its outputs in order)
 // makes the outer call go round again.
 void SimMessenger::pump() {
-    if (pumping_) {
-        again_ = true;
-        return;
-    }
-    pumping_ = true;
-    do {
-        again_ = false;
-        host_->pump(now());
+    host_->pump(now(), [this] {
         for (auto& e : host_->take_events()) events_.push_back(std::move(e));
         (void)node_->with_node([](node::Node&, TimePoint) {});
-    } while (again_);
-    pumping_ = false;
+    });
     arm_timer();
 }
 

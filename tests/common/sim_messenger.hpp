@@ -56,8 +56,6 @@ class SimMessenger {
     std::unique_ptr<transport::OnionTransport> transport_;
     std::unique_ptr<messenger::MessengerHost> host_;
     std::vector<messenger::Event> events_;
-    bool pumping_ = false;
-    bool again_ = false;
     std::optional<sim::TimerId> timer_;
     TimePoint timer_at_ = TimePoint::never();
 };

@@ -88,7 +88,8 @@ class TestTransportCredentials : public QObject {
         QVERIFY(!credential_for(Grant{TransportKind::TorOnion, SecretBytes(Bytes(64, 1))}));
         const TransportKind kinds[] = {TransportKind::SottoOnion};
         auto many = issue_grants(kinds, rng);
-        QVERIFY(many && many->size() == 1);
+        QVERIFY(many && many->grants.size() == 1 && many->credentials.size() == 1);
+        QVERIFY(same_credentials(*credentials_for(many->grants), many->credentials));
         QVERIFY(!issue_grants({}, rng));
     }
 };
