@@ -301,6 +301,7 @@ void NodeDriver::execute(node::Output& out) {
                                                      static_cast<qsizetype>(e.data.size())));
             },
             [this](node::StreamClosed& e) { emit streamClosed(e.stream, q(e.reason)); },
+            [this](node::StreamWritable& e) { emit streamWritable(e.stream); },
             [this](node::ConsensusChanged& e) {
                 emit consensusChanged(e.valid_after, static_cast<qsizetype>(e.relays));
             },

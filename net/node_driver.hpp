@@ -100,6 +100,8 @@ class NodeDriver : public QObject {
     void streamOpened(quint64 stream);
     void streamData(quint64 stream, const QByteArray& data);
     void streamClosed(quint64 stream, const QString& reason);
+    // After stream_send was refused for a full buffer: there is room again.
+    void streamWritable(quint64 stream);
     void consensusChanged(qint64 validAfter, qsizetype relays);
     void notice(const QString& line);
     // Private services (see node_io.hpp).

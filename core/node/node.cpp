@@ -363,8 +363,10 @@ Status Node::stream_send(StreamRef ref, ByteView data, TimePoint now) {
     auto it = impl_->origin_streams.find(ref);
     if (it == impl_->origin_streams.end()) return fail(Errc::NotFound, "no such stream");
     auto& s = it->second;
-    if (s.backlog.size() + data.size() > impl_->config.limits.max_stream_buffer)
+    if (s.backlog.size() + data.size() > impl_->config.limits.max_stream_buffer) {
+        s.writable_wanted = true;
         return fail(Errc::Limit, "stream buffer full: wait until queued data is sent");
+    }
     s.backlog.insert(s.backlog.end(), data.begin(), data.end());
     if (s.state == OriginStream::State::Open) impl_->origin_stream_flush(s);
     return {};

@@ -111,6 +111,9 @@ struct OriginStream {
     enum class State { Connecting, Open } state = State::Connecting;
     onion::Window window = onion::Window::stream();
     std::deque<std::uint8_t> backlog;
+    // stream_send refused bytes: report StreamWritable once the backlog
+    // has room again.
+    bool writable_wanted = false;
     TimePoint deadline = TimePoint::never();
     std::uint64_t job = 0;  // nonzero: internal directory stream
 };

@@ -75,6 +75,12 @@ struct StreamClosed {
     StreamRef stream;
     std::string reason;
 };
+// After stream_send refused bytes with Errc::Limit: the stream's backlog
+// has drained to half of Limits::max_stream_buffer, so a writer that waited
+// can go on (issue 10, item 3). Only after a refusal, once per refusal.
+struct StreamWritable {
+    StreamRef stream;
+};
 // The node accepted a new consensus (clients, relays) or published one
 // (authorities).
 struct ConsensusChanged {
@@ -114,7 +120,7 @@ struct Notice {
 
 using Output = std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose,
                             ExitPause, CircuitReady, CircuitClosed, StreamOpened, StreamData,
-                            StreamClosed, ConsensusChanged, IncomingStream, ServiceConnected,
+                            StreamClosed, StreamWritable, ConsensusChanged, IncomingStream, ServiceConnected,
                             ServiceUnreachable, ContactFlagged, Notice>;
 
 }  // namespace sotto::node

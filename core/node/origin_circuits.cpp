@@ -188,6 +188,10 @@ void Node::Impl::origin_stream_flush(OriginStream& s) {
         s.window.packaged();
         origin_send(circ, s.hop, rc);
     }
+    if (s.writable_wanted && s.backlog.size() <= config.limits.max_stream_buffer / 2) {
+        s.writable_wanted = false;
+        outputs.push_back(StreamWritable{s.ref});
+    }
 }
 
 Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd, Bytes begin_data,

@@ -251,6 +251,7 @@ void SimNode::execute(node::Output& out) {
                    [&](node::StreamOpened& e) { record(e); },
                    [&](node::StreamData& e) { record(std::move(e)); },
                    [&](node::StreamClosed& e) { record(std::move(e)); },
+                   [&](node::StreamWritable& e) { record(e); },
                    [&](node::ConsensusChanged& e) { record(e); },
                    [&](node::IncomingStream& e) { record(e); },
                    [&](node::ServiceConnected& e) { record(e); },
@@ -301,6 +302,10 @@ void SimNode::record(NodeEvent event) {
                    [&](const node::StreamClosed& e) {
                        stream_closed_.emplace(e.stream, e.reason);
                        fp.push_back(5);
+                       put_u64(fp, e.stream);
+                   },
+                   [&](const node::StreamWritable& e) {
+                       fp.push_back(12);
                        put_u64(fp, e.stream);
                    },
                    [&](const node::ConsensusChanged& e) {

@@ -109,6 +109,11 @@ bool OnionTransport::on_node_output(node::Output& out, TimePoint now) {
         if (!opening_.contains(d->stream)) report(StreamData{d->stream, std::move(d->data)});
         return true;
     }
+    if (auto* w = std::get_if<node::StreamWritable>(&out)) {
+        if (!circuit_of_.contains(w->stream)) return false;
+        if (!opening_.contains(w->stream)) report(StreamWritable{w->stream});
+        return true;
+    }
     if (auto* cl = std::get_if<node::StreamClosed>(&out)) {
         if (!circuit_of_.contains(cl->stream)) return false;
         if (auto it = opening_.find(cl->stream); it != opening_.end())

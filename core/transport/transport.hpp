@@ -18,8 +18,9 @@
 //   arbitrary pieces; the messenger's session (core/session) is what
 //   authenticates them, so the transport is trusted with nothing else.
 // - send() takes all of the bytes or none: when they do not fit the
-//   stream's buffer it fails with Errc::Limit and a StreamWritable follows
-//   once pending() has fallen below writable_threshold().
+//   stream's buffer it fails with Errc::Limit and one StreamWritable follows
+//   once there is room again (the onion transport: its backlog drained to
+//   half its buffer). Anything else that fails a send ends the stream.
 #pragma once
 
 #include <cstdint>
