@@ -368,7 +368,12 @@ void Messenger::open_session(StreamId stream, TimePoint now) {
     send_outbox(streams_.at(stream).contact, now);
 }
 
-void Messenger::send_outbox(ContactId contact, TimePoint now) {
+bool Messenger::write_blocked(const Peer& p) const {
+    const auto active = active_stream(p);
+    return active && streams_.at(*active).blocked;
+}
+
+void Messenger::send_outbox(ContactId contact, TimePoint now, bool due_only) {
     auto pit = peers_.find(contact);
     if (pit == peers_.end() || pit->second.streams.empty()) return;
     Peer& p = pit->second;
@@ -376,6 +381,7 @@ void Messenger::send_outbox(ContactId contact, TimePoint now) {
     const auto active = active_stream(p);
     if (!active) return;
     const StreamId stream = *active;
+    if (streams_.at(stream).blocked) return;  // stream_writable calls again
     auto outbox = store_.outbox(contact);
     if (!outbox) {
         storage_failed("could not load the messages waiting to be sent", outbox.error());
@@ -385,6 +391,7 @@ void Messenger::send_outbox(ContactId contact, TimePoint now) {
         auto u = std::find_if(p.unacked.begin(), p.unacked.end(),
                               [&](const Unacked& x) { return x.id == m.id; });
         if (u == p.unacked.end()) continue;  // acked meanwhile
+        if (due_only && u->last_sent && *u->last_sent + config_.ack_timeout > now) continue;
         send_frame(stream, chat::ChatMessage{m.id, m.sent_at, m.body});
         const bool first = !u->last_sent.has_value();
         u->last_sent = now;
@@ -723,7 +730,9 @@ Result<store::MessageRecord> Messenger::send_message(ContactId contact, std::str
     notify(ContactChanged{contact});
     if (hidden_from(p)) p.revealed = true;  // sending_reveals_presence() warned the UI
 
-    if (const auto active = active_stream(p)) {
+    if (write_blocked(p)) {
+        // Stays Queued: stream_writable sends it.
+    } else if (const auto active = active_stream(p)) {
         const StreamId stream = *active;
         send_frame(stream, chat::ChatMessage{rec->id, rec->sent_at, rec->body});
         p.unacked.back().last_sent = now;
@@ -968,6 +977,23 @@ void Messenger::stream_closed(StreamId stream, TimePoint now) {
     forget_stream(stream, now);
 }
 
+void Messenger::stream_blocked(StreamId stream) {
+    if (auto it = streams_.find(stream); it != streams_.end()) it->second.blocked = true;
+}
+
+void Messenger::stream_writable(StreamId stream, TimePoint now) {
+    auto it = streams_.find(stream);
+    if (it == streams_.end() || !it->second.blocked) return;
+    it->second.blocked = false;
+    const ContactId contact = it->second.contact;
+    if (contact == 0) return;
+    // What was sent before the block has gone out now; the rest of the
+    // outbox (messages written meanwhile, and any whose ack timer ran out
+    // while blocked) follows.
+    auto& p = peers_.at(contact);
+    if (active_stream(p) == stream) send_outbox(contact, now, true);
+}
+
 void Messenger::tick(TimePoint now) {
     std::vector<InviteId> expired;
     for (auto& [id, at] : open_invites_)
@@ -987,6 +1013,7 @@ void Messenger::tick(TimePoint now) {
             continue;
         }
         if (!p.streams.empty()) {
+            if (write_blocked(p)) continue;  // its ack timers wait for stream_writable
             for (auto& u : p.unacked)
                 if (u.last_sent && *u.last_sent + config_.ack_timeout <= now) {
                     resend.push_back(id);
@@ -1009,6 +1036,7 @@ TimePoint Messenger::next_deadline() const {
         if (!p.established && !p.invite_expired && p.invite_expires_at)
             t = earliest(t, *p.invite_expires_at);
         if (!p.streams.empty()) {
+            if (write_blocked(p)) continue;
             for (auto& u : p.unacked)
                 if (u.last_sent) t = earliest(t, *u.last_sent + config_.ack_timeout);
         } else if (!p.connecting && dials(p)) {

@@ -98,6 +98,12 @@ struct MessengerConfig {
     // stream and re-read from the store, so it must stay small enough to do
     // that quickly; 1,000 is far beyond a conversation with someone offline.
     std::size_t outbox_limit = 1000;
+    // Back-pressure (MessengerHost): sealed records waiting for a stream
+    // whose transport buffer is full. The engine sends no messages on a
+    // blocked stream, so only what was already on its way waits — at most an
+    // outbox (outbox_limit × chat::kMaxBodyBytes ≈ 16 MB) plus control
+    // frames; a stream over this bound has a reader that stopped and closes.
+    std::size_t stream_wait_limit = 32 * 1024 * 1024;
     // Outgoing connects at start and when leaving Invisible go out one by
     // one, in random order, over this window: no burst of work at once, and
     // no instant at which every contact sees us come online. Zero: all at once.
@@ -232,6 +238,7 @@ class Messenger {
     bool sending_reveals_presence(ContactId contact) const;
     Result<std::string> safety_number(ContactId contact) const;
     store::ProfileStore& store() { return store_; }
+    const MessengerConfig& config() const { return config_; }
 
     // ---- transport events ----
     // `tag` is the service tag for incoming streams (a contact id or an
@@ -240,6 +247,11 @@ class Messenger {
     void connect_failed(ContactId contact, TimePoint now);
     void stream_data(StreamId stream, ByteView data, TimePoint now);
     void stream_closed(StreamId stream, TimePoint now);
+    // The stream's transport refused a write for a full buffer; the host
+    // keeps it and what follows, in order. Messages wait in the outbox (and
+    // their ack timers stop) until stream_writable.
+    void stream_blocked(StreamId stream);
+    void stream_writable(StreamId stream, TimePoint now);
     void tick(TimePoint now);
     TimePoint next_deadline() const;
 
@@ -275,6 +287,9 @@ class Messenger {
         // Hello goes out and nothing but a Welcome is taken.
         bool held = false;
         chat::FrameDecoder decoder;
+        // Its transport's buffer is full (stream_blocked): no messages go
+        // out on it until stream_writable.
+        bool blocked = false;
         // Secured, not held: frames may go out.
         bool usable() const { return channel && channel->established() && !held && contact != 0; }
     };
@@ -344,7 +359,10 @@ class Messenger {
     void forget_stream(StreamId stream, TimePoint now, bool resend = true);
     void bind_stream(StreamId stream, ContactId contact);
     void open_session(StreamId stream, TimePoint now);
-    void send_outbox(ContactId contact, TimePoint now);
+    // `due_only`: only what was never sent or whose ack timer ran out.
+    void send_outbox(ContactId contact, TimePoint now, bool due_only = false);
+    // The contact's active stream is blocked (stream_blocked).
+    bool write_blocked(const Peer& p) const;
     void resolve_duplicates(ContactId contact, TimePoint now, bool resend);
     void set_presence(Peer& p, ContactId contact, ContactPresence presence);
     void try_connect(ContactId contact, TimePoint now);

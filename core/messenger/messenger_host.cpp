@@ -119,13 +119,7 @@ void MessengerHost::execute(Action& action, TimePoint now) {
                    [&](Send& s) {
                        auto it = routes_.find(s.stream);
                        if (it == routes_.end()) return;
-                       const Route r = it->second;
-                       if (!transports_[r.transport]->send(r.stream, s.data, now)) {
-                           transports_[r.transport]->close(r.stream, now);
-                           by_transport_.erase({r.transport, r.stream});
-                           routes_.erase(it);
-                           engine_.stream_closed(s.stream, now);
-                       }
+                       send_or_wait(s.stream, it->second, std::move(s.data), now);
                    },
                    [&](Close& c) {
                        auto it = routes_.find(c.stream);
@@ -137,6 +131,55 @@ void MessengerHost::execute(Action& action, TimePoint now) {
                    },
                },
                action);
+}
+
+bool MessengerHost::send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now) {
+    if (r.waiting.empty()) {
+        auto sent = transports_[r.transport]->send(r.stream, data, now);
+        if (sent) return true;
+        if (sent.error().code != Errc::Limit) {
+            drop_route(id, now);
+            return false;
+        }
+        engine_.stream_blocked(id);
+    }
+    // A bound the engine's own limits keep it far below (its whole outbox
+    // is smaller): reaching it means the other side stopped reading.
+    if (r.waiting_bytes + data.size() > engine_.config().stream_wait_limit) {
+        drop_route(id, now);
+        return false;
+    }
+    r.waiting_bytes += data.size();
+    r.waiting.push_back(std::move(data));
+    return true;
+}
+
+void MessengerHost::drain(StreamId id, TimePoint now) {
+    auto it = routes_.find(id);
+    if (it == routes_.end()) return;
+    Route& r = it->second;
+    while (!r.waiting.empty()) {
+        auto sent = transports_[r.transport]->send(r.stream, r.waiting.front(), now);
+        if (!sent) {
+            // Full again: another StreamWritable follows.
+            if (sent.error().code == Errc::Limit) return;
+            drop_route(id, now);
+            return;
+        }
+        r.waiting_bytes -= r.waiting.front().size();
+        r.waiting.pop_front();
+    }
+    engine_.stream_writable(id, now);
+}
+
+void MessengerHost::drop_route(StreamId id, TimePoint now) {
+    auto it = routes_.find(id);
+    if (it == routes_.end()) return;
+    const Route& r = it->second;
+    transports_[r.transport]->close(r.stream, now);
+    by_transport_.erase({r.transport, r.stream});
+    routes_.erase(it);
+    engine_.stream_closed(id, now);
 }
 
 void MessengerHost::on_event(std::size_t t, transport::Event& event, TimePoint now) {
@@ -169,7 +212,9 @@ void MessengerHost::on_event(std::size_t t, transport::Event& event, TimePoint n
                    [&](transport::StreamData& e) {
                        if (auto id = stream_of(e.stream)) engine_.stream_data(*id, e.data, now);
                    },
-                   [&](transport::StreamWritable&) {},
+                   [&](transport::StreamWritable& e) {
+                       if (auto id = stream_of(e.stream)) drain(*id, now);
+                   },
                    [&](transport::StreamClosed& e) {
                        auto id = stream_of(e.stream);
                        if (!id) return;

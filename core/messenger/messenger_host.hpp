@@ -11,6 +11,7 @@
 // input (a user action on engine(), a transport event) call pump().
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -56,10 +57,24 @@ class MessengerHost {
     struct Route {
         std::size_t transport;
         transport::StreamId stream;
+        // Back-pressure (issue 10, item 3): sealed records the transport
+        // refused for a full buffer, in order, until its StreamWritable. The
+        // engine stops sending messages meanwhile (Messenger::stream_blocked),
+        // so only what was already on its way and small control frames wait
+        // here; the session's counters forbid dropping or reordering them.
+        std::deque<Bytes> waiting;
+        std::size_t waiting_bytes = 0;
     };
     using Key = std::pair<std::size_t, std::uint64_t>;  // transport index, its id
 
     void run_until_quiet(TimePoint now);
+    // Hands `data` to the stream's transport, or queues it behind what
+    // already waits; false when the stream had to be closed.
+    bool send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now);
+    // The transport has room again: what waited goes out, in order.
+    void drain(StreamId id, TimePoint now);
+    // Closes the route and tells the engine (which then has no stream).
+    void drop_route(StreamId id, TimePoint now);
     void execute(Action& action, TimePoint now);
     void on_event(std::size_t t, transport::Event& event, TimePoint now);
     StreamId adopt(std::size_t t, transport::StreamId stream);

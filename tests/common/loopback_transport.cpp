@@ -88,10 +88,29 @@ transport::AttemptId LoopbackTransport::connect(const transport::Credential& cre
 Status LoopbackTransport::send(transport::StreamId stream, ByteView data, TimePoint) {
     auto it = ends_.find(stream);
     if (it == ends_.end()) return fail(Errc::Io, "stream closed");
-    auto* peer = it->second.peer;
-    peer->post(transport::StreamData{it->second.peer_stream, Bytes(data.begin(), data.end())},
+    auto& end = it->second;
+    if (capacity_ && end.in_flight + data.size() > *capacity_) {
+        end.refused = true;
+        ++refused_;
+        return fail(Errc::Limit, "stream buffer full");
+    }
+    end.in_flight += data.size();
+    auto* peer = end.peer;
+    peer->post(transport::StreamData{end.peer_stream, Bytes(data.begin(), data.end())},
                peer != this);
     return {};
+}
+
+std::size_t LoopbackTransport::pending(transport::StreamId stream) const {
+    auto it = ends_.find(stream);
+    return it == ends_.end() ? 0 : it->second.in_flight;
+}
+
+void LoopbackTransport::drain() {
+    for (auto& [id, end] : ends_) {
+        end.in_flight = 0;
+        if (std::exchange(end.refused, false)) post(transport::StreamWritable{id}, true);
+    }
 }
 
 void LoopbackTransport::close(transport::StreamId stream, TimePoint) {

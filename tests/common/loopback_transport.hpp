@@ -39,7 +39,7 @@ class LoopbackTransport final : public transport::Transport {
     void set_visible(bool visible, TimePoint) override { visible_ = visible; }
     transport::AttemptId connect(const transport::Credential& credential, TimePoint now) override;
     Status send(transport::StreamId stream, ByteView data, TimePoint now) override;
-    std::size_t pending(transport::StreamId) const override { return 0; }
+    std::size_t pending(transport::StreamId stream) const override;
     void close(transport::StreamId stream, TimePoint now) override;
     void tick(TimePoint) override {}
     TimePoint next_deadline() const override { return TimePoint::never(); }
@@ -48,6 +48,15 @@ class LoopbackTransport final : public transport::Transport {
     // Called when events arrive from another endpoint (not from this one's
     // own calls, whose caller takes the events anyway).
     void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+    // Back-pressure tests: a stream takes at most `bytes` (counted in
+    // pending()) until drain(); a send over it fails with Errc::Limit.
+    // What a stream took is delivered at once all the same.
+    void set_stream_capacity(std::optional<std::size_t> bytes) { capacity_ = bytes; }
+    // Everything sent has left: pending() is zero again, and each stream
+    // whose send was refused gets its StreamWritable.
+    void drain();
+    std::uint64_t sends_refused() const { return refused_; }
 
     bool visible() const { return visible_; }
     std::size_t grant_count() const { return grants_.size(); }
@@ -64,6 +73,8 @@ class LoopbackTransport final : public transport::Transport {
         LoopbackTransport* peer;
         transport::StreamId peer_stream;
         std::optional<transport::Tag> tag;  // service side: the grant it came under
+        std::size_t in_flight = 0;          // since the last drain()
+        bool refused = false;               // a send failed for capacity
     };
     std::optional<transport::Tag> admits(const transport::Credential& c) const;
     transport::StreamId open_end(LoopbackTransport* peer, transport::StreamId peer_stream,
@@ -79,6 +90,8 @@ class LoopbackTransport final : public transport::Transport {
     transport::AttemptId next_attempt_ = 1;
     transport::StreamId next_stream_ = 1;
     std::uint64_t introductions_ = 0;
+    std::optional<std::size_t> capacity_;
+    std::uint64_t refused_ = 0;
     std::vector<transport::Event> events_;
     std::function<void()> wake_;
 };

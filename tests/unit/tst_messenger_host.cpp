@@ -4,6 +4,7 @@
 // credential chosen by transport, a revoke, and a host that goes away.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <set>
 
 #include "core/messenger/messenger_host.hpp"
 #include "tests/common/loopback_transport.hpp"
@@ -33,13 +34,14 @@ struct Side {
         transport = net.transport();
     }
     void start(TimePoint now) {
-        host = std::make_unique<MessengerHost>(*store, rng,
-                                               std::vector<transport::Transport*>{transport.get()});
+        host = std::make_unique<MessengerHost>(
+            *store, rng, std::vector<transport::Transport*>{transport.get()}, config);
         host->start(now);
     }
     Messenger& m() { return host->engine(); }
 
     DeterministicRng rng;
+    MessengerConfig config;
     std::unique_ptr<store::ProfileStore> store;
     std::unique_ptr<testing::LoopbackTransport> transport;
     std::unique_ptr<MessengerHost> host;
@@ -98,6 +100,100 @@ class TestMessengerHost : public QObject {
         bob.host.reset();
         settle(alice, alice, t0);
         QCOMPARE(alice.m().presence_of(*c), ContactPresence::Offline);
+    }
+
+    // Back-pressure (issue 10, item 3): a write that does not fit the
+    // transport's buffer waits in the host, in order, instead of closing the
+    // stream; the engine holds new messages in the outbox until the stream is
+    // writable again; nothing is lost, duplicated or reconnected.
+    void a_full_stream_waits_instead_of_closing() {
+        QTemporaryDir dir;
+        testing::LoopbackNetwork net;
+        Side alice(net, dir, "Alice", 7), bob(net, dir, "Bob", 8);
+        alice.start(t0);
+        bob.start(t0);
+        auto invite = bob.m().create_invite(std::nullopt, t0);
+        QVERIFY(invite);
+        bob.host->pump(t0);
+        auto c = alice.m().accept_invite(invite->code, t0);
+        QVERIFY(c);
+        settle(alice, bob, t0);
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Online);
+        const ContactId alice_at_bob = (*bob.store->contacts())[0].id;
+        const auto attempts = alice.transport->attempts();
+
+        // Room for about three of these sealed messages, from now on.
+        alice.transport->drain();
+        alice.transport->set_stream_capacity(3500);  // records are padded to 1 KiB steps
+        const std::string body(250, 'x');
+        for (int i = 0; i < 10; ++i)
+            QVERIFY(alice.m().send_message(*c, body + std::to_string(i), t0));
+        settle(alice, bob, t0);
+        QVERIFY(alice.transport->sends_refused() > 0);
+        QCOMPARE(alice.host->open_streams(), std::size_t(1));
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Online);
+        const auto delivered_first = bob.store->history(alice_at_bob, std::nullopt, 50)->size();
+        QVERIFY2(delivered_first > 0 && delivered_first < 10, qPrintable(QString::number(delivered_first) + " refused " + QString::number(alice.transport->sends_refused())));
+
+        // Written while blocked: it stays Queued, not on the wire.
+        auto late = alice.m().send_message(*c, "written while blocked", t0);
+        QVERIFY(late);
+        settle(alice, bob, t0);
+        QCOMPARE(late->state, store::MessageState::Queued);
+        // No ack timer runs on a blocked stream (it would resend into the
+        // queue, or spin the host on a deadline in the past).
+        QVERIFY(alice.host->next_deadline() > t0 + alice.m().config().ack_timeout);
+
+        for (int round = 0; round < 30; ++round) {
+            alice.transport->drain();
+            settle(alice, bob, t0);
+        }
+        auto got = *bob.store->history(alice_at_bob, std::nullopt, 50);
+        QCOMPARE(got.size(), std::size_t(11));
+        std::set<std::string> bodies;
+        for (auto& m : got) bodies.insert(m.body);
+        QCOMPARE(bodies.size(), std::size_t(11));
+        QVERIFY(bodies.contains("written while blocked"));
+        const auto mine = *alice.store->history(*c, std::nullopt, 50);
+        QCOMPARE(mine.size(), std::size_t(11));
+        for (auto& m : mine) QCOMPARE(m.state, store::MessageState::Delivered);
+        // The same stream all along.
+        QCOMPARE(alice.transport->attempts(), attempts);
+        QCOMPARE(alice.host->open_streams(), std::size_t(1));
+        QCOMPARE(bob.host->open_streams(), std::size_t(1));
+    }
+
+    // A reader that never makes room: the host's bound closes the stream
+    // (and the engine sees it closed) rather than holding data forever.
+    void a_stream_over_the_wait_bound_closes() {
+        QTemporaryDir dir;
+        testing::LoopbackNetwork net;
+        Side alice(net, dir, "Alice", 9), bob(net, dir, "Bob", 10);
+        alice.config.stream_wait_limit = 2000;
+        alice.start(t0);
+        bob.start(t0);
+        auto invite = bob.m().create_invite(std::nullopt, t0);
+        QVERIFY(invite);
+        bob.host->pump(t0);
+        auto c = alice.m().accept_invite(invite->code, t0);
+        QVERIFY(c);
+        settle(alice, bob, t0);
+        QCOMPARE(alice.host->open_streams(), std::size_t(1));
+        const ContactId alice_at_bob = (*bob.store->contacts())[0].id;
+        const auto attempts = alice.transport->attempts();
+        alice.transport->set_stream_capacity(0);
+        for (int i = 0; i < 10; ++i)
+            QVERIFY(alice.m().send_message(*c, std::string(400, 'y'), t0));
+        settle(alice, bob, t0);
+        // The stream closed at both ends; Alice dials again (her new stream
+        // cannot even finish its handshake through a transport that takes
+        // nothing, so neither side sees the other online).
+        QVERIFY(alice.transport->attempts() > attempts);
+        QCOMPARE(alice.m().presence_of(*c), ContactPresence::Offline);
+        QCOMPARE(bob.m().presence_of(alice_at_bob), ContactPresence::Offline);
+        QVERIFY(bob.store->history(alice_at_bob, std::nullopt, 50)->empty());
+        // Still in the outbox: nothing was lost.
+        QCOMPARE(alice.store->outbox(*c)->size(), std::size_t(10));
     }
 
     void a_revoked_contact_is_closed_and_not_let_in_again() {
