@@ -133,25 +133,19 @@ void MessengerHost::execute(Action& action, TimePoint now) {
                action);
 }
 
-bool MessengerHost::send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now) {
+void MessengerHost::send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now) {
     if (r.waiting.empty()) {
         auto sent = transports_[r.transport]->send(r.stream, data, now);
-        if (sent) return true;
-        if (sent.error().code != Errc::Limit) {
-            drop_route(id, now);
-            return false;
-        }
+        if (sent) return;
+        if (sent.error().code != Errc::Limit) return drop_route(id, now);
         engine_.stream_blocked(id);
     }
     // A bound the engine's own limits keep it far below (its whole outbox
     // is smaller): reaching it means the other side stopped reading.
-    if (r.waiting_bytes + data.size() > engine_.config().stream_wait_limit) {
-        drop_route(id, now);
-        return false;
-    }
+    if (r.waiting_bytes + data.size() > engine_.config().stream_wait_limit)
+        return drop_route(id, now);
     r.waiting_bytes += data.size();
     r.waiting.push_back(std::move(data));
-    return true;
 }
 
 void MessengerHost::drain(StreamId id, TimePoint now) {

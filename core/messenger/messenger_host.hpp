@@ -69,8 +69,8 @@ class MessengerHost {
 
     void run_until_quiet(TimePoint now);
     // Hands `data` to the stream's transport, or queues it behind what
-    // already waits; false when the stream had to be closed.
-    bool send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now);
+    // already waits; closes the stream (drop_route) on any other failure.
+    void send_or_wait(StreamId id, Route& r, Bytes data, TimePoint now);
     // The transport has room again: what waited goes out, in order.
     void drain(StreamId id, TimePoint now);
     // Closes the route and tells the engine (which then has no stream).

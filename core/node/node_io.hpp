@@ -120,7 +120,7 @@ struct Notice {
 
 using Output = std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose,
                             ExitPause, CircuitReady, CircuitClosed, StreamOpened, StreamData,
-                            StreamClosed, StreamWritable, ConsensusChanged, IncomingStream, ServiceConnected,
-                            ServiceUnreachable, ContactFlagged, Notice>;
+                            StreamClosed, StreamWritable, ConsensusChanged, IncomingStream,
+                            ServiceConnected, ServiceUnreachable, ContactFlagged, Notice>;
 
 }  // namespace sotto::node

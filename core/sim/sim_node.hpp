@@ -28,8 +28,7 @@ namespace sotto::sim {
 
 using NodeEvent = std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened,
                                node::StreamData, node::StreamClosed, node::StreamWritable,
-                               node::ConsensusChanged,
-                               node::IncomingStream, node::ServiceConnected,
+                               node::ConsensusChanged, node::IncomingStream, node::ServiceConnected,
                                node::ServiceUnreachable, node::ContactFlagged, node::Notice>;
 
 struct TimedEvent {

@@ -95,8 +95,8 @@ struct World {
 
     // `who` redeems a fresh invite of Bob's; the contact ids on both sides.
     std::optional<std::pair<ContactId, ContactId>> redeem(testing::SimMessenger& who) {
-        auto invite = bob.act(
-            [](Messenger& m, TimePoint now) { return m.create_invite(std::nullopt, now); });
+        auto invite =
+            bob.act([](Messenger& m, TimePoint now) { return m.create_invite(std::nullopt, now); });
         if (!invite) return std::nullopt;
         const auto before = bob.store().contacts()->size();
         auto c = who.act(
@@ -138,9 +138,9 @@ class TestMessengerSim : public QObject {
         w.bob.start(service_config());
         w.alice.start(service_config());
         w.carol.start(service_config());
-        QVERIFY(w.sim.run_until([&] { return w.bob_node->node()->service_stats().intro_points_up ==
-                                             3; },
-                                Duration::hours(1)));
+        QVERIFY(w.sim.run_until(
+            [&] { return w.bob_node->node()->service_stats().intro_points_up == 3; },
+            Duration::hours(1)));
         const TimePoint day0 = w.sim.now();
         auto day = [&](int n) { return day0 + Duration::hours(24) * n; };
 
@@ -156,9 +156,8 @@ class TestMessengerSim : public QObject {
         std::size_t alice_connected_at_revoke = 0, alice_unreachable_at_revoke = 0;
         for (int d = 0; d < 30; ++d) {
             if (d == 10) {
-                QVERIFY(w.bob.act([&](Messenger& m, TimePoint now) {
-                    return m.revoke(alice_at_bob, now);
-                }));
+                QVERIFY(w.bob.act(
+                    [&](Messenger& m, TimePoint now) { return m.revoke(alice_at_bob, now); }));
                 alice_connected_at_revoke = w.alice_node->count<node::ServiceConnected>();
                 alice_unreachable_at_revoke = w.alice_node->count<node::ServiceUnreachable>();
             }
@@ -184,20 +183,20 @@ class TestMessengerSim : public QObject {
                 const std::string from_bob = "bob, day " + std::to_string(d);
                 QVERIFY(w.send(w.bob, carol_at_bob, from_bob));
                 bob_sent.push_back(from_bob);
-                QVERIFY2(w.sim.run_until(
-                             [&] {
-                                 return received(w.bob, carol_at_bob, from_carol) &&
-                                        received(w.carol, bob_at_carol, from_bob);
-                             },
-                             Duration::hours(2)),
-                         qPrintable("day " + QString::number(d) + ": Bob and Carol could not chat"));
+                QVERIFY2(
+                    w.sim.run_until(
+                        [&] {
+                            return received(w.bob, carol_at_bob, from_carol) &&
+                                   received(w.carol, bob_at_carol, from_bob);
+                        },
+                        Duration::hours(2)),
+                    qPrintable("day " + QString::number(d) + ": Bob and Carol could not chat"));
             }
             if (d < 10) {
                 const std::string from_alice = "alice, day " + std::to_string(d);
                 QVERIFY(w.send(w.alice, bob_at_alice, from_alice));
-                QVERIFY2(w.sim.run_until(
-                             [&] { return received(w.bob, alice_at_bob, from_alice); },
-                             Duration::hours(2)),
+                QVERIFY2(w.sim.run_until([&] { return received(w.bob, alice_at_bob, from_alice); },
+                                         Duration::hours(2)),
                          qPrintable("day " + QString::number(d) + ": Alice could not reach Bob"));
             }
 
