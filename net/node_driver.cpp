@@ -265,34 +265,35 @@ void NodeDriver::flush_links() {
     }
 }
 
-namespace {
-
-// What the driver carries out itself (sockets), as opposed to events.
-bool is_driver_action(const node::Output& o) {
-    return std::holds_alternative<node::ConnectLink>(o) ||
-           std::holds_alternative<node::SendLink>(o) ||
-           std::holds_alternative<node::CloseLink>(o) ||
-           std::holds_alternative<node::ExitConnect>(o) ||
-           std::holds_alternative<node::ExitSend>(o) ||
-           std::holds_alternative<node::ExitClose>(o) || std::holds_alternative<node::ExitPause>(o);
-}
-
-}  // namespace
-
 void NodeDriver::execute(node::Output& out) {
-    if (sink_ && !is_driver_action(out) && sink_(out)) {
+    if (auto* action = std::get_if<node::Action>(&out)) {
+        execute(*action);
+        return;
+    }
+    auto& event = std::get<node::Event>(out);
+    if (sink_ && sink_(event)) {
         pump();  // whatever the sink asked of the node queues behind what is pending
         return;
     }
+    deliver(event);
+}
+
+void NodeDriver::execute(node::Action& action) {
+    std::visit(Overloaded{
+                   [this](node::ConnectLink& c) { connect_link(c); },
+                   [this](node::SendLink& s) { send_link(s); },
+                   [this](node::CloseLink& c) { close_link(c.link); },
+                   [this](node::ExitConnect& c) { connect_exit(c); },
+                   [this](node::ExitSend& s) { send_exit(s); },
+                   [this](node::ExitClose& c) { close_exit(c.exit); },
+                   [this](node::ExitPause& p) { pause_exit(p); },
+               },
+               action);
+}
+
+void NodeDriver::deliver(node::Event& event) {
     std::visit(
         Overloaded{
-            [this](node::ConnectLink& c) { connect_link(c); },
-            [this](node::SendLink& s) { send_link(s); },
-            [this](node::CloseLink& c) { close_link(c.link); },
-            [this](node::ExitConnect& c) { connect_exit(c); },
-            [this](node::ExitSend& s) { send_exit(s); },
-            [this](node::ExitClose& c) { close_exit(c.exit); },
-            [this](node::ExitPause& p) { pause_exit(p); },
             [this](node::CircuitReady& e) { emit circuitReady(e.circuit); },
             [this](node::CircuitClosed& e) { emit circuitClosed(e.circuit, q(e.reason)); },
             [this](node::StreamOpened& e) { emit streamOpened(e.stream); },
@@ -318,7 +319,7 @@ void NodeDriver::execute(node::Output& out) {
             // The node has already logged the line; this is for people.
             [this](node::Notice& e) { emit notice(q(e.line)); },
         },
-        out);
+        event);
 }
 
 void NodeDriver::arm_timer() {

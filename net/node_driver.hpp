@@ -84,10 +84,10 @@ class NodeDriver : public QObject {
     static TimePoint now();
 
     // ---- for a sans-I/O transport over the node (core/transport) ----
-    // The node's application outputs (streams, circuits, service events) are
+    // The node's events (streams, circuits, service events) are
     // offered to `sink` first, in order; what it takes (returns true for) is
     // not signalled. One sink at a time; an empty one removes it.
-    using ApplicationSink = std::function<bool(node::Output&)>;
+    using ApplicationSink = std::function<bool(node::Event&)>;
     void set_application_sink(ApplicationSink sink) { sink_ = std::move(sink); }
     // The node itself, for a transport that calls it directly; call flush()
     // after such calls so their outputs are carried out.
@@ -131,6 +131,8 @@ class NodeDriver : public QObject {
     // calls only append. Re-arms the timer when the outermost call finishes.
     void pump();
     void execute(node::Output& out);
+    void execute(node::Action& action);
+    void deliver(node::Event& event);  // as signals
     void arm_timer();
     void on_timer();
     // Writes out what send_link() buffered during this pump.

@@ -44,8 +44,8 @@ void OnionAdapter::on_consensus() {
         return;
     }
     transport_ = std::move(*t);
-    driver_->set_application_sink([this](node::Output& out) {
-        if (!transport_->on_node_output(out, NodeDriver::now())) return false;
+    driver_->set_application_sink([this](node::Event& event) {
+        if (!transport_->on_node_output(event, NodeDriver::now())) return false;
         emit activity();
         return true;
     });

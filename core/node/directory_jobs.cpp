@@ -3,7 +3,9 @@
 // verify_consensus. As a relay: upload its signed descriptor to every
 // authority. As an authority: carry votes and signatures to the other
 // authorities. As any relay: answer BEGIN_DIR requests (authorities through
-// dir::Authority, other relays serve their cached consensus).
+// dir::Authority, other relays serve their cached consensus). For the
+// private-service components: their HSDir requests, each over a three-hop
+// circuit to that HSDir (start_hs_job).
 #include "core/hs/hsdir_messages.hpp"
 #include "core/node/node_impl.hpp"
 
@@ -52,17 +54,30 @@ void Node::Impl::launch_job(DirJob job, std::vector<PathHop> path, TimePoint now
     const auto id = job.id;
     jobs.emplace(id, std::move(job));
     auto circ = path.empty() ? Result<CircuitRef>(fail(Errc::NotFound, "no path to the directory"))
-                             : start_circuit(std::move(path), id, now);
+                             : start_circuit(std::move(path), &dir_job_circuits, id, now);
     if (!circ) {
         job_failed(id, circ.error().message, now);
         return;
     }
-    if (auto it = jobs.find(id); it != jobs.end()) {
-        it->second.circuit = *circ;
-        origin_circuits.at(*circ).purpose = OriginCircuit::Purpose::Dir;
-    }
+    if (auto it = jobs.find(id); it != jobs.end()) it->second.circuit = *circ;
     schedule_housekeeping(now);
 }
+
+void Node::Impl::start_hs_job(HsJobKind kind, const PathHop& hsdir, Bytes request,
+                              HsJobHandler& handler, std::uint64_t owner, TimePoint now) {
+    DirJob job;
+    job.kind = kind == HsJobKind::Upload ? DirJob::Kind::HsUpload : DirJob::Kind::HsFetch;
+    job.hs_handler = &handler;
+    job.owner = owner;
+    job.request = std::move(request);
+    launch_job(std::move(job), path_to(hsdir, 3), now);
+}
+
+namespace {
+HsJobKind hs_kind(const DirJob& job) {
+    return job.kind == DirJob::Kind::HsUpload ? HsJobKind::Upload : HsJobKind::Fetch;
+}
+}  // namespace
 
 void Node::Impl::job_circuit_ready(std::uint64_t id, TimePoint now) {
     auto it = jobs.find(id);
@@ -100,12 +115,7 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
     jobs.erase(it);
     origin_close(job.circuit, "directory request done", true, now);
     if (job.hs()) {
-        auto hresp = hs::decode_hsdir_response(*body);
-        const bool ok = hresp && hresp->status == hs::HsDirStatus::Ok;
-        if (job.kind == DirJob::Kind::HsFetch)
-            client_job_done(job, ok ? hresp->descriptor : std::nullopt, now);
-        else
-            service_job_done(job, ok, now);
+        job.hs_handler->on_hs_job_done(hs_kind(job), job.owner, std::move(*body), now);
         return;
     }
     const auto& who = config.network.authorities[job.authority].nickname;
@@ -134,7 +144,6 @@ void Node::Impl::job_stream_data(std::uint64_t id, ByteView data, TimePoint now)
                 log->log(LogLevel::Info, "dir", "authority " + who + ": " + resp->message);
             break;
         case DirJob::Kind::HsUpload:
-        case DirJob::Kind::HsWithdraw:
         case DirJob::Kind::HsFetch:
             break;  // answered above
     }
@@ -148,10 +157,7 @@ void Node::Impl::job_failed(std::uint64_t id, const std::string& why, TimePoint)
     const TimePoint now = last_now;
     origin_close(job.circuit, "directory request failed", true, now);
     if (job.hs()) {
-        if (job.kind == DirJob::Kind::HsFetch)
-            client_job_done(job, std::nullopt, now);
-        else
-            service_job_done(job, false, now);
+        job.hs_handler->on_hs_job_done(hs_kind(job), job.owner, std::nullopt, now);
         return;
     }
     const auto& who = config.network.authorities[job.authority].nickname;
@@ -195,7 +201,7 @@ void Node::Impl::adopt_consensus(dir::Consensus c, TimePoint now) {
     ring.emplace(*consensus);
     warned_authorities.clear();
     next_consensus_fetch = now + config.consensus_fetch_interval;
-    outputs.push_back(ConsensusChanged{va, relays});
+    emit(ConsensusChanged{va, relays});
 }
 
 void Node::Impl::upload_descriptor(TimePoint now) {
@@ -231,7 +237,7 @@ void Node::Impl::directory_schedule(TimePoint now) {
             c && (!consensus || c->valid_after > consensus->valid_after)) {
             consensus = *c;
             ring.emplace(*consensus);
-            outputs.push_back(ConsensusChanged{c->valid_after, c->relays.size()});
+            emit(ConsensusChanged{c->valid_after, c->relays.size()});
         }
         next_consensus_fetch = TimePoint::never();  // an authority has its own
         return;
@@ -264,7 +270,7 @@ void Node::Impl::serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body,
             cur && (!consensus || cur->valid_after > consensus->valid_after)) {
             consensus = *cur;
             ring.emplace(*consensus);
-            outputs.push_back(ConsensusChanged{cur->valid_after, cur->relays.size()});
+            emit(ConsensusChanged{cur->valid_after, cur->relays.size()});
         }
     } else if (std::holds_alternative<dir::GetConsensus>(*req) && consensus) {
         resp.consensus = *consensus;
@@ -284,7 +290,7 @@ void Node::Impl::start_reachability_check(const dir::ReachabilityCheck& check, T
     add_link(id, link::LinkSession::initiator(check.identity, *rng, now, config.link), true,
              check.identity, now);
     reachability_links.emplace(id, check);
-    outputs.push_back(ConnectLink{id, check.host, check.port, check.identity});
+    act(ConnectLink{id, check.host, check.port, check.identity});
 }
 
 bool Node::Impl::reachability_link_open(LinkEntry& l, TimePoint now) {

@@ -1,6 +1,8 @@
-// Node facade: construction, the driver inputs, links, outputs and timers.
-// Role logic lives in relay_circuits.cpp, origin_circuits.cpp and
-// directory_jobs.cpp.
+// Node facade: construction, the driver inputs, links, outputs and timers,
+// the NodeContext its components see, and the private-service API (which
+// hands on to PrivateService and ServiceClient). Role logic lives in
+// relay_circuits.cpp, origin_circuits.cpp, directory_jobs.cpp and the
+// components (see node_impl.hpp).
 #include "core/node/node.hpp"
 
 #include "core/node/node_impl.hpp"
@@ -27,8 +29,7 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng
             return fail(Errc::Config, "idle link timeouts need 0 < min <= max");
     if (idle.accepted.us <= 0)
         return fail(Errc::Config, "the idle timeout of accepted links must be positive");
-    auto impl = std::unique_ptr<Impl>(new Impl{std::move(config), std::move(keys), &rng, &log});
-    impl->hs_relay.store = hs::HsDirStore(impl->config.hsdir);
+    auto impl = std::make_unique<Impl>(std::move(config), std::move(keys), rng, log);
     if (impl->config.authority) {
         auto a = dir::Authority::create(impl->config.network, impl->keys.identity,
                                         impl->config.authority_config, log);
@@ -43,9 +44,84 @@ Result<std::unique_ptr<Node>> Node::create(NodeConfig config, NodeKeys keys, Rng
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
 
+Node::Impl::Impl(NodeConfig config_, NodeKeys keys_, Rng& rng_, LogSink& log_)
+    : config(std::move(config_)),
+      keys(std::move(keys_)),
+      rng(&rng_),
+      log(&log_),
+      hsdir(context, config.hsdir) {}
+
+// ---- the context components see ----
+
+Result<CircuitRef> Node::Impl::Context::launch_circuit(std::vector<PathHop> path,
+                                                       CircuitHandler& handler,
+                                                       std::uint64_t owner, TimePoint now) {
+    if (path.empty()) return fail(Errc::NotFound, "no path: the consensus lists too few relays");
+    return d.start_circuit(std::move(path), &handler, owner, now);
+}
+
+void Node::Impl::Context::send_to_last_hop(CircuitRef circuit, const wire::RelayCell& cell) {
+    if (auto* c = d.circuits.find(circuit); c != nullptr && !c->hops.empty())
+        d.origin_send(*c, c->hops.size() - 1, cell);
+}
+
+std::optional<crypto::Digest256> Node::Impl::Context::last_hop_binding(CircuitRef circuit) const {
+    const auto* c = d.circuits.find(circuit);
+    if (c == nullptr || c->bindings.empty()) return std::nullopt;
+    return c->bindings.back();
+}
+
+bool Node::Impl::Context::stream_id_in_use(CircuitRef circuit, wire::StreamId id) const {
+    const auto* c = d.circuits.find(circuit);
+    return c != nullptr && c->streams.contains(id);
+}
+
+void Node::Impl::Context::abandon_hs_uploads(HsJobHandler& handler, std::uint64_t owner,
+                                             TimePoint now) {
+    std::vector<std::uint64_t> under_way;
+    for (auto& [job_id, job] : d.jobs)
+        if (job.kind == DirJob::Kind::HsUpload && job.hs_handler == &handler &&
+            job.owner == owner)
+            under_way.push_back(job_id);
+    for (auto job_id : under_way) d.job_failed(job_id, "upload abandoned", now);
+}
+
+bool Node::Impl::Context::relay_circuit_extended(RelayCircuitKey key) const {
+    auto it = d.relay_circuits.find(key);
+    return it != d.relay_circuits.end() && it->second.next != RelayCircuit::Next::None;
+}
+
+bool Node::Impl::Context::relay_circuit_joined(RelayCircuitKey key) const {
+    auto it = d.relay_circuits.find(key);
+    return it != d.relay_circuits.end() && it->second.splice != 0;
+}
+
+crypto::Digest256 Node::Impl::Context::relay_circuit_binding(RelayCircuitKey key) const {
+    auto it = d.relay_circuits.find(key);
+    return it == d.relay_circuits.end() ? crypto::Digest256{} : it->second.binding;
+}
+
+void Node::Impl::Context::relay_send_back(RelayCircuitKey key, const wire::RelayCell& cell) {
+    if (auto it = d.relay_circuits.find(key); it != d.relay_circuits.end())
+        d.relay_send_back(it->second, cell);
+}
+
+void Node::Impl::Context::relay_tear_down(RelayCircuitKey key, wire::DestroyReason reason) {
+    if (auto it = d.relay_circuits.find(key); it != d.relay_circuits.end())
+        d.relay_destroy(it->second, reason, true, true);
+}
+
+void Node::Impl::Context::relay_join(RelayCircuitKey a, RelayCircuitKey b) {
+    auto x = d.relay_circuits.find(a);
+    auto y = d.relay_circuits.find(b);
+    if (x == d.relay_circuits.end() || y == d.relay_circuits.end()) return;
+    x->second.splice = b;
+    y->second.splice = a;
+}
+
 void Node::Impl::notice(LogLevel level, const std::string& line) {
     log->log(level, "node", line);
-    if (level >= LogLevel::Warning) outputs.push_back(Notice{line});
+    if (level >= LogLevel::Warning) emit(Notice{line});
 }
 
 LinkEntry* Node::Impl::link(LinkId id) {
@@ -59,7 +135,7 @@ LinkId Node::Impl::link_to(const PathHop& hop, TimePoint now) {
     add_link(id, link::LinkSession::initiator(hop.identity, *rng, now, config.link), true,
              hop.identity, now);
     links_by_peer[hop.identity] = id;
-    outputs.push_back(ConnectLink{id, hop.host, hop.port, hop.identity});
+    act(ConnectLink{id, hop.host, hop.port, hop.identity});
     return id;
 }
 
@@ -130,8 +206,8 @@ void Node::Impl::close_link(LinkId id, const std::string& why, TimePoint now, bo
     }
     links.erase(it);
     dirty_links.erase(id);
-    hs_relay.store.source_closed(id);
-    if (tell_driver) outputs.push_back(CloseLink{id});
+    hsdir.store().source_closed(id);
+    if (tell_driver) act(CloseLink{id});
     log->log(LogLevel::Debug, "link", "link " + std::to_string(id) + " closed: " + why);
     for (auto& [circ_id, slot] : circuits) {
         if (slot.kind == CircuitSlot::Kind::Relay)
@@ -145,12 +221,10 @@ void Node::Impl::on_link_open(LinkEntry& l, TimePoint now) {
     if (reachability_link_open(l, now)) return;
     // Circuits waiting for this link: our own first hops and relayed extends.
     std::vector<CircuitRef> origins;
-    for (auto& [ref, c] : origin_circuits)
+    for (auto& [ref, c] : circuits)
         if (c.link == l.id && c.state == OriginCircuit::State::Connecting) origins.push_back(ref);
-    for (auto ref : origins) {
-        auto it = origin_circuits.find(ref);
-        if (it != origin_circuits.end()) origin_link_open(it->second, now);
-    }
+    for (auto ref : origins)
+        if (auto* c = circuits.find(ref)) origin_link_open(*c, now);
     relay_next_link_open(l.id, now);
 }
 
@@ -164,8 +238,7 @@ void Node::Impl::dispatch_cell(LinkEntry& l, const wire::Cell& cell, TimePoint n
     if (it == l.circuits.end()) return;  // late cells for a circuit already gone
     CircuitSlot slot = it->second;
     if (slot.kind == CircuitSlot::Kind::Origin) {
-        auto oc = origin_circuits.find(slot.key);
-        if (oc != origin_circuits.end()) origin_on_cell(oc->second, cell, now);
+        if (auto* oc = circuits.find(slot.key)) origin_on_cell(*oc, cell, now);
         return;
     }
     auto rc = relay_circuits.find(slot.key);
@@ -185,7 +258,7 @@ void Node::Impl::flush_links() {
         if (l == nullptr || !l->transport_up) continue;
         Bytes out;
         l->session.take_output(out, last_now);
-        if (!out.empty()) outputs.push_back(SendLink{id, std::move(out)});
+        if (!out.empty()) act(SendLink{id, std::move(out)});
     }
     dirty_links.clear();
 }
@@ -201,10 +274,10 @@ void Node::Impl::housekeeping(TimePoint now) {
     origin_timeouts(now);
     relay_timeouts(now);
     job_timeouts(now);
-    client_timeouts(now);
+    client.tick(now);
     hs_relay_timeouts(now);
-    bool pending = !jobs.empty() || !client.attempts.empty() || !hs_relay.rendezvous.empty();
-    for (auto& [r, c] : origin_circuits) pending |= c.state != OriginCircuit::State::Open;
+    bool pending = !jobs.empty() || client.busy() || rendezvous_point.waiting();
+    for (auto& [r, c] : circuits) pending |= c.state != OriginCircuit::State::Open;
     for (auto& [r, s] : origin_streams) pending |= s.state != OriginStream::State::Open;
     for (auto& [k, c] : relay_circuits)
         pending |= c.next == RelayCircuit::Next::Connecting ||
@@ -300,10 +373,10 @@ void Node::tick(TimePoint now) {
         d.close_link(id, "no circuit for " + std::to_string(idle_for) + " s", now, true);
     }
     if (d.next_housekeeping <= now) d.housekeeping(now);
-    if (d.client_deadline() <= now) d.client_timeouts(now);
+    if (d.client.next_deadline() <= now) d.client.tick(now);
     d.directory_schedule(now);
-    d.service_tick(now);
-    if (d.hs_relay.store.next_expiry() <= now) d.hs_relay.store.expire(now);
+    if (d.service) d.service->tick(now);
+    if (d.hsdir.store().next_expiry() <= now) d.hsdir.store().expire(now);
 }
 
 TimePoint Node::next_deadline() const {
@@ -311,9 +384,9 @@ TimePoint Node::next_deadline() const {
     TimePoint t = earliest(d.next_housekeeping, d.next_consensus_fetch);
     t = earliest(t, d.next_descriptor_upload);
     if (d.authority) t = earliest(t, d.authority->next_deadline());
-    t = earliest(t, d.service_deadline());
-    t = earliest(t, d.client_deadline());
-    t = earliest(t, d.hs_relay.store.next_expiry());
+    if (d.service) t = earliest(t, d.service->next_deadline());
+    t = earliest(t, d.client.next_deadline());
+    t = earliest(t, d.hsdir.store().next_expiry());
     for (auto& [id, l] : d.links)
         t = earliest(t, earliest(l.session.next_deadline(), d.idle_close_at(l)));
     return t;
@@ -335,13 +408,13 @@ Result<CircuitRef> Node::build_circuit(TimePoint now, std::size_t hops) {
     if (path.size() != hops)
         return fail(Errc::NotFound, "the consensus lists too few relays for a " +
                                         std::to_string(hops) + "-hop path");
-    return impl_->start_circuit(std::move(path), 0, now);
+    return impl_->start_circuit(std::move(path), nullptr, 0, now);
 }
 
 Result<CircuitRef> Node::build_circuit(std::vector<PathHop> path, TimePoint now) {
     impl_->last_now = now;
     if (path.empty()) return fail(Errc::Config, "a circuit needs at least one hop");
-    return impl_->start_circuit(std::move(path), 0, now);
+    return impl_->start_circuit(std::move(path), nullptr, 0, now);
 }
 
 Result<StreamRef> Node::open_stream(CircuitRef circuit, const std::string& host, std::uint16_t port,
@@ -406,15 +479,15 @@ NodeStats Node::stats() const {
     NodeStats s = impl_->stats;
     s.links = impl_->links.size();
     s.relay_circuits = impl_->relay_circuits.size();
-    s.origin_circuits = impl_->origin_circuits.size();
+    s.origin_circuits = impl_->circuits.size();
     s.streams = impl_->origin_streams.size();
     std::uint64_t queued = 0;
     for (auto& [id, l] : impl_->links) queued += l.session.queued_cells() * wire::kCellLen;
     s.bytes_queued = queued;
-    s.introductions_forwarded = impl_->hs_relay.introductions_forwarded;
-    s.introductions_unknown_key = impl_->hs_relay.introductions_unknown;
-    s.hsdir_descriptors = impl_->hs_relay.store.size();
-    s.hsdir_uploads_over_quota = impl_->hs_relay.uploads_over_quota;
+    s.introductions_forwarded = impl_->intro_point.introductions_forwarded();
+    s.introductions_unknown_key = impl_->intro_point.introductions_unknown();
+    s.hsdir_descriptors = impl_->hsdir.store().size();
+    s.hsdir_uploads_over_quota = impl_->hsdir.uploads_over_quota();
     for (auto& [k, c] : impl_->relay_circuits) {
         for (auto& [id, hs] : c.streams) s.exit_bytes_unwritten += hs.unwritten;
         s.dir_streams += c.dir_streams;
@@ -430,6 +503,69 @@ std::optional<dir::RelayDescriptor> Node::relay_descriptor(TimePoint now) const 
 
 void Node::set_misbehaviour(Misbehaviour m) {
     impl_->config.misbehaviour = m;
+}
+
+// ---- private service: this node as the service ----
+
+Status Node::service_start(hs::ServiceConfig config, TimePoint now) {
+    auto& d = *impl_;
+    d.last_now = now;
+    if (d.service) return fail(Errc::Protocol, "the private service is already running");
+    auto s = PrivateService::start(d.context, config, now);
+    if (!s) return std::unexpected(s.error());
+    d.service = std::move(*s);
+    return {};
+}
+
+Status Node::service_add_contact(hs::ContactId id, hs::ContactGrant grant, bool hidden,
+                                 TimePoint now) {
+    impl_->last_now = now;
+    if (!impl_->service) return fail(Errc::Protocol, "start the private service first");
+    return impl_->service->add_contact(id, std::move(grant), hidden, now);
+}
+
+Status Node::service_revoke(hs::ContactId id, TimePoint now) {
+    impl_->last_now = now;
+    if (!impl_->service) return fail(Errc::Protocol, "no private service");
+    return impl_->service->revoke(id, now);
+}
+
+Status Node::service_hide(hs::ContactId id, bool hidden, TimePoint now) {
+    impl_->last_now = now;
+    if (!impl_->service) return fail(Errc::Protocol, "no private service");
+    return impl_->service->hide(id, hidden, now);
+}
+
+void Node::service_set_visible(bool visible, TimePoint now) {
+    impl_->last_now = now;
+    if (impl_->service) impl_->service->set_visible(visible, now);
+}
+
+hs::ServiceStats Node::service_stats() const {
+    return impl_->service ? impl_->service->stats() : hs::ServiceStats{};
+}
+
+std::vector<crypto::Ed25519PublicKey> Node::service_intro_keys() const {
+    return impl_->service ? impl_->service->intro_keys() : std::vector<crypto::Ed25519PublicKey>{};
+}
+
+// ---- private service: this node as a client ----
+
+Result<hs::ConnectId> Node::connect_service(const hs::ContactCredentials& creds, TimePoint now) {
+    impl_->last_now = now;
+    return impl_->client.connect(creds, std::nullopt, now);
+}
+
+Result<hs::ConnectId> Node::connect_service_via(const hs::ContactCredentials& creds,
+                                                std::vector<hs::IntroPointInfo> intro_points,
+                                                TimePoint now) {
+    if (intro_points.empty()) return fail(Errc::Config, "no introduction points given");
+    impl_->last_now = now;
+    return impl_->client.connect(creds, std::move(intro_points), now);
+}
+
+void Node::set_client_config(hs::ClientConfig config, Duration time_period) {
+    impl_->client.set_config(config, time_period);
 }
 
 }  // namespace sotto::node

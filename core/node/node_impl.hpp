@@ -1,8 +1,13 @@
-// Internal state of a Node, shared by the files that implement its roles:
-// node.cpp (links, outputs, timers), relay_circuits.cpp (the relay role),
-// origin_circuits.cpp (circuits and streams this node builds),
+// Internal state of a Node, shared by the files that implement its core:
+// node.cpp (links, outputs, timers, the NodeContext the components use),
+// relay_circuits.cpp (the relay role), origin_circuits.cpp (circuits and
+// streams this node builds, dispatched through the CircuitTable),
 // directory_jobs.cpp (consensus fetch, descriptor upload, authority
-// traffic, serving BEGIN_DIR). Not a public header.
+// traffic, serving BEGIN_DIR, the private-service directory requests) and
+// hs_relay_roles.cpp (wiring of the HSDir, introduction-point and
+// rendezvous-point roles). The private-service protocol lives in its
+// components (private_service.hpp, service_client.hpp, the *_role.hpp
+// files), which see the node only as a NodeContext. Not a public header.
 #pragma once
 
 #include <deque>
@@ -13,7 +18,13 @@
 #include "core/dir/authority.hpp"
 #include "core/dir/dir_message.hpp"
 #include "core/link/link_session.hpp"
-#include "core/node/hs_state.hpp"
+#include "core/node/circuit_table.hpp"
+#include "core/node/hsdir_role.hpp"
+#include "core/node/intro_point_role.hpp"
+#include "core/node/node_context.hpp"
+#include "core/node/private_service.hpp"
+#include "core/node/rendezvous_point_role.hpp"
+#include "core/node/service_client.hpp"
 #include "core/node/node.hpp"
 #include "core/onion/flow_control.hpp"
 #include "core/onion/ntor.hpp"
@@ -89,10 +100,6 @@ struct RelayCircuit {
     // Rendezvous point: the circuit this one is joined to. Cells that no hop
     // here recognises cross over to it.
     std::uint64_t splice = 0;
-    // Introduction point: the key this circuit was established for.
-    std::optional<hs::AuthKeyId> intro_key;
-    // Rendezvous point: the cookie waiting for a service on this circuit.
-    std::optional<hs::RendezvousCookie> rend_cookie;
     std::size_t dir_streams = 0;  // of `streams`, the directory ones
     // HSDir: uploads and withdrawals received on this circuit.
     std::size_t hsdir_posts = 0;
@@ -118,40 +125,20 @@ struct OriginStream {
     std::uint64_t job = 0;  // nonzero: internal directory stream
 };
 
-struct OriginCircuit {
-    CircuitRef ref = 0;
-    LinkId link = 0;
-    CircuitId id = 0;
-    std::vector<PathHop> path;
-    std::vector<onion::HopCrypto> hops;
-    std::vector<crypto::Digest256> bindings;  // per hop, onion::circuit_binding
-    std::optional<onion::ClientHandshake> pending;
-    enum class State { Connecting, Building, Open } state = State::Connecting;
-    TimePoint build_deadline = TimePoint::never();
-    onion::Window window = onion::Window::circuit();
-    std::map<StreamId, StreamRef> streams;
-    StreamId next_stream = 1;
-    std::uint64_t job = 0;  // nonzero: built for an internal directory job
-    // What the circuit is for; internal purposes are not reported to the
-    // application until they become its (a joined rendezvous circuit).
-    enum class Purpose { General, Dir, ServiceIntro, ServiceRend, ClientIntro, ClientRend };
-    Purpose purpose = Purpose::General;
-    std::uint64_t owner = 0;  // intro slot, contact, or connect attempt
-    bool app_visible = true;
-};
-
 struct DirJob {
     enum class Kind {
         FetchConsensus,
         UploadDescriptor,
         AuthorityMessage,
-        HsUpload,    // service: a descriptor to an HSDir
-        HsWithdraw,  // service: a signed withdrawal to an HSDir
-        HsFetch,     // client: a descriptor from an HSDir
+        HsUpload,  // service: a descriptor to an HSDir
+        HsFetch,   // client: a descriptor from an HSDir
     } kind;
     std::uint64_t id = 0;
     std::size_t authority = 0;  // directory jobs
-    std::uint64_t owner = 0;    // private-service jobs: connect attempt, or uploads' contact
+    // Private-service jobs: who hears the answer, and its key (a connect
+    // attempt, or the uploads' contact).
+    HsJobHandler* hs_handler = nullptr;
+    std::uint64_t owner = 0;
     bool hs() const { return kind >= Kind::HsUpload; }
     Bytes request;  // encoded DirRequest
     CircuitRef circuit = 0;
@@ -161,10 +148,99 @@ struct DirJob {
 };
 
 struct Node::Impl {
+    Impl(NodeConfig config, NodeKeys keys, Rng& rng, LogSink& log);
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
     NodeConfig config;
     NodeKeys keys;
     Rng* rng;
     LogSink* log;
+
+    // What the components see of the node (node.cpp).
+    struct Context final : NodeContext {
+        explicit Context(Impl& impl) : d(impl) {}
+        Impl& d;
+        Rng& rng() override { return *d.rng; }
+        LogSink& log() override { return *d.log; }
+        const NodeConfig& config() const override { return d.config; }
+        const crypto::Ed25519PublicKey& identity() const override {
+            return d.keys.identity.public_key();
+        }
+        const dir::Consensus* consensus() const override {
+            return d.consensus ? &*d.consensus : nullptr;
+        }
+        const hs::HsDirRing* hsdir_ring() const override { return d.ring ? &*d.ring : nullptr; }
+        std::uint64_t new_id() override { return d.new_id(); }
+        TimePoint now() const override { return d.last_now; }
+        void emit(Event event) override { d.emit(std::move(event)); }
+        void wake_housekeeping(TimePoint now) override { d.schedule_housekeeping(now); }
+        std::vector<PathHop> path_to(const PathHop& last, std::size_t hops) override {
+            return d.path_to(last, hops);
+        }
+        Result<CircuitRef> launch_circuit(std::vector<PathHop> path, CircuitHandler& handler,
+                                          std::uint64_t owner, TimePoint now) override;
+        void close_circuit(CircuitRef circuit, const std::string& reason, TimePoint now) override {
+            d.origin_close(circuit, reason, true, now);
+        }
+        void send_to_last_hop(CircuitRef circuit, const wire::RelayCell& cell) override;
+        std::optional<crypto::Digest256> last_hop_binding(CircuitRef circuit) const override;
+        StreamRef accept_stream(CircuitRef circuit, wire::StreamId id, std::size_t from) override {
+            return d.accept_stream(circuit, id, from);
+        }
+        bool stream_id_in_use(CircuitRef circuit, wire::StreamId id) const override;
+        CircuitTable& circuits() override { return d.circuits; }
+        void start_hs_job(HsJobKind kind, const PathHop& hsdir, Bytes request,
+                          HsJobHandler& handler, std::uint64_t owner, TimePoint now) override {
+            d.start_hs_job(kind, hsdir, std::move(request), handler, owner, now);
+        }
+        void abandon_hs_uploads(HsJobHandler& handler, std::uint64_t owner,
+                                TimePoint now) override;
+        bool relay_circuit_exists(RelayCircuitKey key) const override {
+            return d.relay_circuits.contains(key);
+        }
+        bool relay_circuit_extended(RelayCircuitKey key) const override;
+        bool relay_circuit_joined(RelayCircuitKey key) const override;
+        crypto::Digest256 relay_circuit_binding(RelayCircuitKey key) const override;
+        void relay_send_back(RelayCircuitKey key, const wire::RelayCell& cell) override;
+        void relay_tear_down(RelayCircuitKey key, wire::DestroyReason reason) override;
+        void relay_join(RelayCircuitKey a, RelayCircuitKey b) override;
+    };
+    // Circuits the application built: reported as events.
+    struct ApplicationCircuits final : CircuitHandler {
+        explicit ApplicationCircuits(Impl& impl) : d(impl) {}
+        Impl& d;
+        void on_ready(CircuitRef circuit, std::uint64_t, TimePoint) override {
+            d.emit(CircuitReady{circuit});
+        }
+        void on_cell(CircuitRef circuit, std::uint64_t, FromHop, wire::RelayCell&,
+                     TimePoint now) override {
+            d.origin_close(circuit, "unexpected relay command", true, now);
+        }
+        void on_closed(CircuitRef circuit, std::uint64_t, const std::string& reason,
+                       TimePoint) override {
+            d.emit(CircuitClosed{circuit, reason});
+        }
+    };
+    // Circuits of the node's own directory jobs (directory_jobs.cpp).
+    struct DirJobCircuits final : CircuitHandler {
+        explicit DirJobCircuits(Impl& impl) : d(impl) {}
+        Impl& d;
+        void on_ready(CircuitRef, std::uint64_t job, TimePoint now) override {
+            d.job_circuit_ready(job, now);
+        }
+        void on_cell(CircuitRef circuit, std::uint64_t, FromHop, wire::RelayCell&,
+                     TimePoint now) override {
+            d.origin_close(circuit, "unexpected relay command", true, now);
+        }
+        void on_closed(CircuitRef, std::uint64_t job, const std::string& reason,
+                       TimePoint now) override {
+            d.job_failed(job, "circuit closed: " + reason, now);
+        }
+    };
+    Context context{*this};
+    ApplicationCircuits application_circuits{*this};
+    DirJobCircuits dir_job_circuits{*this};
 
     std::vector<Output> outputs;
     std::set<LinkId> dirty_links;
@@ -173,7 +249,7 @@ struct Node::Impl {
     std::map<LinkId, LinkEntry> links;
     std::map<crypto::Ed25519PublicKey, LinkId> links_by_peer;
     std::map<std::uint64_t, RelayCircuit> relay_circuits;
-    std::map<CircuitRef, OriginCircuit> origin_circuits;
+    CircuitTable circuits{application_circuits};
     std::map<StreamRef, OriginStream> origin_streams;
     std::map<ExitId, std::pair<std::uint64_t, StreamId>> exits;  // -> relay circuit, stream
     std::map<std::uint64_t, DirJob> jobs;
@@ -192,13 +268,19 @@ struct Node::Impl {
     std::set<std::size_t> warned_authorities;  // unreachable, already reported
     // Authority: reachability checks under way, by the link opened for each.
     std::map<LinkId, dir::ReachabilityCheck> reachability_links;
-    HsRelayState hs_relay;
     std::optional<hs::HsDirRing> ring;  // rebuilt with each consensus
-    std::optional<ServiceState> service;
-    ClientState client;
+    // Relay roles of the private-service protocol.
+    HsdirRole hsdir;
+    IntroPointRole intro_point{context};
+    RendezvousPointRole rendezvous_point{context};
+    // This node as a service (once started) and as a client.
+    std::unique_ptr<PrivateService> service;
+    ServiceClient client{context};
 
     // ---- node.cpp ----
     std::uint64_t new_id() { return next_id++; }
+    void act(Action a) { outputs.emplace_back(std::in_place_type<Action>, std::move(a)); }
+    void emit(Event e) { outputs.emplace_back(std::in_place_type<Event>, std::move(e)); }
     void notice(LogLevel level, const std::string& line);
     LinkEntry* link(LinkId id);
     // An open or opening outbound link to `hop`, creating one if needed.
@@ -240,7 +322,9 @@ struct Node::Impl {
     bool exit_allowed(const std::string& host, std::uint16_t port) const;
 
     // ---- origin_circuits.cpp ----
-    Result<CircuitRef> start_circuit(std::vector<PathHop> path, std::uint64_t job, TimePoint now);
+    // `handler` null: the application's circuit.
+    Result<CircuitRef> start_circuit(std::vector<PathHop> path, CircuitHandler* handler,
+                                     std::uint64_t owner, TimePoint now);
     void origin_link_open(OriginCircuit& c, TimePoint now);
     void origin_on_cell(OriginCircuit& c, const wire::Cell& cell, TimePoint now);
     // Whether hop `from` may send `rc` on this circuit (a stream's cells come
@@ -256,8 +340,12 @@ struct Node::Impl {
     void origin_stream_closed(StreamRef ref, const std::string& reason, bool send_end);
     Result<StreamRef> start_stream(CircuitRef circuit, wire::RelayCommand cmd, Bytes begin_data,
                                    std::uint64_t job, TimePoint now);
+    // A stream the far end of `circuit` opened (see NodeContext::accept_stream).
+    StreamRef accept_stream(CircuitRef circuit, StreamId id, std::size_t from);
     void origin_timeouts(TimePoint now);
     std::vector<PathHop> pick_path(std::size_t hops);
+    // Internal circuits: a path of `hops` ending at `last`.
+    std::vector<PathHop> path_to(const PathHop& last, std::size_t hops);
 
     // ---- hs_relay_roles.cpp ----
     // A private-service relay command addressed to this hop; false if not one.
@@ -269,63 +357,6 @@ struct Node::Impl {
     std::optional<std::string> hs_upload_quota(RelayCircuit& via, std::size_t bytes, TimePoint now);
     void hs_relay_circuit_gone(std::uint64_t key);
     void hs_relay_timeouts(TimePoint now);
-
-    // ---- private_service.cpp ----
-    void service_tick(TimePoint now);
-    TimePoint service_deadline() const;
-    void service_circuit_ready(OriginCircuit& c, TimePoint now);
-    void service_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose, std::uint64_t owner,
-                                TimePoint now);
-    void service_cell(OriginCircuit& c, std::size_t hop, wire::RelayCell& rc, TimePoint now);
-    void service_establish_intros(TimePoint now);
-    // keep_old: the current set keeps serving until its descriptors expire.
-    void service_rotate_intros(const char* why, bool keep_old, TimePoint now);
-    void service_retire_old_intros();
-    void service_publish(hs::ContactId id, TimePoint now);
-    // One scheduler batch for all of them: they share each HSDir's window.
-    void service_publish(const std::vector<hs::ContactId>& ids, TimePoint now);
-    void service_publish_all(TimePoint now);
-    // Appends a contact's descriptors for this cycle to `batch`.
-    void service_queue_contact(hs::ContactId id, ServiceContact& contact,
-                               std::vector<hs::PendingUpload>& batch, TimePoint now);
-    // The upload request for a scheduled descriptor, made now; none while
-    // the introduction set is not up.
-    std::optional<Bytes> service_upload_body(const ServiceState::PendingBody& p, TimePoint now);
-    // Revoke, hide, Invisible: the contact's uploads queued or under way
-    // are dropped (nothing is withdrawn, see private_service.cpp).
-    void service_drop_uploads(hs::ContactId id, TimePoint now);
-    // Closes the rendezvous circuits, being built or joined, of `id` (of
-    // every contact when empty).
-    void service_end_rendezvous(std::optional<hs::ContactId> id, TimePoint now);
-    // Whether the service is there for `id`: a current contact, not hidden
-    // from, and not Invisible.
-    bool service_serves(hs::ContactId id) const;
-    void service_close_intros();
-    void service_job_done(const DirJob& job, bool ok, TimePoint now);
-
-    // ---- service_client.cpp ----
-    void client_circuit_ready(OriginCircuit& c, TimePoint now);
-    void client_circuit_closed(CircuitRef ref, OriginCircuit::Purpose purpose, std::uint64_t owner,
-                               TimePoint now);
-    void client_cell(OriginCircuit& c, std::size_t hop, wire::RelayCell& rc, TimePoint now);
-    void client_fetch_next(hs::ConnectId id, TimePoint now);
-    void client_introduce_next(hs::ConnectId id, TimePoint now);
-    void client_job_done(const DirJob& job, std::optional<Bytes> descriptor, TimePoint now);
-    void client_fail(hs::ConnectId id, const char* why, TimePoint now);
-    void client_timeouts(TimePoint now);
-    TimePoint client_deadline() const;
-    // connect_service, or with `points`: connect_service_via (no fetch).
-    Result<hs::ConnectId> client_connect(const hs::ContactCredentials& creds,
-                                         std::optional<std::vector<hs::IntroPointInfo>> points,
-                                         TimePoint now);
-
-    // Internal circuits: a path of `hops` ending at `last`.
-    std::vector<PathHop> path_to(const PathHop& last, std::size_t hops);
-    Result<CircuitRef> start_internal_circuit(std::vector<PathHop> path,
-                                              OriginCircuit::Purpose purpose, std::uint64_t owner,
-                                              TimePoint now);
-    void start_hs_job(DirJob::Kind kind, const PathHop& hsdir, Bytes request, std::uint64_t owner,
-                      TimePoint now);
 
     // ---- directory_jobs.cpp ----
     void start_job(DirJob::Kind kind, std::size_t authority, const dir::DirRequest& req,
@@ -339,6 +370,9 @@ struct Node::Impl {
     void job_timeouts(TimePoint now);
     void directory_schedule(TimePoint now);
     void serve_dir_request(RelayCircuit& c, HopStream& s, ByteView body, TimePoint now);
+    // A private-service request to an HSDir over a three-hop circuit.
+    void start_hs_job(HsJobKind kind, const PathHop& hsdir, Bytes request, HsJobHandler& handler,
+                      std::uint64_t owner, TimePoint now);
     void adopt_consensus(dir::Consensus c, TimePoint now);
     // Authority: opens a link of its own to the check's address expecting
     // its identity; the handshake's outcome is the answer.

@@ -1,7 +1,9 @@
 // The contract between a Node (core) and whatever drives it: real sockets in
 // net/, in-memory pipes in core/sim. A driver feeds inputs (link bytes, exit
-// connection bytes, the time) and carries out the outputs the node returns.
-// All identifiers are assigned by the node.
+// connection bytes, the time) and takes the node's outputs, each either an
+// Action (something the driver must do with its sockets) or an Event
+// (something that happened, for the application), as the messenger splits
+// its own (core/messenger). All identifiers are assigned by the node.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,7 @@ using ExitId = std::uint64_t;      // one connection an exit relay opened for a 
 using CircuitRef = std::uint64_t;  // a circuit this node originated
 using StreamRef = std::uint64_t;   // a stream this node originated (or accepted, issue 3)
 
-// ---- outputs: things the driver must do ----------------------------------
+// ---- actions: things the driver must do ------------------------------------
 
 // Open a transport connection to host:port and report on_link_connected /
 // on_link_failed. `expected` is the relay the link must authenticate as (the
@@ -118,9 +120,17 @@ struct Notice {
     std::string line;
 };
 
-using Output = std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose,
-                            ExitPause, CircuitReady, CircuitClosed, StreamOpened, StreamData,
-                            StreamClosed, StreamWritable, ConsensusChanged, IncomingStream,
-                            ServiceConnected, ServiceUnreachable, ContactFlagged, Notice>;
+using Action =
+    std::variant<ConnectLink, SendLink, CloseLink, ExitConnect, ExitSend, ExitClose, ExitPause>;
+using Event = std::variant<CircuitReady, CircuitClosed, StreamOpened, StreamData, StreamClosed,
+                           StreamWritable, ConsensusChanged, IncomingStream, ServiceConnected,
+                           ServiceUnreachable, ContactFlagged, Notice>;
+
+// One stream of both, in the order the node produced them. Drivers carry
+// actions out and hand events on in that order: an event's handler may call
+// back into the node, and what it then asks for must come after the actions
+// already decided (a CloseLink before the StreamClosed it caused, say), as
+// every driver did before the split.
+using Output = std::variant<Action, Event>;
 
 }  // namespace sotto::node

@@ -1,6 +1,8 @@
 // Circuits and streams this node originates: path choice, building hop by
 // hop (CREATE2 then EXTEND2 per further hop), sending and receiving relay
-// cells through every layer, stream windows, and timeouts.
+// cells through every layer, stream windows, and timeouts. What a circuit
+// is for is its handler's business (circuit_table.hpp): it hears when the
+// circuit is built, the relay cells this file does not handle, and the close.
 #include <algorithm>
 
 #include "core/node/node_impl.hpp"
@@ -85,8 +87,26 @@ std::vector<PathHop> Node::Impl::pick_path(std::size_t hops) {
     return path;
 }
 
-Result<CircuitRef> Node::Impl::start_circuit(std::vector<PathHop> path, std::uint64_t job,
-                                             TimePoint now) {
+std::vector<PathHop> Node::Impl::path_to(const PathHop& last, std::size_t hops) {
+    std::vector<PathHop> path;
+    if (!consensus || hops == 0) return path;
+    std::vector<const dir::ConsensusEntry*> pool;
+    for (auto& e : consensus->relays)
+        if ((e.flags & dir::kFlagRunning) && e.identity != last.identity &&
+            e.identity != keys.identity.public_key())
+            pool.push_back(&e);
+    if (pool.size() + 1 < hops) return path;
+    for (std::size_t i = 0; i + 1 < hops; ++i) {
+        auto k = rng->uniform(pool.size());
+        path.push_back(PathHop::from(*pool[k]));
+        pool.erase(pool.begin() + static_cast<long>(k));
+    }
+    path.push_back(last);
+    return path;
+}
+
+Result<CircuitRef> Node::Impl::start_circuit(std::vector<PathHop> path, CircuitHandler* handler,
+                                             std::uint64_t owner, TimePoint now) {
     CircuitRef ref = new_id();
     LinkId l = link_to(path.front(), now);
     auto* le = link(l);
@@ -95,12 +115,14 @@ Result<CircuitRef> Node::Impl::start_circuit(std::vector<PathHop> path, std::uin
     c.link = l;
     c.id = allocate_circ_id(*le);
     c.path = std::move(path);
-    c.job = job;
     c.build_deadline = now + config.circuit_build_timeout;
+    c.handler = handler;
+    c.owner = owner;
+    c.app_visible = handler == nullptr;
     attach_circuit(*le, c.id, CircuitSlot{CircuitSlot::Kind::Origin, ref});
     const bool open = le->session.state() == link::LinkState::Open;
-    auto [it, ok] = origin_circuits.emplace(ref, std::move(c));
-    if (open) origin_link_open(it->second, now);
+    auto& added = circuits.add(std::move(c));
+    if (open) origin_link_open(added, now);
     schedule_housekeeping(now);
     return ref;
 }
@@ -123,9 +145,9 @@ void Node::Impl::origin_send(OriginCircuit& c, std::size_t hop, const RelayCell&
 
 void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool send_destroy,
                               TimePoint) {
-    auto it = origin_circuits.find(ref);
-    if (it == origin_circuits.end()) return;
-    auto& c = it->second;
+    auto taken = circuits.take(ref);
+    if (!taken) return;
+    auto& c = *taken;
     if (auto* l = link(c.link)) {
         if (send_destroy && c.state != OriginCircuit::State::Connecting) {
             Cell d = Cell::make(c.id, CellCommand::Destroy);
@@ -135,25 +157,11 @@ void Node::Impl::origin_close(CircuitRef ref, const std::string& reason, bool se
         detach_circuit(*l, c.id);
     }
     auto streams = std::move(c.streams);
-    const std::uint64_t job = c.job;
-    const auto purpose = c.purpose;
-    const auto owner = c.owner;
-    const bool visible = c.app_visible;
-    origin_circuits.erase(it);
     for (auto& [id, sref] : streams) origin_stream_closed(sref, "circuit closed: " + reason, false);
-    using P = OriginCircuit::Purpose;
-    if (!visible)
+    if (!c.app_visible)
         log->log(LogLevel::Debug, "circuit",
                  "internal circuit " + std::to_string(ref) + " closed: " + reason);
-    if (job != 0) {
-        job_failed(job, "circuit closed: " + reason, last_now);
-        return;
-    }
-    if (purpose == P::ServiceIntro || purpose == P::ServiceRend)
-        service_circuit_closed(ref, purpose, owner, last_now);
-    else if (purpose == P::ClientIntro || purpose == P::ClientRend)
-        client_circuit_closed(ref, purpose, owner, last_now);
-    if (visible) outputs.push_back(CircuitClosed{ref, reason});
+    circuits.closed(c, reason, last_now);
 }
 
 void Node::Impl::origin_stream_closed(StreamRef ref, const std::string& reason, bool send_end) {
@@ -161,24 +169,23 @@ void Node::Impl::origin_stream_closed(StreamRef ref, const std::string& reason, 
     if (it == origin_streams.end()) return;
     auto s = std::move(it->second);
     origin_streams.erase(it);
-    auto c = origin_circuits.find(s.circuit);
-    if (c != origin_circuits.end()) {
-        c->second.streams.erase(s.id);
+    if (auto* c = circuits.find(s.circuit)) {
+        c->streams.erase(s.id);
         if (send_end)
-            origin_send(c->second, s.hop,
+            origin_send(*c, s.hop,
                         RelayCell{RelayCommand::End, s.id,
                                   Bytes{static_cast<std::uint8_t>(wire::EndReason::Done)}});
     }
     if (s.job != 0)
         job_failed(s.job, "stream closed: " + reason, TimePoint{});
     else
-        outputs.push_back(StreamClosed{ref, reason});
+        emit(StreamClosed{ref, reason});
 }
 
 void Node::Impl::origin_stream_flush(OriginStream& s) {
-    auto c = origin_circuits.find(s.circuit);
-    if (c == origin_circuits.end()) return;
-    auto& circ = c->second;
+    auto* found = circuits.find(s.circuit);
+    if (found == nullptr) return;
+    auto& circ = *found;
     while (!s.backlog.empty() && circ.window.can_package() && s.window.can_package()) {
         const std::size_t n = std::min(s.backlog.size(), wire::kRelayDataMax);
         RelayCell rc{RelayCommand::Data, s.id,
@@ -190,15 +197,15 @@ void Node::Impl::origin_stream_flush(OriginStream& s) {
     }
     if (s.writable_wanted && s.backlog.size() <= config.limits.max_stream_buffer / 2) {
         s.writable_wanted = false;
-        outputs.push_back(StreamWritable{s.ref});
+        emit(StreamWritable{s.ref});
     }
 }
 
 Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd, Bytes begin_data,
                                            std::uint64_t job, TimePoint now) {
-    auto it = origin_circuits.find(circuit);
-    if (it == origin_circuits.end()) return fail(Errc::NotFound, "no such circuit");
-    auto& c = it->second;
+    auto* found = circuits.find(circuit);
+    if (found == nullptr) return fail(Errc::NotFound, "no such circuit");
+    auto& c = *found;
     if (c.state != OriginCircuit::State::Open)
         return fail(Errc::Protocol, "circuit is not built yet");
     if (c.streams.size() >= config.limits.max_streams_per_circuit)
@@ -217,6 +224,21 @@ Result<StreamRef> Node::Impl::start_stream(CircuitRef circuit, RelayCommand cmd,
     c.streams[id] = ref;
     origin_send(c, c.hops.size() - 1, RelayCell{cmd, id, std::move(begin_data)});
     schedule_housekeeping(now);
+    return ref;
+}
+
+StreamRef Node::Impl::accept_stream(CircuitRef circuit, StreamId id, std::size_t from) {
+    auto& c = *circuits.find(circuit);
+    OriginStream st;
+    st.ref = new_id();
+    st.circuit = circuit;
+    st.id = id;
+    st.hop = from;
+    st.state = OriginStream::State::Open;
+    const auto ref = st.ref;
+    origin_streams.emplace(ref, std::move(st));
+    c.streams[id] = ref;
+    origin_send(c, c.hops.size() - 1, RelayCell{RelayCommand::Connected, id, {}});
     return ref;
 }
 
@@ -252,7 +274,7 @@ bool Node::Impl::origin_hop_may_speak(const OriginCircuit& c, std::size_t from,
         case RelayCommand::Begin:
         case RelayCommand::BeginDir:
             // Only the far end of a joined rendezvous path opens streams
-            // towards us (service_cell); a relay on the path never does.
+            // towards us (RendezvousResponder); a relay on the path never does.
             return from + 1 == c.hops.size();
         default:
             return true;  // relay commands: each handler checks its hop
@@ -332,7 +354,7 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                 if (os->second.job != 0)
                     job_stream_open(os->second.job, now);
                 else
-                    outputs.push_back(StreamOpened{os->first});
+                    emit(StreamOpened{os->first});
                 if (auto again = origin_streams.find(s->second); again != origin_streams.end())
                     origin_stream_flush(again->second);
                 return;
@@ -359,7 +381,7 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                 if (os->second.job != 0)
                     job_stream_data(os->second.job, rc->data, now);
                 else
-                    outputs.push_back(StreamData{os->first, std::move(rc->data)});
+                    emit(StreamData{os->first, std::move(rc->data)});
                 return;
             }
             case RelayCommand::End: {
@@ -399,23 +421,8 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
                 return;
             default:
                 // Private-service commands (and BEGIN from a joined client)
-                // belong to the circuit's purpose.
-                switch (c.purpose) {
-                    case OriginCircuit::Purpose::ServiceIntro:
-                    case OriginCircuit::Purpose::ServiceRend:
-                        if (service) {
-                            service_cell(c, *from, *rc, now);
-                            return;
-                        }
-                        break;
-                    case OriginCircuit::Purpose::ClientIntro:
-                    case OriginCircuit::Purpose::ClientRend:
-                        client_cell(c, *from, *rc, now);
-                        return;
-                    default:
-                        break;
-                }
-                origin_close(ref, "unexpected relay command", true, now);
+                // belong to whoever the circuit is for.
+                circuits.cell(c, FromHop{*from, *from + 1 == c.hops.size()}, *rc, now);
                 return;
         }
     } else {
@@ -434,27 +441,12 @@ void Node::Impl::origin_on_cell(OriginCircuit& c, const Cell& cell, TimePoint no
     }
     c.state = OriginCircuit::State::Open;
     c.build_deadline = TimePoint::never();
-    switch (c.purpose) {
-        case OriginCircuit::Purpose::Dir:
-            job_circuit_ready(c.job, now);
-            return;
-        case OriginCircuit::Purpose::ServiceIntro:
-        case OriginCircuit::Purpose::ServiceRend:
-            if (service) service_circuit_ready(c, now);
-            return;
-        case OriginCircuit::Purpose::ClientIntro:
-        case OriginCircuit::Purpose::ClientRend:
-            client_circuit_ready(c, now);
-            return;
-        case OriginCircuit::Purpose::General:
-            outputs.push_back(CircuitReady{ref});
-            return;
-    }
+    circuits.ready(c, now);
 }
 
 void Node::Impl::origin_timeouts(TimePoint now) {
     std::vector<CircuitRef> late;
-    for (auto& [ref, c] : origin_circuits)
+    for (auto& [ref, c] : circuits)
         if (c.state != OriginCircuit::State::Open && c.build_deadline <= now) late.push_back(ref);
     for (auto ref : late) origin_close(ref, "circuit build timed out", true, now);
     std::vector<StreamRef> slow;

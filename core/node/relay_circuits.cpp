@@ -109,7 +109,7 @@ void Node::Impl::relay_destroy(RelayCircuit& c, DestroyReason r, bool tell_prev,
     hs_relay_circuit_gone(c.key);
     for (auto& [id, s] : c.streams) {
         if (s.kind == HopStream::Kind::Exit && s.exit != 0) {
-            outputs.push_back(ExitClose{s.exit});
+            act(ExitClose{s.exit});
             exits.erase(s.exit);
         }
         dir_buffered -= s.accounted;
@@ -199,7 +199,7 @@ void Node::Impl::hop_stream_flush(RelayCircuit& c, HopStream& s) {
         const bool should_pause = !s.pending.empty();
         if (should_pause != s.paused) {
             s.paused = should_pause;
-            outputs.push_back(ExitPause{s.exit, should_pause});
+            act(ExitPause{s.exit, should_pause});
         }
     }
     if (s.kind == HopStream::Kind::Dir) {
@@ -214,7 +214,7 @@ void Node::Impl::hop_stream_end(RelayCircuit& c, StreamId id, wire::EndReason r,
     auto it = c.streams.find(id);
     if (it == c.streams.end()) return;
     if (it->second.kind == HopStream::Kind::Exit && it->second.exit != 0) {
-        outputs.push_back(ExitClose{it->second.exit});
+        act(ExitClose{it->second.exit});
         exits.erase(it->second.exit);
     }
     if (it->second.kind == HopStream::Kind::Dir) --c.dir_streams;
@@ -378,7 +378,7 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             HopStream s{HopStream::Kind::Exit, rc->stream_id, exit};
             c.streams.emplace(rc->stream_id, std::move(s));
             exits[exit] = {c.key, rc->stream_id};
-            outputs.push_back(ExitConnect{exit, begin->host, begin->port});
+            act(ExitConnect{exit, begin->host, begin->port});
             return;
         }
         case RelayCommand::Data: {
@@ -406,7 +406,7 @@ void Node::Impl::relay_on_cell(RelayCircuit& c, bool from_prev, const Cell& in, 
             }
             if (s.connected && !rc->data.empty()) {
                 s.unwritten += rc->data.size();
-                outputs.push_back(ExitSend{s.exit, std::move(rc->data)});
+                act(ExitSend{s.exit, std::move(rc->data)});
             }
             return;
         }

@@ -205,6 +205,13 @@ void SimNode::pump() {
 }
 
 void SimNode::execute(node::Output& out) {
+    if (auto* action = std::get_if<node::Action>(&out))
+        execute(*action);
+    else
+        record(std::move(std::get<node::Event>(out)));
+}
+
+void SimNode::execute(node::Action& action) {
     Simulator& s = sim();
     std::visit(Overloaded{
                    [&](node::ConnectLink& c) {
@@ -246,20 +253,8 @@ void SimNode::execute(node::Output& out) {
                        if (auto it = exits_.find(c.exit); it != exits_.end())
                            s.set_reading(it->second, !c.paused);
                    },
-                   [&](node::CircuitReady& e) { record(e); },
-                   [&](node::CircuitClosed& e) { record(std::move(e)); },
-                   [&](node::StreamOpened& e) { record(e); },
-                   [&](node::StreamData& e) { record(std::move(e)); },
-                   [&](node::StreamClosed& e) { record(std::move(e)); },
-                   [&](node::StreamWritable& e) { record(e); },
-                   [&](node::ConsensusChanged& e) { record(e); },
-                   [&](node::IncomingStream& e) { record(e); },
-                   [&](node::ServiceConnected& e) { record(e); },
-                   [&](node::ServiceUnreachable& e) { record(std::move(e)); },
-                   [&](node::ContactFlagged& e) { record(e); },
-                   [&](node::Notice& e) { record(std::move(e)); },
                },
-               out);
+               action);
 }
 
 void SimNode::forget(SocketId s) {

@@ -26,10 +26,7 @@
 
 namespace sotto::sim {
 
-using NodeEvent = std::variant<node::CircuitReady, node::CircuitClosed, node::StreamOpened,
-                               node::StreamData, node::StreamClosed, node::StreamWritable,
-                               node::ConsensusChanged, node::IncomingStream, node::ServiceConnected,
-                               node::ServiceUnreachable, node::ContactFlagged, node::Notice>;
+using NodeEvent = node::Event;
 
 struct TimedEvent {
     TimePoint at;
@@ -143,6 +140,7 @@ class SimNode final : public Endpoint {
     // while pumping only append, so the order is always the node's.
     void pump();
     void execute(node::Output& out);
+    void execute(node::Action& action);
     void record(NodeEvent event);
     void arm_timer();
     void on_timer(std::uint64_t generation);

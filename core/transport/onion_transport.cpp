@@ -75,7 +75,7 @@ void OnionTransport::end_conversation(StreamId stream, TimePoint now) {
     node_.close_circuit(circuit, now);
 }
 
-bool OnionTransport::on_node_output(node::Output& out, TimePoint now) {
+bool OnionTransport::on_node_output(node::Event& out, TimePoint now) {
     if (auto* in = std::get_if<node::IncomingStream>(&out)) {
         circuit_of_[in->stream] = in->circuit;
         tag_of_[in->stream] = in->contact;

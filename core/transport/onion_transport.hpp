@@ -34,9 +34,9 @@ class OnionTransport final : public Transport {
                                                           const hs::ServiceConfig& config,
                                                           TimePoint now);
 
-    // Takes the output if it concerns this transport's streams, attempts or
-    // service (and then returns true).
-    bool on_node_output(node::Output& out, TimePoint now);
+    // Takes the node's event if it concerns this transport's streams,
+    // attempts or service (and then returns true).
+    bool on_node_output(node::Event& out, TimePoint now);
     hs::ServiceStats stats() const { return node_.service_stats(); }
 
     TransportKind kind() const override { return TransportKind::SottoOnion; }

@@ -36,9 +36,8 @@ void SimMessenger::start(const hs::ServiceConfig& service) {
 
 void SimMessenger::on_node_event(const sim::NodeEvent& e) {
     if (!transport_) return;
-    // The node's event as the output it was (the listener sees a copy).
-    node::Output out = std::visit([](const auto& x) { return node::Output(x); }, e);
-    if (transport_->on_node_output(out, now())) pump();
+    node::Event event = e;  // the listener sees a copy; the transport may take from it
+    if (transport_->on_node_output(event, now())) pump();
 }
 
 // The host, then the node's outputs of whatever the host asked of it; a

@@ -21,7 +21,7 @@ struct Pump {
         std::unique_ptr<Node> node;
         std::string host;
         std::uint16_t port = 0;
-        std::vector<Output> events;
+        std::vector<Event> events;
     };
     DeterministicRng rng{77};
     std::vector<std::unique_ptr<Rng>> rngs;
@@ -44,7 +44,12 @@ struct Pump {
 
     void drain(std::size_t m) {
         auto& node = *members[m].node;
-        for (auto& o : node.take_outputs()) {
+        for (auto& out : node.take_outputs()) {
+            if (auto* e = std::get_if<Event>(&out)) {
+                members[m].events.push_back(std::move(*e));
+                continue;
+            }
+            auto& o = std::get<Action>(out);
             if (auto* c = std::get_if<ConnectLink>(&o)) {
                 connects.push_back({m, c->host});
                 auto target = find(c->host, c->port);
@@ -102,8 +107,6 @@ struct Pump {
                 });
             } else if (auto* e = std::get_if<ExitClose>(&o)) {
                 exits.erase({m, e->exit});
-            } else {
-                members[m].events.push_back(std::move(o));
             }
         }
     }
@@ -222,9 +225,11 @@ struct LoneRelay {
     // sends there go to `sent`.
     bool take_outputs_closing(LinkId link, Bytes* sent = nullptr) {
         bool closed = false;
-        for (auto& o : node->take_outputs()) {
-            if (auto* c = std::get_if<CloseLink>(&o)) closed |= c->link == link;
-            if (auto* s = std::get_if<SendLink>(&o); s && s->link == link && sent)
+        for (auto& out : node->take_outputs()) {
+            auto* o = std::get_if<Action>(&out);
+            if (o == nullptr) continue;
+            if (auto* c = std::get_if<CloseLink>(o)) closed |= c->link == link;
+            if (auto* s = std::get_if<SendLink>(o); s && s->link == link && sent)
                 sent->insert(sent->end(), s->bytes.begin(), s->bytes.end());
         }
         return closed;
