@@ -183,9 +183,9 @@ ConnectAttempt::Outcome ConnectAttempt::complete_rendezvous(ByteView body, TimeP
     // try; the cookie is single use at the rendezvous point, so no second
     // RENDEZVOUS2 can come.
     auto reply = hs::decode_rendezvous2(body);
-    Result<onion::HopKeys> keys = std::unexpected(
-        reply ? Error{Errc::BadSignature, "no introduction of this attempt matches"}
-              : reply.error());
+    Result<onion::HopKeys> keys =
+        std::unexpected(reply ? Error{Errc::BadSignature, "no introduction of this attempt matches"}
+                              : reply.error());
     if (reply)
         for (auto& h : handshakes_)
             if ((keys = h.finish(reply->view()))) break;

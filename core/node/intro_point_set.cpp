@@ -26,8 +26,7 @@ std::vector<CircuitRef> take_circuits(std::vector<IntroSlot>& slots) {
 
 IntroPointSet::IntroPointSet(NodeContext& node, const hs::ServiceConfig& config,
                              const bool& visible, hs::ServiceStats& stats,
-                             RendezvousResponder& responder,
-                             std::function<void(TimePoint)> all_up)
+                             RendezvousResponder& responder, std::function<void(TimePoint)> all_up)
     : node_(node),
       config_(config),
       visible_(visible),
@@ -117,8 +116,7 @@ void IntroPointSet::rotate(const char* why, bool keep_old, TimePoint now) {
 }
 
 void IntroPointSet::tick(TimePoint now) {
-    if (rotate_at_ <= now)
-        rotate("lifetime or introduction count reached", /*keep_old=*/true, now);
+    if (rotate_at_ <= now) rotate("lifetime or introduction count reached", /*keep_old=*/true, now);
     if (retire_at_ <= now) retire_old();
     if (next_attempt_ <= now) establish(now);
 }
@@ -156,8 +154,8 @@ void IntroPointSet::on_ready(CircuitRef circuit, std::uint64_t owner, TimePoint 
     for (auto& slot : intros_) {
         if (slot.id != owner) continue;
         // Step 1: ESTABLISH_INTRO, bound to this circuit's last hop.
-        auto e = hs::make_establish_intro(slot.auth_key, *node_.last_hop_binding(circuit),
-                                          node_.rng());
+        auto e =
+            hs::make_establish_intro(slot.auth_key, *node_.last_hop_binding(circuit), node_.rng());
         node_.send_to_last_hop(
             circuit, RelayCell{RelayCommand::EstablishIntro, 0, hs::encode_establish_intro(e)});
         return;
@@ -165,8 +163,8 @@ void IntroPointSet::on_ready(CircuitRef circuit, std::uint64_t owner, TimePoint 
     node_.close_circuit(circuit, "introduction slot gone", now);
 }
 
-void IntroPointSet::on_cell(CircuitRef circuit, std::uint64_t owner, FromHop from,
-                            RelayCell& rc, TimePoint now) {
+void IntroPointSet::on_cell(CircuitRef circuit, std::uint64_t owner, FromHop from, RelayCell& rc,
+                            TimePoint now) {
     if (!from.last) {
         node_.close_circuit(circuit, "unexpected cell on a service circuit", now);
         return;
@@ -193,11 +191,9 @@ void IntroPointSet::on_cell(CircuitRef circuit, std::uint64_t owner, FromHop fro
     if (rc.command == RelayCommand::Introduce2) {
         // Steps 12-13 are the responder's; an accepted introduction counts
         // towards this point's rotation.
-        if (!responder_.handle_introduce2(slot->auth_key.public_key(), slot->enc_key, rc.data,
-                                          now))
+        if (!responder_.handle_introduce2(slot->auth_key.public_key(), slot->enc_key, rc.data, now))
             return;
-        if (++slot->introductions >= config_.intro_max_introductions && !retiring)
-            rotate_at_ = now;
+        if (++slot->introductions >= config_.intro_max_introductions && !retiring) rotate_at_ = now;
         return;
     }
 }

@@ -54,8 +54,8 @@ Node::Impl::Impl(NodeConfig config_, NodeKeys keys_, Rng& rng_, LogSink& log_)
 // ---- the context components see ----
 
 Result<CircuitRef> Node::Impl::Context::launch_circuit(std::vector<PathHop> path,
-                                                       CircuitHandler& handler,
-                                                       std::uint64_t owner, TimePoint now) {
+                                                       CircuitHandler& handler, std::uint64_t owner,
+                                                       TimePoint now) {
     if (path.empty()) return fail(Errc::NotFound, "no path: the consensus lists too few relays");
     return d.start_circuit(std::move(path), &handler, owner, now);
 }
@@ -80,8 +80,7 @@ void Node::Impl::Context::abandon_hs_uploads(HsJobHandler& handler, std::uint64_
                                              TimePoint now) {
     std::vector<std::uint64_t> under_way;
     for (auto& [job_id, job] : d.jobs)
-        if (job.kind == DirJob::Kind::HsUpload && job.hs_handler == &handler &&
-            job.owner == owner)
+        if (job.kind == DirJob::Kind::HsUpload && job.hs_handler == &handler && job.owner == owner)
             under_way.push_back(job_id);
     for (auto job_id : under_way) d.job_failed(job_id, "upload abandoned", now);
 }

@@ -21,11 +21,11 @@
 #include "core/node/circuit_table.hpp"
 #include "core/node/hsdir_role.hpp"
 #include "core/node/intro_point_role.hpp"
+#include "core/node/node.hpp"
 #include "core/node/node_context.hpp"
 #include "core/node/private_service.hpp"
 #include "core/node/rendezvous_point_role.hpp"
 #include "core/node/service_client.hpp"
-#include "core/node/node.hpp"
 #include "core/onion/flow_control.hpp"
 #include "core/onion/ntor.hpp"
 #include "core/onion/relay_crypto.hpp"
@@ -194,8 +194,7 @@ struct Node::Impl {
                           HsJobHandler& handler, std::uint64_t owner, TimePoint now) override {
             d.start_hs_job(kind, hsdir, std::move(request), handler, owner, now);
         }
-        void abandon_hs_uploads(HsJobHandler& handler, std::uint64_t owner,
-                                TimePoint now) override;
+        void abandon_hs_uploads(HsJobHandler& handler, std::uint64_t owner, TimePoint now) override;
         bool relay_circuit_exists(RelayCircuitKey key) const override {
             return d.relay_circuits.contains(key);
         }

@@ -36,8 +36,8 @@ void RendezvousPointRole::rendezvous1(RelayCircuitKey circuit, ByteView body) {
     // Single use: the cookie is gone before anything else happens.
     cookies_.erase(it);
     cookie_of_.erase(client);
-    node_.relay_send_back(client,
-                          RelayCell{RelayCommand::Rendezvous2, 0, hs::encode_rendezvous2(m->reply)});
+    node_.relay_send_back(
+        client, RelayCell{RelayCommand::Rendezvous2, 0, hs::encode_rendezvous2(m->reply)});
     node_.relay_join(client, circuit);
 }
 

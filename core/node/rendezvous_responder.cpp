@@ -16,8 +16,8 @@ constexpr const char* kServiceCircuitEnded = "closed by the service";
 }  // namespace
 
 RendezvousResponder::RendezvousResponder(NodeContext& node, const hs::ServiceConfig& config,
-                                         const ServiceContacts& contacts,
-                                         hs::ServiceStats& stats, TimePoint now)
+                                         const ServiceContacts& contacts, hs::ServiceStats& stats,
+                                         TimePoint now)
     : node_(node),
       config_(config),
       contacts_(contacts),
@@ -93,8 +93,8 @@ void RendezvousResponder::on_ready(CircuitRef circuit, std::uint64_t, TimePoint 
     node_.circuits().show_to_application(circuit);
 }
 
-void RendezvousResponder::on_cell(CircuitRef circuit, std::uint64_t, FromHop from,
-                                  RelayCell& rc, TimePoint now) {
+void RendezvousResponder::on_cell(CircuitRef circuit, std::uint64_t, FromHop from, RelayCell& rc,
+                                  TimePoint now) {
     if (from.last && rc.command == RelayCommand::Begin) {
         auto joined = joined_.find(circuit);
         if (joined == joined_.end() || rc.stream_id == 0 ||

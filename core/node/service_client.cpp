@@ -95,8 +95,8 @@ void ServiceClient::on_ready(CircuitRef circuit, std::uint64_t id, TimePoint now
     follow(id, a->send_introduce1(circuit, now), now);
 }
 
-void ServiceClient::on_cell(CircuitRef circuit, std::uint64_t id, FromHop from,
-                            wire::RelayCell& rc, TimePoint now) {
+void ServiceClient::on_cell(CircuitRef circuit, std::uint64_t id, FromHop from, wire::RelayCell& rc,
+                            TimePoint now) {
     auto* a = find(id);
     if (a == nullptr || !from.last) return;
     if (circuit == a->rend_circuit()) {
