@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/introduce_crypto.hpp"
 #include "core/hs/introduction_checks.hpp"
 

@@ -20,6 +20,7 @@
 #include <set>
 
 #include "bench/bench_util.hpp"
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "core/crypto/hash.hpp"
+#include "core/crypto/random.hpp"
 #include "core/onion/ntor.hpp"
 #include "core/onion/relay_crypto.hpp"
 #include "core/wire/relay_cell.hpp"

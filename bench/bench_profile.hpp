@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto/random.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
 #include "tests/common/test_grants.hpp"

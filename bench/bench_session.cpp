@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/crypto/ed25519_x25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/onion/ntor.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/session/session_keys.hpp"

@@ -18,6 +18,7 @@
 
 #include "bench/bench_profile.hpp"
 #include "bench/bench_util.hpp"
+#include "core/crypto/random.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
 

@@ -33,6 +33,7 @@
 
 #include "bench/bench_profile.hpp"
 #include "bench/bench_util.hpp"
+#include "core/crypto/random.hpp"
 #include "core/store/profile_store.hpp"
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"

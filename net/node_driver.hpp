@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/crypto/random.hpp"
 #include "core/node/node.hpp"
 #include "net/log_bridge.hpp"
 

@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QStandardPaths>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 
 namespace sotto::net {

@@ -18,6 +18,7 @@
 #include <QString>
 #include <memory>
 
+#include "core/crypto/random.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/store/profile_store.hpp"
 #include "net/messenger_driver.hpp"

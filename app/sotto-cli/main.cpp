@@ -21,6 +21,7 @@
 #include "app/sotto-cli/control_protocol.hpp"
 #include "app/sotto-cli/daemon.hpp"
 #include "app/sotto-cli/passphrase.hpp"
+#include "core/crypto/random.hpp"
 #include "net/profile_session.hpp"
 #include "net/unix_signals.hpp"
 #ifdef SOTTO_HAVE_QR

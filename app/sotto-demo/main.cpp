@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 

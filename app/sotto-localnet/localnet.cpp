@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "core/util/rng.hpp"
 #include "net/node_driver.hpp"

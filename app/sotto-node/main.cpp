@@ -7,6 +7,7 @@
 #include <QLoggingCategory>
 #include <cstdio>
 
+#include "core/crypto/random.hpp"
 #include "core/util/rng.hpp"
 #include "net/key_store.hpp"
 #include "net/log_bridge.hpp"

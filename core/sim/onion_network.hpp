@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/crypto/random.hpp"
 #include "core/sim/sim_node.hpp"
 #include "core/sim/virtual_service.hpp"
 

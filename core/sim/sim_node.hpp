@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/crypto/random.hpp"
 #include "core/node/node.hpp"
 #include "core/sim/simulator.hpp"
 

@@ -1,4 +1,5 @@
 #include "core/sim/simulator.hpp"
+#include "core/crypto/random.hpp"
 
 #include <algorithm>
 #include <cstring>

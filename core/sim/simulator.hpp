@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "core/crypto/hash.hpp"
+#include "core/crypto/random.hpp"
 #include "core/sim/network_model.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/rng.hpp"

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "core/crypto/random.hpp"
 #include "core/messenger/messenger_host.hpp"
 #include "core/sim/sim_node.hpp"
 #include "core/transport/onion_transport.hpp"

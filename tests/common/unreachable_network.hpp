@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/crypto/ed25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "core/util/rng.hpp"
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "core/crypto/random.hpp"
 #include "core/link/link_session.hpp"
 #include "core/wire/reader.hpp"
 

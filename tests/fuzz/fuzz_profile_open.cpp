@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/crypto/random.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"
 #include "core/store/schema.hpp"

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/crypto/random.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/util/rng.hpp"
 

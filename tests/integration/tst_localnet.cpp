@@ -21,6 +21,7 @@
 #include <map>
 #include <set>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 #include "tests/common/unreachable_network.hpp"

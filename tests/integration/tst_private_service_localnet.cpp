@@ -17,6 +17,7 @@
 #include <QtTest>
 #include <functional>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/network_file.hpp"
 #include "net/node_driver.hpp"
 #include "tests/common/free_ports.hpp"

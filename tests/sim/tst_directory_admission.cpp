@@ -6,6 +6,7 @@
 // flags only after the network file's flag-uptime. Virtual time only.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/sim/onion_network.hpp"
 
 using namespace sotto;

@@ -12,6 +12,7 @@
 #include <map>
 #include <numeric>
 
+#include "core/crypto/random.hpp"
 #include "core/dir/dir_message.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_messages.hpp"

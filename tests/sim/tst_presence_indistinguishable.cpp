@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/time_period.hpp"

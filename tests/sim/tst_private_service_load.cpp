@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/time_period.hpp"

@@ -3,6 +3,7 @@
 // cannot make Bob spend a circuit or learn whether he is online.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/sim/onion_network.hpp"
 
 using namespace sotto;

@@ -19,6 +19,7 @@
 #include <map>
 
 #include "core/chat/chat_frame.hpp"
+#include "core/crypto/random.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/sim/onion_network.hpp"
 #include "core/store/profile_store.hpp"

@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "tests/ui/ui_harness.hpp"
 #include "ui/app_instance.hpp"
 

@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include "core/contacts/invite_code.hpp"
+#include "core/crypto/random.hpp"
 #include "tests/ui/ui_harness.hpp"
 #ifdef SOTTO_CAMERA
 #include <QCameraDevice>

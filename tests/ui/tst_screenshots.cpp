@@ -13,6 +13,7 @@
 #include <QPalette>
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "tests/ui/ui_harness.hpp"
 #include "ui/qr/qr_code.hpp"
 

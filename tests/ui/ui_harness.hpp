@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+#include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/store/profile_store.hpp"
 #include "core/store/profile_store_testing.hpp"

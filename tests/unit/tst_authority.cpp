@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/crypto/ed25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/dir/authority.hpp"
 #include "core/util/rng.hpp"

@@ -5,6 +5,7 @@
 // component; the rendezvous hop is added by join_end_to_end_hop alone.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/node/circuit_table.hpp"
 #include "core/util/rng.hpp"
 

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/crypto/ed25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/dir/consensus.hpp"
 #include "core/util/rng.hpp"
 #include "core/wire/reader.hpp"

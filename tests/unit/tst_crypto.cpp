@@ -6,6 +6,7 @@
 #include "core/crypto/ed25519.hpp"
 #include "core/crypto/hash.hpp"
 #include "core/crypto/kdf.hpp"
+#include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 
 using namespace sotto;

@@ -2,6 +2,7 @@
 #include <QtTest>
 
 #include "core/crypto/ed25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/crypto/x25519.hpp"
 #include "core/dir/dir_message.hpp"
 #include "core/util/rng.hpp"

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/crypto/hash.hpp"
+#include "core/crypto/random.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hs_descriptor.hpp"
 #include "core/hs/time_period.hpp"

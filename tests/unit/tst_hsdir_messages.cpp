@@ -2,6 +2,7 @@
 // bounds, and every kind of malformed input.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/hsdir_store.hpp"
 #include "core/util/rng.hpp"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_ring.hpp"
 #include "core/util/rng.hpp"

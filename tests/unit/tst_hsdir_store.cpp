@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hsdir_store.hpp"
 #include "core/util/rng.hpp"

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include "core/crypto/hash.hpp"
+#include "core/crypto/random.hpp"
 #include "core/hs/intro_messages.hpp"
 
 using namespace sotto;

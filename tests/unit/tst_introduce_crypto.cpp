@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/introduce_crypto.hpp"
 #include "core/onion/ntor.hpp"
 #include "core/onion/relay_crypto.hpp"

@@ -3,6 +3,7 @@
 // contact and the opened payload.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/introduction_checks.hpp"
 
 using namespace sotto;

@@ -4,6 +4,7 @@
 
 #include "core/crypto/hash.hpp"
 #include "core/crypto/kdf.hpp"
+#include "core/crypto/random.hpp"
 #include "core/link/link_session.hpp"
 #include "core/util/log.hpp"
 #include "core/wire/reader.hpp"

@@ -12,6 +12,7 @@
 
 #include "core/contacts/invite_code.hpp"
 #include "core/crypto/ed25519_x25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/messenger/reconnect_backoff.hpp"
 #include "core/messenger/token_bucket.hpp"

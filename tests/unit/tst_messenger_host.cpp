@@ -6,6 +6,7 @@
 #include <QtTest>
 #include <set>
 
+#include "core/crypto/random.hpp"
 #include "core/messenger/messenger_host.hpp"
 #include "tests/common/loopback_transport.hpp"
 #include "tests/common/test_grants.hpp"

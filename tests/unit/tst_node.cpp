@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 
+#include "core/crypto/random.hpp"
 #include "core/node/node.hpp"
 
 using namespace sotto;

@@ -9,6 +9,7 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/session/noise.hpp"
 #include "core/util/rng.hpp"
 

@@ -3,6 +3,7 @@
 // they are meant for.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/onion/ntor.hpp"
 #include "core/onion/relay_crypto.hpp"
 #include "core/wire/relay_cell.hpp"

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/hs_types.hpp"
 #include "core/session/session_keys.hpp"
 #include "core/store/profile_store.hpp"

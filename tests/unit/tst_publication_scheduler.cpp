@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/publication_scheduler.hpp"
 #include "core/util/rng.hpp"
 

@@ -5,6 +5,7 @@
 // stays failed and answers nothing.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/util/rng.hpp"
 

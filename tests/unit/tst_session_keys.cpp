@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include "core/crypto/ed25519_x25519.hpp"
+#include "core/crypto/random.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/session/session_keys.hpp"
 #include "tests/common/doc_vectors.hpp"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/crypto/random.hpp"
 #include "core/hs/time_period.hpp"
 #include "core/util/rng.hpp"
 

@@ -3,6 +3,7 @@
 // its bounds, and the Sotto-onion entries the onion transport reads.
 #include <QtTest>
 
+#include "core/crypto/random.hpp"
 #include "core/transport/credential.hpp"
 #include "core/transport/onion_credentials.hpp"
 

@@ -1,0 +1,2 @@
+// Fixture for unit_layering: a core folder no layer declares.
+#pragma once

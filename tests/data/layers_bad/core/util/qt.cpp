@@ -1,0 +1,3 @@
+// Fixture for unit_layering: Qt in the core.
+#include <QObject>
+#include <vector>
