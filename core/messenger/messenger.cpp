@@ -373,6 +373,11 @@ bool Messenger::write_blocked(const Peer& p) const {
     return active && streams_.at(*active).blocked;
 }
 
+bool Messenger::can_write(const Peer& p) const {
+    const auto active = active_stream(p);
+    return active && !streams_.at(*active).blocked;
+}
+
 void Messenger::send_outbox(ContactId contact, TimePoint now, bool due_only) {
     auto pit = peers_.find(contact);
     if (pit == peers_.end() || pit->second.streams.empty()) return;
@@ -1013,7 +1018,12 @@ void Messenger::tick(TimePoint now) {
             continue;
         }
         if (!p.streams.empty()) {
-            if (write_blocked(p)) continue;  // its ack timers wait for stream_writable
+            // Ack timers run only while a resend has somewhere to go: on a
+            // blocked stream they wait for stream_writable, on one still in
+            // its handshake for open_session (which sends the whole outbox).
+            // Counted as due meanwhile, they made the timer fire at the same
+            // instant again and again.
+            if (!can_write(p)) continue;
             for (auto& u : p.unacked)
                 if (u.last_sent && *u.last_sent + config_.ack_timeout <= now) {
                     resend.push_back(id);
@@ -1036,7 +1046,7 @@ TimePoint Messenger::next_deadline() const {
         if (!p.established && !p.invite_expired && p.invite_expires_at)
             t = earliest(t, *p.invite_expires_at);
         if (!p.streams.empty()) {
-            if (write_blocked(p)) continue;
+            if (!can_write(p)) continue;  // as in tick
             for (auto& u : p.unacked)
                 if (u.last_sent) t = earliest(t, *u.last_sent + config_.ack_timeout);
         } else if (!p.connecting && dials(p)) {

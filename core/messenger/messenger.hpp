@@ -363,6 +363,8 @@ class Messenger {
     void send_outbox(ContactId contact, TimePoint now, bool due_only = false);
     // The contact's active stream is blocked (stream_blocked).
     bool write_blocked(const Peer& p) const;
+    // The contact has a usable stream that takes writes now.
+    bool can_write(const Peer& p) const;
     void resolve_duplicates(ContactId contact, TimePoint now, bool resend);
     void set_presence(Peer& p, ContactId contact, ContactPresence presence);
     void try_connect(ContactId contact, TimePoint now);

@@ -1,6 +1,5 @@
 #include "core/util/rng.hpp"
 
-
 namespace sotto {
 
 std::uint64_t Rng::next_u64() {

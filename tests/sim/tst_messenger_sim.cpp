@@ -10,6 +10,7 @@
 // (they arrive, in order). Virtual time only.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <chrono>
 
 #include "core/sim/onion_network.hpp"
 #include "core/store/profile_store.hpp"

@@ -15,9 +15,8 @@ struct Check {
 Check run_check(const QString& tree) {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(SOTTO_CMAKE_COMMAND,
-            {"-DSOURCE_DIR=" + tree, "-DLAYERS_FILE=" SOTTO_LAYERS_FILE, "-P",
-             SOTTO_SOURCE_DIR "/cmake/check_layers.cmake"});
+    p.start(SOTTO_CMAKE_COMMAND, {"-DSOURCE_DIR=" + tree, "-DLAYERS_FILE=" SOTTO_LAYERS_FILE, "-P",
+                                  SOTTO_SOURCE_DIR "/cmake/check_layers.cmake"});
     Check c;
     if (!p.waitForFinished(120'000)) return c;
     c.exit_code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
@@ -47,9 +46,11 @@ class TestLayering : public QObject {
             "core/gadgets/gadget.hpp: core/gadgets is not a layer",
             "net/upwards.cpp: includes ui/main_window.hpp: net may include only core/ and net/",
         };
-        for (const auto& e : expected) QVERIFY2(c.output.contains(e), qPrintable(e + "\n" + c.output));
+        for (const auto& e : expected)
+            QVERIFY2(c.output.contains(e), qPrintable(e + "\n" + c.output));
         // Exactly those five: the includes that point down are not reported.
-        QCOMPARE(c.output.count(QRegularExpression(R"(^\s+(core|net|ui)/\S+: )", QRegularExpression::MultilineOption)),
+        QCOMPARE(c.output.count(QRegularExpression(R"(^[ \t]+(core|net|ui)/\S+: )",
+                                                   QRegularExpression::MultilineOption)),
                  expected.size());
         QVERIFY(!c.output.contains("fine."));
     }

@@ -858,6 +858,51 @@ class TestMessenger : public QObject {
         for (auto& m : ha) QVERIFY(m.state == store::MessageState::Delivered);
     }
 
+    // A message whose ack timer ran out while the contact was away waits for
+    // the next stream's handshake; until that completes the engine has
+    // nowhere to resend, so its next deadline must not stay at "now" (it did:
+    // the timer fired again at the same instant, forever on a virtual clock,
+    // a busy loop in the app, found by tst_messenger_sim on day 25).
+    void an_overdue_ack_timer_waits_for_the_handshake() {
+        Net net(*dir_);
+        auto& bob = net.add("Bob");
+        auto& alice = net.add("Alice");
+        auto p = befriend(net, bob, alice);
+        net.drop = [](const Profile& from, const chat::Frame& f) {
+            return from.name == "Bob" && std::holds_alternative<chat::Ack>(f);
+        };
+        auto m = alice.m->send_message(p.bob_at_alice, "unacked", net.now);
+        QVERIFY(m);
+        net.pump();
+        QCOMPARE(added_with_body(bob, "unacked"), std::size_t(1));
+        net.kill(bob);
+        net.pump();
+        net.advance(alice.config.ack_timeout * 2);
+        net.drop = nullptr;
+        net.restart(bob);
+
+        // Step by step, one delivery at a time, until the resend is acked.
+        bool handshaking_seen = false;
+        for (int step = 0; step < 10000 && !delivered(alice, m->id); ++step) {
+            if (!net.deliver_one()) {
+                const TimePoint next = earliest(alice.m->next_deadline(), bob.m->next_deadline());
+                QVERIFY(next != TimePoint::never());
+                net.now = std::max(net.now, next);
+                bob.m->tick(net.now);
+            }
+            alice.m->tick(net.now);
+            net.take_only(alice);
+            net.take_only(bob);
+            handshaking_seen |= net.streams_between(alice, bob) > 0 &&
+                                alice.m->presence_of(p.bob_at_alice) == ContactPresence::Offline;
+            QVERIFY2(alice.m->next_deadline() > net.now,
+                     "the engine's next deadline stays at now after tick: its timer would spin");
+        }
+        QVERIFY(delivered(alice, m->id));
+        QVERIFY(handshaking_seen);  // the window the old code spun in was reached
+        QCOMPARE(added_with_body(bob, "unacked"), std::size_t(1));
+    }
+
     void resent_duplicates_are_shown_once() {
         Net net(*dir_);
         auto& bob = net.add("Bob");
