@@ -1,7 +1,5 @@
 #include "net/messenger_driver.hpp"
 
-#include <QDateTime>
-
 namespace sotto::net {
 
 namespace {
@@ -29,21 +27,17 @@ MessengerDriver::MessengerDriver(store::ProfileStore& store, Rng& rng,
     : store_(store),
       adapters_(std::move(adapters)),
       host_(std::make_unique<messenger::MessengerHost>(store, rng, transports_of(adapters_),
-                                                       std::move(config))) {
-    timer_.setSingleShot(true);
-    timer_.setTimerType(Qt::PreciseTimer);
-    connect(&timer_, &QTimer::timeout, this, [this] {
-        host_->tick(now());
-        pump();
-    });
+                                                       std::move(config))),
+      engine_(this, "messenger",
+              {
+                  .run = [this] { run(); },
+                  .tick = [this](TimePoint t) { host_->tick(t); },
+                  .next_deadline = [this] { return host_->next_deadline(); },
+              }) {
     for (auto* a : adapters_) connect(a, &TransportAdapter::activity, this, [this] { pump(); });
 }
 
 MessengerDriver::~MessengerDriver() = default;
-
-TimePoint MessengerDriver::now() {
-    return TimePoint{QDateTime::currentMSecsSinceEpoch() * 1000};
-}
 
 void MessengerDriver::start() {
     host_->start(now());
@@ -96,12 +90,35 @@ Status MessengerDriver::mark_read(store::ContactId contact) {
     return act([&](auto& m, TimePoint) { return m.mark_read(contact); });
 }
 
-void MessengerDriver::pump() {
+messenger::PresenceMode MessengerDriver::presence_mode() const {
+    return host_->engine().presence_mode();
+}
+
+messenger::ContactPresence MessengerDriver::presence_of(store::ContactId contact) const {
+    return host_->engine().presence_of(contact);
+}
+
+Result<std::string> MessengerDriver::safety_number(store::ContactId contact) const {
+    return host_->engine().safety_number(contact);
+}
+
+bool MessengerDriver::sending_reveals_presence(store::ContactId contact) const {
+    return host_->engine().sending_reveals_presence(contact);
+}
+
+Result<std::vector<store::MessageRecord>> MessengerDriver::history(
+    store::ContactId contact, std::optional<store::MessageRowId> before, std::size_t limit) const {
+    return store_.history(contact, before, limit);
+}
+
+void MessengerDriver::run() {
+    // The host does not nest either: a pump from inside `after_round` only
+    // reaches EngineDriver, which calls run() again.
     host_->pump(now(), [this] {
-        for (auto& e : host_->take_events()) emit_event(e);
+        auto events = host_->take_events();
+        for (auto& e : events) emit_event(e);
         for (auto* a : adapters_) a->flush();
     });
-    arm_timer();
 }
 
 void MessengerDriver::emit_event(messenger::Event& event) {
@@ -111,16 +128,13 @@ void MessengerDriver::emit_event(messenger::Event& event) {
                    [&](messenger::ContactRemoved& e) { emit contactRemoved(e.contact); },
                    [&](messenger::MessageAdded& e) { emit messageAdded(e.message); },
                    [&](messenger::MessageStateChanged& e) {
-                       emit messageStateChanged(e.contact, to_qbytes(e.id.view()),
-                                                static_cast<int>(e.state),
+                       emit messageStateChanged(e.contact, to_qbytes(e.id.view()), e.state,
                                                 e.delivered_at ? e.delivered_at->us : 0);
                    },
                    [&](messenger::InviteUsed& e) { emit inviteUsed(e.invite, e.contact); },
                    [&](messenger::InviteExpired& e) { emit inviteExpired(e.invite); },
                    [&](messenger::InviteProbed& e) { emit inviteProbed(e.invite, e.probes); },
-                   [&](messenger::PresenceModeChanged& e) {
-                       emit presenceModeChanged(static_cast<int>(e.mode));
-                   },
+                   [&](messenger::PresenceModeChanged& e) { emit presenceModeChanged(e.mode); },
                    [&](messenger::StorageFailed& e) {
                        emit storageFailed(QString::fromStdString(e.message));
                    },
@@ -129,16 +143,6 @@ void MessengerDriver::emit_event(messenger::Event& event) {
                    },
                },
                event);
-}
-
-void MessengerDriver::arm_timer() {
-    const auto deadline = host_->next_deadline();
-    if (deadline == TimePoint::never()) {
-        timer_.stop();
-        return;
-    }
-    const auto wait_ms = std::max<std::int64_t>(0, (deadline - now()).us / 1000 + 1);
-    timer_.start(static_cast<int>(std::min<std::int64_t>(wait_ms, 24 * 3600 * 1000)));
 }
 
 }  // namespace sotto::net

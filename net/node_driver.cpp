@@ -4,9 +4,8 @@
 #include <QNetworkProxy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 #include <algorithm>
-#include <chrono>
-#include <climits>
 #include <optional>
 #include <utility>
 
@@ -27,9 +26,6 @@ constexpr qint64 kMaxExitWriteBacklog = 16 * 1024 * 1024;
 // After an accept error (e.g. out of file descriptors) Qt stops accepting;
 // try again after this long.
 constexpr int kAcceptRetryMs = 1000;
-// This many timer expiries in a row with a deadline already due means the
-// node's deadline does not advance: worth one warning, not a silent spin.
-constexpr int kSpinWarning = 1000;
 
 template <class... Fs>
 struct Overloaded : Fs... {
@@ -57,16 +53,13 @@ QTcpSocket* new_socket(QObject* parent) {
 
 }  // namespace
 
-TimePoint NodeDriver::now() {
-    using namespace std::chrono;
-    return TimePoint{duration_cast<microseconds>(system_clock::now().time_since_epoch()).count()};
-}
-
-NodeDriver::NodeDriver() {
-    timer_.setSingleShot(true);
-    timer_.setTimerType(Qt::PreciseTimer);
-    connect(&timer_, &QTimer::timeout, this, &NodeDriver::on_timer);
-}
+NodeDriver::NodeDriver()
+    : engine_(this, "node",
+              {
+                  .run = [this] { run(); },
+                  .tick = [this](TimePoint t) { node_->tick(t); },
+                  .next_deadline = [this] { return node_->next_deadline(); },
+              }) {}
 
 Result<std::unique_ptr<NodeDriver>> NodeDriver::create(node::NodeConfig config, node::NodeKeys keys,
                                                        DriverOptions options) {
@@ -92,7 +85,7 @@ Result<std::unique_ptr<NodeDriver>> NodeDriver::create(node::NodeConfig config, 
 }
 
 NodeDriver::~NodeDriver() {
-    timer_.stop();
+    engine_.stop();
     // Sockets go before the node: their last signals must not reach it.
     auto drop = [this](QTcpSocket* s) {
         s->disconnect(this);
@@ -233,21 +226,14 @@ void NodeDriver::set_misbehaviour(node::Misbehaviour m) {
 
 // ---- outputs ----------------------------------------------------------------
 
-void NodeDriver::pump() {
-    for (auto& o : node_->take_outputs()) pending_.push_back(std::move(o));
-    if (pumping_) return;  // the outer call carries these out, in order
-    pumping_ = true;
-    while (!pending_.empty()) {
-        while (!pending_.empty()) {
-            node::Output out = std::move(pending_.front());
-            pending_.pop_front();
-            execute(out);
-        }
-        // Flushing may report an error, whose outputs land in pending_.
-        flush_links();
-    }
-    pumping_ = false;
-    arm_timer();
+void NodeDriver::run() {
+    // What a slot or socket asks of the node meanwhile queues in the node
+    // behind these and pumps, which makes EngineDriver run this again once
+    // these are done: the outputs go out strictly in the order produced.
+    auto outputs = node_->take_outputs();
+    for (auto& out : outputs) execute(out);
+    // Flushing may report an error; its outputs are the next round's.
+    flush_links();
 }
 
 // QTcpSocket::write() only buffers; left alone, the bytes would go out one
@@ -320,31 +306,6 @@ void NodeDriver::deliver(node::Event& event) {
             [this](node::Notice& e) { emit notice(q(e.line)); },
         },
         event);
-}
-
-void NodeDriver::arm_timer() {
-    const TimePoint deadline = node_->next_deadline();
-    if (deadline == TimePoint::never()) {
-        timer_.stop();
-        return;
-    }
-    const std::int64_t us = (deadline - now()).us;
-    // Rounded up: a timer that fires a little early would find nothing due.
-    const std::int64_t ms = us <= 0 ? 0 : std::min<std::int64_t>((us + 999) / 1000, INT_MAX);
-    timer_.start(static_cast<int>(ms));
-}
-
-void NodeDriver::on_timer() {
-    const TimePoint t = now();
-    node_->tick(t);
-    if (node_->next_deadline() <= t) {
-        if (++zero_timer_streak_ == kSpinWarning)
-            qCWarning(lcSottoNet) << "the node's next deadline stays in the past after tick();"
-                                     " the timer is spinning";
-    } else {
-        zero_timer_streak_ = 0;
-    }
-    pump();
 }
 
 void NodeDriver::retire(QTcpSocket* socket, bool flush) {

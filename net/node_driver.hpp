@@ -14,8 +14,6 @@
 #include <QByteArray>
 #include <QObject>
 #include <QString>
-#include <QTimer>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <unordered_map>
@@ -23,6 +21,7 @@
 
 #include "core/crypto/random.hpp"
 #include "core/node/node.hpp"
+#include "net/engine_driver.hpp"
 #include "net/log_bridge.hpp"
 
 class QTcpServer;
@@ -82,7 +81,7 @@ class NodeDriver : public QObject {
     std::size_t open_exit_sockets() const { return exits_.size(); }
 
     // Wall-clock microseconds since the Unix epoch: the node's clock.
-    static TimePoint now();
+    static TimePoint now() { return EngineDriver::now(); }
 
     // ---- for a sans-I/O transport over the node (core/transport) ----
     // The node's events (streams, circuits, service events) are
@@ -128,14 +127,15 @@ class NodeDriver : public QObject {
     auto input(F&& f);
     Status listen(const QString& host, std::uint16_t port);
 
-    // Takes the node's outputs and carries them out in order; re-entrant
-    // calls only append. Re-arms the timer when the outermost call finishes.
-    void pump();
+    // Carries out the node's outputs and re-arms the timer (EngineDriver:
+    // a call from inside, e.g. a slot of one of the signals, only makes the
+    // running one go round again).
+    void pump() { engine_.pump(); }
+    // One round of pump(): the outputs the node has now, in order.
+    void run();
     void execute(node::Output& out);
     void execute(node::Action& action);
     void deliver(node::Event& event);  // as signals
-    void arm_timer();
-    void on_timer();
     // Writes out what send_link() buffered during this pump.
     void flush_links();
 
@@ -167,14 +167,12 @@ class NodeDriver : public QObject {
     QtLogSink log_;
     std::unique_ptr<node::Node> node_;
     QTcpServer* server_ = nullptr;
-    QTimer timer_;
+    // After node_: its hooks call the node, so it goes first.
+    EngineDriver engine_;
     std::unordered_map<node::LinkId, LinkSocket> links_;
     std::unordered_map<node::ExitId, ExitSocket> exits_;
-    std::deque<node::Output> pending_;
     ApplicationSink sink_;
     std::vector<node::LinkId> written_links_;  // links send_link() wrote to in this pump
-    bool pumping_ = false;
-    int zero_timer_streak_ = 0;  // detects a deadline that never moves forward
 };
 
 }  // namespace sotto::net

@@ -98,7 +98,7 @@ void ChatModel::reload() {
     rows_.clear();
     has_more_ = false;
     if (store_ && contact_ != 0) {
-        if (auto page = store_->history(contact_, std::nullopt, kPageSize)) {
+        if (auto page = history(std::nullopt)) {
             rows_.reserve(page->size());
             for (auto it = page->rbegin(); it != page->rend(); ++it)
                 rows_.push_back(from_record(*it));
@@ -122,10 +122,17 @@ void ChatModel::refresh_info() {
             invite_expired_ = rec->state == store::ContactState::InviteExpired;
             appear_offline_ = rec->appear_offline;
         }
-        if (driver_)
-            presence_ = presence_name(static_cast<int>(driver_->engine().presence_of(contact_)));
+        if (driver_) presence_ = presence_name(driver_->presence_of(contact_));
     }
     emit contactInfoChanged();
+}
+
+Result<std::vector<store::MessageRecord>> ChatModel::history(
+    std::optional<store::MessageRowId> before) const {
+    if (driver_) return driver_->history(contact_, before, kPageSize);
+    // Before the network is up there is no messenger yet, but the
+    // conversation already shows (SessionController hands the store first).
+    return store_->history(contact_, before, kPageSize);
 }
 
 bool ChatModel::canFetchMore(const QModelIndex& parent) const {
@@ -134,7 +141,7 @@ bool ChatModel::canFetchMore(const QModelIndex& parent) const {
 
 void ChatModel::fetchMore(const QModelIndex& parent) {
     if (parent.isValid() || !has_more_ || !store_ || rows_.empty()) return;
-    auto page = store_->history(contact_, rows_.back().row, kPageSize);
+    auto page = history(rows_.back().row);
     if (!page) return;
     has_more_ = page->size() == kPageSize;
     if (!page->empty()) {
@@ -198,7 +205,7 @@ QHash<int, QByteArray> ChatModel::roleNames() const {
 }
 
 bool ChatModel::sendingRevealsPresence() const {
-    return driver_ && contact_ != 0 && driver_->engine().sending_reveals_presence(contact_);
+    return driver_ && contact_ != 0 && driver_->sending_reveals_presence(contact_);
 }
 
 int ChatModel::maxBodyBytes() {
@@ -235,7 +242,7 @@ void ChatModel::on_message_added(const store::MessageRecord& m) {
     }
 }
 
-void ChatModel::on_state_changed(quint64 contact, const QByteArray& id, int state,
+void ChatModel::on_state_changed(quint64 contact, const QByteArray& id, store::MessageState state,
                                  qint64 delivered_us) {
     if (contact != contact_) return;
     const auto mid =
@@ -244,10 +251,9 @@ void ChatModel::on_state_changed(quint64 contact, const QByteArray& id, int stat
     for (std::size_t i = 0; i < rows_.size(); ++i) {
         Row& r = rows_[i];
         if (r.id != mid) continue;
-        const auto s = static_cast<store::MessageState>(state);
         // Delivered is final: a late Sent (a resend) must not undo it.
         if (r.state == store::MessageState::Delivered) return;
-        r.state = s;
+        r.state = state;
         if (delivered_us != 0) r.delivered = to_local(TimePoint{delivered_us});
         const auto ix = index(static_cast<int>(i));
         emit dataChanged(ix, ix, {StateRole, DeliveredTextRole});

@@ -120,7 +120,11 @@ class ChatModel : public QAbstractListModel {
     void reload();
     void refresh_info();
     void on_message_added(const store::MessageRecord& m);
-    void on_state_changed(quint64 contact, const QByteArray& id, int state, qint64 delivered_us);
+    void on_state_changed(quint64 contact, const QByteArray& id, store::MessageState state,
+                          qint64 delivered_us);
+    // A page of the open conversation, oldest first (see MessengerDriver::history).
+    Result<std::vector<store::MessageRecord>> history(
+        std::optional<store::MessageRowId> before) const;
     bool first_of_day(std::size_t i) const;
 
     store::ProfileStore* store_ = nullptr;

@@ -23,7 +23,7 @@ QString ContactActions::rename(quint64 contact, const QString& name) {
 
 QString ContactActions::safetyNumber(quint64 contact) const {
     if (!driver_) return {};
-    auto r = driver_->engine().safety_number(contact);
+    auto r = driver_->safety_number(contact);
     return r ? QString::fromStdString(*r) : QString();
 }
 
@@ -46,7 +46,7 @@ QString ContactActions::revoke(quint64 contact) {
 }
 
 bool ContactActions::sendingRevealsPresence(quint64 contact) const {
-    return driver_ && driver_->engine().sending_reveals_presence(contact);
+    return driver_ && driver_->sending_reveals_presence(contact);
 }
 
 }  // namespace sotto::ui

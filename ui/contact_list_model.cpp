@@ -7,8 +7,8 @@
 
 namespace sotto::ui {
 
-QString presence_name(int presence) {
-    switch (static_cast<messenger::ContactPresence>(presence)) {
+QString presence_name(messenger::ContactPresence presence) {
+    switch (presence) {
         case messenger::ContactPresence::Online:
             return QStringLiteral("online");
         case messenger::ContactPresence::Away:
@@ -59,7 +59,7 @@ void ContactListModel::set_store(store::ProfileStore* store) {
                     .appear_offline = s.appear_offline,
                     .unread = s.unread,
                     .last = s.last_message_at,
-                    .presence = 0,
+                    .presence = messenger::ContactPresence::Offline,
                 });
         }
         std::ranges::sort(rows_, before);
@@ -87,7 +87,8 @@ void ContactListModel::set_messenger(net::MessengerDriver* driver) {
 
 void ContactListModel::refresh_presence() {
     for (std::size_t i = 0; i < rows_.size(); ++i) {
-        const int p = driver_ ? static_cast<int>(driver_->engine().presence_of(rows_[i].id)) : 0;
+        const auto p =
+            driver_ ? driver_->presence_of(rows_[i].id) : messenger::ContactPresence::Offline;
         if (p == rows_[i].presence) continue;
         rows_[i].presence = p;
         const auto ix = index(static_cast<int>(i));
@@ -172,7 +173,8 @@ QString ContactListModel::displayOf(quint64 contact) const {
 
 QString ContactListModel::presenceOf(quint64 contact) const {
     const int i = find(contact);
-    return presence_name(i < 0 ? 0 : rows_[static_cast<std::size_t>(i)].presence);
+    return presence_name(i < 0 ? messenger::ContactPresence::Offline
+                               : rows_[static_cast<std::size_t>(i)].presence);
 }
 
 bool ContactListModel::inviteExpiredOf(quint64 contact) const {
@@ -204,7 +206,7 @@ bool ContactListModel::reload(Row& row) const {
     row.pending = rec->state == store::ContactState::Requested;
     row.invite_expired = rec->state == store::ContactState::InviteExpired;
     row.appear_offline = rec->appear_offline;
-    row.presence = driver_ ? static_cast<int>(driver_->engine().presence_of(row.id)) : 0;
+    row.presence = driver_ ? driver_->presence_of(row.id) : messenger::ContactPresence::Offline;
     return true;
 }
 

@@ -18,6 +18,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/messenger/messenger.hpp"
 #include "core/store/profile_store.hpp"
 
 namespace sotto::net {
@@ -84,7 +85,7 @@ class ContactListModel : public QAbstractListModel {
         bool appear_offline = false;
         std::uint32_t unread = 0;
         std::optional<TimePoint> last;  // last message, or when added in this session
-        int presence = 0;               // messenger::ContactPresence
+        messenger::ContactPresence presence = messenger::ContactPresence::Offline;
     };
     static bool before(const Row& a, const Row& b);
     void on_contact_added(quint64 id);
@@ -104,7 +105,8 @@ class ContactListModel : public QAbstractListModel {
     std::vector<Row> rows_;
 };
 
-QString presence_name(int presence);
+// The QML face of a contact's presence: "online", "away", "offline".
+QString presence_name(messenger::ContactPresence presence);
 QString initials_of(const QString& display);
 
 }  // namespace sotto::ui

@@ -6,6 +6,36 @@
 
 namespace sotto::ui {
 
+namespace {
+
+using Presence = SessionController::Presence;
+
+Presence presence_of_mode(messenger::PresenceMode mode) {
+    switch (mode) {
+        case messenger::PresenceMode::Away:
+            return Presence::Away;
+        case messenger::PresenceMode::Invisible:
+            return Presence::Invisible;
+        case messenger::PresenceMode::Visible:
+            break;
+    }
+    return Presence::Visible;
+}
+
+messenger::PresenceMode mode_of_presence(Presence presence) {
+    switch (presence) {
+        case Presence::Away:
+            return messenger::PresenceMode::Away;
+        case Presence::Invisible:
+            return messenger::PresenceMode::Invisible;
+        case Presence::Visible:
+            break;
+    }
+    return messenger::PresenceMode::Visible;
+}
+
+}  // namespace
+
 SessionController::SessionController(QString profile_dir, QString network_file,
                                      net::SessionOptions options, QObject* parent)
     : QObject(parent),
@@ -59,11 +89,12 @@ void SessionController::attach_messenger(net::MessengerDriver* driver) {
     actions_.set_messenger(driver);
     invites_.set_messenger(driver);
     if (driver_) {
-        presence_ = static_cast<Presence>(driver_->engine().presence_mode());
-        connect(driver_, &net::MessengerDriver::presenceModeChanged, this, [this](int mode) {
-            presence_ = static_cast<Presence>(mode);
-            emit presenceModeChanged();
-        });
+        presence_ = presence_of_mode(driver_->presence_mode());
+        connect(driver_, &net::MessengerDriver::presenceModeChanged, this,
+                [this](messenger::PresenceMode mode) {
+                    presence_ = presence_of_mode(mode);
+                    emit presenceModeChanged();
+                });
         connect(driver_, &net::MessengerDriver::storageFailed, this,
                 &SessionController::storageFailed);
         connect(driver_, &net::MessengerDriver::messageAdded, this,
@@ -84,7 +115,7 @@ void SessionController::attach_messenger(net::MessengerDriver* driver) {
 
 void SessionController::setPresenceMode(Presence mode) {
     if (!driver_) return;
-    driver_->set_presence_mode(static_cast<messenger::PresenceMode>(mode));
+    driver_->set_presence_mode(mode_of_presence(mode));
 }
 
 void SessionController::setProfileBusy(const QString& message) {

@@ -61,7 +61,8 @@ class SessionController : public QObject {
   public:
     enum class Stage { FirstRun, Unlock, Main };
     Q_ENUM(Stage)
-    // Same values as messenger::PresenceMode.
+    // The QML face of messenger::PresenceMode; converted by name
+    // (presence_of_mode / mode_of_presence), never by value.
     enum class Presence { Visible = 1, Away = 2, Invisible = 3 };
     Q_ENUM(Presence)
     static constexpr int kMinPassphraseLength = 8;

@@ -262,7 +262,7 @@ QJsonObject Daemon::contact_json(const store::ContactSummary& s) {
         {"id", QString::number(s.id)},
         {"name", QString::fromStdString(s.display)},
         {"state", contact_state_name(s.state)},
-        {"presence", presence_name(m ? m->engine().presence_of(s.id) : ContactPresence::Offline)},
+        {"presence", presence_name(m ? m->presence_of(s.id) : ContactPresence::Offline)},
         {"appear_offline", s.appear_offline},
         {"unread", int(s.unread)}};
     if (s.last_message_at) o["last_message_at"] = iso(*s.last_message_at);
@@ -290,12 +290,12 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         if (auto* node = session_->node())
             if (const auto* c = node->consensus()) o["relays"] = int(c->relays.size());
         if (m) {
-            o["presence"] = mode_name(m->engine().presence_mode());
+            o["presence"] = mode_name(m->presence_mode());
             auto all = store.contact_summaries();
             if (all) {
                 int online = 0;
                 for (const auto& c : *all)
-                    online += m->engine().presence_of(c.id) != ContactPresence::Offline;
+                    online += m->presence_of(c.id) != ContactPresence::Offline;
                 o["contacts"] = int(all->size());
                 o["contacts_online"] = online;
             }
@@ -339,7 +339,7 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         auto id = resolve_contact(r["contact"]);
         if (!id) return err(id.error());
         if (!m) return {};
-        auto n = m->engine().safety_number(*id);
+        auto n = m->safety_number(*id);
         if (!n) return err(n.error());
         return ok({{"safety_number", QString::fromStdString(*n)}});
     }
@@ -382,7 +382,7 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
         if (!scratch.contains("id")) {
             auto id = resolve_contact(r["contact"]);
             if (!id) return err(id.error());
-            if (m->engine().sending_reveals_presence(*id) && !r["reveal"].toBool())
+            if (m->sending_reveals_presence(*id) && !r["reveal"].toBool())
                 return err(
                     "you appear offline to this contact: sending shows you online to "
                     "them (and only them). Repeat with --yes to send anyway");
@@ -407,9 +407,9 @@ QJsonObject Daemon::handle(const QJsonObject& r, QLocalSocket* socket) {
     if (cmd == "wait-online" || cmd == "wait-offline") {
         auto id = resolve_contact(r["contact"]);
         if (!id) return err(id.error());
-        const bool offline = m->engine().presence_of(*id) == ContactPresence::Offline;
+        const bool offline = m->presence_of(*id) == ContactPresence::Offline;
         if (offline != (cmd == "wait-offline")) return {};
-        return ok({{"presence", presence_name(m->engine().presence_of(*id))}});
+        return ok({{"presence", presence_name(m->presence_of(*id))}});
     }
     if (cmd == "revoke") {
         auto id = resolve_contact(r["contact"]);
