@@ -175,6 +175,14 @@ Result<std::size_t> frame_length(ByteView prefix) {
 
 }  // namespace
 
+std::string utf8_truncate(std::string s, std::size_t max) {
+    if (s.size() <= max) return s;
+    std::size_t n = max;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    s.resize(n);
+    return s;
+}
+
 bool valid_utf8(std::string_view s) {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();

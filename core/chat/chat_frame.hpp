@@ -90,4 +90,8 @@ Result<Frame> decode_frame(ByteView wire);
 // True iff `s` is valid UTF-8 (no overlongs, no surrogates, ≤ U+10FFFF).
 bool valid_utf8(std::string_view s);
 
+// The longest prefix of valid UTF-8 `s` that ends on a character boundary
+// and has at most `max` bytes (names cut to what a frame or a code carries).
+std::string utf8_truncate(std::string s, std::size_t max);
+
 }  // namespace sotto::chat

@@ -384,6 +384,7 @@ class Messenger {
     void on_welcome(StreamId stream, chat::Welcome welcome, TimePoint now);
     void on_message(StreamId stream, chat::ChatMessage message, TimePoint now);
     void on_ack(StreamId stream, const chat::Ack& ack, TimePoint now);
+    void on_presence(StreamId stream, const chat::Presence& presence);
     std::string our_name() const;
     chat::PresenceState our_presence() const;
 
