@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <system_error>
+#include <type_traits>
 
 #include "core/store/profile_key.hpp"
 #include "core/store/profile_store_testing.hpp"
@@ -427,16 +428,39 @@ Result<MessageRecord> read_message(const Statement& st, const SealedBox& box) {
     };
 }
 
-Result<std::vector<MessageRecord>> read_messages(Statement& st, const SealedBox& box) {
-    std::vector<MessageRecord> out;
+// What a row reader (read_contact, read_invite, read_message) returns.
+template <typename Read>
+using RowResult = std::invoke_result_t<Read, const Statement&, const SealedBox&>;
+
+// Every row `st` still has, each read with `read`: the one loop behind every
+// list query of the profile.
+template <typename Read>
+Result<std::vector<typename RowResult<Read>::value_type>> read_rows(Statement& st,
+                                                                    const SealedBox& box,
+                                                                    Read read) {
+    std::vector<typename RowResult<Read>::value_type> out;
     for (;;) {
         auto row = st.step();
         if (!row) return err(row);
         if (!*row) return out;
-        auto m = read_message(st, box);
-        if (!m) return err(m);
-        out.push_back(std::move(*m));
+        auto r = read(st, box);
+        if (!r) return err(r);
+        out.push_back(std::move(*r));
     }
+}
+
+// The one row of a query by id, read with `read`; NotFound (`missing`) when
+// there is none.
+template <typename Read>
+RowResult<Read> read_row(Statement& st, const SealedBox& box, Read read, const char* missing) {
+    auto row = st.step();
+    if (!row) return err(row);
+    if (!*row) return fail(Errc::NotFound, missing);
+    return read(st, box);
+}
+
+Result<std::vector<MessageRecord>> read_messages(Statement& st, const SealedBox& box) {
+    return read_rows(st, box, read_message);
 }
 
 void remove_files(const std::filesystem::path& path) {
@@ -993,10 +1017,8 @@ Result<ContactRecord> ProfileStore::contact(ContactId id) const {
         std::string("SELECT ") + kContactColumns + " FROM contacts WHERE id = ?";
     auto st = impl_->db.prepare(sql.c_str());
     if (!st) return err(st);
-    auto row = st->bind(1, to_row(id)).step();
-    if (!row) return err(row);
-    if (!*row) return fail(Errc::NotFound, "no such contact");
-    return read_contact(*st, impl_->box);
+    st->bind(1, to_row(id));
+    return read_row(*st, impl_->box, read_contact, "no such contact");
 }
 
 Result<std::vector<ContactRecord>> ProfileStore::contacts() const {
@@ -1004,15 +1026,7 @@ Result<std::vector<ContactRecord>> ProfileStore::contacts() const {
         std::string("SELECT ") + kContactColumns + " FROM contacts ORDER BY id";
     auto st = impl_->db.prepare(sql.c_str());
     if (!st) return err(st);
-    std::vector<ContactRecord> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return err(row);
-        if (!*row) return out;
-        auto c = read_contact(*st, impl_->box);
-        if (!c) return err(c);
-        out.push_back(std::move(*c));
-    }
+    return read_rows(*st, impl_->box, read_contact);
 }
 
 Result<std::vector<ContactSummary>> ProfileStore::contact_summaries() const {
@@ -1156,10 +1170,8 @@ Result<InviteRecord> ProfileStore::invite(InviteId id) const {
         std::string("SELECT ") + kInviteColumns + " FROM invites WHERE id = ?";
     auto st = impl_->db.prepare(sql.c_str());
     if (!st) return err(st);
-    auto row = st->bind(1, to_row(id)).step();
-    if (!row) return err(row);
-    if (!*row) return fail(Errc::NotFound, "no such invite");
-    return read_invite(*st, impl_->box);
+    st->bind(1, to_row(id));
+    return read_row(*st, impl_->box, read_invite, "no such invite");
 }
 
 Result<std::vector<InviteRecord>> ProfileStore::invites() const {
@@ -1167,15 +1179,7 @@ Result<std::vector<InviteRecord>> ProfileStore::invites() const {
         std::string("SELECT ") + kInviteColumns + " FROM invites ORDER BY id";
     auto st = impl_->db.prepare(sql.c_str());
     if (!st) return err(st);
-    std::vector<InviteRecord> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return err(row);
-        if (!*row) return out;
-        auto i = read_invite(*st, impl_->box);
-        if (!i) return err(i);
-        out.push_back(std::move(*i));
-    }
+    return read_rows(*st, impl_->box, read_invite);
 }
 
 Result<bool> ProfileStore::accepted_invite_seen(ByteView invite_secret) const {
