@@ -49,6 +49,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -333,7 +334,15 @@ class Messenger {
     // Whether we make outgoing connections to this contact at all.
     bool dials(const Peer& p) const { return !hidden_from(p) && !p.invite_expired; }
     bool invite_open(InviteId id, TimePoint now) const;
-    void act(Action a) { actions_.push_back(std::move(a)); }
+    // Built in place too, for the same reason (GCC 12 with the sanitizers
+    // saw a GrantAccess "maybe uninitialized" in act(RevokeAccess{...})).
+    template <typename A>
+    void act(A a) {
+        if constexpr (std::is_same_v<A, Action>)
+            actions_.push_back(std::move(a));
+        else
+            actions_.emplace_back(std::in_place_type<A>, std::move(a));
+    }
     // Built in place from the alternative: moving a whole Event through a
     // temporary makes GCC 12 see a MessageRecord "maybe uninitialized".
     template <typename E>
