@@ -459,6 +459,27 @@ RowResult<Read> read_row(Statement& st, const SealedBox& box, Read read, const c
     return read(st, box);
 }
 
+// A query by id (`sql` has one parameter) for its one row.
+template <typename Read>
+RowResult<Read> query_row(SqliteDb& db, const SealedBox& box, const std::string& sql,
+                          std::int64_t id, Read read, const char* missing) {
+    auto st = db.prepare(sql.c_str());
+    if (!st) return err(st);
+    st->bind(1, id);
+    return read_row(*st, box, read, missing);
+}
+
+// A list query without parameters, every row read with `read`.
+template <typename Read>
+Result<std::vector<typename RowResult<Read>::value_type>> query_rows(SqliteDb& db,
+                                                                     const SealedBox& box,
+                                                                     const std::string& sql,
+                                                                     Read read) {
+    auto st = db.prepare(sql.c_str());
+    if (!st) return err(st);
+    return read_rows(*st, box, read);
+}
+
 Result<std::vector<MessageRecord>> read_messages(Statement& st, const SealedBox& box) {
     return read_rows(st, box, read_message);
 }
@@ -515,6 +536,34 @@ struct ProfileStore::Impl {
         Transaction tx_;
         integrity::State saved_;
     };
+
+    // A new row: `insert` (one parameter, `first`, or none) makes it with
+    // empty sealed fields, `write` seals them under the row's id, in one
+    // write transaction.
+    template <typename Write>
+    Result<std::int64_t> insert_row(const char* insert, std::optional<std::int64_t> first,
+                                    Write write) {
+        auto tx = WriteTx::begin(*this);
+        if (!tx) return err(tx);
+        auto st = db.prepare(insert);
+        if (!st) return err(st);
+        if (first) st->bind(1, *first);
+        if (auto s = st->run(); !s) return std::unexpected(s.error());
+        const std::int64_t id = db.last_insert_rowid();
+        if (auto s = write(id); !s) return std::unexpected(s.error());
+        if (auto s = tx->commit(); !s) return std::unexpected(s.error());
+        return id;
+    }
+
+    // An existing row's sealed fields written again, in one write transaction.
+    template <typename Write>
+    Status update_row(std::int64_t id, const char* missing, Write write) {
+        if (id <= 0) return fail(Errc::NotFound, missing);
+        auto tx = WriteTx::begin(*this);
+        if (!tx) return err(tx);
+        if (auto s = write(id); !s) return s;
+        return tx->commit();
+    }
 
     static Result<std::unique_ptr<Impl>> create(const std::filesystem::path& path,
                                                 std::string_view passphrase,
@@ -987,46 +1036,31 @@ Result<std::optional<std::string>> ProfileStore::setting(std::string_view key) c
 // ---- contacts ----
 
 Result<ContactId> ProfileStore::add_contact(ContactRecord record) {
-    auto& db = impl_->db;
-    auto tx = Impl::WriteTx::begin(*impl_);
-    if (!tx) return err(tx);
-    auto st = db.prepare(
+    auto id = impl_->insert_row(
         "INSERT INTO contacts (state, name, nickname, appear_offline, our_grant, "
         "their_credentials, our_pairwise, created_at) "
-        "VALUES (?, x'', x'', x'', x'', x'', x'', x'')");
-    if (!st) return err(st);
-    if (auto s = st->bind(1, static_cast<std::int64_t>(record.state)).run(); !s)
-        return std::unexpected(s.error());
-    const std::int64_t id = db.last_insert_rowid();
-    if (auto s = impl_->write_contact(id, record); !s) return std::unexpected(s.error());
-    if (auto s = tx->commit(); !s) return std::unexpected(s.error());
-    return static_cast<ContactId>(id);
+        "VALUES (?, x'', x'', x'', x'', x'', x'', x'')",
+        static_cast<std::int64_t>(record.state),
+        [&](std::int64_t row) { return impl_->write_contact(row, record); });
+    if (!id) return err(id);
+    return static_cast<ContactId>(*id);
 }
 
 Status ProfileStore::update_contact(const ContactRecord& record) {
-    const std::int64_t id = to_row(record.id);
-    if (id <= 0) return fail(Errc::NotFound, "no such contact");
-    auto tx = Impl::WriteTx::begin(*impl_);
-    if (!tx) return err(tx);
-    if (auto s = impl_->write_contact(id, record); !s) return s;
-    return tx->commit();
+    return impl_->update_row(to_row(record.id), "no such contact",
+                             [&](std::int64_t row) { return impl_->write_contact(row, record); });
 }
 
 Result<ContactRecord> ProfileStore::contact(ContactId id) const {
     static const std::string sql =
         std::string("SELECT ") + kContactColumns + " FROM contacts WHERE id = ?";
-    auto st = impl_->db.prepare(sql.c_str());
-    if (!st) return err(st);
-    st->bind(1, to_row(id));
-    return read_row(*st, impl_->box, read_contact, "no such contact");
+    return query_row(impl_->db, impl_->box, sql, to_row(id), read_contact, "no such contact");
 }
 
 Result<std::vector<ContactRecord>> ProfileStore::contacts() const {
     static const std::string sql =
         std::string("SELECT ") + kContactColumns + " FROM contacts ORDER BY id";
-    auto st = impl_->db.prepare(sql.c_str());
-    if (!st) return err(st);
-    return read_rows(*st, impl_->box, read_contact);
+    return query_rows(impl_->db, impl_->box, sql, read_contact);
 }
 
 Result<std::vector<ContactSummary>> ProfileStore::contact_summaries() const {
@@ -1142,44 +1176,29 @@ Status ProfileStore::mark_invite_expired(ContactId id) {
 // ---- invites ----
 
 Result<InviteId> ProfileStore::add_invite(InviteRecord record) {
-    auto& db = impl_->db;
-    auto tx = Impl::WriteTx::begin(*impl_);
-    if (!tx) return err(tx);
-    auto st = db.prepare(
+    auto id = impl_->insert_row(
         "INSERT INTO invites (status, grant_keys, created_at, expires_at, name_hint) "
-        "VALUES (1, x'', x'', x'', x'')");
-    if (!st) return err(st);
-    if (auto s = st->run(); !s) return std::unexpected(s.error());
-    const std::int64_t id = db.last_insert_rowid();
-    if (auto s = impl_->write_invite(id, record); !s) return std::unexpected(s.error());
-    if (auto s = tx->commit(); !s) return std::unexpected(s.error());
-    return static_cast<InviteId>(id);
+        "VALUES (1, x'', x'', x'', x'')",
+        std::nullopt, [&](std::int64_t row) { return impl_->write_invite(row, record); });
+    if (!id) return err(id);
+    return static_cast<InviteId>(*id);
 }
 
 Status ProfileStore::update_invite(const InviteRecord& record) {
-    const std::int64_t id = to_row(record.id);
-    if (id <= 0) return fail(Errc::NotFound, "no such invite");
-    auto tx = Impl::WriteTx::begin(*impl_);
-    if (!tx) return err(tx);
-    if (auto s = impl_->write_invite(id, record); !s) return s;
-    return tx->commit();
+    return impl_->update_row(to_row(record.id), "no such invite",
+                             [&](std::int64_t row) { return impl_->write_invite(row, record); });
 }
 
 Result<InviteRecord> ProfileStore::invite(InviteId id) const {
     static const std::string sql =
         std::string("SELECT ") + kInviteColumns + " FROM invites WHERE id = ?";
-    auto st = impl_->db.prepare(sql.c_str());
-    if (!st) return err(st);
-    st->bind(1, to_row(id));
-    return read_row(*st, impl_->box, read_invite, "no such invite");
+    return query_row(impl_->db, impl_->box, sql, to_row(id), read_invite, "no such invite");
 }
 
 Result<std::vector<InviteRecord>> ProfileStore::invites() const {
     static const std::string sql =
         std::string("SELECT ") + kInviteColumns + " FROM invites ORDER BY id";
-    auto st = impl_->db.prepare(sql.c_str());
-    if (!st) return err(st);
-    return read_rows(*st, impl_->box, read_invite);
+    return query_rows(impl_->db, impl_->box, sql, read_invite);
 }
 
 Result<bool> ProfileStore::accepted_invite_seen(ByteView invite_secret) const {
