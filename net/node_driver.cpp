@@ -9,6 +9,8 @@
 #include <optional>
 #include <utility>
 
+#include "net/socket_write.hpp"
+
 namespace sotto::net {
 
 namespace {
@@ -16,6 +18,8 @@ namespace {
 // An exit connection reads at most this far ahead of its stream window, so a
 // paused exit pushes back on its server through TCP instead of buffering.
 constexpr qint64 kExitReadBuffer = 256 * 1024;
+// How much of a link's or an exit's input the node takes in one call.
+constexpr qint64 kLinkReadSlice = 32 * 1024;
 // A closing socket gets this long to flush its last bytes (e.g. a DESTROY).
 constexpr int kCloseFlushMs = 10000;
 // Bytes a socket may hold unsent before the driver gives up on it. The node
@@ -232,23 +236,7 @@ void NodeDriver::run() {
     // these are done: the outputs go out strictly in the order produced.
     auto outputs = node_->take_outputs();
     for (auto& out : outputs) execute(out);
-    // Flushing may report an error; its outputs are the next round's.
-    flush_links();
-}
-
-// QTcpSocket::write() only buffers; left alone, the bytes would go out one
-// event-loop pass later, when the socket notifier reports the socket
-// writable. Each hop of a circuit would pay that extra pass (two more polls
-// and wake-ups). Writing once per pump keeps the cells of one input together
-// in one send and puts them on the wire before the driver goes back to sleep.
-void NodeDriver::flush_links() {
-    std::vector<node::LinkId> written;
-    written.swap(written_links_);
-    for (const node::LinkId id : written) {
-        auto it = links_.find(id);
-        if (it == links_.end() || !it->second.connected) continue;
-        it->second.socket->flush();
-    }
+    write_staged_exits();
 }
 
 void NodeDriver::execute(node::Output& out) {
@@ -367,12 +355,18 @@ void NodeDriver::on_link_connected(node::LinkId id) {
 }
 
 void NodeDriver::on_link_readable(node::LinkId id) {
-    auto it = links_.find(id);
-    if (it == links_.end()) return;
-    const QByteArray data = it->second.socket->readAll();
-    if (data.isEmpty()) return;
-    node_->link_data(id, view_of(data), now());
-    pump();
+    // In slices: a relay that read a whole window at once would forward
+    // none of it until it had decrypted all of it, and every hop of a busy
+    // circuit would store and forward in ever larger batches. A slice's
+    // cells are on their way to the next hop before the next slice is read.
+    for (;;) {
+        auto it = links_.find(id);
+        if (it == links_.end()) return;
+        const QByteArray data = it->second.socket->read(kLinkReadSlice);
+        if (data.isEmpty()) return;
+        node_->link_data(id, view_of(data), now());
+        pump();
+    }
 }
 
 void NodeDriver::on_link_gone(node::LinkId id) {
@@ -402,11 +396,10 @@ void NodeDriver::send_link(node::SendLink& s) {
     // The node may still send on a link whose close it has not seen yet.
     if (it == links_.end()) return;
     QTcpSocket* socket = it->second.socket;
-    socket->write(reinterpret_cast<const char*>(s.bytes.data()),
-                  static_cast<qint64>(s.bytes.size()));
-    if (it->second.connected &&
-        std::find(written_links_.begin(), written_links_.end(), s.link) == written_links_.end())
-        written_links_.push_back(s.link);
+    // The node batches one pump's cells of a link into one SendLink; it goes
+    // to the kernel now, before the driver goes back to sleep, instead of
+    // one event-loop pass later (two more polls and wake-ups on every hop).
+    write_through(*socket, s.bytes);
     if (socket->bytesToWrite() > kMaxLinkWriteBacklog) {
         qCWarning(lcSottoNet) << "link" << s.link << "peer stopped reading ("
                               << socket->bytesToWrite() << "bytes unsent); closing it";
@@ -464,12 +457,16 @@ void NodeDriver::on_exit_readable(node::ExitId id) {
 }
 
 void NodeDriver::drain_exit(node::ExitId id) {
-    auto it = exits_.find(id);
-    if (it == exits_.end()) return;
-    const QByteArray data = it->second.socket->readAll();
-    if (data.isEmpty()) return;
-    node_->exit_data(id, view_of(data), now());
-    pump();
+    // In slices, as on_link_readable does; the node may pause the exit (its
+    // stream window is used up) after any of them.
+    for (;;) {
+        auto it = exits_.find(id);
+        if (it == exits_.end() || it->second.paused) return;
+        const QByteArray data = it->second.socket->read(kLinkReadSlice);
+        if (data.isEmpty()) return;
+        node_->exit_data(id, view_of(data), now());
+        pump();
+    }
 }
 
 void NodeDriver::on_exit_gone(node::ExitId id) {
@@ -505,16 +502,21 @@ void NodeDriver::on_exit_gone(node::ExitId id) {
     pump();
 }
 
+// An exit gets one ExitSend per DATA cell (498 bytes); writing each would
+// cost a send() per cell, and leaving them to Qt an event-loop pass per
+// 16 KiB. They are staged and go out together at the end of the pump.
 void NodeDriver::send_exit(node::ExitSend& s) {
     auto it = exits_.find(s.exit);
     if (it == exits_.end()) return;
-    QTcpSocket* socket = it->second.socket;
-    socket->write(reinterpret_cast<const char*>(s.bytes.data()),
-                  static_cast<qint64>(s.bytes.size()));
-    if (socket->bytesToWrite() > kMaxExitWriteBacklog) {
-        qCWarning(lcSottoExit) << "exit" << s.exit << "server stopped reading ("
-                               << socket->bytesToWrite() << "bytes unsent); closing it";
-        const bool connected = it->second.connected;
+    ExitSocket& e = it->second;
+    if (e.staged.empty()) staged_exits_.push_back(s.exit);
+    e.staged.insert(e.staged.end(), s.bytes.begin(), s.bytes.end());
+    const qint64 unsent = e.socket->bytesToWrite() + static_cast<qint64>(e.staged.size());
+    if (unsent > kMaxExitWriteBacklog) {
+        qCWarning(lcSottoExit) << "exit" << s.exit << "server stopped reading (" << unsent
+                               << "bytes unsent); closing it";
+        const bool connected = e.connected;
+        QTcpSocket* socket = e.socket;
         exits_.erase(it);
         retire(socket, false);
         if (connected)
@@ -525,12 +527,38 @@ void NodeDriver::send_exit(node::ExitSend& s) {
     }
 }
 
+void NodeDriver::write_staged_exits() {
+    std::vector<node::ExitId> staged;
+    staged.swap(staged_exits_);
+    for (const node::ExitId id : staged) {
+        auto it = exits_.find(id);
+        if (it == exits_.end()) continue;
+        // Qt reports bytesWritten only for what went through its buffer; the
+        // node counts the rest here.
+        if (const qint64 direct = write_staged(it->second); direct > 0) {
+            node_->exit_written(id, static_cast<std::size_t>(direct), now());
+            pump();
+        }
+    }
+}
+
+qint64 NodeDriver::write_staged(ExitSocket& e) {
+    if (e.staged.empty()) return 0;
+    Bytes bytes;
+    bytes.swap(e.staged);
+    return write_through(*e.socket, bytes);
+}
+
 void NodeDriver::close_exit(node::ExitId id) {
     auto it = exits_.find(id);
     if (it == exits_.end()) return;
-    const ExitSocket e = it->second;
+    // What the node sent before closing still goes out (retire flushes it);
+    // the node has forgotten the exit, so nothing is counted.
+    (void)write_staged(it->second);
+    QTcpSocket* socket = it->second.socket;
+    const bool remote_closed = it->second.remote_closed;
     exits_.erase(it);
-    retire(e.socket, !e.remote_closed);
+    retire(socket, !remote_closed);
 }
 
 void NodeDriver::pause_exit(const node::ExitPause& p) {

@@ -120,6 +120,7 @@ class NodeDriver : public QObject {
         bool connected = false;
         bool paused = false;
         bool remote_closed = false;  // closed while paused: report after draining
+        Bytes staged;                // this pump's ExitSends, not yet written
     };
 
     NodeDriver();
@@ -136,8 +137,6 @@ class NodeDriver : public QObject {
     void execute(node::Output& out);
     void execute(node::Action& action);
     void deliver(node::Event& event);  // as signals
-    // Writes out what send_link() buffered during this pump.
-    void flush_links();
 
     // links
     void connect_link(const node::ConnectLink& c);
@@ -156,6 +155,8 @@ class NodeDriver : public QObject {
     void on_exit_gone(node::ExitId id);
     void drain_exit(node::ExitId id);
     void send_exit(node::ExitSend& s);
+    void write_staged_exits();           // at the end of each pump
+    qint64 write_staged(ExitSocket& e);  // returns the bytes sent directly
     void close_exit(node::ExitId id);
     void pause_exit(const node::ExitPause& p);
 
@@ -172,7 +173,7 @@ class NodeDriver : public QObject {
     std::unordered_map<node::LinkId, LinkSocket> links_;
     std::unordered_map<node::ExitId, ExitSocket> exits_;
     ApplicationSink sink_;
-    std::vector<node::LinkId> written_links_;  // links send_link() wrote to in this pump
+    std::vector<node::ExitId> staged_exits_;  // exits send_exit() staged bytes for
 };
 
 }  // namespace sotto::net
