@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/messenger/messenger_host.hpp"
+#include "core/store/profile_store.hpp"
 #include "net/engine_driver.hpp"
 #include "net/transport_adapter.hpp"
 

@@ -99,7 +99,7 @@ constexpr std::size_t frame_index = index_in<F>(static_cast<const chat::Frame*>(
 
 }  // namespace
 
-Messenger::Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config)
+Messenger::Messenger(store::MessengerStore& store, Rng& rng, MessengerConfig config)
     : store_(store),
       rng_(rng),
       config_(config),

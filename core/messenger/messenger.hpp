@@ -56,7 +56,7 @@
 #include "core/chat/chat_frame.hpp"
 #include "core/messenger/token_bucket.hpp"
 #include "core/session/secure_channel.hpp"
-#include "core/store/profile_store.hpp"
+#include "core/store/messenger_store.hpp"
 #include "core/transport/transport.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
@@ -209,7 +209,7 @@ struct CreatedInvite {
 
 class Messenger {
   public:
-    Messenger(store::ProfileStore& store, Rng& rng, MessengerConfig config = {});
+    Messenger(store::MessengerStore& store, Rng& rng, MessengerConfig config = {});
 
     // Grants every contact and open invite, applies the stored presence mode
     // and starts connecting. Call once.
@@ -238,7 +238,7 @@ class Messenger {
     // (we are Invisible, or appear offline to them).
     bool sending_reveals_presence(ContactId contact) const;
     Result<std::string> safety_number(ContactId contact) const;
-    store::ProfileStore& store() { return store_; }
+    store::MessengerStore& store() { return store_; }
     const MessengerConfig& config() const { return config_; }
 
     // ---- transport events ----
@@ -397,7 +397,7 @@ class Messenger {
     std::string our_name() const;
     chat::PresenceState our_presence() const;
 
-    store::ProfileStore& store_;
+    store::MessengerStore& store_;
     Rng& rng_;
     MessengerConfig config_;
     Bytes prologue_;  // session::session_prologue of our network

@@ -11,7 +11,7 @@ struct Overloaded : Ts... {
 
 }  // namespace
 
-MessengerHost::MessengerHost(store::ProfileStore& store, Rng& rng,
+MessengerHost::MessengerHost(store::MessengerStore& store, Rng& rng,
                              std::vector<transport::Transport*> transports, MessengerConfig config)
     : engine_(store, rng, std::move(config)), transports_(std::move(transports)) {}
 

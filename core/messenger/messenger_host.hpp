@@ -25,7 +25,7 @@ namespace sotto::messenger {
 class MessengerHost {
   public:
     // The store, rng and transports must outlive the host.
-    MessengerHost(store::ProfileStore& store, Rng& rng,
+    MessengerHost(store::MessengerStore& store, Rng& rng,
                   std::vector<transport::Transport*> transports, MessengerConfig config = {});
     // Closes the streams it still has (the other ends see them close).
     ~MessengerHost();

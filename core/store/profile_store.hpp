@@ -1,5 +1,6 @@
 // The user's profile: one SQLite database (system SQLite, WAL) holding the
-// identity, contacts, invites and message history (DESIGN §5). Everything a
+// identity, contacts, invites and message history (DESIGN §5): the program's
+// MessengerStore (messenger_store.hpp). Everything a
 // stolen disk must not reveal (secret keys, cookies, names, message bodies,
 // timestamps) is sealed at the application level with ChaCha20-Poly1305 under
 // a random data key; the data key is stored wrapped under a key derived from
@@ -38,25 +39,16 @@
 #include <string>
 #include <vector>
 
-#include "core/chat/message_id.hpp"
-#include "core/crypto/ed25519.hpp"
 #include "core/crypto/kdf.hpp"
-#include "core/dir/network_file.hpp"
+#include "core/store/messenger_store.hpp"
 #include "core/store/profile_key.hpp"
-#include "core/transport/credential.hpp"
+#include "core/store/records.hpp"
 #include "core/util/bytes.hpp"
 #include "core/util/error.hpp"
 #include "core/util/rng.hpp"
 #include "core/util/time.hpp"
 
 namespace sotto::store {
-
-// Database row ids. ContactId doubles as the transport::Tag of its grants.
-using ContactId = std::uint64_t;
-using InviteId = std::uint64_t;
-using MessageRowId = std::int64_t;
-
-using chat::MessageId;
 
 // Errors specific to the profile, on top of Errc (the Error's code is Errc::Io
 // for disk problems, Errc::BadSignature for a wrong passphrase, a tampered
@@ -66,115 +58,7 @@ using chat::MessageId;
 // corrupt, Errc::NotFound for a missing file, contact, invite or message).
 inline constexpr const char* kWrongPassphrase = "wrong passphrase";
 
-// Long-lived secrets of the profile itself.
-struct ProfileIdentity {
-    std::string display_name;
-    // The onion node's keys (identity and onion key) for the user's own
-    // private service and client circuits; never shown to contacts.
-    crypto::Ed25519SecretKey node_identity;
-    Secret<32> node_onion;  // X25519 secret
-    // The network this profile belongs to: the network file's text and its id
-    // (carried in invite codes).
-    std::string network_file;
-    dir::NetworkId network_id;
-};
-
-enum class ContactState : std::uint8_t {
-    Requested = 1,    // we accepted their invite; waiting for their Welcome
-    Established = 2,  // both sides hold long-term grants
-    // We accepted their invite but it expired before their Welcome came:
-    // they stopped publishing the invite's key, so we stopped connecting.
-    // Their Welcome is still taken if it comes after all (messenger.md).
-    InviteExpired = 3,
-};
-
-struct ContactRecord {
-    ContactId id = 0;
-    ContactState state = ContactState::Requested;
-    std::string name;      // what they call themselves (from Hello/Welcome or the invite hint)
-    std::string nickname;  // our rename; empty = use name
-    bool appear_offline = false;  // per-contact hide
-    // Our grants to them, one per transport we run: they reach our service
-    // with transport::credential_for(grant). Opaque to the messenger.
-    transport::GrantList our_grants;
-    // How we reach their service, one per transport they run (the invite
-    // code's while Requested).
-    transport::CredentialList their_credentials;
-    // While Requested: the session secret of the invite code we accepted
-    // (the input of its handshake's pre-shared key). Empty otherwise.
-    SecretBytes invite_secret;
-    // Pairwise identity keys (one per contact, so contacts cannot link us):
-    // ours signs nothing on the wire yet but feeds the safety number.
-    crypto::Ed25519SecretKey our_pairwise;
-    std::optional<crypto::Ed25519PublicKey> their_pairwise;
-    TimePoint created_at;
-    // Until their Welcome: when the invite code we accepted expires (the
-    // code's expiry). Empty once Established, and for a contact that a
-    // version-1 profile held as Requested without a record of its code.
-    std::optional<TimePoint> invite_expires_at;
-};
-
-// Summary for the contact list (no secrets).
-struct ContactSummary {
-    ContactId id = 0;
-    ContactState state = ContactState::Requested;
-    std::string display;  // nickname if set, else name
-    bool appear_offline = false;
-    std::uint32_t unread = 0;  // incoming messages not yet marked read
-    // The newest message's time on our clock: sent_at for outgoing, the
-    // receive time for incoming.
-    std::optional<TimePoint> last_message_at;
-};
-
-enum class InviteStatus : std::uint8_t { Open = 1, Used = 2, Expired = 3, Withdrawn = 4 };
-
-struct InviteRecord {
-    InviteId id = 0;
-    // The invite's own grants (one per transport), published until it is
-    // used or expires, and what its code carries besides their credentials:
-    transport::GrantList grants;
-    // the session secret (session::invite_psk), 32 random bytes, or the
-    // 64 bytes H(CK) | DC for an invite made before version 5,
-    SecretBytes secret;
-    // and, never shown, the seed of our pairwise key for the contact it makes
-    // (session::invite_pairwise_key).
-    Secret<32> pairwise_seed;
-    TimePoint created_at;
-    TimePoint expires_at;
-    std::string name_hint;
-    InviteStatus status = InviteStatus::Open;
-    std::optional<ContactId> used_by;
-    // Streams that opened on the invite and ended without a Hello: someone
-    // holding the code learned we were online without using it (the
-    // messenger counts them; messenger.md "Invites").
-    std::uint32_t probes = 0;
-};
-
-enum class Direction : std::uint8_t { Outgoing = 1, Incoming = 2 };
-enum class MessageState : std::uint8_t {
-    Queued = 1,     // durable in the outbox, not yet written to a stream
-    Sent = 2,       // written to a stream, no acknowledgement yet
-    Delivered = 3,  // the contact acknowledged it
-    Received = 4,   // incoming
-    // Outgoing, kept but no longer sent: the contact's invite expired before
-    // they answered (ContactState::InviteExpired). Not in the outbox; queued
-    // again if their Welcome comes after all.
-    Failed = 5,
-};
-
-struct MessageRecord {
-    MessageRowId row = 0;  // local order
-    ContactId contact = 0;
-    MessageId id;
-    Direction direction = Direction::Outgoing;
-    MessageState state = MessageState::Queued;
-    std::string body;                       // UTF-8
-    TimePoint sent_at;                      // sender's clock
-    std::optional<TimePoint> delivered_at;  // outgoing: when the ack came; incoming: received
-    bool read = false;                      // incoming: the user has seen it; outgoing: always true
-};
-
-class ProfileStore {
+class ProfileStore final : public MessengerStore {
   public:
     // Creates a new profile database at `path` (a file; its directory must
     // exist). Fails with Errc::Io if the file exists.
@@ -186,7 +70,7 @@ class ProfileStore {
     // modified. A file that is not a Sotto profile → Errc::Malformed.
     static Result<std::unique_ptr<ProfileStore>> open(const std::filesystem::path& path,
                                                       std::string_view passphrase, Rng& rng);
-    ~ProfileStore();
+    ~ProfileStore() override;
 
     // Checks the old passphrase (kWrongPassphrase otherwise), then rewraps the
     // data key under a key from the new passphrase with a fresh salt, in one
@@ -199,68 +83,43 @@ class ProfileStore {
     static constexpr int kSchemaVersion = 5;
     int schema_version() const;  // the open database's (after migration)
 
-    // ---- identity and settings ----
-    const ProfileIdentity& identity() const;
-    Status set_display_name(std::string name);
-    // Small sealed key/value settings (presence mode, window geometry, ...).
-    Status set_setting(std::string_view key, std::string_view value);
-    Result<std::optional<std::string>> setting(std::string_view key) const;
+    // ---- MessengerStore (the contract is in messenger_store.hpp) ----
+    const ProfileIdentity& identity() const override;
+    Status set_setting(std::string_view key, std::string_view value) override;
+    Result<std::optional<std::string>> setting(std::string_view key) const override;
 
-    // ---- contacts ----
-    Result<ContactId> add_contact(ContactRecord record);  // record.id ignored
-    Status update_contact(const ContactRecord& record);   // by record.id
-    Result<ContactRecord> contact(ContactId id) const;
-    Result<std::vector<ContactRecord>> contacts() const;
-    Result<std::vector<ContactSummary>> contact_summaries() const;
-    // Deletes the contact, its grant and its whole history.
-    Status remove_contact(ContactId id);
-    // A Requested contact whose invite expired: the contact becomes
-    // InviteExpired and its unsent messages (Queued, Sent) Failed, in one
-    // transaction, so no restart finds one without the other. NotFound for
-    // an unknown contact, Protocol for one that is not Requested.
-    Status mark_invite_expired(ContactId id);
+    Result<ContactId> add_contact(ContactRecord record) override;
+    Status update_contact(const ContactRecord& record) override;
+    Result<ContactRecord> contact(ContactId id) const override;
+    Result<std::vector<ContactRecord>> contacts() const override;
+    Result<std::vector<ContactSummary>> contact_summaries() const override;
+    Status remove_contact(ContactId id) override;
+    Status mark_invite_expired(ContactId id) override;
 
-    // ---- invites we issued ----
-    Result<InviteId> add_invite(InviteRecord record);
-    Status update_invite(const InviteRecord& record);
-    Result<InviteRecord> invite(InviteId id) const;
-    Result<std::vector<InviteRecord>> invites() const;
-    // Invite codes we accepted, by their session secret (its first 32
-    // bytes, which for a version-1 code are its H(CK), as the records made
-    // before version 5 are keyed): so accepting the same code twice gives
-    // "already used".
-    Result<bool> accepted_invite_seen(ByteView invite_secret) const;
-    Status remember_accepted_invite(ByteView invite_secret, TimePoint expires_at);
-    // Forgets the accepted codes that expired at or before `now` (an expired
-    // code is refused as expired before "already used" is asked); returns
-    // how many went.
-    Result<std::size_t> purge_accepted_invites(TimePoint now);
+    Result<InviteId> add_invite(InviteRecord record) override;
+    Status update_invite(const InviteRecord& record) override;
+    Result<InviteRecord> invite(InviteId id) const override;
+    Result<std::vector<InviteRecord>> invites() const override;
+    Result<bool> accepted_invite_seen(ByteView invite_secret) const override;
+    Status remember_accepted_invite(ByteView invite_secret, TimePoint expires_at) override;
+    Result<std::size_t> purge_accepted_invites(TimePoint now) override;
 
-    // ---- messages ----
-    // Outgoing: stored as Queued before anything is sent.
     Result<MessageRecord> add_outgoing(ContactId contact, MessageId id, std::string body,
-                                       TimePoint sent_at);
-    // Incoming: returns nullopt if (contact, id) is already stored (a resend).
+                                       TimePoint sent_at) override;
     Result<std::optional<MessageRecord>> add_incoming(ContactId contact, MessageId id,
                                                       std::string body, TimePoint sent_at,
-                                                      TimePoint received_at);
-    // Outgoing messages only (Queued, Sent, Delivered); Delivered is final, so
-    // a late Sent/Queued for a Delivered message is ignored. delivered_at is
-    // kept when not given. NotFound for an unknown (contact, id).
+                                                      TimePoint received_at) override;
     Status set_message_state(ContactId contact, const MessageId& id, MessageState state,
-                             std::optional<TimePoint> delivered_at = std::nullopt);
-    // Failed messages of the contact → Queued (its Welcome came after all);
-    // returns how many.
-    Result<std::size_t> requeue_failed(ContactId contact);
-    // Outgoing messages Queued or Sent, oldest first (resent on every new
-    // stream; the receiver deduplicates).
-    Result<std::vector<MessageRecord>> outbox(ContactId contact) const;
-    // History page: up to `limit` messages older than `before` (row order),
-    // returned oldest first. before = nullopt means the newest page.
+                             std::optional<TimePoint> delivered_at = std::nullopt) override;
+    Result<std::size_t> requeue_failed(ContactId contact) override;
+    Result<std::vector<MessageRecord>> outbox(ContactId contact) const override;
     Result<std::vector<MessageRecord>> history(ContactId contact,
                                                std::optional<MessageRowId> before,
-                                               std::size_t limit) const;
-    Status mark_read(ContactId contact);
+                                               std::size_t limit) const override;
+    Status mark_read(ContactId contact) override;
+
+    // The display name in the identity (not needed by the engine).
+    Status set_display_name(std::string name);
 
   private:
     friend struct ProfileStoreTesting;  // profile_store_testing.hpp

@@ -1,20 +1,13 @@
 #include "tests/common/sim_messenger.hpp"
 
-#include <filesystem>
-
 namespace sotto::testing {
 
-SimMessenger::SimMessenger(std::string name, sim::SimNode* node, const std::string& dir,
-                           const dir::NetworkId& network, std::uint64_t seed,
-                           messenger::MessengerConfig config)
+SimMessenger::SimMessenger(std::string name, sim::SimNode* node, const dir::NetworkId& network,
+                           std::uint64_t seed, messenger::MessengerConfig config)
     : name_(std::move(name)), node_(node), rng_(seed), config_(std::move(config)) {
-    const auto path = std::filesystem::path(dir) / (name_ + ".sotto");
-    store::ProfileIdentity id{name_, crypto::Ed25519SecretKey::generate(rng_),
-                              Secret<32>(rng_.bytes(32)), "network file", network};
-    auto st = store::ProfileStore::create(path, "sim passphrase", std::move(id), rng_,
-                                          crypto::ScryptParams{16, 1, 1});
-    if (!st) std::abort();
-    store_ = std::move(*st);
+    store_ = std::make_unique<store::MemoryStore>(
+        store::ProfileIdentity{name_, crypto::Ed25519SecretKey::generate(rng_),
+                               Secret<32>(rng_.bytes(32)), "network file", network});
     node_->add_listener([this](sim::SimNode&, const sim::NodeEvent& e) { on_node_event(e); });
 }
 

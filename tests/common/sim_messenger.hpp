@@ -1,7 +1,7 @@
 // A messenger profile on a simulated node (issue 10, item 8): the real
 // engine, run by MessengerHost on the real onion transport
-// (core/transport/onion_transport) over a SimNode, with the profile store in
-// a temporary directory and the host's deadline as a simulator timer. What
+// (core/transport/onion_transport) over a SimNode, each with its in-memory
+// store (store::MemoryStore) and the host's deadline as a simulator timer. What
 // net/MessengerDriver and net/OnionAdapter do over a NodeDriver, on the
 // virtual clock instead, so a scenario runs messengers on a simulated onion
 // network deterministically.
@@ -14,24 +14,24 @@
 #include "core/crypto/random.hpp"
 #include "core/messenger/messenger_host.hpp"
 #include "core/sim/sim_node.hpp"
+#include "core/store/memory_store.hpp"
 #include "core/transport/onion_transport.hpp"
 
 namespace sotto::testing {
 
 class SimMessenger {
   public:
-    // A fresh profile named `name` in `dir` (which must outlive it), on
-    // `node`, network id `network`, randomness from `seed`.
-    SimMessenger(std::string name, sim::SimNode* node, const std::string& dir,
-                 const dir::NetworkId& network, std::uint64_t seed,
-                 messenger::MessengerConfig config = {});
+    // A fresh profile named `name` on `node`, network id `network`,
+    // randomness from `seed`.
+    SimMessenger(std::string name, sim::SimNode* node, const dir::NetworkId& network,
+                 std::uint64_t seed, messenger::MessengerConfig config = {});
     ~SimMessenger();
 
     // Starts the node's private service and the engine.
     void start(const hs::ServiceConfig& service);
 
     messenger::Messenger& m() { return host_->engine(); }
-    store::ProfileStore& store() { return *store_; }
+    store::MemoryStore& store() { return *store_; }
     sim::SimNode* node() const { return node_; }
     TimePoint now() const { return node_->sim().now(); }
     // Runs `f(engine, now)`, then carries out what it asked for.
@@ -53,7 +53,7 @@ class SimMessenger {
     sim::SimNode* node_;
     DeterministicRng rng_;
     messenger::MessengerConfig config_;
-    std::unique_ptr<store::ProfileStore> store_;
+    std::unique_ptr<store::MemoryStore> store_;
     std::unique_ptr<transport::OnionTransport> transport_;
     std::unique_ptr<messenger::MessengerHost> host_;
     std::vector<messenger::Event> events_;

@@ -1,6 +1,6 @@
 // Messengers on a simulated onion network for 30 virtual days (issue 10,
 // item 8): three profiles (Bob, and his contacts Alice and Carol), each the
-// real engine with its own profile store, run by MessengerHost on the real
+// real engine with its own in-memory store, run by MessengerHost on the real
 // onion transport over a SimNode (tests/common/sim_messenger). Both invites
 // are redeemed over the network. Bob and Carol chat both ways every day
 // across 30 time-period changes and Bob's introduction-point rotations; Bob
@@ -8,12 +8,11 @@
 // sees him offline while Carol keeps chatting; Bob goes Invisible on day 20
 // (Carol sees him offline, her messages wait) and visible again on day 25
 // (they arrive, in order). Virtual time only.
-#include <QTemporaryDir>
 #include <QtTest>
 #include <chrono>
 
 #include "core/sim/onion_network.hpp"
-#include "core/store/profile_store.hpp"
+#include "core/store/messenger_store.hpp"
 #include "tests/common/sim_messenger.hpp"
 
 using namespace sotto;
@@ -51,7 +50,7 @@ hs::ServiceConfig service_config() {
     return c;
 }
 
-std::vector<std::string> bodies_from(store::ProfileStore& st, ContactId contact, bool incoming) {
+std::vector<std::string> bodies_from(store::MessengerStore& st, ContactId contact, bool incoming) {
     std::vector<std::string> out;
     auto h = st.history(contact, std::nullopt, 10'000);
     if (!h) return out;
@@ -80,9 +79,9 @@ struct World {
           bob_node(*net.add_client("bob")),
           alice_node(*net.add_client("alice")),
           carol_node(*net.add_client("carol")),
-          bob("bob", bob_node, dir.path().toStdString(), test_network_id(), 11),
-          alice("alice", alice_node, dir.path().toStdString(), test_network_id(), 12),
-          carol("carol", carol_node, dir.path().toStdString(), test_network_id(), 13) {}
+          bob("bob", bob_node, test_network_id(), 11),
+          alice("alice", alice_node, test_network_id(), 12),
+          carol("carol", carol_node, test_network_id(), 13) {}
 
     bool bootstrap() {
         return sim.run_until(
@@ -124,7 +123,6 @@ struct World {
     SimNode* bob_node;
     SimNode* alice_node;
     SimNode* carol_node;
-    QTemporaryDir dir;
     testing::SimMessenger bob, alice, carol;
 };
 

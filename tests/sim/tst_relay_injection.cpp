@@ -12,7 +12,6 @@
 // with its own pairwise key and a Message towards Alice, a Hello and a Message
 // towards Bob. Accepted, they would make the rendezvous point a man in the
 // middle of the invite. Virtual time only.
-#include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
@@ -22,7 +21,7 @@
 #include "core/crypto/random.hpp"
 #include "core/messenger/messenger.hpp"
 #include "core/sim/onion_network.hpp"
-#include "core/store/profile_store.hpp"
+#include "core/store/messenger_store.hpp"
 #include "core/transport/onion_credentials.hpp"
 #include "tests/common/sim_messenger.hpp"
 
@@ -128,7 +127,7 @@ Bytes frame_bytes(const chat::Frame& f) {
     return *b;
 }
 
-std::vector<store::MessageRecord> all_messages(store::ProfileStore& st) {
+std::vector<store::MessageRecord> all_messages(store::MessengerStore& st) {
     std::vector<store::MessageRecord> out;
     auto contacts = st.contacts();
     if (!contacts) return out;
@@ -146,8 +145,8 @@ std::vector<store::MessageRecord> all_messages(store::ProfileStore& st) {
 struct RendezvousAttack {
     explicit RendezvousAttack(World& world)
         : w(world),
-          bob("bob", w.bob, dir.path().toStdString(), test_network_id(), 1),
-          alice("alice", w.alice, dir.path().toStdString(), test_network_id(), 2) {}
+          bob("bob", w.bob, test_network_id(), 1),
+          alice("alice", w.alice, test_network_id(), 2) {}
 
     // Runs up to the injection; false if the set-up did not get there.
     bool inject() {
@@ -205,7 +204,6 @@ struct RendezvousAttack {
     }
 
     World& w;
-    QTemporaryDir dir;
     testing::SimMessenger bob, alice;
     messenger::ContactId contact = 0;
     crypto::Ed25519SecretKey rp_pairwise = crypto::Ed25519SecretKey::generate(w.rng);

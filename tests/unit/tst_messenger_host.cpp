@@ -8,6 +8,7 @@
 
 #include "core/crypto/random.hpp"
 #include "core/messenger/messenger_host.hpp"
+#include "core/store/profile_store.hpp"
 #include "tests/common/loopback_transport.hpp"
 #include "tests/common/test_grants.hpp"
 

@@ -22,84 +22,18 @@
 #include "core/store/schema.hpp"
 #include "core/store/sqlite_db.hpp"
 #include "core/transport/onion_credentials.hpp"
+#include "tests/common/store_samples.hpp"
 #include "tests/common/test_grants.hpp"
 
 using namespace sotto;
 using namespace sotto::store;
+using namespace sotto::testing;  // store_samples.hpp
 
 namespace {
 
 // Cheap scrypt so the tests stay fast; production uses kProfileScrypt (2^17).
 const crypto::ScryptParams kParams{1u << 10};
 constexpr std::string_view kPass = "correct horse battery staple";
-const TimePoint t0 = TimePoint::from_seconds(1'700'000'000);
-
-ProfileIdentity make_identity(Rng& rng) {
-    Secret<32> onion;
-    rng.fill(onion.mut());
-    dir::NetworkId nid;
-    rng.fill(nid.bytes);
-    return ProfileIdentity{"Alice", crypto::Ed25519SecretKey::generate(rng), std::move(onion),
-                           "network sotto-test\nauthority a 127.0.0.1:5000\n", nid};
-}
-
-ContactRecord make_contact(Rng& rng, std::string name, bool with_pairwise = true) {
-    auto grants = testing::onion_grants(rng);
-    auto theirs = testing::onion_credentials(rng);
-    std::optional<crypto::Ed25519PublicKey> their_pairwise;
-    if (with_pairwise) their_pairwise = crypto::Ed25519SecretKey::generate(rng).public_key();
-    return ContactRecord{
-        .id = 0,
-        .state = with_pairwise ? ContactState::Established : ContactState::Requested,
-        .name = std::move(name),
-        .nickname = "",
-        .appear_offline = false,
-        .our_grants = std::move(grants),
-        .their_credentials = std::move(theirs),
-        .invite_secret = with_pairwise ? SecretBytes() : SecretBytes(rng.bytes(32)),
-        .our_pairwise = crypto::Ed25519SecretKey::generate(rng),
-        .their_pairwise = their_pairwise,
-        .created_at = t0,
-        .invite_expires_at = with_pairwise ? std::nullopt : std::optional(t0 + Duration::hours(1)),
-    };
-}
-
-ContactRecord clone(const ContactRecord& c) {
-    return ContactRecord{
-        c.id,
-        c.state,
-        c.name,
-        c.nickname,
-        c.appear_offline,
-        transport::clone_list(c.our_grants),
-        transport::clone_list(c.their_credentials),
-        SecretBytes(c.invite_secret.view()),
-        *crypto::Ed25519SecretKey::from_seed(c.our_pairwise.seed()),
-        c.their_pairwise,
-        c.created_at,
-        c.invite_expires_at,
-    };
-}
-
-InviteRecord make_invite(Rng& rng, std::string hint) {
-    return InviteRecord{
-        .id = 0,
-        .grants = testing::onion_grants(rng),
-        .secret = SecretBytes(rng.bytes(32)),
-        .pairwise_seed = Secret<32>(rng.bytes(32)),
-        .created_at = t0,
-        .expires_at = t0 + Duration::hours(48),
-        .name_hint = std::move(hint),
-        .status = InviteStatus::Open,
-        .used_by = std::nullopt,
-    };
-}
-
-MessageId msg_id(Rng& rng) {
-    MessageId id;
-    rng.fill(id.bytes);
-    return id;
-}
 
 QByteArray file_bytes(const std::filesystem::path& p) {
     QFile f(QString::fromStdString(p.string()));
@@ -153,24 +87,6 @@ struct Fixture {
         return ProfileStore::open(path(), pass, rng);
     }
 };
-
-bool same(const ContactRecord& a, const ContactRecord& b) {
-    return a.id == b.id && a.state == b.state && a.name == b.name && a.nickname == b.nickname &&
-           a.appear_offline == b.appear_offline && a.our_grants.size() == b.our_grants.size() &&
-           a.our_grants[0].transport == b.our_grants[0].transport &&
-           ct_equal(a.our_grants[0].bytes.view(), b.our_grants[0].bytes.view()) &&
-           transport::same_credentials(a.their_credentials, b.their_credentials) &&
-           ct_equal(a.invite_secret.view(), b.invite_secret.view()) &&
-           ct_equal(a.our_pairwise.seed(), b.our_pairwise.seed()) &&
-           a.their_pairwise == b.their_pairwise && a.created_at == b.created_at &&
-           a.invite_expires_at == b.invite_expires_at;
-}
-
-bool same(const MessageRecord& a, const MessageRecord& b) {
-    return a.row == b.row && a.contact == b.contact && a.id == b.id && a.direction == b.direction &&
-           a.state == b.state && a.body == b.body && a.sent_at == b.sent_at &&
-           a.delivered_at == b.delivered_at && a.read == b.read;
-}
 
 bool contains(const std::string& s, std::string_view part) {
     return s.find(part) != std::string::npos;
