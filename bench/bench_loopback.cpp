@@ -36,19 +36,10 @@ namespace {
 constexpr int kSamples = 2000;
 constexpr qint64 kBulkBytes = 200LL * 1024 * 1024;
 
+using bench::new_node;
 using bench::p50_p99;
 using bench::run_localnet;
 using bench::wait_for;
-
-std::unique_ptr<net::NodeDriver> new_node(const dir::NetworkFile& nf) {
-    SystemRng rng;
-    node::NodeConfig cfg;
-    cfg.network = nf;
-    auto d = net::NodeDriver::create(std::move(cfg),
-                                     node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
-                                                    crypto::X25519SecretKey::generate(rng)});
-    return d ? std::move(*d) : nullptr;
-}
 
 // Pushes kBulkBytes into `stream`, feeding it as its backlog drains so the
 // client never holds much, until `sunk` (counted by the receiver) has grown

@@ -38,16 +38,6 @@ using bench::p50_p99;
 using bench::run_localnet;
 using bench::wait_for;
 
-std::unique_ptr<net::NodeDriver> client(const dir::NetworkFile& nf) {
-    SystemRng rng;
-    node::NodeConfig cfg;
-    cfg.network = nf;
-    auto d = net::NodeDriver::create(std::move(cfg),
-                                     node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
-                                                    crypto::X25519SecretKey::generate(rng)});
-    return d ? std::move(*d) : nullptr;
-}
-
 double ms_between(const timeval& a, const timeval& b) {
     return static_cast<double>(b.tv_sec - a.tv_sec) * 1e3 +
            static_cast<double>(b.tv_usec - a.tv_usec) / 1e3;
@@ -78,8 +68,8 @@ int main(int argc, char** argv) {
     QFile f(dir.filePath("network.txt"));
     f.open(QIODevice::ReadOnly);
     auto nf = dir::parse_network_file(f.readAll().toStdString());
-    auto bob = client(*nf);
-    auto alice = client(*nf);
+    auto bob = bench::new_node(*nf);
+    auto alice = bench::new_node(*nf);
     if (!wait_for(
             [&] {
                 return bob->consensus() && alice->consensus() &&

@@ -10,8 +10,15 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
+
+#ifdef SOTTO_LOCALNET
+#include "core/crypto/random.hpp"
+#include "core/dir/network_file.hpp"
+#include "net/node_driver.hpp"
+#endif
 
 namespace sotto::bench {
 
@@ -21,6 +28,18 @@ inline bool run_localnet(const QStringList& args) {
     p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     p.start(SOTTO_LOCALNET, args);
     return p.waitForFinished(120000) && p.exitCode() == 0;
+}
+
+// A client node of the network in `nf` with fresh keys (nullptr if it cannot
+// start).
+inline std::unique_ptr<net::NodeDriver> new_node(const dir::NetworkFile& nf) {
+    SystemRng rng;
+    node::NodeConfig cfg;
+    cfg.network = nf;
+    auto d = net::NodeDriver::create(std::move(cfg),
+                                     node::NodeKeys{crypto::Ed25519SecretKey::generate(rng),
+                                                    crypto::X25519SecretKey::generate(rng)});
+    return d ? std::move(*d) : nullptr;
 }
 #endif
 
