@@ -37,7 +37,7 @@
 #include "core/store/profile_store.hpp"
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"
-#include "tests/common/loopback_transport.hpp"
+#include "tests/common/loopback_adapter.hpp"
 #include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
 
     t = Clock::now();
     testing::LoopbackNetwork network;
-    auto endpoint = network.endpoint();
+    auto endpoint = std::make_unique<testing::LoopbackAdapter>(network);
     net::MessengerDriver driver(*store, rng, std::vector<net::TransportAdapter*>{endpoint.get()});
     session.attach_messenger(&driver);
     driver.start();  // grants 1,000 contacts, starts connecting

@@ -9,18 +9,28 @@ LoopbackTransport::LoopbackTransport(LoopbackNetwork& network) : network_(networ
 }
 
 LoopbackTransport::~LoopbackTransport() {
-    std::erase(network_.services_, this);
+    network_.leave(*this);
     // Deleting an endpoint is a crash or a dropped connection to its peers.
-    for (auto& [id, end] : ends_) end.peer->peer_closed(end.peer_stream);
+    for (auto& [id, end] : ends_)
+        if (end.peer) end.peer->peer_closed(end.peer_stream, nullptr);
 }
 
-void LoopbackTransport::post(transport::Event e, bool wake) {
-    events_.push_back(std::move(e));
-    if (wake && wake_) wake_();
+void LoopbackTransport::vanish() {
+    network_.leave(*this);
+    for (auto& [id, end] : ends_)
+        if (end.peer) end.peer->peer_vanished(end.peer_stream);
+    ends_.clear();
+    grants_.clear();
+    events_.clear();
+}
+
+void LoopbackTransport::observed(const std::string& call) {
+    if (network_.observer_.service) network_.observer_.service(*this, call);
 }
 
 Status LoopbackTransport::grant(transport::Tag tag, const transport::Grant& grant, bool hidden,
                                 TimePoint) {
+    observed("grant " + std::to_string(tag));
     auto cred = transport::credential_for(grant);
     if (!cred) return std::unexpected(cred.error());
     grants_[tag] = Granted{std::move(*cred), hidden};
@@ -28,25 +38,48 @@ Status LoopbackTransport::grant(transport::Tag tag, const transport::Grant& gran
 }
 
 Status LoopbackTransport::revoke(transport::Tag tag, TimePoint) {
+    observed("revoke " + std::to_string(tag));
     grants_.erase(tag);
     // The credential stops working at once, and so do the streams it opened.
-    std::vector<transport::StreamId> theirs;
-    for (auto& [id, end] : ends_)
-        if (end.tag == tag) theirs.push_back(id);
-    for (auto id : theirs) {
-        End end = ends_.at(id);
-        ends_.erase(id);
-        end.peer->peer_closed(end.peer_stream);
-        post(transport::StreamClosed{id, "access revoked"}, false);
-    }
+    end_service_streams([tag](transport::Tag t) { return t == tag; }, "access revoked");
     return {};
 }
 
 Status LoopbackTransport::hide(transport::Tag tag, bool hidden, TimePoint) {
+    observed("hide " + std::to_string(tag) + " " + std::to_string(hidden));
     auto it = grants_.find(tag);
     if (it == grants_.end()) return fail(Errc::NotFound, "no such grant");
     it->second.hidden = hidden;
+    // As the onion service ends its rendezvous circuits for the contact.
+    if (hidden) end_service_streams([tag](transport::Tag t) { return t == tag; }, "hidden");
     return {};
+}
+
+void LoopbackTransport::set_visible(bool visible, TimePoint) {
+    observed("visible " + std::to_string(visible));
+    if (visible_ && !visible) end_service_streams([](transport::Tag) { return true; }, "hidden");
+    visible_ = visible;
+}
+
+void LoopbackTransport::end_service_streams(const std::function<bool(transport::Tag)>& which,
+                                            const std::string& reason) {
+    std::vector<transport::StreamId> theirs;
+    for (auto& [id, end] : ends_)
+        if (end.tag && which(*end.tag)) theirs.push_back(id);
+    for (auto id : theirs) {
+        drop_end(id);
+        post(transport::StreamClosed{id, reason}, false);
+    }
+}
+
+const LoopbackTransport::Granted* LoopbackTransport::granted(transport::Tag tag) const {
+    auto it = grants_.find(tag);
+    return it == grants_.end() ? nullptr : &it->second;
+}
+
+std::size_t LoopbackTransport::streams_to(const LoopbackTransport& other) const {
+    return static_cast<std::size_t>(std::count_if(
+        ends_.begin(), ends_.end(), [&](const auto& e) { return e.second.peer == &other; }));
 }
 
 std::optional<transport::Tag> LoopbackTransport::admits(const transport::Credential& c) const {
@@ -67,22 +100,38 @@ transport::StreamId LoopbackTransport::open_end(LoopbackTransport* peer,
 }
 
 transport::AttemptId LoopbackTransport::connect(const transport::Credential& credential,
-                                                TimePoint) {
+                                                TimePoint now) {
     const auto attempt = next_attempt_++;
-    for (auto* service : network_.services_) {
-        auto tag = service->admits(credential);
-        if (!tag) continue;
-        // Both ends first, then each hears of its own.
-        const auto ours = open_end(service, 0, std::nullopt);
-        const auto theirs = service->open_end(this, ours, tag);
-        ends_.at(ours).peer_stream = theirs;
-        ++service->introductions_;
-        service->post(transport::IncomingStream{*tag, theirs}, service != this);
-        post(transport::Connected{attempt, ours}, false);
-        return attempt;
-    }
-    post(transport::Unreachable{attempt, "unreachable"}, false);
+    if (network_.delivery_ == LoopbackNetwork::Delivery::Queued)
+        network_.queue_.push_back({this, this, LoopbackNetwork::Dial{attempt, credential.clone()}});
+    else
+        dial(attempt, credential, now);
     return attempt;
+}
+
+void LoopbackTransport::dial(transport::AttemptId attempt, const transport::Credential& credential,
+                             TimePoint now) {
+    // Decided later than the call (Delivery::Queued): wake our owner too.
+    const bool later = network_.delivery_ == LoopbackNetwork::Delivery::Queued;
+    LoopbackTransport* service = nullptr;
+    std::optional<transport::Tag> tag;
+    for (auto* s : network_.services_)
+        if ((tag = s->admits(credential))) {
+            service = s;
+            break;
+        }
+    if (network_.observer_.connect) network_.observer_.connect(*this, credential, service, now);
+    if (!service) {
+        post(transport::Unreachable{attempt, "unreachable"}, later);
+        return;
+    }
+    // Both ends first, then each hears of its own.
+    const auto ours = open_end(service, 0, std::nullopt);
+    const auto theirs = service->open_end(this, ours, tag);
+    ends_.at(ours).peer_stream = theirs;
+    ++service->introductions_;
+    service->post(transport::IncomingStream{*tag, theirs}, later || service != this);
+    post(transport::Connected{attempt, ours}, later);
 }
 
 Status LoopbackTransport::send(transport::StreamId stream, ByteView data, TimePoint) {
@@ -95,9 +144,10 @@ Status LoopbackTransport::send(transport::StreamId stream, ByteView data, TimePo
         return fail(Errc::Limit, "stream buffer full");
     }
     end.in_flight += data.size();
-    auto* peer = end.peer;
-    peer->post(transport::StreamData{end.peer_stream, Bytes(data.begin(), data.end())},
-               peer != this);
+    if (!end.peer) return {};  // half-open: the bytes go nowhere
+    if (network_.observer_.send) network_.observer_.send(*this, *end.peer, data.size());
+    network_.carry(this, *end.peer,
+                   transport::StreamData{end.peer_stream, Bytes(data.begin(), data.end())});
     return {};
 }
 
@@ -114,37 +164,62 @@ void LoopbackTransport::drain() {
 }
 
 void LoopbackTransport::close(transport::StreamId stream, TimePoint) {
-    auto it = ends_.find(stream);
+    drop_end(stream);
+}
+
+void LoopbackTransport::drop_end(transport::StreamId id) {
+    auto it = ends_.find(id);
     if (it == ends_.end()) return;
     const End end = it->second;
     ends_.erase(it);
-    end.peer->peer_closed(end.peer_stream);
+    if (end.peer) end.peer->peer_closed(end.peer_stream, this);
 }
 
-void LoopbackTransport::peer_closed(transport::StreamId stream) {
+void LoopbackTransport::peer_closed(transport::StreamId stream, LoopbackTransport* by) {
     if (ends_.erase(stream) == 0) return;
-    // Queued behind any data already in flight, so bytes written before a
+    // Carried behind any data already on its way, so bytes written before a
     // close still arrive first.
-    post(transport::StreamClosed{stream, "closed by peer"}, true);
+    network_.carry(by, *this, transport::StreamClosed{stream, "closed by peer"});
+}
+
+void LoopbackTransport::peer_vanished(transport::StreamId stream) {
+    if (auto it = ends_.find(stream); it != ends_.end()) it->second.peer = nullptr;
 }
 
 std::vector<transport::Event> LoopbackTransport::take_events() {
     return std::exchange(events_, {});
 }
 
-LoopbackAdapter::LoopbackAdapter(LoopbackNetwork& network) : transport_(network) {
-    transport_.set_wake([this] {
-        if (woken_) return;
-        woken_ = true;
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                woken_ = false;
-                emit activity();
-            },
-            Qt::QueuedConnection);
+void LoopbackNetwork::carry(LoopbackTransport* from, LoopbackTransport& to,
+                            transport::Event event) {
+    if (delivery_ == Delivery::Queued)
+        queue_.push_back({from, &to, std::move(event)});
+    else
+        to.post(std::move(event), from != &to);
+}
+
+bool LoopbackNetwork::deliver_one(TimePoint now) {
+    if (queue_.empty()) return false;
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    if (auto* d = std::get_if<Dial>(&item.what))
+        item.to->dial(d->attempt, d->credential, now);
+    else
+        item.to->post(std::move(std::get<transport::Event>(item.what)), true);
+    return true;
+}
+
+void LoopbackNetwork::leave(LoopbackTransport& endpoint) {
+    std::erase(services_, &endpoint);
+    // Nothing more reaches it, and what it sent is lost with it — but for its
+    // closes: its peers still see those streams end.
+    std::erase_if(queue_, [&](const Item& i) {
+        const auto* e = std::get_if<transport::Event>(&i.what);
+        return i.to == &endpoint ||
+               (i.from == &endpoint && !(e && std::holds_alternative<transport::StreamClosed>(*e)));
     });
-    set_ready();
+    for (auto& i : queue_)
+        if (i.from == &endpoint) i.from = nullptr;
 }
 
 }  // namespace sotto::testing

@@ -21,7 +21,7 @@
 #include "core/store/profile_store_testing.hpp"
 #include "net/messenger_driver.hpp"
 #include "net/profile_session.hpp"
-#include "tests/common/loopback_transport.hpp"
+#include "tests/common/loopback_adapter.hpp"
 #include "ui/main_window.hpp"
 #include "ui/session_controller.hpp"
 
@@ -64,7 +64,7 @@ struct TestProfile {
 
     TestProfile(LoopbackNetwork& network, const std::string& name, bool start = true) {
         store = create_store(dir.path(), name, rng);
-        endpoint = network.endpoint();
+        endpoint = std::make_unique<LoopbackAdapter>(network);
         session = std::make_unique<ui::SessionController>(dir.path(), QString());
         if (start)
             start_messenger();
