@@ -164,7 +164,6 @@ class LoopbackNetwork {
     // Delivery::Queued: delivers the oldest item on its way (data or a close
     // to its endpoint's events, or a connect decided now); false if none.
     bool deliver_one(TimePoint now);
-    std::size_t in_flight() const { return queue_.size(); }
 
     // What the endpoints do, as it happens (the tests' records). Each may
     // be empty.

@@ -300,7 +300,7 @@ struct Pair {
     ContactId alice_at_bob;  // Bob's id for Alice
 };
 
-// `inviter` creates a code, `invitee` accepts it, the pipe runs the handshake.
+// `inviter` creates a code, `invitee` accepts it, the network carries the handshake.
 Pair befriend(Net& net, Profile& inviter, Profile& invitee) {
     auto inv = inviter.m->create_invite(std::nullopt, net.now);
     if (!inv) qFatal("create_invite: %s", inv.error().message.c_str());
@@ -756,10 +756,10 @@ class TestMessenger : public QObject {
         // 1. The sender crashes after the frame left, before the Ack came.
         auto m1 = alice.m->send_message(p.bob_at_alice, "first", net.now);
         QVERIFY(m1);
-        net.take_only(alice);        // the Send goes into the pipe
-        QVERIFY(net.deliver_one());  // Bob stores it and queues his Ack
+        net.take_only(alice);        // the Send goes onto the network
+        QVERIFY(net.deliver_one());  // Bob stores it; his Ack is on its way
         QCOMPARE(added_with_body(bob, "first"), std::size_t(0));  // events not taken yet
-        net.kill(alice);                                          // before Bob's Ack is carried
+        net.kill(alice);                                          // before Bob's Ack arrives
         net.pump();
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
         net.restart(alice);
@@ -767,7 +767,8 @@ class TestMessenger : public QObject {
         QVERIFY(delivered(alice, m1->id));
         QCOMPARE(added_with_body(bob, "first"), std::size_t(1));
 
-        // 2. The receiver crashes after storing, before its Ack went out.
+        // 2. The receiver crashes after storing, before its Ack arrived (it is
+        // lost with him).
         auto m2 = alice.m->send_message(p.bob_at_alice, "second", net.now);
         QVERIFY(m2);
         net.take_only(alice);
@@ -1364,7 +1365,7 @@ class TestMessenger : public QObject {
         QCOMPARE(all->size(), std::size_t(1));
         QCOMPARE((*all)[0].probes, 2u);
 
-        // Through the pipe: Mallory has the code, but her Hello never
+        // Over the network: Mallory has the code, but her Hello never
         // arrives (she sends none); Bob counts it when the stream times out.
         auto& mallory = net.add("Mallory");
         net.drop = [](const Profile& from, const chat::Frame& f) {
