@@ -149,10 +149,7 @@ int main(int argc, char** argv) {
     if (!bob ||
         !wait_for([&] { return bob->consensus() && bob->consensus()->relays.size() == 8; }, 60000))
         return 1;
-    hs::ServiceConfig service;
-    service.publication.same_dir_spacing = Duration::millis(1);
-    service.publication.max_jitter = Duration::millis(1);
-    (void)bob->service_start(service);
+    bench::start_fast_service(*bob);
     SystemRng rng;
     auto grant = hs::ContactGrant::generate(rng);
     const auto creds = hs::credentials_for(grant);

@@ -79,10 +79,7 @@ int main(int argc, char** argv) {
             60000))
         return 1;
 
-    hs::ServiceConfig cfg;
-    cfg.publication.same_dir_spacing = Duration::millis(1);
-    cfg.publication.max_jitter = Duration::millis(1);
-    (void)bob->service_start(cfg);
+    bench::start_fast_service(*bob);
     SystemRng rng;
     std::vector<hs::ContactCredentials> creds;
     for (int i = 0; i < kConnects; ++i) {
