@@ -1,8 +1,5 @@
 #include "ui/app_instance.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
@@ -11,6 +8,7 @@
 #include <QTimer>
 #include <QWindow>
 
+#include "net/peer_credentials.hpp"
 #include "ui/session_controller.hpp"
 
 namespace sotto::ui {
@@ -32,16 +30,6 @@ constexpr std::size_t kMaxClients = 8;
 bool link_char(char16_t c) {
     return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9') ||
            c == u'-';
-}
-
-// The kernel's word on who connected: a socket file's mode is not the only
-// guard we want against another user's process.
-bool same_user(QLocalSocket* socket) {
-    struct ucred cred {};
-    socklen_t len = sizeof cred;
-    const auto fd = socket->socketDescriptor();
-    if (fd < 0 || ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-    return cred.uid == ::geteuid();
 }
 
 }  // namespace
@@ -210,7 +198,7 @@ void AppInstance::on_connection() {
     while (QLocalSocket* socket = server_.nextPendingConnection()) {
         std::erase_if(clients_, [](const QPointer<QLocalSocket>& c) { return c.isNull(); });
         connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
-        if (clients_.size() >= kMaxClients || !same_user(socket)) {
+        if (clients_.size() >= kMaxClients || !net::peer_is_same_user(socket)) {
             socket->abort();
             socket->deleteLater();
             continue;

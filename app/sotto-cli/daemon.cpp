@@ -1,8 +1,5 @@
 #include "app/sotto-cli/daemon.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -11,6 +8,7 @@
 #include <QLocalSocket>
 
 #include "app/sotto-cli/control_protocol.hpp"
+#include "net/peer_credentials.hpp"
 
 namespace sotto::cli {
 
@@ -102,18 +100,6 @@ QString invite_status_name(store::InviteStatus s) {
     return "unknown";
 }
 
-// The kernel's word on who connected, as app.sock checks it
-// (ui/app_instance.cpp): the socket file's mode and the profile folder's are
-// not the only guard against another user's process (a folder made
-// group-readable, a shared home, root's files under sudo -u).
-bool same_user(QLocalSocket* socket) {
-    struct ucred cred {};
-    socklen_t len = sizeof cred;
-    const auto fd = socket->socketDescriptor();
-    if (fd < 0 || ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-    return cred.uid == ::geteuid();
-}
-
 QString iso(TimePoint t) {
     return QDateTime::fromMSecsSinceEpoch(t.us / 1000).toUTC().toString(Qt::ISODateWithMs);
 }
@@ -161,7 +147,7 @@ Result<std::unique_ptr<Daemon>> Daemon::start(std::unique_ptr<net::ProfileSessio
 void Daemon::on_connection() {
     while (auto* socket = server_.nextPendingConnection()) {
         connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
-        if (!same_user(socket)) {
+        if (!net::peer_is_same_user(socket)) {
             // Not a word back: whoever it is learns nothing about the profile.
             socket->abort();
             socket->deleteLater();
@@ -258,13 +244,12 @@ Result<store::ContactId> Daemon::resolve_contact(const QJsonValue& ref) {
 
 QJsonObject Daemon::contact_json(const store::ContactSummary& s) {
     const auto* m = session_->messenger();
-    QJsonObject o{
-        {"id", QString::number(s.id)},
-        {"name", QString::fromStdString(s.display)},
-        {"state", contact_state_name(s.state)},
-        {"presence", presence_name(m ? m->presence_of(s.id) : ContactPresence::Offline)},
-        {"appear_offline", s.appear_offline},
-        {"unread", int(s.unread)}};
+    QJsonObject o{{"id", QString::number(s.id)},
+                  {"name", QString::fromStdString(s.display)},
+                  {"state", contact_state_name(s.state)},
+                  {"presence", presence_name(m ? m->presence_of(s.id) : ContactPresence::Offline)},
+                  {"appear_offline", s.appear_offline},
+                  {"unread", int(s.unread)}};
     if (s.last_message_at) o["last_message_at"] = iso(*s.last_message_at);
     return o;
 }

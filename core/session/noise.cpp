@@ -264,8 +264,22 @@ Status HandshakeState::dh_token(Token t) {
     return mix_key(shared->view());
 }
 
+// The E token, either side: the ephemeral key goes into h, and in a psk
+// handshake into ck as well (Noise section 9.2), so a psk message cannot be
+// replayed with another ephemeral.
+Status HandshakeState::mix_e(ByteView e) {
+    mix_hash(e);
+    if (psk_mode_) return mix_key(e);
+    return {};
+}
+
 Result<Bytes> HandshakeState::write_message(ByteView payload) {
     if (!our_turn()) return fail(Errc::Protocol, "not our turn to write a handshake message");
+    // Any failure ends the handshake: a half-written message is never retried.
+    auto failure = [&](const Error& e) -> Result<Bytes> {
+        failed_ = true;
+        return std::unexpected(e);
+    };
     Bytes out;
     for (auto t : pattern_.messages[next_]) {
         Status ok;
@@ -279,8 +293,7 @@ Result<Bytes> HandshakeState::write_message(ByteView payload) {
                 }
                 const auto pub = e_->public_key();
                 out.insert(out.end(), pub.bytes.begin(), pub.bytes.end());
-                mix_hash(pub.view());
-                if (psk_mode_) ok = mix_key(pub.view());
+                ok = mix_e(pub.view());
                 break;
             }
             case S:
@@ -292,19 +305,11 @@ Result<Bytes> HandshakeState::write_message(ByteView payload) {
             default:
                 ok = dh_token(t);
         }
-        if (!ok) {
-            failed_ = true;
-            return std::unexpected(ok.error());
-        }
+        if (!ok) return failure(ok.error());
     }
-    if (auto ok = encrypt_and_hash(payload, out); !ok) {
-        failed_ = true;
-        return std::unexpected(ok.error());
-    }
-    if (out.size() > kMaxMessageLen) {
-        failed_ = true;
-        return fail(Errc::TooLarge, "Noise message over 65535 bytes");
-    }
+    if (auto ok = encrypt_and_hash(payload, out); !ok) return failure(ok.error());
+    if (out.size() > kMaxMessageLen)
+        return failure(Error{Errc::TooLarge, "Noise message over 65535 bytes"});
     ++next_;
     return out;
 }
@@ -326,8 +331,7 @@ Result<Bytes> HandshakeState::read_message(ByteView message) {
                     return failure(Errc::Truncated, "handshake message short");
                 re_ = crypto::X25519PublicKey::from(rest.first(kDhLen));
                 rest = rest.subspan(kDhLen);
-                mix_hash(re_->view());
-                if (psk_mode_) ok = mix_key(re_->view());
+                ok = mix_e(re_->view());
                 break;
             }
             case S: {

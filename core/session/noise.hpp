@@ -98,6 +98,7 @@ class HandshakeState {
     // SymmetricState (§5.2).
     void mix_hash(ByteView data);
     Status mix_key(ByteView ikm);
+    Status mix_e(ByteView e);
     Status mix_key_and_hash(ByteView ikm);
     Status encrypt_and_hash(ByteView plaintext, Bytes& out);
     Result<Bytes> decrypt_and_hash(ByteView ciphertext);

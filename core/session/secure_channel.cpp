@@ -54,20 +54,23 @@ Result<SecureChannel> SecureChannel::contact_answerer(ByteView prologue,
     return make("IK", false, prologue, std::move(keys), std::move(check), rng);
 }
 
-Result<SecureChannel> SecureChannel::invite_caller(ByteView prologue, const Secret<32>& psk,
-                                                   crypto::X25519SecretKey ours, Rng& rng) {
+Result<SecureChannel> SecureChannel::invite(bool initiator, ByteView prologue,
+                                            const Secret<32>& psk, crypto::X25519SecretKey ours,
+                                            Rng& rng) {
     noise::HandshakeKeys keys;
     keys.s = std::move(ours);
     keys.psks.push_back(psk.clone());
-    return make("XXpsk0", true, prologue, std::move(keys), nullptr, rng);
+    return make("XXpsk0", initiator, prologue, std::move(keys), nullptr, rng);
+}
+
+Result<SecureChannel> SecureChannel::invite_caller(ByteView prologue, const Secret<32>& psk,
+                                                   crypto::X25519SecretKey ours, Rng& rng) {
+    return invite(true, prologue, psk, std::move(ours), rng);
 }
 
 Result<SecureChannel> SecureChannel::invite_answerer(ByteView prologue, const Secret<32>& psk,
                                                      crypto::X25519SecretKey ours, Rng& rng) {
-    noise::HandshakeKeys keys;
-    keys.s = std::move(ours);
-    keys.psks.push_back(psk.clone());
-    return make("XXpsk0", false, prologue, std::move(keys), nullptr, rng);
+    return invite(false, prologue, psk, std::move(ours), rng);
 }
 
 Status SecureChannel::write_handshake(Bytes& out) {

@@ -84,6 +84,9 @@ class SecureChannel {
         : hs_(std::move(hs)), check_(std::move(check)) {}
     static Result<SecureChannel> make(std::string_view pattern, bool initiator, ByteView prologue,
                                       noise::HandshakeKeys keys, PeerCheck check, Rng& rng);
+    // XXpsk0 with the invite's secret, either side of the invite stream.
+    static Result<SecureChannel> invite(bool initiator, ByteView prologue, const Secret<32>& psk,
+                                        crypto::X25519SecretKey ours, Rng& rng);
     Status write_handshake(Bytes& out);
     Status read_handshake(ByteView message, Output& out);
     Status finish();

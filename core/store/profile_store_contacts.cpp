@@ -17,14 +17,21 @@ bool valid_contact_state(std::int64_t state) {
            state <= static_cast<std::int64_t>(ContactState::InviteExpired);
 }
 
+// Column 1 of every contact query, checked before it becomes a ContactState.
+Result<ContactState> read_state(const Statement& st) {
+    const std::int64_t state = st.column_int(1);
+    if (!valid_contact_state(state)) return fail(Errc::Malformed, "profile: bad contact state");
+    return static_cast<ContactState>(state);
+}
+
 FieldRef contact_field(std::int64_t id, std::string_view column) {
     return FieldRef{"contacts", column, id};
 }
 
 Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
     const std::int64_t id = st.column_int(0);
-    const std::int64_t state = st.column_int(1);
-    if (!valid_contact_state(state)) return fail(Errc::Malformed, "profile: bad contact state");
+    auto state = read_state(st);
+    if (!state) return err(state);
     Fields fx(box);
     std::string name = fx.text(contact_field(id, "name"), st.column_blob(2));
     std::string nickname = fx.text(contact_field(id, "nickname"), st.column_blob(3));
@@ -52,7 +59,7 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
     if (!our_pairwise) return err(our_pairwise);
     return ContactRecord{
         .id = static_cast<ContactId>(id),
-        .state = static_cast<ContactState>(state),
+        .state = *state,
         .name = std::move(name),
         .nickname = std::move(nickname),
         .appear_offline = appear_offline,
@@ -70,8 +77,8 @@ Result<ContactRecord> read_contact(const Statement& st, const SealedBox& box) {
 // columns, its unread count and its newest message's direction and times.
 Result<ContactSummary> read_summary(const Statement& st, const SealedBox& box) {
     const std::int64_t id = st.column_int(0);
-    const std::int64_t state = st.column_int(1);
-    if (!valid_contact_state(state)) return fail(Errc::Malformed, "profile: bad contact state");
+    auto state = read_state(st);
+    if (!state) return err(state);
     Fields fx(box);
     std::string display = fx.text(contact_field(id, "nickname"), st.column_blob(3));
     if (fx.ok() && display.empty()) display = fx.text(contact_field(id, "name"), st.column_blob(2));
@@ -90,7 +97,7 @@ Result<ContactSummary> read_summary(const Statement& st, const SealedBox& box) {
     if (!fx.ok()) return fx.error();
     return ContactSummary{
         .id = static_cast<ContactId>(id),
-        .state = static_cast<ContactState>(state),
+        .state = *state,
         .display = std::move(display),
         .appear_offline = offline,
         .unread = static_cast<std::uint32_t>(st.column_int(5)),

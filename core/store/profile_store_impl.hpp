@@ -299,6 +299,18 @@ struct ProfileStore::Impl {
         return st->bind(1, id).step();
     }
 
+    // A write that adds to one contact's rows: the write transaction, begun
+    // only once the contact is known to exist (NotFound otherwise), so no
+    // caller can add a message to a removed contact.
+    Result<WriteTx> begin_contact_write(ContactId contact) {
+        auto tx = WriteTx::begin(*this);
+        if (!tx) return err(tx);
+        auto exists = contact_exists(to_row(contact));
+        if (!exists) return err(exists);
+        if (!*exists) return fail(Errc::NotFound, "no such contact");
+        return tx;
+    }
+
     // Seal a record's fields and write them into its (existing) row
     // (profile_store_contacts.cpp, profile_store_invites.cpp).
     Status write_contact(std::int64_t id, const ContactRecord& r);

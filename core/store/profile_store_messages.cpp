@@ -91,11 +91,8 @@ Result<MessageRecord> ProfileStore::add_outgoing(ContactId contact, MessageId id
                                                  TimePoint sent_at) {
     auto tag = impl_->message_tag(contact, id);
     if (!tag) return err(tag);
-    auto tx = Impl::WriteTx::begin(*impl_);
+    auto tx = impl_->begin_contact_write(contact);
     if (!tx) return err(tx);
-    auto exists = impl_->contact_exists(to_row(contact));
-    if (!exists) return err(exists);
-    if (!*exists) return fail(Errc::NotFound, "no such contact");
     auto m = impl_->insert_message(contact, *tag,
                                    outgoing_message(contact, id, std::move(body), sent_at));
     if (!m) return err(m);
@@ -109,11 +106,8 @@ Result<std::optional<MessageRecord>> ProfileStore::add_incoming(ContactId contac
     auto& db = impl_->db;
     auto tag = impl_->message_tag(contact, id);
     if (!tag) return err(tag);
-    auto tx = Impl::WriteTx::begin(*impl_);
+    auto tx = impl_->begin_contact_write(contact);
     if (!tx) return err(tx);
-    auto exists = impl_->contact_exists(to_row(contact));
-    if (!exists) return err(exists);
-    if (!*exists) return fail(Errc::NotFound, "no such contact");
     {
         auto st = db.prepare("SELECT 1 FROM messages WHERE contact = ? AND id_tag = ?");
         if (!st) return err(st);
