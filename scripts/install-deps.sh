@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian bookworm package Sotto needs to build, test, fuzz and
 # run. Idempotent; needs root. (dbus-daemon: the screenshot-portal test runs
-# a private D-Bus bus.)
+# a private D-Bus bus; tor: Sotto's own tor, and the private Tor networks of
+# the tests labelled tor.)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
@@ -15,4 +16,4 @@ apt-get install -y -qq --no-install-recommends \
   qml6-module-qt-labs-folderlistmodel qml6-module-qtqml qml6-module-qtqml-models \
   qml6-module-qtqml-workerscript \
   qt6-multimedia-dev qml6-module-qtmultimedia gstreamer1.0-plugins-base \
-  gstreamer1.0-plugins-good >/dev/null
+  gstreamer1.0-plugins-good tor >/dev/null
