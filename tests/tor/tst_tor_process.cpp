@@ -1,0 +1,124 @@
+// Sotto's own tor process (net/tor_process): it starts with its sockets in
+// the profile's private folder, and every way it can fail ends in one clear
+// line — tor missing, a configuration tor rejects, a path too long for a
+// Unix socket, tor dying after it was ready.
+#include <sys/stat.h>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <csignal>
+
+#include "net/tor_process.hpp"
+
+using namespace sotto;
+using namespace sotto::net;
+
+namespace {
+
+// No network: these tests are about the process, not the Tor network.
+TorProcessConfig offline_config(const QString& dir) {
+    TorProcessConfig c;
+    c.data_dir = dir + "/tor";
+    c.extra = {
+        {"DisableNetwork", "1"}, {"GeoIPFile", "/nonexistent"}, {"GeoIPv6File", "/nonexistent"}};
+    return c;
+}
+
+mode_t mode_of(const QString& path) {
+    struct stat st {};
+    if (::stat(path.toLocal8Bit().constData(), &st) != 0) return 0;
+    return st.st_mode & 0777;
+}
+
+}  // namespace
+
+class TestTorProcess : public QObject {
+    Q_OBJECT
+  private slots:
+    void opens_its_control_socket_in_a_private_folder();
+    void reports_tor_missing();
+    void reports_the_reason_tor_gives_for_exiting();
+    void refuses_a_socket_path_too_long_for_the_kernel();
+    void reports_tor_dying_after_it_was_ready();
+};
+
+void TestTorProcess::opens_its_control_socket_in_a_private_folder() {
+    QTemporaryDir dir;
+    TorProcess tor(offline_config(dir.path()));
+    QSignalSpy ready(&tor, &TorProcess::controlReady);
+    QSignalSpy failed(&tor, &TorProcess::failed);
+    QVERIFY(tor.start().has_value());
+    QVERIFY2(ready.wait(30'000), failed.isEmpty() ? "" : qPrintable(failed[0][0].toString()));
+    QVERIFY(failed.isEmpty());
+    QVERIFY(tor.running());
+    QCOMPARE(mode_of(dir.path() + "/tor"), mode_t(0700));
+    QVERIFY(QFileInfo(tor.control_socket()).exists());
+    // (The SOCKS socket opens only with the network: tst_tor_controller.)
+    // The cookie is tor's alone to read besides us.
+    QVERIFY(QFileInfo::exists(tor.cookie_file()));
+    QCOMPARE(mode_of(tor.cookie_file()) & 0077, mode_t(0));
+    // Nothing of a torrc: every option is on the command line.
+    QVERIFY(tor.arguments().contains("/dev/null"));
+    tor.stop();
+    QVERIFY(!tor.running());
+}
+
+void TestTorProcess::reports_tor_missing() {
+    QTemporaryDir dir;
+    auto config = offline_config(dir.path());
+    config.tor_program = dir.path() + "/no-such-tor";
+    TorProcess tor(config);
+    QSignalSpy failed(&tor, &TorProcess::failed);
+    QVERIFY(tor.start().has_value());
+    QVERIFY(failed.wait(10'000));
+    QVERIFY2(failed[0][0].toString().startsWith("tor is not installed"),
+             qPrintable(failed[0][0].toString()));
+}
+
+void TestTorProcess::reports_the_reason_tor_gives_for_exiting() {
+    QTemporaryDir dir;
+    auto config = offline_config(dir.path());
+    config.extra.push_back({"SocksPolicy", "this is not a policy"});
+    TorProcess tor(config);
+    QSignalSpy failed(&tor, &TorProcess::failed);
+    QSignalSpy ready(&tor, &TorProcess::controlReady);
+    QVERIFY(tor.start().has_value());
+    QVERIFY(failed.wait(30'000));
+    const QString why = failed[0][0].toString();
+    QVERIFY2(why.startsWith("tor exited (1): "), qPrintable(why));
+    // tor's own words, not a generic failure.
+    QVERIFY2(why.contains("config", Qt::CaseInsensitive) || why.contains("policy"),
+             qPrintable(why));
+    QVERIFY(ready.isEmpty());
+}
+
+void TestTorProcess::refuses_a_socket_path_too_long_for_the_kernel() {
+    QTemporaryDir dir;
+    auto config = offline_config(dir.path() + "/" + QString(120, 'p'));
+    TorProcess tor(config);
+    auto started = tor.start();
+    QVERIFY(!started.has_value());
+    QCOMPARE(started.error().code, Errc::Config);
+    QVERIFY(!tor.running());
+}
+
+void TestTorProcess::reports_tor_dying_after_it_was_ready() {
+    QTemporaryDir dir;
+    TorProcess tor(offline_config(dir.path()));
+    QSignalSpy ready(&tor, &TorProcess::controlReady);
+    QSignalSpy exited(&tor, &TorProcess::exited);
+    QVERIFY(tor.start().has_value());
+    QVERIFY(ready.wait(30'000));
+    QVERIFY(tor.pid() > 0);
+    ::kill(static_cast<pid_t>(tor.pid()), SIGKILL);
+    QVERIFY(exited.wait(10'000));
+    QVERIFY2(exited[0][0].toString().startsWith("tor crashed"),
+             qPrintable(exited[0][0].toString()));
+    QVERIFY(!tor.running());
+    // And it starts again on the same folder.
+    QVERIFY(tor.start().has_value());
+    QVERIFY(ready.wait(30'000));
+}
+
+QTEST_GUILESS_MAIN(TestTorProcess)
+#include "tst_tor_process.moc"
