@@ -1,6 +1,7 @@
 #include "core/transport/credential.hpp"
 
 #include "core/transport/onion_credentials.hpp"
+#include "core/transport/tor_credentials.hpp"
 #include "core/wire/reader.hpp"
 
 namespace sotto::transport {
@@ -91,6 +92,10 @@ Result<IssuedGrant> issue_grant(TransportKind kind, Rng& rng) {
         auto g = hs::ContactGrant::generate(rng);
         return IssuedGrant{onion_grant(g), onion_credential(hs::credentials_for(g))};
     }
+    if (kind == TransportKind::TorOnion) {
+        auto g = generate_tor_grant(rng);
+        return IssuedGrant{tor_grant(g), tor_credential(tor_credential_for(g))};
+    }
     return fail(Errc::Config, "this build cannot issue grants for " + transport_name(kind));
 }
 
@@ -99,6 +104,11 @@ Result<Credential> credential_for(const Grant& grant) {
         auto g = open_onion_grant(grant);
         if (!g) return std::unexpected(g.error());
         return onion_credential(hs::credentials_for(*g));
+    }
+    if (grant.transport == TransportKind::TorOnion) {
+        auto g = open_tor_grant(grant);
+        if (!g) return std::unexpected(g.error());
+        return tor_credential(tor_credential_for(*g));
     }
     return fail(Errc::Config, "this build does not know " + transport_name(grant.transport));
 }

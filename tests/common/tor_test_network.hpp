@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/util/error.hpp"
+#include "net/tor_process.hpp"
 
 namespace sotto::testing {
 
@@ -31,9 +32,7 @@ struct TorTestNetworkOptions {
     QString tor_gencert = QStringLiteral("tor-gencert");
 };
 
-// One torrc option: `key value`, passed on a tor command line as
-// `--key value`.
-using TorOption = std::pair<QString, QString>;
+using net::TorOption;
 
 class TorTestNetwork : public QObject {
     Q_OBJECT

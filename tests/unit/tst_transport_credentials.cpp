@@ -6,6 +6,7 @@
 #include "core/crypto/random.hpp"
 #include "core/transport/credential.hpp"
 #include "core/transport/onion_credentials.hpp"
+#include "core/transport/tor_credentials.hpp"
 
 using namespace sotto;
 using namespace sotto::transport;
@@ -85,13 +86,49 @@ class TestTransportCredentials : public QObject {
         QVERIFY(!open_onion_credential(entry(1, Bytes(63, 1))));
         QVERIFY(!open_onion_grant(Grant{TransportKind::SottoOnion, SecretBytes(Bytes(65, 1))}));
         // Kinds this build cannot issue or open say so.
-        QVERIFY(!issue_grant(TransportKind::TorOnion, rng));
-        QVERIFY(!credential_for(Grant{TransportKind::TorOnion, SecretBytes(Bytes(64, 1))}));
+        QVERIFY(!issue_grant(static_cast<TransportKind>(200), rng));
+        QVERIFY(!credential_for(Grant{static_cast<TransportKind>(200), SecretBytes(Bytes(64, 1))}));
         const TransportKind kinds[] = {TransportKind::SottoOnion};
         auto many = issue_grants(kinds, rng);
         QVERIFY(many && many->grants.size() == 1 && many->credentials.size() == 1);
         QVERIFY(same_credentials(*credentials_for(many->grants), many->credentials));
         QVERIFY(!issue_grants({}, rng));
+    }
+
+    // A Tor grant is the contact's own service key and client-auth key; the
+    // credential carries the service's public key and the same client-auth
+    // secret, so the contact's tor can both find and open the service.
+    void tor_grants_issue_and_open() {
+        DeterministicRng rng(6);
+        auto issued = issue_grant(TransportKind::TorOnion, rng);
+        QVERIFY(issued);
+        QCOMPARE(issued->grant.transport, TransportKind::TorOnion);
+        QCOMPARE(issued->grant.bytes.size(), kTorGrantBytes);
+        QCOMPARE(issued->credential.bytes.size(), kTorCredentialBytes);
+        auto again = credential_for(issued->grant);
+        QVERIFY(again);
+        QVERIFY(same_credentials(list_of(std::move(*again)), list_of(issued->credential.clone())));
+        auto g = open_tor_grant(issued->grant);
+        QVERIFY(g);
+        auto c = open_tor_credential(issued->credential);
+        QVERIFY(c);
+        QVERIFY(c->service_key == g->service_key.public_key());
+        QVERIFY(c->client_auth.public_key() == g->client_auth.public_key());
+        // Two contacts share no key.
+        auto other = issue_grant(TransportKind::TorOnion, rng);
+        QVERIFY(other);
+        auto g2 = open_tor_grant(other->grant);
+        QVERIFY(g2);
+        QVERIFY(!(g2->service_key.public_key() == g->service_key.public_key()));
+        QVERIFY(!(g2->client_auth.public_key() == g->client_auth.public_key()));
+        QVERIFY(!open_tor_credential(entry(1, Bytes(64, 1))));
+        QVERIFY(!open_tor_credential(entry(2, Bytes(63, 1))));
+        QVERIFY(!open_tor_grant(Grant{TransportKind::TorOnion, SecretBytes(Bytes(65, 1))}));
+        // A profile on both networks issues one grant for each.
+        const TransportKind kinds[] = {TransportKind::SottoOnion, TransportKind::TorOnion};
+        auto both = issue_grants(kinds, rng);
+        QVERIFY(both && both->grants.size() == 2);
+        QVERIFY(same_credentials(*credentials_for(both->grants), both->credentials));
     }
 };
 
