@@ -27,6 +27,18 @@ Result<Ed25519SecretKey> Ed25519SecretKey::from_seed(ByteView seed32) {
     return k;
 }
 
+Secret<64> Ed25519SecretKey::expanded() const {
+    Secret<64> out;
+    unsigned int len = 0;
+    if (EVP_Digest(seed_.data(), Secret<32>::size, out.data(), &len, EVP_sha512(), nullptr) != 1 ||
+        len != 64)
+        std::abort();  // SHA-512 of 32 bytes cannot fail but for a broken library
+    out.data()[0] &= 248;
+    out.data()[31] &= 127;
+    out.data()[31] |= 64;
+    return out;
+}
+
 Ed25519SecretKey Ed25519SecretKey::generate(Rng& rng) {
     Secret<32> seed;
     rng.fill(seed.mut());

@@ -23,6 +23,10 @@ class Ed25519SecretKey {
     const Ed25519PublicKey& public_key() const { return pub_; }
     Ed25519Signature sign(ByteView message) const;
     ByteView seed() const { return seed_.view(); }  // for encrypted storage only
+    // The expanded secret key (RFC 8032 5.1.5): SHA-512 of the seed, its
+    // first half clamped into the scalar, the second half the nonce prefix.
+    // Tor keeps service keys in this form and ADD_ONION takes it.
+    Secret<64> expanded() const;
 
     Ed25519SecretKey(Ed25519SecretKey&&) noexcept = default;
     Ed25519SecretKey& operator=(Ed25519SecretKey&&) noexcept = default;
