@@ -567,7 +567,7 @@ class TestMessenger : public QObject {
         QVERIFY(inv);
         net.pump();
         // Another network's profile.
-        auto wrong = mallory.m->accept_invite(inv.code, net.now);
+        auto wrong = mallory.m->accept_invite(inv->code, net.now);
         QVERIFY(!wrong);
         QCOMPARE(wrong.error().message,
                  contacts::invite_error_message(contacts::InviteError::WrongNetwork));
@@ -576,7 +576,7 @@ class TestMessenger : public QObject {
         QVERIFY(!junk);
         QCOMPARE(junk.error().message,
                  contacts::invite_error_message(contacts::InviteError::NotAnInvite));
-        std::string typo = inv.code;
+        std::string typo = inv->code;
         typo[10] = typo[10] == 'a' ? 'b' : 'a';
         QVERIFY(!alice.m->accept_invite(typo, net.now));
 
@@ -585,10 +585,10 @@ class TestMessenger : public QObject {
         QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
         net.advance(Duration::seconds(1));
         QCOMPARE(of<InviteExpired>(bob.events).size(), std::size_t(1));
-        QCOMPARE(of<InviteExpired>(bob.events)[0].invite, inv.id);
-        QVERIFY(!bob.granted(kInviteTagBit | inv.id));
-        QVERIFY(bob.st().invite(inv.id)->status == store::InviteStatus::Expired);
-        auto late = alice.m->accept_invite(inv.code, net.now);
+        QCOMPARE(of<InviteExpired>(bob.events)[0].invite, inv->id);
+        QVERIFY(!bob.granted(kInviteTagBit | inv->id));
+        QVERIFY(bob.st().invite(inv->id)->status == store::InviteStatus::Expired);
+        auto late = alice.m->accept_invite(inv->code, net.now);
         QVERIFY(!late);
         QCOMPARE(late.error().message,
                  contacts::invite_error_message(contacts::InviteError::Expired));
