@@ -29,15 +29,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using bench::die;
-constexpr int kContacts = bench::kProfileContacts;
-constexpr int kMessages = bench::kProfileMessages;
-constexpr int kHeavy = bench::kProfileHeavy;
 constexpr std::size_t kPage = 50;
-constexpr std::string_view kPass = bench::kProfilePass;
-
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
 }  // namespace
 
@@ -67,21 +59,23 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 5; ++i) {
         store.reset();
         auto t = Clock::now();
-        auto s = ProfileStore::open(path, kPass, rng);
-        opens.push_back(ms_since(t));
+        auto s = ProfileStore::open(path, bench::kProfilePass, rng);
+        opens.push_back(bench::ms_since(t));
         if (!s) die("open", s.error().message);
         store = std::move(*s);
     }
     auto [open_p50, open_max] = bench::p50_p99(opens);
-    auto kdf = bench::time_runs(
-        3, [&] { (void)crypto::scrypt(as_bytes(kPass), Bytes(16), kProfileScrypt, 32); });
+    auto kdf = bench::time_runs(3, [&] {
+        (void)crypto::scrypt(as_bytes(bench::kProfilePass), Bytes(16), kProfileScrypt, 32);
+    });
     auto kdf_old = bench::time_runs(3, [&] {
-        (void)crypto::scrypt(as_bytes(kPass), Bytes(16), crypto::ScryptParams{1u << 15, 8, 1}, 32);
+        (void)crypto::scrypt(as_bytes(bench::kProfilePass), Bytes(16),
+                             crypto::ScryptParams{1u << 15, 8, 1}, 32);
     });
 
     auto& s = *store;
     auto first = s.contact_summaries();
-    if (!first || first->size() != kContacts) return 1;
+    if (!first || first->size() != bench::kProfileContacts) return 1;
     const ContactId heavy = first->front().id, light = (*first)[500].id;
     auto summaries = bench::time_runs(20, [&] { (void)s.contact_summaries(); });
     auto contacts = bench::time_runs(5, [&] { (void)s.contacts(); });
@@ -89,7 +83,7 @@ int main(int argc, char** argv) {
     auto newest = s.history(heavy, std::nullopt, kPage);
     if (!newest || newest->size() != kPage) return 1;
     // A cursor in the middle and near the start of the long conversation.
-    MessageRowId middle = newest->front().row - kHeavy / 2;
+    MessageRowId middle = newest->front().row - bench::kProfileHeavy / 2;
     MessageRowId oldest = kPage + 1;
     auto p_newest = bench::time_runs(200, [&] { (void)s.history(heavy, std::nullopt, kPage); });
     auto p_middle = bench::time_runs(200, [&] { (void)s.history(heavy, middle, kPage); });
@@ -114,7 +108,8 @@ int main(int argc, char** argv) {
     std::printf(
         "profile: %d contacts, %d messages (%d with one contact), %.1f MiB, filled in "
         "%.1f s\n\n",
-        kContacts, kMessages, kHeavy, double(bytes) / (1 << 20), fill_s);
+        bench::kProfileContacts, bench::kProfileMessages, bench::kProfileHeavy,
+        double(bytes) / (1 << 20), fill_s);
     std::printf("| %-44s | %10s | %10s |\n", "operation", "p50 (ms)", "p99 (ms)");
     std::printf("|----------------------------------------------|------------|------------|\n");
     auto row = [](const char* what, std::pair<double, double> t) {

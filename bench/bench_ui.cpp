@@ -50,16 +50,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using bench::die;
-constexpr int kContacts = bench::kProfileContacts;
-constexpr int kMessages = bench::kProfileMessages;
-constexpr int kHeavy = bench::kProfileHeavy;
-constexpr std::string_view kPass = bench::kProfilePass;
 // Unlocking is bench_store's business; here it would only add a constant.
 const crypto::ScryptParams kCheap{1u << 10, 8, 1};
-
-double ms_since(Clock::time_point t) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
 
 // Runs the event loop until `done`, and the deleteLater()s it leaves: the
 // app runs in exec(), where deferred deletes happen; processEvents() alone
@@ -95,7 +87,8 @@ int main(int argc, char** argv) {
     const double fill_s = bench::fill_profile_once(
         path, {.seed = 12,
                .scrypt = kCheap,
-               .first_message = net::MessengerDriver::now() - Duration::seconds(kMessages + 60)});
+               .first_message =
+                   net::MessengerDriver::now() - Duration::seconds(bench::kProfileMessages + 60)});
     if (fill_s < 0) return 1;
 
     // ---- start-up, in the app's order: unlock, the window (contacts and
@@ -105,35 +98,35 @@ int main(int argc, char** argv) {
     const auto t_start = Clock::now();
     QApplication app(argc, argv);
     QQuickStyle::setStyle(QStringLiteral("Fusion"));
-    const double app_ms = ms_since(t_start);
+    const double app_ms = bench::ms_since(t_start);
     rss.emplace_back("QApplication", rss_mib());
 
     SystemRng rng;
     auto t = Clock::now();
-    auto opened = ProfileStore::open(path, kPass, rng);
+    auto opened = ProfileStore::open(path, bench::kProfilePass, rng);
     if (!opened) die("open", opened.error().message);
     auto store = std::move(*opened);
-    const double open_ms = ms_since(t);
+    const double open_ms = bench::ms_since(t);
     rss.emplace_back("profile store open", rss_mib());
 
     t = Clock::now();
     ui::SessionController session(dir, QString());
     session.attach(store.get(), nullptr);
-    const double models_ms = ms_since(t);
+    const double models_ms = bench::ms_since(t);
     rss.emplace_back("view-models loaded", rss_mib());
 
     t = Clock::now();
     QQmlApplicationEngine engine;
     auto* window = ui::load_main_window(engine, session);
     if (!window) die("qml", "cannot load Main.qml");
-    const double qml_ms = ms_since(t);
+    const double qml_ms = bench::ms_since(t);
     bool framed = false;
     QObject::connect(window, &QQuickWindow::frameSwapped, [&] { framed = true; });
     QObject::connect(window, &QQuickWindow::afterRendering, [&] { framed = true; });
     t = Clock::now();
     if (!settle([&] { return framed; }, 10000)) die("frame", "no frame in 10 s");
-    const double frame_ms = ms_since(t);
-    const double startup_ms = ms_since(t_start);
+    const double frame_ms = bench::ms_since(t);
+    const double startup_ms = bench::ms_since(t_start);
     rss.emplace_back("window shown", rss_mib());
 
     t = Clock::now();
@@ -142,7 +135,7 @@ int main(int argc, char** argv) {
     net::MessengerDriver driver(*store, rng, std::vector<net::TransportAdapter*>{endpoint.get()});
     session.attach_messenger(&driver);
     driver.start();  // grants 1,000 contacts, starts connecting
-    const double messenger_ms = ms_since(t);
+    const double messenger_ms = bench::ms_since(t);
     double longest_block_ms = 0;
     std::uint64_t first_second_attempts = 0;
     {
@@ -160,8 +153,9 @@ int main(int argc, char** argv) {
         // 31 s: the engine spreads its start-up connects over 30 s.
         settle(
             [&] {
-                if (ms_since(t) <= 1000) first_second_attempts = endpoint->loopback().attempts();
-                return ms_since(t) > 31000;
+                if (bench::ms_since(t) <= 1000)
+                    first_second_attempts = endpoint->loopback().attempts();
+                return bench::ms_since(t) > 31000;
             },
             32000);
     }
@@ -169,8 +163,8 @@ int main(int argc, char** argv) {
 
     // The production unlock adds scrypt N=2^17, r=8 (independent of size).
     t = Clock::now();
-    (void)crypto::scrypt(as_bytes(kPass), Bytes(16), store::kProfileScrypt, 32);
-    const double kdf_ms = ms_since(t);
+    (void)crypto::scrypt(as_bytes(bench::kProfilePass), Bytes(16), store::kProfileScrypt, 32);
+    const double kdf_ms = bench::ms_since(t);
 
     // ---- a history page of 50 into a ChatModel (no view attached)
     auto& contacts = *session.contacts();
@@ -186,10 +180,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 100; ++i) {
         auto t1 = Clock::now();
         model.setContactId(heavy);
-        v_heavy.push_back(ms_since(t1));
+        v_heavy.push_back(bench::ms_since(t1));
         t1 = Clock::now();
         model.setContactId(light);
-        v_light.push_back(ms_since(t1));
+        v_light.push_back(bench::ms_since(t1));
     }
     auto open_heavy = bench::p50_p99(v_heavy);
     auto open_light = bench::p50_p99(v_light);
@@ -198,7 +192,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 200 && model.canFetchMore(); ++i) {
         auto t1 = Clock::now();
         model.fetchMore();
-        older.push_back(ms_since(t1));
+        older.push_back(bench::ms_since(t1));
     }
     if (older.empty()) die("fetchMore", "nothing older to load");
     auto older_t = bench::p50_p99(older);
@@ -214,7 +208,7 @@ int main(int argc, char** argv) {
         chat.setContactId(i % 2 ? light : heavy);
         window->requestUpdate();
         settle([&] { return framed; }, 5000);
-        shown.push_back(ms_since(t1));
+        shown.push_back(bench::ms_since(t1));
     }
     auto shown_t = bench::p50_p99(shown);
     rss.emplace_back("history benchmarks done", rss_mib());
@@ -241,8 +235,9 @@ int main(int argc, char** argv) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(path, ec);
 
-    std::printf("profile: %d contacts, %d messages (%d with one contact), %.1f MiB", kContacts,
-                kMessages, kHeavy, double(bytes) / (1 << 20));
+    std::printf("profile: %d contacts, %d messages (%d with one contact), %.1f MiB",
+                bench::kProfileContacts, bench::kProfileMessages, bench::kProfileHeavy,
+                double(bytes) / (1 << 20));
     if (fill_s > 0) std::printf(", filled in %.1f s", fill_s);
     std::printf("\nstart-up (offscreen, software renderer; cheap scrypt in the profile):\n\n");
     std::printf("| %-52s | %9s |\n", "step", "ms");

@@ -71,6 +71,11 @@ inline bool wait_for(const std::function<bool()>& done, int ms) {
     return true;
 }
 
+// Milliseconds of wall time since `t`.
+inline double ms_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
 inline std::pair<double, double> p50_p99(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return {v[v.size() / 2], v[v.size() * 99 / 100]};

@@ -7,19 +7,14 @@
 #include <cstdint>
 
 #include "core/chat/chat_frame.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
 
 using namespace sotto;
 using namespace sotto::chat;
-
-void require(bool ok) {
-    if (!ok) __builtin_trap();
-}
-
-bool same(const Bytes& out, ByteView in) {
-    return std::equal(out.begin(), out.end(), in.begin(), in.end());
-}
+using fuzz::require;
+using fuzz::same;
 
 }  // namespace
 

@@ -9,14 +9,12 @@
 #include "core/hs/descriptor_id.hpp"
 #include "core/hs/hs_descriptor.hpp"
 #include "core/wire/reader.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
 
 using namespace sotto;
-
-bool same(const Bytes& out, ByteView in) {
-    return std::equal(out.begin(), out.end(), in.begin(), in.end());
-}
+using fuzz::same;
 
 struct Fixed {
     hs::DescriptorCookie dc{Bytes(32, 0x5a)};

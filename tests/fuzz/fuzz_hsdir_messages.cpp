@@ -6,12 +6,11 @@
 
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/hsdir_store.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
 
-bool same(const sotto::Bytes& out, sotto::ByteView in) {
-    return std::equal(out.begin(), out.end(), in.begin(), in.end());
-}
+using sotto::fuzz::same;
 
 }  // namespace
 

@@ -7,19 +7,14 @@
 
 #include "core/hs/intro_messages.hpp"
 #include "core/hs/introduce_crypto.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
 
 using namespace sotto;
 using namespace sotto::hs;
-
-void require(bool ok) {
-    if (!ok) __builtin_trap();
-}
-
-bool same(const Bytes& out, ByteView in) {
-    return std::equal(out.begin(), out.end(), in.begin(), in.end());
-}
+using fuzz::require;
+using fuzz::same;
 
 struct Keys {
     crypto::Ed25519SecretKey ik;

@@ -69,6 +69,17 @@ bool handshake(LinkSession& init, LinkSession& resp) {
     return init.state() == LinkState::Open && resp.state() == LinkState::Open;
 }
 
+// Runs `f(initiator, responder)` on an open link between the two, from
+// DeterministicRngs seeded `seed` and `seed` + 1.
+template <typename F>
+void on_open_link(std::uint64_t seed, F&& f) {
+    DeterministicRng rng_i(seed), rng_r(seed + 1);
+    auto init = LinkSession::initiator(identity().public_key(), rng_i, kT0);
+    auto resp = LinkSession::responder(identity(), rng_r, kT0);
+    check(handshake(init, resp));
+    f(init, resp);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -92,31 +103,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         feed(init, in, chunk);
     }
     // The record layer of an open link, raw.
-    if (mode == 2) {
-        DeterministicRng rng_i(4), rng_r(5);
-        auto init = LinkSession::initiator(identity().public_key(), rng_i, kT0);
-        auto resp = LinkSession::responder(identity(), rng_r, kT0);
-        check(handshake(init, resp));
-        feed(resp, in, chunk);
-    }
+    if (mode == 2) on_open_link(4, [&](LinkSession&, LinkSession& resp) { feed(resp, in, chunk); });
     // Arbitrary cells (any command byte) inside authentic records.
-    if (mode == 3) {
-        DeterministicRng rng_i(6), rng_r(7);
-        auto init = LinkSession::initiator(identity().public_key(), rng_i, kT0);
-        auto resp = LinkSession::responder(identity(), rng_r, kT0);
-        check(handshake(init, resp));
-        for (std::size_t off = 0; off < in.size(); off += wire::kCellLen) {
-            const ByteView raw = in.subspan(off, std::min(wire::kCellLen, in.size() - off));
-            wire::Cell c;
-            if (raw.size() >= 4) c.circ_id = wire::get_u32(raw.data());
-            if (raw.size() >= 5) c.command = static_cast<wire::CellCommand>(raw[4]);
-            if (raw.size() > 5) std::copy(raw.begin() + 5, raw.end(), c.payload.begin());
-            init.send(c);
-        }
-        Bytes records;
-        init.take_output(records, kT0);
-        check(init.queued_cells() == 0);
-        feed(resp, records, chunk * 97);
-    }
+    if (mode == 3)
+        on_open_link(6, [&](LinkSession& init, LinkSession& resp) {
+            for (std::size_t off = 0; off < in.size(); off += wire::kCellLen) {
+                const ByteView raw = in.subspan(off, std::min(wire::kCellLen, in.size() - off));
+                wire::Cell c;
+                if (raw.size() >= 4) c.circ_id = wire::get_u32(raw.data());
+                if (raw.size() >= 5) c.command = static_cast<wire::CellCommand>(raw[4]);
+                if (raw.size() > 5) std::copy(raw.begin() + 5, raw.end(), c.payload.begin());
+                init.send(c);
+            }
+            Bytes records;
+            init.take_output(records, kT0);
+            check(init.queued_cells() == 0);
+            feed(resp, records, chunk * 97);
+        });
     return 0;
 }

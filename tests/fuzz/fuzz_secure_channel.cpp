@@ -16,15 +16,13 @@
 #include "core/crypto/random.hpp"
 #include "core/session/secure_channel.hpp"
 #include "core/util/rng.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
 
 namespace {
 
 using namespace sotto;
 using namespace sotto::session;
-
-void require(bool ok) {
-    if (!ok) __builtin_trap();
-}
+using fuzz::require;
 
 crypto::X25519SecretKey key(std::uint8_t fill) {
     Bytes b(32, fill);

@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "core/store/sqlite_db.hpp"
+#include "tests/common/cli_run.hpp"
 #include "tests/common/unreachable_network.hpp"
 
 namespace {
@@ -30,11 +31,7 @@ namespace {
 constexpr int kProcessTimeoutMs = 60000;
 constexpr auto kPassphrase = "daemon test passphrase";
 
-struct Run {
-    int code = -1;
-    QJsonObject json;
-    QString err;
-};
+using Run = sotto::testing::CliRun;
 
 // What a client process saw on the control socket.
 enum Seen { kClosedWithoutReply = 0, kReplied = 1, kNoConnect = 2, kNoSetuid = 3 };
@@ -89,28 +86,10 @@ class TestCliDaemon : public QObject {
     }
 
     Run cli_at(const QString& dir, QStringList args, bool with_passphrase = false) {
-        QProcess p;
         auto env = QProcessEnvironment::systemEnvironment();
         env.remove("SOTTO_PASSPHRASE");
         if (with_passphrase) env.insert("SOTTO_PASSPHRASE", kPassphrase);
-        env.insert("QT_QPA_PLATFORM", "offscreen");
-        env.insert("XDG_RUNTIME_DIR", dir_.path());
-        p.setProcessEnvironment(env);
-        args = QStringList{"--profile", dir, "--json"} + args;
-        p.start(QStringLiteral(SOTTO_CLI_BIN), args);
-        Run r;
-        if (!p.waitForFinished(kProcessTimeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            r.err = "timed out: sotto-cli " + args.join(' ');
-            return r;
-        }
-        r.code = p.exitCode();
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        r.json = QJsonDocument::fromJson(p.readAllStandardOutput().trimmed().split('\n').last())
-                     .object();
-        if (r.json.contains("error")) r.err = r.json["error"].toString();
-        return r;
+        return sotto::testing::run_cli(dir, args, env, dir_.path(), kProcessTimeoutMs);
     }
 
   private slots:

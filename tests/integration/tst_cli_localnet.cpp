@@ -19,17 +19,14 @@
 #include <QtTest>
 
 #include "net/profile_lock.hpp"
+#include "tests/common/cli_run.hpp"
 #include "tests/common/free_ports.hpp"
 
 namespace {
 
 constexpr int kProcessTimeoutMs = 200000;
 
-struct Run {
-    int code = -1;
-    QJsonObject json;
-    QString err;
-};
+using Run = sotto::testing::CliRun;
 
 }  // namespace
 
@@ -41,28 +38,9 @@ class TestCliLocalnet : public QObject {
     QString profile(const QString& who) const { return dir_.filePath(who); }
 
     Run cli(const QString& who, QStringList args, const QString& passphrase = {}) {
-        QProcess p;
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("SOTTO_PASSPHRASE", passphrase.isEmpty() ? who + "-passphrase" : passphrase);
-        env.insert("QT_QPA_PLATFORM", "offscreen");
-        env.insert("XDG_RUNTIME_DIR", dir_.path());
-        p.setProcessEnvironment(env);
-        args = QStringList{"--profile", profile(who), "--json"} + args;
-        p.start(QStringLiteral(SOTTO_CLI_BIN), args);
-        Run r;
-        if (!p.waitForFinished(kProcessTimeoutMs)) {
-            p.kill();
-            p.waitForFinished();
-            r.err = "timed out: sotto-cli " + args.join(' ');
-            return r;
-        }
-        r.code = p.exitCode();
-        const auto out = p.readAllStandardOutput();
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        r.json = QJsonDocument::fromJson(out.trimmed().split('\n').last()).object();
-        // --json puts the error in the JSON; stderr holds only diagnostics.
-        if (r.json.contains("error")) r.err = r.json["error"].toString();
-        return r;
+        return sotto::testing::run_cli(profile(who), args, env, dir_.path(), kProcessTimeoutMs);
     }
 
     bool localnet(const QStringList& args) {

@@ -9,6 +9,9 @@
 // NodeConfig::dir_stream_idle_timeout. Virtual time only.
 #include <QtTest>
 
+#include <memory>
+#include <set>
+
 #include "core/dir/dir_message.hpp"
 #include "core/sim/onion_network.hpp"
 #include "core/wire/reader.hpp"
@@ -70,6 +73,41 @@ struct World {
         return n;
     }
 
+    // The attack of both tests: Mallory, never sending a SENDME, opens
+    // kStreams BEGIN_DIR streams on one circuit to `target` and sends
+    // `payload` on each as it opens. Runs until all are closed, checking the
+    // target never buffered more than `bound` and holds nothing afterwards.
+    // The caller returns if QTest::currentTestFailed().
+    struct Flood {
+        std::vector<node::StreamRef> streams;
+        std::uint64_t peak = 0;
+    };
+    void flood(SimNode* target, const Bytes& payload, std::uint64_t bound, Flood& f) {
+        mallory->set_misbehaviour({.withhold_sendmes = true});
+        auto circuit = circuit_to(mallory, target);
+        QVERIFY(circuit.has_value());
+        // The listener outlives this call (it stays on Mallory), so it owns its set.
+        auto ours = std::make_shared<std::set<node::StreamRef>>();
+        mallory->add_listener([ours, payload](SimNode& n, const NodeEvent& e) {
+            if (auto* o = std::get_if<node::StreamOpened>(&e); o && ours->contains(o->stream))
+                (void)n.send(o->stream, payload);
+        });
+        f.streams = open_dir_streams(mallory, *circuit, kStreams);
+        ours->insert(f.streams.begin(), f.streams.end());
+        const bool done = sim.run_until(
+            [&] {
+                f.peak = std::max(f.peak, target->stats().dir_bytes_buffered);
+                return f.peak > bound || all_closed(mallory, f.streams);
+            },
+            Duration::minutes(10));
+        QVERIFY2(
+            f.peak <= bound,
+            (std::to_string(f.peak) + " bytes buffered, bound " + std::to_string(bound)).c_str());
+        QVERIFY2(done, "the streams were never closed");
+        QCOMPARE(target->stats().dir_streams, std::size_t(0));
+        QCOMPARE(target->stats().dir_bytes_buffered, std::uint64_t(0));
+    }
+
     Simulator sim;
     std::optional<OnionNetwork> net;
     SimNode* mallory = nullptr;
@@ -108,33 +146,13 @@ class TestDirStreamLimits : public QObject {
             limits.max_dir_buffer, limits.max_dir_streams_per_circuit * (4 + request_limit));
         QVERIFY(kAnnounced <= dir::kMaxDirMessageLen);
 
-        w.mallory->set_misbehaviour({.withhold_sendmes = true});
-        auto circuit = w.circuit_to(w.mallory, target);
-        QVERIFY(circuit.has_value());
         Bytes attack(4 + kSent, 0x41);
         wire::put_u32(attack.data(), kAnnounced);
-        std::set<node::StreamRef> ours;
-        w.mallory->add_listener([&](SimNode& n, const NodeEvent& e) {
-            if (auto* o = std::get_if<node::StreamOpened>(&e); o && ours.contains(o->stream))
-                (void)n.send(o->stream, attack);
-        });
-        const auto streams = w.open_dir_streams(w.mallory, *circuit, kStreams);
-        ours.insert(streams.begin(), streams.end());
-
-        std::uint64_t peak = 0;
-        const bool done = w.sim.run_until(
-            [&] {
-                peak = std::max(peak, target->stats().dir_bytes_buffered);
-                return peak > bound || w.all_closed(w.mallory, streams);
-            },
-            Duration::minutes(10));
-        QVERIFY2(
-            peak <= bound,
-            (std::to_string(peak) + " bytes buffered, bound " + std::to_string(bound)).c_str());
-        QVERIFY2(done, "the streams were never closed");
+        World::Flood f;
+        w.flood(target, attack, bound, f);
+        if (QTest::currentTestFailed()) return;
+        const auto& [streams, peak] = f;
         const auto s = target->stats();
-        QCOMPARE(s.dir_streams, std::size_t(0));
-        QCOMPARE(s.dir_bytes_buffered, std::uint64_t(0));
         const std::size_t held = limits.max_dir_streams_per_circuit;
         QCOMPARE(s.dir_streams_refused, std::uint64_t(kStreams - held));
         QCOMPARE(w.closed_with(w.mallory, streams, "the relay refused: resource limit"),
@@ -188,32 +206,11 @@ class TestDirStreamLimits : public QObject {
                      }});
         QVERIFY(w.bootstrap(w.mallory));
         SimNode* target = w.net->authorities()[0];
-        w.mallory->set_misbehaviour({.withhold_sendmes = true});
-        auto circuit = w.circuit_to(w.mallory, target);
-        QVERIFY(circuit.has_value());
-        const Bytes request = framed(dir::GetConsensus{});
-        std::set<node::StreamRef> ours;
-        w.mallory->add_listener([&](SimNode& n, const NodeEvent& e) {
-            if (auto* o = std::get_if<node::StreamOpened>(&e); o && ours.contains(o->stream))
-                (void)n.send(o->stream, request);
-        });
-        const auto streams = w.open_dir_streams(w.mallory, *circuit, kStreams);
-        ours.insert(streams.begin(), streams.end());
-
-        std::uint64_t peak = 0;
-        const bool done = w.sim.run_until(
-            [&] {
-                peak = std::max(peak, target->stats().dir_bytes_buffered);
-                return peak > kBudget || w.all_closed(w.mallory, streams);
-            },
-            Duration::minutes(10));
-        QVERIFY2(
-            peak <= kBudget,
-            (std::to_string(peak) + " bytes buffered, budget " + std::to_string(kBudget)).c_str());
-        QVERIFY2(done, "the streams were never closed");
+        World::Flood f;
+        w.flood(target, framed(dir::GetConsensus{}), kBudget, f);
+        if (QTest::currentTestFailed()) return;
+        const auto& [streams, peak] = f;
         const auto s = target->stats();
-        QCOMPARE(s.dir_streams, std::size_t(0));
-        QCOMPARE(s.dir_bytes_buffered, std::uint64_t(0));
         // Some answers went out whole, some waited until the timeout, and
         // the rest were refused for the budget.
         QVERIFY(w.closed_with(w.mallory, streams, "closed by the other side") > 0);

@@ -18,6 +18,7 @@
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/time_period.hpp"
 #include "core/sim/onion_network.hpp"
+#include "tests/common/sim_service.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -165,34 +166,12 @@ class Uploader {
     std::vector<hs::HsDirResponse> answers_;
 };
 
-struct World {
-    World(std::uint64_t seed, std::size_t flooded) : sim(seed), rng(seed + 1000) {
-        auto n = OnionNetwork::create(sim, three_hsdirs(flooded));
-        if (!n) qFatal("%s", n.error().message.c_str());
-        net.emplace(std::move(*n));
-        bob = *net->add_client("bob");
-        alice = *net->add_client("alice");
+struct World : testing::BobAndAlice {
+    World(std::uint64_t seed, std::size_t flooded) : BobAndAlice(seed, three_hsdirs(flooded)) {
         for (const char* name : {"relay0", "relay1", "relay2"})
             for (SimNode* r : net->relays())
                 if (r->name() == name) hsdirs.push_back(r);
-        // Bob answers every message on an incoming stream with "re: " + it.
-        bob->add_listener([](SimNode& n, const NodeEvent& e) {
-            if (const auto* d = std::get_if<node::StreamData>(&e)) {
-                Bytes reply{'r', 'e', ':', ' '};
-                reply.insert(reply.end(), d->data.begin(), d->data.end());
-                (void)n.send(d->stream, reply);
-            }
-        });
-    }
-
-    bool bootstrap() {
-        return sim.run_until(
-            [&] {
-                for (SimNode* c : net->clients())
-                    if (!net->has_full_consensus(*c)) return false;
-                return true;
-            },
-            Duration::minutes(10));
+        testing::answer_streams(bob);
     }
 
     // Every `every`, each uploader posts one flood descriptor, until `until`.
@@ -205,15 +184,7 @@ struct World {
     }
 
     hs::ContactCredentials start_bob_with_alice() {
-        auto grant = hs::ContactGrant::generate(rng);
-        auto creds = hs::credentials_for(grant);
-        auto ok = bob->with_node([&](node::Node& n, TimePoint now) {
-            if (!n.service_start(hs::ServiceConfig{}, now)) qFatal("service_start failed");
-            if (!n.service_add_contact(1, std::move(grant), false, now))
-                qFatal("service_add_contact failed");
-        });
-        if (!ok) qFatal("bob is down");
-        return creds;
+        return testing::start_service_with_contact(bob, rng, hs::ServiceConfig{}, 1);
     }
 
     // Whether `hsdir` serves a descriptor of `creds`' for the current period
@@ -224,12 +195,7 @@ struct World {
         for (std::uint8_t ri = 0; ri < hs::kHsReplicas; ++ri) {
             const auto id =
                 hs::descriptor_id(creds.client_key_id, hs::secret_id_part(creds.cookie, tp, ri));
-            auto answer = hsdir->with_node([&](node::Node& n, TimePoint now) {
-                return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}),
-                                             now);
-            });
-            if (!answer) return false;
-            auto resp = hs::decode_hsdir_response(*answer);
+            auto resp = testing::get_descriptor(hsdir, id);
             if (!resp || resp->status != hs::HsDirStatus::Ok || !resp->descriptor) return false;
             auto d = hs::decode_hs_descriptor(*resp->descriptor);
             if (!d || hs::client_key_id(d->client_key) != creds.client_key_id) return false;
@@ -239,43 +205,10 @@ struct World {
 
     // Connects, sends a line, waits for Bob's answer.
     bool exchange(SimNode* who, const hs::ContactCredentials& creds, const std::string& text) {
-        auto attempt = who->with_node(
-            [&](node::Node& n, TimePoint now) { return n.connect_service(creds, now); });
-        if (!attempt || !*attempt) return false;
-        const auto id = **attempt;
-        std::optional<node::CircuitRef> circuit;
-        bool failed = false;
-        sim.run_until(
-            [&] {
-                for (auto& e : who->events_of<node::ServiceConnected>())
-                    if (e.attempt == id) circuit = e.circuit;
-                for (auto& e : who->events_of<node::ServiceUnreachable>())
-                    failed |= e.attempt == id;
-                return circuit.has_value() || failed;
-            },
-            Duration::minutes(3));
-        if (!circuit) return false;
-        auto stream = who->open_stream(*circuit, "bob", 1);
-        if (!stream) return false;
-        const std::string want = "re: " + text;
-        bool ok =
-            sim.run_until([&] { return who->stream_opened(*stream); }, Duration::minutes(1)) &&
-            who->send(*stream, as_bytes(text)).has_value() &&
-            sim.run_until([&] { return who->stream_data(*stream).size() >= want.size(); },
-                          Duration::minutes(1));
-        if (ok) {
-            const Bytes& got = who->stream_data(*stream);
-            ok = std::string(got.begin(), got.end()) == want;
-        }
-        who->close_circuit(*circuit);
-        return ok;
+        auto c = testing::connect_service(sim, who, creds, Duration::minutes(3));
+        return c.circuit && testing::echo_exchange(sim, who, *c.circuit, text);
     }
 
-    Simulator sim;
-    DeterministicRng rng;
-    std::optional<OnionNetwork> net;
-    SimNode* bob = nullptr;
-    SimNode* alice = nullptr;
     std::vector<SimNode*> hsdirs;  // relay0, relay1, relay2
 };
 

@@ -53,6 +53,10 @@ class EchoChecker {
         return n;
     }
     std::size_t unfinished() const { return count(State::Building) + count(State::Checking); }
+    // Runs the simulation until no check is unfinished, at most `limit`.
+    bool finish(Duration limit) {
+        return client_->sim().run_until([&] { return unfinished() == 0; }, limit);
+    }
     std::size_t build_errors() const { return build_errors_; }
     std::size_t checks_started() const { return checks_started_; }
     const std::map<CircuitRef, std::string>& close_reasons() const { return close_reasons_; }
@@ -166,14 +170,48 @@ std::vector<SimNode*> without(std::vector<SimNode*> v, const SimNode* x) {
     return v;
 }
 
+// `n` pairs of echo-checked circuits over `others`: the i-th of `through`
+// has `relay` at hop i % `positions`, those of `around` do not have it. The
+// caller returns if QTest::currentTestFailed().
+void through_and_around(EchoChecker& checker, SimNode* relay, std::size_t positions,
+                        const std::vector<SimNode*>& others, Rng& rng, int n,
+                        std::vector<CircuitRef>& through, std::vector<CircuitRef>& around) {
+    for (int i = 0; i < n; ++i) {
+        auto c = checker.build_and_check(
+            path_through(relay, static_cast<std::size_t>(i) % positions, others, rng));
+        QVERIFY(c.has_value());
+        through.push_back(*c);
+        c = checker.build_and_check(path_through(nullptr, 0, others, rng));
+        QVERIFY(c.has_value());
+        around.push_back(*c);
+    }
+}
+
+// A network of 3 authorities and relays as `options` says, on the WAN model,
+// and (once converged() is called) a client.
+struct World {
+    World(std::uint64_t seed, OnionNetworkOptions options) : sim(seed, wan()) {
+        auto n = OnionNetwork::create(sim, std::move(options));
+        if (n) net.emplace(std::move(*n));
+    }
+    // Adds the client and waits for it to converge; false if the network
+    // could not be created or did not converge.
+    bool converged() {
+        if (!net) return false;
+        client = *net->add_client();
+        return converge(sim, *net, *client);
+    }
+    Simulator sim;
+    std::optional<OnionNetwork> net;
+    SimNode* client = nullptr;
+};
+
 // Runs an adversarial relay scenario: circuits with the bad relay as first or
 // middle hop die, circuits avoiding it keep carrying echo streams.
 void misbehaving_relay_scenario(std::uint64_t seed, node::Misbehaviour m) {
-    Simulator sim(seed, wan());
-    auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 20});
-    QVERIFY(net.has_value());
-    SimNode* client = *net->add_client();
-    QVERIFY(converge(sim, *net, *client));
+    World w(seed, {.authorities = 3, .relays = 20});
+    QVERIFY(w.converged());
+    auto& [sim, net, client] = w;
 
     SimNode* bad = net->relays().at(5);
     bad->set_misbehaviour(m);
@@ -181,15 +219,9 @@ void misbehaving_relay_scenario(std::uint64_t seed, node::Misbehaviour m) {
     const auto honest = without(net->all_relays(), bad);
     EchoChecker checker(*client);
     std::vector<CircuitRef> through, around;
-    for (int i = 0; i < 20; ++i) {
-        auto c = checker.build_and_check(path_through(bad, i % 2, honest, *rng));
-        QVERIFY(c.has_value());
-        through.push_back(*c);
-        c = checker.build_and_check(path_through(nullptr, 0, honest, *rng));
-        QVERIFY(c.has_value());
-        around.push_back(*c);
-    }
-    QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(5)));
+    through_and_around(checker, bad, 2, honest, *rng, 20, through, around);
+    if (QTest::currentTestFailed()) return;
+    QVERIFY(checker.finish(Duration::minutes(5)));
     for (CircuitRef c : through) {
         QVERIFY2(checker.state(c) == EchoChecker::State::Closed,
                  ("a circuit through the bad relay survived: " + std::to_string(c)).c_str());
@@ -206,7 +238,7 @@ void misbehaving_relay_scenario(std::uint64_t seed, node::Misbehaviour m) {
     QVERIFY(torn > 0);
     // Circuits avoiding the bad relay still work afterwards.
     for (CircuitRef c : around) checker.check(c);
-    QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+    QVERIFY(checker.finish(Duration::minutes(2)));
     for (CircuitRef c : around) QCOMPARE(checker.state(c), EchoChecker::State::Good);
 }
 
@@ -227,7 +259,7 @@ SmallRun small_run(std::uint64_t seed) {
     if (!converge(sim, *net, *client)) return out;
     EchoChecker checker(*client);
     for (int i = 0; i < 20; ++i) checker.build_and_check();
-    sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2));
+    checker.finish(Duration::minutes(2));
     net->relays().at(2)->crash();
     for (int i = 0; i < 5; ++i) checker.build_and_check();
     sim.run_for(Duration::minutes(1));
@@ -307,16 +339,14 @@ class TestOnionNetworkSim : public QObject {
     }
 
     void thousand_random_circuits_each_carry_an_echo_stream() {
-        Simulator sim(2, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 100});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(2, {.authorities = 3, .relays = 100});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         EchoChecker checker(*client, /*close_when_good=*/true);
         // In waves of 100, as a busy client would.
         for (int wave = 0; wave < 10; ++wave) {
             for (int i = 0; i < 100; ++i) QVERIFY(checker.build_and_check().has_value());
-            QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+            QVERIFY(checker.finish(Duration::minutes(2)));
         }
         QCOMPARE(checker.build_errors(), std::size_t{0});
         if (checker.count(EchoChecker::State::Good) != 1000) {
@@ -338,26 +368,18 @@ class TestOnionNetworkSim : public QObject {
     }
 
     void relay_crash_closes_its_circuits_and_rebuilt_circuits_work() {
-        Simulator sim(3, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 20});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(3, {.authorities = 3, .relays = 20});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
 
         SimNode* victim = net->relays().at(7);
         auto rng = sim.fork_rng(7);
         const auto others = without(net->all_relays(), victim);
         EchoChecker checker(*client);
         std::vector<CircuitRef> through, around;
-        for (int i = 0; i < 24; ++i) {
-            auto c = checker.build_and_check(path_through(victim, i % 3, others, *rng));
-            QVERIFY(c.has_value());
-            through.push_back(*c);
-            c = checker.build_and_check(path_through(nullptr, 0, others, *rng));
-            QVERIFY(c.has_value());
-            around.push_back(*c);
-        }
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        through_and_around(checker, victim, 3, others, *rng, 24, through, around);
+        if (QTest::currentTestFailed()) return;
+        QVERIFY(checker.finish(Duration::minutes(2)));
         QCOMPARE(checker.count(EchoChecker::State::Good), std::size_t{48});
 
         // The relay dies mid-circuit: exactly the circuits through it close.
@@ -371,7 +393,7 @@ class TestOnionNetworkSim : public QObject {
             Duration::minutes(2)));
         for (CircuitRef c : around) QVERIFY(client->circuit_open(c));
         for (CircuitRef c : around) checker.check(c);
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QVERIFY(checker.finish(Duration::minutes(2)));
         for (CircuitRef c : around) QCOMPARE(checker.state(c), EchoChecker::State::Good);
 
         // The client rebuilds on random paths (the consensus still lists the
@@ -382,7 +404,7 @@ class TestOnionNetworkSim : public QObject {
             std::vector<CircuitRef> wave;
             for (std::size_t i = rebuilt.size(); i < through.size(); ++i, ++attempts)
                 if (auto c = checker.build_and_check()) wave.push_back(*c);
-            QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+            QVERIFY(checker.finish(Duration::minutes(2)));
             for (CircuitRef c : wave)
                 if (checker.state(c) == EchoChecker::State::Good)
                     rebuilt.insert(c);
@@ -398,7 +420,7 @@ class TestOnionNetworkSim : public QObject {
         std::vector<CircuitRef> again;
         for (int i = 0; i < 6; ++i)
             again.push_back(*checker.build_and_check(path_through(victim, i % 3, others, *rng)));
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QVERIFY(checker.finish(Duration::minutes(2)));
         for (CircuitRef c : again) QCOMPARE(checker.state(c), EchoChecker::State::Good);
     }
 
@@ -411,11 +433,9 @@ class TestOnionNetworkSim : public QObject {
     }
 
     void bulk_upload_reaches_the_sink_intact() {
-        Simulator sim(6, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(6, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         auto c = ready_circuit(sim, *client);
         QVERIFY(c.has_value());
         auto s = open_stream(sim, *client, *c, kSinkHost, kSinkPort);
@@ -466,14 +486,11 @@ class TestOnionNetworkSim : public QObject {
     }
 
     void streams_to_missing_services_or_refused_ports_close_cleanly() {
-        Simulator sim(8, wan());
-        auto net = OnionNetwork::create(
-            sim, {.authorities = 3,
-                  .relays = 10,
-                  .exit_policy = {{kEchoHost, kEchoPort, kEchoPort}, {"nowhere.sim", 1, 65535}}});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(8, {.authorities = 3,
+                    .relays = 10,
+                    .exit_policy = {{kEchoHost, kEchoPort, kEchoPort}, {"nowhere.sim", 1, 65535}}});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         auto c = ready_circuit(sim, *client);
         QVERIFY(c.has_value());
         auto missing = client->open_stream(*c, "nowhere.sim", 80);
@@ -490,26 +507,22 @@ class TestOnionNetworkSim : public QObject {
         // The circuit survives both and still carries an echo.
         EchoChecker checker(*client);
         checker.check(*c);
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QVERIFY(checker.finish(Duration::minutes(1)));
         QCOMPARE(checker.state(*c), EchoChecker::State::Good);
     }
 
     void partition_from_the_first_hop_closes_circuits_and_heal_restores() {
-        Simulator sim(9, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 12});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(9, {.authorities = 3, .relays = 12});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         SimNode* guard = net->relays().at(3);
         const auto others = without(net->all_relays(), guard);
         auto rng = sim.fork_rng(3);
         EchoChecker checker(*client);
         std::vector<CircuitRef> via, around;
-        for (int i = 0; i < 8; ++i) {
-            via.push_back(*checker.build_and_check(path_through(guard, 0, others, *rng)));
-            around.push_back(*checker.build_and_check(path_through(nullptr, 0, others, *rng)));
-        }
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        through_and_around(checker, guard, 1, others, *rng, 8, via, around);
+        if (QTest::currentTestFailed()) return;
+        QVERIFY(checker.finish(Duration::minutes(2)));
         QCOMPARE(checker.count(EchoChecker::State::Good), std::size_t{16});
 
         sim.partition({client}, {guard});
@@ -523,22 +536,20 @@ class TestOnionNetworkSim : public QObject {
         for (CircuitRef c : around) QVERIFY(client->circuit_open(c));
         auto blocked = checker.build_and_check(path_through(guard, 0, others, *rng));
         QVERIFY(blocked.has_value());
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QVERIFY(checker.finish(Duration::minutes(2)));
         QCOMPARE(checker.state(*blocked), EchoChecker::State::Closed);
 
         sim.heal();
         auto healed = checker.build_and_check(path_through(guard, 0, others, *rng));
         QVERIFY(healed.has_value());
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(2)));
+        QVERIFY(checker.finish(Duration::minutes(2)));
         QCOMPARE(checker.state(*healed), EchoChecker::State::Good);
     }
 
     void consensus_continues_with_one_authority_down() {
-        Simulator sim(10, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(10, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         const std::int64_t first = client->consensus()->valid_after;
         net->authorities().back()->crash();
         SimNode* late = *net->add_relay("latecomer");
@@ -554,19 +565,17 @@ class TestOnionNetworkSim : public QObject {
         EchoChecker checker(*client);
         auto c = checker.build_and_check(
             path_through(late, 2, without(net->relays(), late), *sim.fork_rng(4)));
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QVERIFY(checker.finish(Duration::minutes(1)));
         QCOMPARE(checker.state(*c), EchoChecker::State::Good);
     }
 
     void idle_circuit_survives_half_an_hour_and_consensus_stays_fresh() {
-        Simulator sim(11, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(11, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         EchoChecker checker(*client);
         auto c = checker.build_and_check();
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QVERIFY(checker.finish(Duration::minutes(1)));
         QCOMPARE(checker.state(*c), EchoChecker::State::Good);
         sim.run_for(Duration::minutes(30));
         QVERIFY2(client->circuit_open(*c),
@@ -576,16 +585,14 @@ class TestOnionNetworkSim : public QObject {
         QVERIFY(dir::verify_consensus(*cons, net->network_file(), sim.now().unix_seconds()));
         QVERIFY(cons->relays.size() == 13);
         checker.check(*c);
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QVERIFY(checker.finish(Duration::minutes(1)));
         QCOMPARE(checker.state(*c), EchoChecker::State::Good);
     }
 
     void restarted_authority_and_client_rejoin() {
-        Simulator sim(12, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(12, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         SimNode* auth = net->authorities().front();
         auth->crash();
         sim.run_for(Duration::minutes(3));
@@ -608,16 +615,14 @@ class TestOnionNetworkSim : public QObject {
                             [&](const auto& s) { return s.authority == auth->identity(); }));
         EchoChecker checker(*client);
         auto circ = checker.build_and_check();
-        QVERIFY(sim.run_until([&] { return checker.unfinished() == 0; }, Duration::minutes(1)));
+        QVERIFY(checker.finish(Duration::minutes(1)));
         QCOMPARE(checker.state(*circ), EchoChecker::State::Good);
     }
 
     void crashed_client_leaves_no_state_on_relays() {
-        Simulator sim(13, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(13, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         // Circuits with streams still open at the echo service.
         std::vector<StreamRef> streams;
         for (int i = 0; i < 30; ++i) {
@@ -640,11 +645,9 @@ class TestOnionNetworkSim : public QObject {
     // first check after the crash, before its descriptor (30 minutes here)
     // expires.
     void crashed_relay_leaves_the_consensus_at_its_next_reachability_check() {
-        Simulator sim(14, wan());
-        auto net = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        QVERIFY(net.has_value());
-        SimNode* client = *net->add_client();
-        QVERIFY(converge(sim, *net, *client));
+        World w(14, {.authorities = 3, .relays = 10});
+        QVERIFY(w.converged());
+        auto& [sim, net, client] = w;
         SimNode* gone = net->relays().at(4);
         gone->crash();
         const TimePoint crashed = sim.now();

@@ -17,6 +17,7 @@
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/time_period.hpp"
 #include "core/sim/onion_network.hpp"
+#include "tests/common/sim_service.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -31,17 +32,8 @@ constexpr Duration kDay = Duration::hours(24);
 enum class Leave { Hide, Revoke, Invisible, Shutdown };
 constexpr std::array kLeaves{Leave::Hide, Leave::Revoke, Leave::Invisible, Leave::Shutdown};
 const char* leave_name(Leave l) {
-    switch (l) {
-        case Leave::Hide:
-            return "hide";
-        case Leave::Revoke:
-            return "revoke";
-        case Leave::Invisible:
-            return "invisible";
-        case Leave::Shutdown:
-            return "shutdown";
-    }
-    return "?";
+    constexpr const char* kNames[] = {"hide", "revoke", "invisible", "shutdown"};  // Leave's order
+    return kNames[static_cast<int>(l)];
 }
 
 // What every relay answers to GetHsDescriptor for each of a contact's
@@ -76,15 +68,7 @@ struct World {
         return b;
     }
 
-    bool bootstrap() {
-        return sim.run_until(
-            [&] {
-                for (SimNode* c : net->clients())
-                    if (!net->has_full_consensus(*c)) return false;
-                return true;
-            },
-            Duration::minutes(30));
-    }
+    bool bootstrap() { return testing::clients_bootstrapped(sim, *net, Duration::minutes(30)); }
 
     void start_service(SimNode* bob, const hs::ServiceConfig& config = {}) {
         auto ok = bob->with_node(
@@ -125,13 +109,8 @@ struct World {
                 const auto id = hs::descriptor_id(creds.client_key_id,
                                                   hs::secret_id_part(creds.cookie, period, ri));
                 for (std::size_t r = 0; r < relays.size(); ++r) {
-                    auto answer = relays[r]->with_node([&](node::Node& n, TimePoint now) {
-                        return n.serve_hsdir_request(
-                            hs::encode_hsdir_request(hs::GetHsDescriptor{id}), now);
-                    });
-                    if (!answer) qFatal("a relay is down");
-                    auto resp = hs::decode_hsdir_response(*answer);
-                    if (!resp) qFatal("undecodable HSDir answer");
+                    auto resp = testing::get_descriptor(relays[r], id);
+                    if (!resp) qFatal("a relay is down or its answer does not decode");
                     out[{r, id}] =
                         resp->status == hs::HsDirStatus::Ok ? resp->descriptor : std::nullopt;
                 }

@@ -14,6 +14,7 @@
 #include "core/hs/hsdir_messages.hpp"
 #include "core/hs/time_period.hpp"
 #include "core/sim/onion_network.hpp"
+#include "tests/common/sim_service.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -60,12 +61,7 @@ hs::ServiceConfig rotating_service_config() {
     return c;
 }
 
-struct ConnectResult {
-    std::optional<node::CircuitRef> circuit;
-    std::string reason;  // ServiceUnreachable's; empty on success
-    bool timed_out = false;
-    Duration took;  // until ServiceConnected or ServiceUnreachable
-};
+using ConnectResult = testing::ServiceAttempt;
 
 // What a client could tell from when its attempt ended: at once (no HSDir
 // had a descriptor), after waiting ClientConfig::intro_wait at each
@@ -80,15 +76,9 @@ TimingClass timing_class(const ConnectResult& r) {
     return TimingClass::Prompt;
 }
 const char* timing_name(TimingClass t) {
-    switch (t) {
-        case TimingClass::Prompt:
-            return "prompt";
-        case TimingClass::AfterIntroWaits:
-            return "after the introduction waits";
-        case TimingClass::AtTimeout:
-            return "at the connect timeout";
-    }
-    return "?";
+    constexpr const char* kNames[] = {"prompt", "after the introduction waits",
+                                      "at the connect timeout"};  // in TimingClass's order
+    return kNames[static_cast<int>(t)];
 }
 // A failed attempt is reported exactly at the connect timeout.
 bool at_connect_timeout(const ConnectResult& r) {
@@ -134,27 +124,12 @@ struct World {
         if (!n) qFatal("%s", n.error().message.c_str());
         net.emplace(std::move(*n));
         bob = *net->add_client("bob");
-        // Bob answers every message on an incoming stream with "re: " + it.
-        bob->add_listener([](SimNode& n, const NodeEvent& e) {
-            if (const auto* d = std::get_if<node::StreamData>(&e)) {
-                Bytes reply{'r', 'e', ':', ' '};
-                reply.insert(reply.end(), d->data.begin(), d->data.end());
-                (void)n.send(d->stream, reply);
-            }
-        });
+        testing::answer_streams(bob);
     }
 
     SimNode* add_client(const std::string& name) { return *net->add_client(name); }
 
-    bool bootstrap() {
-        return sim.run_until(
-            [&] {
-                for (SimNode* c : net->clients())
-                    if (!net->has_full_consensus(*c)) return false;
-                return true;
-            },
-            Duration::hours(24));
-    }
+    bool bootstrap() { return testing::clients_bootstrapped(sim, *net, Duration::hours(24)); }
 
     void start_bob(const hs::ServiceConfig& config) {
         auto ok = bob->with_node(
@@ -188,56 +163,18 @@ struct World {
     }
 
     ConnectResult connect(SimNode* who, const hs::ContactCredentials& creds) {
-        ConnectResult r;
-        auto attempt = who->with_node(
-            [&](node::Node& n, TimePoint now) { return n.connect_service(creds, now); });
-        if (!attempt || !*attempt) {
-            r.reason = attempt ? attempt->error().message : attempt.error().message;
-            return r;
-        }
-        return wait_for(who, **attempt);
+        return testing::connect_service(sim, who, creds, Duration::minutes(5));
     }
 
     // Waits for the end of connection attempt `id`; `took` is how long.
     ConnectResult wait_for(SimNode* who, hs::ConnectId id) {
-        ConnectResult r;
-        const TimePoint start = sim.now();
-        bool failed = false;
-        const bool done = sim.run_until(
-            [&] {
-                for (auto& e : who->events_of<node::ServiceConnected>())
-                    if (e.attempt == id) r.circuit = e.circuit;
-                for (auto& e : who->events_of<node::ServiceUnreachable>())
-                    if (e.attempt == id) {
-                        failed = true;
-                        r.reason = e.reason;
-                    }
-                return r.circuit.has_value() || failed;
-            },
-            Duration::minutes(5));
-        r.timed_out = !done;
-        r.took = sim.now() - start;
-        return r;
+        return testing::wait_for_attempt(sim, who, id, Duration::minutes(5));
     }
 
     // Connects, sends `text` on a stream, waits for Bob's answer, hangs up.
     bool exchange(SimNode* who, const hs::ContactCredentials& creds, const std::string& text) {
         auto c = connect(who, creds);
-        if (!c.circuit) return false;
-        auto stream = who->open_stream(*c.circuit, "bob", 1);
-        if (!stream) return false;
-        const std::string want = "re: " + text;
-        bool ok =
-            sim.run_until([&] { return who->stream_opened(*stream); }, Duration::minutes(1)) &&
-            who->send(*stream, as_bytes(text)).has_value() &&
-            sim.run_until([&] { return who->stream_data(*stream).size() >= want.size(); },
-                          Duration::minutes(1));
-        if (ok) {
-            const Bytes& got = who->stream_data(*stream);
-            ok = std::string(got.begin(), got.end()) == want;
-        }
-        who->close_circuit(*c.circuit);
-        return ok;
+        return c.circuit && testing::echo_exchange(sim, who, *c.circuit, text);
     }
 
     // What every introduction point in the network currently serves.
@@ -260,12 +197,7 @@ struct World {
         std::size_t found = 0;
         for (SimNode* r : net->all_relays())
             for (auto& id : ids) {
-                auto answer = r->with_node([&](node::Node& n, TimePoint now) {
-                    return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}),
-                                                 now);
-                });
-                if (!answer) continue;
-                auto resp = hs::decode_hsdir_response(*answer);
+                auto resp = testing::get_descriptor(r, id);
                 if (resp && resp->status == hs::HsDirStatus::Ok) ++found;
             }
         return found;
@@ -276,12 +208,7 @@ struct World {
         std::vector<hs::HsDescriptor> out;
         for (SimNode* r : net->all_relays())
             for (auto& id : ids) {
-                auto answer = r->with_node([&](node::Node& n, TimePoint now) {
-                    return n.serve_hsdir_request(hs::encode_hsdir_request(hs::GetHsDescriptor{id}),
-                                                 now);
-                });
-                if (!answer) continue;
-                auto resp = hs::decode_hsdir_response(*answer);
+                auto resp = testing::get_descriptor(r, id);
                 if (!resp || resp->status != hs::HsDirStatus::Ok || !resp->descriptor) continue;
                 if (auto d = hs::decode_hs_descriptor(*resp->descriptor)) out.push_back(*d);
             }

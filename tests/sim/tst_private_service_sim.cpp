@@ -5,6 +5,7 @@
 
 #include "core/crypto/random.hpp"
 #include "core/sim/onion_network.hpp"
+#include "tests/common/sim_service.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -18,32 +19,13 @@ hs::ServiceConfig test_service_config() {
 }
 
 // A network of 3 authorities and 20 relays, Bob (service) and Alice (client).
-struct World {
-    explicit World(std::uint64_t seed, std::size_t relays = 20) : sim(seed), rng(seed + 1000) {
-        auto n = OnionNetwork::create(sim, {.authorities = 3, .relays = relays});
-        if (!n) qFatal("%s", n.error().message.c_str());
-        net.emplace(std::move(*n));
-        bob = *net->add_client("bob");
-        alice = *net->add_client("alice");
-    }
-
-    bool bootstrap() {
-        return sim.run_until(
-            [&] { return net->has_full_consensus(*bob) && net->has_full_consensus(*alice); },
-            Duration::minutes(10));
-    }
+struct World : testing::BobAndAlice {
+    explicit World(std::uint64_t seed, std::size_t relays = 20)
+        : BobAndAlice(seed, {.authorities = 3, .relays = relays}) {}
 
     // Bob starts his service with one contact; returns that contact's credentials.
     hs::ContactCredentials start_bob_with_contact(hs::ContactId id) {
-        auto grant = hs::ContactGrant::generate(rng);
-        auto creds = hs::credentials_for(grant);
-        auto ok = bob->with_node([&](node::Node& n, TimePoint now) {
-            if (!n.service_start(test_service_config(), now)) qFatal("service_start failed");
-            if (!n.service_add_contact(id, std::move(grant), false, now))
-                qFatal("add_contact failed");
-        });
-        if (!ok) qFatal("bob is down");
-        return creds;
+        return testing::start_service_with_contact(bob, rng, test_service_config(), id);
     }
 
     hs::ServiceStats bob_stats() { return bob->node()->service_stats(); }
@@ -60,29 +42,21 @@ struct World {
 
     // Alice tries to connect; true when connected, false when unreachable.
     std::optional<node::CircuitRef> connect(SimNode* who, const hs::ContactCredentials& creds) {
-        auto attempt = who->with_node(
-            [&](node::Node& n, TimePoint now) { return n.connect_service(creds, now); });
-        if (!attempt || !*attempt) return std::nullopt;
-        const auto id = **attempt;
-        std::optional<node::CircuitRef> circuit;
-        bool failed = false;
-        sim.run_until(
-            [&] {
-                for (auto& e : who->events_of<node::ServiceConnected>())
-                    if (e.attempt == id) circuit = e.circuit;
-                for (auto& e : who->events_of<node::ServiceUnreachable>())
-                    if (e.attempt == id) failed = true;
-                return circuit.has_value() || failed;
-            },
-            Duration::minutes(5));
-        return circuit;
+        return testing::connect_service(sim, who, creds, Duration::minutes(5)).circuit;
     }
 
-    Simulator sim;
-    DeterministicRng rng;
-    std::optional<OnionNetwork> net;
-    SimNode* bob = nullptr;
-    SimNode* alice = nullptr;
+    // How the tests of a connection begin: the network up, Bob's service
+    // with contact 1 published, and Alice connected to it with `creds` on
+    // `circuit`. The caller returns if QTest::currentTestFailed().
+    void alice_connects() {
+        QVERIFY(bootstrap());
+        creds = start_bob_with_contact(1);
+        QVERIFY(bob_published(1));
+        circuit = connect(alice, *creds);
+        QVERIFY2(circuit.has_value(), "Alice could not reach Bob");
+    }
+    std::optional<hs::ContactCredentials> creds;
+    std::optional<node::CircuitRef> circuit;
 };
 
 }  // namespace
@@ -92,12 +66,9 @@ class TestPrivateServiceSim : public QObject {
   private slots:
     void alice_reaches_bob_through_the_full_exchange() {
         World w(11);
-        QVERIFY(w.bootstrap());
-        auto creds = w.start_bob_with_contact(1);
-        QVERIFY(w.bob_published(1));
-
-        auto circuit = w.connect(w.alice, creds);
-        QVERIFY2(circuit.has_value(), "Alice could not reach Bob");
+        w.alice_connects();
+        if (QTest::currentTestFailed()) return;
+        auto& circuit = w.circuit;
         QCOMPARE(w.bob_stats().rendezvous_circuits, std::uint64_t(1));
 
         auto stream = w.alice->open_stream(*circuit, "bob", 1);
@@ -231,11 +202,9 @@ class TestPrivateServiceSim : public QObject {
     // and Alice gets through again on new links.
     void idle_hours_keep_the_introduction_links_and_alice_reconnects() {
         World w(15);
-        QVERIFY(w.bootstrap());
-        auto creds = w.start_bob_with_contact(1);
-        QVERIFY(w.bob_published(1));
-        auto circuit = w.connect(w.alice, creds);
-        QVERIFY(circuit.has_value());
+        w.alice_connects();
+        if (QTest::currentTestFailed()) return;
+        auto& circuit = w.circuit;
         w.alice->close_circuit(*circuit);
         const auto keys = w.bob->node()->service_intro_keys();
         QCOMPARE(keys.size(), std::size_t(3));
@@ -247,7 +216,7 @@ class TestPrivateServiceSim : public QObject {
         QCOMPARE(w.bob_stats().intro_points_up, std::size_t(3));
         QCOMPARE(w.bob->node()->service_intro_keys(), keys);
         QVERIFY(w.alice->stats().links_closed_idle > alice_closed);
-        QVERIFY(w.connect(w.alice, creds).has_value());
+        QVERIFY(w.connect(w.alice, *w.creds).has_value());
     }
 };
 

@@ -24,6 +24,7 @@
 #include "core/store/messenger_store.hpp"
 #include "core/transport/onion_credentials.hpp"
 #include "tests/common/sim_messenger.hpp"
+#include "tests/common/sim_service.hpp"
 
 using namespace sotto;
 using namespace sotto::sim;
@@ -54,20 +55,8 @@ std::vector<node::CircuitRef> circuits_used(const SimNode& n) {
     return out;
 }
 
-struct World {
-    explicit World(std::uint64_t seed) : sim(seed), rng(seed + 1000) {
-        auto n = OnionNetwork::create(sim, {.authorities = 3, .relays = 10});
-        if (!n) qFatal("%s", n.error().message.c_str());
-        net.emplace(std::move(*n));
-        bob = *net->add_client("bob");
-        alice = *net->add_client("alice");
-    }
-
-    bool bootstrap() {
-        return sim.run_until(
-            [&] { return net->has_full_consensus(*bob) && net->has_full_consensus(*alice); },
-            Duration::minutes(10));
-    }
+struct World : testing::BobAndAlice {
+    explicit World(std::uint64_t seed) : BobAndAlice(seed, {.authorities = 3, .relays = 10}) {}
 
     bool bob_published(std::uint64_t uploads) {
         return sim.run_until(
@@ -113,12 +102,6 @@ struct World {
             if (contains(d.data, needle)) return true;
         return false;
     }
-
-    Simulator sim;
-    DeterministicRng rng;
-    std::optional<OnionNetwork> net;
-    SimNode* bob = nullptr;
-    SimNode* alice = nullptr;
 };
 
 Bytes frame_bytes(const chat::Frame& f) {

@@ -61,6 +61,14 @@ NetworkModel fixed_latency(Duration latency) {
     return m;
 }
 
+// Paths with jitter (so segments overtake each other) cut into small segments.
+NetworkModel jittery(Duration latency, Duration jitter, std::size_t segment_size) {
+    NetworkModel m;
+    m.path = PathModel{.latency = latency, .jitter = jitter};
+    m.segment_size = segment_size;
+    return m;
+}
+
 Bytes pattern(std::size_t n, std::uint8_t salt = 0) {
     Bytes b(n);
     for (std::size_t i = 0; i < n; ++i) b[i] = static_cast<std::uint8_t>(i * 31 + salt + i / 251);
@@ -77,6 +85,15 @@ Pair two_probes(Simulator& sim) {
     auto& b = sim.emplace<Probe>("b.sim");
     sim.listen(b.host(), 80);
     return {&a, &b};
+}
+
+// Once connected, `a` sends all of `data` (which must outlive the run) and
+// closes.
+void send_then_close(Probe* a, const Bytes& data) {
+    a->when_connected = [a, &data](SocketId s) {
+        a->sim().send(s, data);
+        a->sim().close(s);
+    };
 }
 
 // A scenario with random traffic over jittery, lossy, bandwidth-limited
@@ -201,10 +218,7 @@ class TestSimulator : public QObject {
     }
 
     void order_preserved_under_heavy_jitter() {
-        NetworkModel m;
-        m.path = PathModel{.latency = Duration::millis(5), .jitter = Duration::millis(200)};
-        m.segment_size = 100;
-        Simulator sim(7, m);
+        Simulator sim(7, jittery(Duration::millis(5), Duration::millis(200), 100));
         auto [a, b] = two_probes(sim);
         const Bytes data = pattern(100'000);
         a->when_connected = [a, &data](SocketId s) {
@@ -273,16 +287,10 @@ class TestSimulator : public QObject {
     }
 
     void close_arrives_after_bytes_in_flight() {
-        NetworkModel m;
-        m.path = PathModel{.latency = Duration::millis(10), .jitter = Duration::millis(50)};
-        m.segment_size = 10;
-        Simulator sim(5, m);
+        Simulator sim(5, jittery(Duration::millis(10), Duration::millis(50), 10));
         auto [a, b] = two_probes(sim);
         const Bytes data = pattern(10'000);
-        a->when_connected = [a, &data](SocketId s) {
-            a->sim().send(s, data);
-            a->sim().close(s);
-        };
+        send_then_close(a, data);
         sim.connect(a->host(), "b.sim", 80);
         sim.run_for(Duration::seconds(5));
         QCOMPARE(b->all_received(), data);
@@ -310,10 +318,7 @@ class TestSimulator : public QObject {
         auto [a, b] = two_probes(sim);
         b->when_accepted = [b](SocketId s) { b->sim().set_reading(s, false); };
         const Bytes data = pattern(50'000);
-        a->when_connected = [a, &data](SocketId s) {
-            a->sim().send(s, data);
-            a->sim().close(s);
-        };
+        send_then_close(a, data);
         sim.connect(a->host(), "b.sim", 80);
         sim.run_for(Duration::seconds(1));
         QVERIFY(b->received.empty());

@@ -296,11 +296,8 @@ void TestQmlFlow::invite_dialog_defaults_to_a_day_and_says_when_the_code_was_tri
 
 void TestQmlFlow::keyboard_finds_and_switches_contacts() {
     LoopbackNetwork net;
-    TestProfile alice(net, "Alice"), bob(net, "Bob"), carol(net, "Carol");
-    auto [bob_id, a1] = connect_pair(alice, bob);
-    auto [carol_id, a2] = connect_pair(alice, carol);
-    Q_UNUSED(a1);
-    Q_UNUSED(a2);
+    AliceBobCarol three(net);
+    auto& [alice, bob, carol, bob_id, carol_id] = three;
     TestWindow w(*alice.session);
     QVERIFY(QTest::qWaitForWindowExposed(w.window));
     w.window->requestActivate();

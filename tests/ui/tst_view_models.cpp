@@ -431,11 +431,8 @@ void TestViewModels::accept_from_qr_image() {
 
 void TestViewModels::filter_and_step_through_contacts() {
     LoopbackNetwork net;
-    TestProfile alice(net, "Alice"), bob(net, "Bob"), carol(net, "Carol");
-    auto [bob_id, a1] = connect_pair(alice, bob);
-    auto [carol_id, a2] = connect_pair(alice, carol);
-    Q_UNUSED(a1);
-    Q_UNUSED(a2);
+    AliceBobCarol three(net);
+    auto& [alice, bob, carol, bob_id, carol_id] = three;
     auto& s = *alice.session;
     QCOMPARE(s.contactsView()->rowCount(), 2);
     // Carol was added last: on top.

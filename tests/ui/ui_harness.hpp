@@ -100,6 +100,18 @@ inline std::pair<quint64, quint64> connect_pair(TestProfile& alice, TestProfile&
     return {accepted.at(0).at(0).value<quint64>(), used.at(0).at(0).value<quint64>()};
 }
 
+// Alice with two contacts, Bob and then Carol (the newest, so on top of
+// her list): what the contact-list tests start from.
+struct AliceBobCarol {
+    explicit AliceBobCarol(LoopbackNetwork& net)
+        : alice(net, "Alice"), bob(net, "Bob"), carol(net, "Carol") {
+        bob_id = connect_pair(alice, bob).first;
+        carol_id = connect_pair(alice, carol).first;
+    }
+    TestProfile alice, bob, carol;
+    quint64 bob_id = 0, carol_id = 0;  // Alice's ids for them
+};
+
 // The app's main window over a profile's controller.
 struct TestWindow {
     QQmlApplicationEngine engine;

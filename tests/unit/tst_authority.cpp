@@ -175,6 +175,23 @@ QString msg(const DirResponse& r) {
     return QString::fromStdString(r.message);
 }
 
+// Two descriptors of one relay in the votes: `alone` uploaded to authority
+// 0, `other` to authorities 1 and 2. After the round all three publish the
+// same consensus, and the relay in it has `port` (which one won).
+void agree_on(Net& net, const RelayDescriptor& alone, const RelayDescriptor& other,
+              std::uint16_t port) {
+    const auto before = kRound - Duration::seconds(50);
+    QCOMPARE(net.upload(0, alone, before).status, DirStatus::Ok);
+    QCOMPARE(net.upload(1, other, before).status, DirStatus::Ok);
+    QCOMPARE(net.upload(2, other, before).status, DirStatus::Ok);
+    net.run_round(kRound);
+    const Bytes first = encode_consensus(*net.auths[0].current_consensus());
+    for (auto& auth : net.auths) {
+        QCOMPARE(encode_consensus(*auth.current_consensus()), first);
+        QCOMPARE(auth.current_consensus()->find(alone.identity)->port, port);
+    }
+}
+
 }  // namespace
 
 class TestAuthority : public QObject {
@@ -598,35 +615,17 @@ class TestAuthority : public QObject {
 
     void newest_descriptor_wins_across_votes() {
         Net net(3);
-        const auto before = kRound - Duration::seconds(50);
         auto older = net.descriptor(0, kT - 600, kCapHsDir, 1111);
         auto newer = net.descriptor(0, kT - 60, kCapHsDir, 2222);
-        QCOMPARE(net.upload(0, newer, before).status, DirStatus::Ok);
-        QCOMPARE(net.upload(1, older, before).status, DirStatus::Ok);
-        QCOMPARE(net.upload(2, older, before).status, DirStatus::Ok);
-        net.run_round(kRound);
-        const Bytes first = encode_consensus(*net.auths[0].current_consensus());
-        for (auto& a : net.auths) {
-            QCOMPARE(encode_consensus(*a.current_consensus()), first);
-            QCOMPARE(a.current_consensus()->find(newer.identity)->port, std::uint16_t{2222});
-        }
+        agree_on(net, newer, older, 2222);
     }
 
     void publication_ties_pick_the_smaller_encoding() {
         Net net(3);
-        const auto before = kRound - Duration::seconds(50);
         auto a = net.descriptor(0, kT - 60, kCapHsDir, 1111);
         auto b = net.descriptor(0, kT - 60, kCapHsDir, 2222);
-        QCOMPARE(net.upload(0, a, before).status, DirStatus::Ok);
-        QCOMPARE(net.upload(1, b, before).status, DirStatus::Ok);
-        QCOMPARE(net.upload(2, b, before).status, DirStatus::Ok);
-        net.run_round(kRound);
         const auto& expect = encode_relay_descriptor(a) < encode_relay_descriptor(b) ? a : b;
-        const Bytes first = encode_consensus(*net.auths[0].current_consensus());
-        for (auto& auth : net.auths) {
-            QCOMPARE(encode_consensus(*auth.current_consensus()), first);
-            QCOMPARE(auth.current_consensus()->find(a.identity)->port, expect.port);
-        }
+        agree_on(net, a, b, expect.port);
     }
 
     void descriptor_upload_rules() {

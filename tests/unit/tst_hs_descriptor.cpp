@@ -9,6 +9,7 @@
 #include "core/hs/time_period.hpp"
 #include "core/util/rng.hpp"
 #include "core/wire/reader.hpp"
+#include "tests/common/decode_error.hpp"
 
 using namespace sotto;
 using namespace sotto::hs;
@@ -51,6 +52,14 @@ struct Fixture {
         return sign_hs_descriptor(d, ck);
     }
     HsDescriptor descriptor() { return descriptor(points(3)); }
+
+    // A withdrawal of this client's descriptors under `s`, signed.
+    HsWithdrawal withdrawal(std::uint64_t revision) const {
+        HsWithdrawal w;
+        w.secret_id = s;
+        w.revision = revision;
+        return sign_hs_withdrawal(w, ck);
+    }
 };
 
 Bytes copy(ByteView v) {
@@ -58,9 +67,7 @@ Bytes copy(ByteView v) {
 }
 
 Errc decode_error(ByteView b) {
-    auto d = decode_hs_descriptor(b);
-    if (d) qFatal("decode unexpectedly succeeded");
-    return d.error().code;
+    return testing::error_of(decode_hs_descriptor(b));
 }
 
 // Re-signs a descriptor after its fields were changed.
@@ -78,6 +85,14 @@ Bytes seal_raw(const Fixture& f, const HsDescriptor& d, const Bytes& plain) {
     Bytes out(nonce.bytes.begin(), nonce.bytes.end());
     if (!crypto::aead_seal_append(*key, nonce, aad.data(), plain, out)) qFatal("seal");
     return out;
+}
+
+// `r` failed with `code`, saying exactly `message`.
+template <typename T>
+void verify_error(const Result<T>& r, Errc code, const char* message) {
+    QVERIFY(!r.has_value());
+    QCOMPARE(r.error().code, code);
+    QCOMPARE(QString::fromStdString(r.error().message), QString::fromUtf8(message));
 }
 
 }  // namespace
@@ -239,10 +254,8 @@ class TestHsDescriptor : public QObject {
         auto mallory = crypto::Ed25519SecretKey::generate(rng);
         d.signature = mallory.sign(hs_descriptor_signed_part(d));
         auto r = decode_hs_descriptor(encode_hs_descriptor(d));
-        QVERIFY(!r.has_value());
-        QCOMPARE(r.error().code, Errc::BadSignature);
-        QCOMPARE(QString::fromStdString(r.error().message),
-                 QStringLiteral("descriptor signature does not verify with its client key"));
+        verify_error(r, Errc::BadSignature,
+                     "descriptor signature does not verify with its client key");
     }
 
     void placement_checks() {
@@ -297,10 +310,8 @@ class TestHsDescriptor : public QObject {
         auto d = f.descriptor();
         DescriptorCookie wrong(f.rng.bytes(32));
         auto r = open_intro_points(d, wrong);
-        QVERIFY(!r.has_value());
-        QCOMPARE(r.error().code, Errc::BadSignature);
-        QCOMPARE(QString::fromStdString(r.error().message),
-                 QStringLiteral("cannot decrypt the introduction points: wrong descriptor cookie"));
+        verify_error(r, Errc::BadSignature,
+                     "cannot decrypt the introduction points: wrong descriptor cookie");
     }
 
     void section_is_bound_to_its_descriptor() {
@@ -392,10 +403,7 @@ class TestHsDescriptor : public QObject {
     // ---- withdrawal
     void withdrawal_round_trip() {
         Fixture f;
-        HsWithdrawal w;
-        w.secret_id = f.s;
-        w.revision = 9;
-        w = sign_hs_withdrawal(w, f.ck);
+        auto w = f.withdrawal(9);
         QCOMPARE(w.client_key, f.ck.public_key());
         QCOMPARE(w.id, id_of(f.descriptor()));
         auto bytes = encode_hs_withdrawal(w);
@@ -426,10 +434,7 @@ class TestHsDescriptor : public QObject {
 
     void withdrawal_forgery_and_mismatched_id() {
         Fixture f;
-        HsWithdrawal w;
-        w.secret_id = f.s;
-        w.revision = 9;
-        w = sign_hs_withdrawal(w, f.ck);
+        auto w = f.withdrawal(9);
         auto bytes = encode_hs_withdrawal(w);
         for (std::size_t i = 1; i < bytes.size(); i += 17) {
             auto b = bytes;

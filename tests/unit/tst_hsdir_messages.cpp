@@ -7,6 +7,7 @@
 #include "core/hs/hsdir_store.hpp"
 #include "core/util/rng.hpp"
 #include "core/wire/reader.hpp"
+#include "tests/common/decode_error.hpp"
 
 using namespace sotto;
 using namespace sotto::hs;
@@ -38,15 +39,11 @@ struct Fixture {
 };
 
 Errc request_error(ByteView b) {
-    auto r = decode_hsdir_request(b);
-    if (r) qFatal("decode unexpectedly succeeded");
-    return r.error().code;
+    return testing::error_of(decode_hsdir_request(b));
 }
 
 Errc response_error(ByteView b) {
-    auto r = decode_hsdir_response(b);
-    if (r) qFatal("decode unexpectedly succeeded");
-    return r.error().code;
+    return testing::error_of(decode_hsdir_response(b));
 }
 
 }  // namespace

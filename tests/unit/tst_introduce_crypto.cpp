@@ -88,6 +88,19 @@ Run full_run(Rng& rng, const Service& s, const IntroducePayload& payload) {
     return Run{std::move(*k), std::move(r->service_keys)};
 }
 
+// Two services from a DeterministicRng seeded `seed`, and a client's
+// introduction to the first: the tests that open it with the other's keys.
+struct TwoServices {
+    explicit TwoServices(std::uint64_t seed)
+        : rng(seed),
+          s(make_service(rng)),
+          other(make_service(rng)),
+          c(client_introduce(make_payload(rng), s.ik.public_key(), s.enc.public_key(), rng)) {}
+    DeterministicRng rng;
+    Service s, other;
+    Result<ClientIntroduce> c;
+};
+
 }  // namespace
 
 class TestIntroduceCrypto : public QObject {
@@ -225,10 +238,8 @@ class TestIntroduceCrypto : public QObject {
     }
 
     void wrong_introduction_keys_fail() {
-        DeterministicRng rng(5);
-        auto s = make_service(rng);
-        auto other = make_service(rng);
-        auto c = client_introduce(make_payload(rng), s.ik.public_key(), s.enc.public_key(), rng);
+        TwoServices t(5);
+        auto& [rng, s, other, c] = t;
         // Another IK: the id does not match.
         auto a = service_open_introduce(c->introduce1(), other.ik.public_key(), s.enc);
         QVERIFY(!a.has_value());
@@ -368,10 +379,8 @@ class TestIntroduceCrypto : public QObject {
     }
 
     void rendezvous_refuses_opened_with_other_ik() {
-        DeterministicRng rng(13);
-        auto s = make_service(rng);
-        auto other = make_service(rng);
-        auto c = client_introduce(make_payload(rng), s.ik.public_key(), s.enc.public_key(), rng);
+        TwoServices t(13);
+        auto& [rng, s, other, c] = t;
         auto o = service_open_introduce(c->introduce1(), s.ik.public_key(), s.enc);
         QCOMPARE(service_rendezvous(*o, other.ik.public_key(), s.enc, rng).error().code,
                  Errc::BadIdentity);

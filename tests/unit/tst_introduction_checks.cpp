@@ -66,6 +66,13 @@ std::optional<DropReason> reason(const IntroductionVerdict& v) {
     return std::nullopt;
 }
 
+// Checks that let a contact introduce itself once per `window`.
+IntroductionChecks one_per(Duration window) {
+    IntroductionPolicy policy;
+    policy.rate_limit = RateLimitConfig{1, window};
+    return IntroductionChecks(policy);
+}
+
 }  // namespace
 
 class TestIntroductionChecks : public QObject {
@@ -251,9 +258,7 @@ class TestIntroductionChecks : public QObject {
     void stale_and_replayed_do_not_use_the_rate_limit() {
         Fixture f(16);
         auto alice = f.add_contact();
-        IntroductionPolicy policy;
-        policy.rate_limit = RateLimitConfig{1, Duration::hours(1)};
-        IntroductionChecks checks(policy);
+        IntroductionChecks checks = one_per(Duration::hours(1));
         QCOMPARE(reason(f.check(checks, f.introduce(alice, t0 - Duration::hours(1)))),
                  DropReason::StaleTimestamp);
         auto body = f.introduce(alice);
@@ -273,9 +278,7 @@ class TestIntroductionChecks : public QObject {
     void rate_limited_requests_stay_out_of_the_replay_cache() {
         Fixture f(18);
         auto alice = f.add_contact();
-        IntroductionPolicy policy;
-        policy.rate_limit = RateLimitConfig{1, Duration::minutes(5)};
-        IntroductionChecks checks(policy);
+        IntroductionChecks checks = one_per(Duration::minutes(5));
         QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
         QCOMPARE(checks.replay_cache().size(), std::size_t(1));
         for (int i = 0; i < 50; ++i)
@@ -291,9 +294,7 @@ class TestIntroductionChecks : public QObject {
     void a_rate_limited_request_can_be_retried() {
         Fixture f(19);
         auto alice = f.add_contact();
-        IntroductionPolicy policy;
-        policy.rate_limit = RateLimitConfig{1, Duration::minutes(5)};
-        IntroductionChecks checks(policy);
+        IntroductionChecks checks = one_per(Duration::minutes(5));
         QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
         const auto body = f.introduce(alice, t0 + Duration::minutes(2));
         QCOMPARE(reason(f.check(checks, body, t0 + Duration::minutes(2))), DropReason::RateLimited);
@@ -308,9 +309,7 @@ class TestIntroductionChecks : public QObject {
         Fixture f(20);
         auto alice = f.add_contact();
         f.add_contact();
-        IntroductionPolicy policy;
-        policy.rate_limit = RateLimitConfig{1, Duration::hours(1)};
-        IntroductionChecks checks(policy);
+        IntroductionChecks checks = one_per(Duration::hours(1));
         QVERIFY(std::holds_alternative<Accepted>(f.check(checks, f.introduce(alice))));
         auto v = f.check(checks, f.introduce(alice));
         auto* d = std::get_if<Dropped>(&v);

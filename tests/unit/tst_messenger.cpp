@@ -169,6 +169,14 @@ class Net {
         boot(p, settle);
     }
 
+    // `from` creates a code, good for `ttl` (the default without one); what it
+    // asks of its service waits for the next pump.
+    CreatedInvite invite(Profile& from, std::optional<Duration> ttl = std::nullopt) {
+        auto inv = from.m->create_invite(ttl, now);
+        if (!inv) qFatal("create_invite: %s", inv.error().message.c_str());
+        return std::move(*inv);
+    }
+
     // Runs until nothing is left to do at the current time.
     void pump() {
         for (int guard = 0; guard < 100000; ++guard) {
@@ -315,14 +323,16 @@ Pair befriend(Net& net, Profile& inviter, Profile& invitee) {
     return Pair{*id, at_inviter};
 }
 
-// `inviter` creates a 10-minute code and goes offline before `invitee`
-// accepts it: nobody will ever answer the Hello.
+// `inviter` creates a code (good for `ttl`, by default 10 minutes) and goes
+// offline before `invitee` accepts it: nobody answers the Hello until the
+// inviter is restarted.
 struct Unanswered {
     CreatedInvite invite;
     ContactId contact = 0;  // at the invitee
 };
-Unanswered accept_from_absent_inviter(Net& net, Profile& inviter, Profile& invitee) {
-    auto inv = inviter.m->create_invite(Duration::minutes(10), net.now);
+Unanswered accept_from_absent_inviter(Net& net, Profile& inviter, Profile& invitee,
+                                      std::optional<Duration> ttl = Duration::minutes(10)) {
+    auto inv = inviter.m->create_invite(ttl, net.now);
     if (!inv) qFatal("create_invite: %s", inv.error().message.c_str());
     net.pump();
     net.kill(inviter);
@@ -330,6 +340,46 @@ Unanswered accept_from_absent_inviter(Net& net, Profile& inviter, Profile& invit
     if (!id) qFatal("accept_invite: %s", id.error().message.c_str());
     return Unanswered{std::move(*inv), *id};
 }
+
+// Bob and Alice on a fresh network, how most tests begin (bound with
+// `auto& [net, bob, alice] = ...`).
+struct Strangers {
+    explicit Strangers(QTemporaryDir& dir)
+        : net(dir), bob(net.add("Bob")), alice(net.add("Alice")) {}
+    Net net;
+    Profile& bob;
+    Profile& alice;
+};
+
+// Bob with two contacts, Alice (`ab`) and Carol (`cb`).
+struct Trio {
+    explicit Trio(QTemporaryDir& dir)
+        : net(dir),
+          bob(net.add("Bob")),
+          alice(net.add("Alice")),
+          carol(net.add("Carol")),
+          ab(befriend(net, bob, alice)),
+          cb(befriend(net, bob, carol)) {}
+    Net net;
+    Profile& bob;
+    Profile& alice;
+    Profile& carol;
+    Pair ab, cb;
+};
+
+// The same after Bob invited Alice and she accepted: `p` holds their ids.
+struct Friends {
+    explicit Friends(QTemporaryDir& dir, const std::string& bob_name = "Bob",
+                     const std::string& alice_name = "Alice")
+        : net(dir),
+          bob(net.add(bob_name)),
+          alice(net.add(alice_name)),
+          p(befriend(net, bob, alice)) {}
+    Net net;
+    Profile& bob;
+    Profile& alice;
+    Pair p;
+};
 
 store::ContactRecord contact(Profile& p, ContactId id) {
     auto c = p.st().contact(id);
@@ -411,9 +461,8 @@ class TestMessenger : public QObject {
     void cleanup() { dir_.reset(); }
 
     void invite_handshake_establishes_both_sides() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         auto inv = bob.m->create_invite(Duration::hours(1), net.now);
         QVERIFY(inv);
         QVERIFY(inv->code.starts_with("sotto:"));
@@ -484,21 +533,19 @@ class TestMessenger : public QObject {
     }
 
     void accepting_a_code_twice_is_already_used() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(std::nullopt, net.now);
-        QVERIFY(inv);
-        QVERIFY(alice.m->accept_invite(inv->code, net.now));
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
+        const auto inv = net.invite(bob);
+        QVERIFY(alice.m->accept_invite(inv.code, net.now));
         net.pump();
-        auto again = alice.m->accept_invite(inv->code, net.now);
+        auto again = alice.m->accept_invite(inv.code, net.now);
         QVERIFY(!again);
         QCOMPARE(again.error().message,
                  contacts::invite_error_message(contacts::InviteError::AlreadyUsed));
         // Also after a restart, and with the code typed differently.
         net.kill(alice);
         net.restart(alice);
-        std::string upper = inv->code;
+        std::string upper = inv.code;
         for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         upper.replace(0, 6, "sotto:");
         again = alice.m->accept_invite(upper, net.now);
@@ -513,9 +560,8 @@ class TestMessenger : public QObject {
     }
 
     void expired_and_wrong_network_codes() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         auto& mallory = net.add("Mallory", network(9));
         auto inv = bob.m->create_invite(Duration::hours(1), net.now);
         QVERIFY(inv);
@@ -551,9 +597,8 @@ class TestMessenger : public QObject {
     }
 
     void invite_expiring_before_the_inviter_is_reachable_is_never_answered() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         const std::optional<ContactId> a = accept_from_absent_inviter(net, bob, alice).contact;
         net.advance(Duration::minutes(20));
         net.restart(bob);  // finds the invite expired at start
@@ -567,27 +612,24 @@ class TestMessenger : public QObject {
     }
 
     void withdrawn_invite_cannot_be_used() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(std::nullopt, net.now);
-        QVERIFY(inv);
-        QVERIFY(bob.m->withdraw_invite(inv->id, net.now));
-        QVERIFY(!bob.m->withdraw_invite(inv->id, net.now));
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
+        const auto inv = net.invite(bob);
+        QVERIFY(bob.m->withdraw_invite(inv.id, net.now));
+        QVERIFY(!bob.m->withdraw_invite(inv.id, net.now));
         net.pump();
-        QVERIFY(!bob.granted(kInviteTagBit | inv->id));
-        auto a = alice.m->accept_invite(inv->code, net.now);
+        QVERIFY(!bob.granted(kInviteTagBit | inv.id));
+        auto a = alice.m->accept_invite(inv.code, net.now);
         QVERIFY(a);
         net.advance(Duration::minutes(10));
         QCOMPARE(net.streams_between(alice, bob), 0);
         QCOMPARE(bob.st().contacts()->size(), std::size_t(0));
-        QVERIFY(bob.st().invite(inv->id)->status == store::InviteStatus::Withdrawn);
+        QVERIFY(bob.st().invite(inv.id)->status == store::InviteStatus::Withdrawn);
     }
 
     void open_invites_survive_a_restart_of_the_inviter() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         auto inv = bob.m->create_invite(std::nullopt, net.now);
         QVERIFY(inv);
         net.pump();
@@ -601,9 +643,8 @@ class TestMessenger : public QObject {
     }
 
     void a_lost_welcome_is_sent_again() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         int dropped = 0;
         net.drop = [&](const Profile& from, const chat::Frame& f) {
             if (from.name == "Bob" && std::holds_alternative<chat::Welcome>(f) && dropped == 0) {
@@ -626,10 +667,8 @@ class TestMessenger : public QObject {
     }
 
     void chat_both_ways_with_delivery() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         alice.events.clear();
         bob.events.clear();
 
@@ -673,10 +712,8 @@ class TestMessenger : public QObject {
     }
 
     void send_refuses_bad_input() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         auto e = alice.m->send_message(p.bob_at_alice, "", net.now);
         QVERIFY(!e);
         QVERIFY(!e.error().message.empty());
@@ -701,10 +738,8 @@ class TestMessenger : public QObject {
     }
 
     void queued_while_offline_and_delivered_on_reconnect() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         net.kill(bob);
         net.pump();
         QCOMPARE(alice.m->presence_of(p.bob_at_alice), ContactPresence::Offline);
@@ -727,31 +762,23 @@ class TestMessenger : public QObject {
     }
 
     void messages_to_a_requested_contact_follow_the_hello() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto inv = bob.m->create_invite(std::nullopt, net.now);
-        QVERIFY(inv);
-        net.pump();
-        net.kill(bob);
-        auto a = alice.m->accept_invite(inv->code, net.now);
-        QVERIFY(a);
-        auto m = alice.m->send_message(*a, "hi, it's Alice from the party", net.now);
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
+        const auto a = accept_from_absent_inviter(net, bob, alice, std::nullopt).contact;
+        auto m = alice.m->send_message(a, "hi, it's Alice from the party", net.now);
         QVERIFY(m);
         QVERIFY(m->state == store::MessageState::Queued);
         net.advance(Duration::minutes(2));
         net.restart(bob);
         net.advance(Duration::minutes(6));  // Alice's backoff is at most 5 min
-        QVERIFY(contact(alice, *a).state == store::ContactState::Established);
+        QVERIFY(contact(alice, a).state == store::ContactState::Established);
         QCOMPARE(added_with_body(bob, "hi, it's Alice from the party"), std::size_t(1));
         QVERIFY(delivered(alice, m->id));
     }
 
     void restart_after_send_before_ack_delivers_exactly_once() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
 
         // 1. The sender crashes after the frame left, before the Ack came.
         auto m1 = alice.m->send_message(p.bob_at_alice, "first", net.now);
@@ -808,10 +835,8 @@ class TestMessenger : public QObject {
     // the timer fired again at the same instant, forever on a virtual clock,
     // a busy loop in the app, found by tst_messenger_sim on day 25).
     void an_overdue_ack_timer_waits_for_the_handshake() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         net.drop = [](const Profile& from, const chat::Frame& f) {
             return from.name == "Bob" && std::holds_alternative<chat::Ack>(f);
         };
@@ -848,10 +873,8 @@ class TestMessenger : public QObject {
     }
 
     void resent_duplicates_are_shown_once() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         int acks_dropped = 0;
         net.drop = [&](const Profile& from, const chat::Frame& f) {
             if (from.name == "Bob" && std::holds_alternative<chat::Ack>(f) && acks_dropped < 2) {
@@ -885,10 +908,8 @@ class TestMessenger : public QObject {
     }
 
     void revoke_is_silent_and_final() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         QVERIFY(bob.m->send_message(p.alice_at_bob, "bye", net.now));
         net.pump();
         alice.events.clear();
@@ -923,10 +944,8 @@ class TestMessenger : public QObject {
         QCOMPARE(net.streams_between(alice, bob), 0);
 
         // The same from Alice's side when Bob merely goes offline.
-        Net net2(*dir_);
-        auto& bob2 = net2.add("Bob2");
-        auto& alice2 = net2.add("Alice2");
-        auto p2 = befriend(net2, bob2, alice2);
+        Friends fx2(*dir_, "Bob2", "Alice2");
+        auto& [net2, bob2, alice2, p2] = fx2;
         QVERIFY(bob2.m->send_message(p2.alice_at_bob, "bye", net2.now));
         net2.pump();
         alice2.events.clear();
@@ -938,12 +957,8 @@ class TestMessenger : public QObject {
     }
 
     void appear_offline_to_one_contact() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto& carol = net.add("Carol");
-        auto ab = befriend(net, bob, alice);
-        auto cb = befriend(net, bob, carol);
+        Trio fx(*dir_);
+        auto& [net, bob, alice, carol, ab, cb] = fx;
         QCOMPARE(carol.m->presence_of(cb.bob_at_alice), ContactPresence::Online);
         const auto since = net.connects.size();
         const auto mark = net.sends.size();
@@ -977,12 +992,8 @@ class TestMessenger : public QObject {
     }
 
     void invisible_hides_from_everyone_and_persists() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto& carol = net.add("Carol");
-        auto ab = befriend(net, bob, alice);
-        auto cb = befriend(net, bob, carol);
+        Trio fx(*dir_);
+        auto& [net, bob, alice, carol, ab, cb] = fx;
         const auto since = net.connects.size();
         const auto mark = net.sends.size();
 
@@ -1032,12 +1043,8 @@ class TestMessenger : public QObject {
     }
 
     void sending_while_hidden_reveals_to_that_contact_only() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto& carol = net.add("Carol");
-        auto ab = befriend(net, bob, alice);
-        auto cb = befriend(net, bob, carol);
+        Trio fx(*dir_);
+        auto& [net, bob, alice, carol, ab, cb] = fx;
         bob.m->set_presence_mode(PresenceMode::Invisible, net.now);
         net.advance(Duration::minutes(1));
         const auto since = net.connects.size();
@@ -1105,10 +1112,8 @@ class TestMessenger : public QObject {
     }
 
     void a_half_open_stream_is_replaced() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         // One side crashes and the other never hears of it: it still has a
         // stream. Each side in turn (so that once the dead stream is the one
         // the glare rule would keep), restarting at once (the dead stream
@@ -1139,10 +1144,8 @@ class TestMessenger : public QObject {
     }
 
     void reconnect_backs_off_with_jitter_and_resets() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         net.kill(bob);
         const auto since = net.connects.size();
         net.advance(Duration::hours(1));
@@ -1186,20 +1189,14 @@ class TestMessenger : public QObject {
     }
 
     void safety_numbers_match() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         auto& carol = net.add("Carol");
-        auto inv = bob.m->create_invite(std::nullopt, net.now);
-        QVERIFY(inv);
-        net.pump();
-        net.kill(bob);
-        auto pending = alice.m->accept_invite(inv->code, net.now);
-        QVERIFY(pending);
-        QVERIFY(!alice.m->safety_number(*pending));  // no answer yet
+        const auto pending = accept_from_absent_inviter(net, bob, alice, std::nullopt).contact;
+        QVERIFY(!alice.m->safety_number(pending));  // no answer yet
         net.restart(bob);
         net.advance(Duration::minutes(6));
-        auto ab = Pair{*pending, of<InviteUsed>(bob.events).at(0).contact};
+        auto ab = Pair{pending, of<InviteUsed>(bob.events).at(0).contact};
         auto cb = befriend(net, bob, carol);
         auto sa = alice.m->safety_number(ab.bob_at_alice);
         auto sb = bob.m->safety_number(ab.alice_at_bob);
@@ -1255,10 +1252,8 @@ class TestMessenger : public QObject {
     // caller proves that contact's pairwise key (Noise IK). Driven by hand:
     // a caller with another key, with the right key, and bytes in clear.
     void a_caller_without_the_contacts_key_gets_no_answer() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         auto alice_key = crypto::x25519_from_ed25519(contact(alice, p.bob_at_alice).our_pairwise);
         net.kill(alice);
         net.pump();
@@ -1394,9 +1389,8 @@ class TestMessenger : public QObject {
     // ---- an accepted invite that expires before the inviter answers ----
 
     void an_unanswered_invite_expires_and_the_contact_says_so() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         // Bob is never reachable again while the code is valid.
         const auto u = accept_from_absent_inviter(net, bob, alice);
         const auto* inv = &u.invite;
@@ -1458,9 +1452,8 @@ class TestMessenger : public QObject {
     }
 
     void an_invite_that_expired_while_we_were_away_is_not_tried_at_start() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         const auto u = accept_from_absent_inviter(net, bob, alice);
         const std::optional<ContactId> a = u.contact;
         QVERIFY(alice.m->send_message(*a, "queued", net.now));
@@ -1480,9 +1473,8 @@ class TestMessenger : public QObject {
     void a_welcome_after_the_expiry_still_establishes() {
         // Bob made Alice a contact just in time, but his Welcomes (and
         // Acks) are lost until after her copy of the code has expired.
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         bool lose_welcomes = true;
         net.drop = [&](const Profile& from, const chat::Frame& f) {
             return lose_welcomes && from.name == "Bob" &&
@@ -1523,9 +1515,8 @@ class TestMessenger : public QObject {
     // ---- the memory of accepted codes ----
 
     void accepted_codes_are_forgotten_once_expired() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
+        Strangers fx(*dir_);
+        auto& [net, bob, alice] = fx;
         auto first = bob.m->create_invite(Duration::hours(1), net.now);
         auto second = bob.m->create_invite(Duration::hours(3), net.now);
         QVERIFY(first && second);
@@ -1567,10 +1558,8 @@ class TestMessenger : public QObject {
     // ---- limits ----
 
     void a_flood_is_held_back_and_delivered_exactly_once() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         const MessengerConfig cfg;
         QCOMPARE(cfg.incoming_burst, std::uint32_t(100));
         QCOMPARE(cfg.incoming_interval, Duration::seconds(1));
@@ -1771,10 +1760,8 @@ class TestMessenger : public QObject {
     // With few contacts the spread shrinks: one contact is dialled within
     // one slot (300 ms) of the start, not somewhere in half a minute.
     void few_contacts_are_dialled_within_their_slots() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         net.kill(alice);
         net.kill(bob);
         net.restart(alice, /*settle=*/false);
@@ -1795,10 +1782,8 @@ class TestMessenger : public QObject {
     }
 
     void storage_failure_is_surfaced() {
-        Net net(*dir_);
-        auto& bob = net.add("Bob");
-        auto& alice = net.add("Alice");
-        auto p = befriend(net, bob, alice);
+        Friends fx(*dir_);
+        auto& [net, bob, alice, p] = fx;
         auto& adb = store::ProfileStoreTesting::db(alice.st());
         auto& bdb = store::ProfileStoreTesting::db(bob.st());
 

@@ -191,6 +191,35 @@ struct Pump {
         return members.size() - 1;
     }
 
+    // Has `client` build a 3-hop circuit and runs until it is ready; nullopt
+    // if it could not build one or it was not ready within 30 s.
+    std::optional<CircuitRef> ready_circuit(std::size_t client) {
+        auto c = members[client].node->build_circuit(now, 3);
+        if (!c || !run_until([&] { return !events<CircuitReady>(client).empty(); },
+                             Duration::seconds(30)))
+            return std::nullopt;
+        return *c;
+    }
+
+    // Has `client` open a stream to the echo service on `circ` and runs
+    // until it is open; nullopt if refused or not open within 30 s.
+    std::optional<StreamRef> echo_stream(std::size_t client, CircuitRef circ) {
+        auto st = members[client].node->open_stream(circ, "echo", 7, now);
+        if (!st || !run_until([&] { return !events<StreamOpened>(client).empty(); },
+                              Duration::seconds(30)))
+            return std::nullopt;
+        return *st;
+    }
+
+    // A new client, once it holds the full consensus, and a ready 3-hop
+    // circuit of its (nullopt if either did not come).
+    std::pair<std::size_t, std::optional<CircuitRef>> client_with_circuit() {
+        const auto client = add_client();
+        if (!run_until([&] { return has_full_consensus(client); }, Duration::minutes(5)))
+            return {client, std::nullopt};
+        return {client, ready_circuit(client)};
+    }
+
     bool has_full_consensus(std::size_t m) {
         auto* c = members[m].node->consensus();
         return c != nullptr && c->relays.size() + 1 == members.size();
@@ -253,14 +282,10 @@ class TestNode : public QObject {
         QCOMPARE(p.members[client].node->consensus()->relays.size(), std::size_t(8));
         QCOMPARE(p.members[client].node->consensus()->signatures.size(), std::size_t(3));
 
-        auto circ = p.members[client].node->build_circuit(p.now, 3);
+        auto circ = p.ready_circuit(client);
         QVERIFY(circ.has_value());
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
-                            Duration::seconds(30)));
-        auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
+        auto stream = p.echo_stream(client, *circ);
         QVERIFY(stream.has_value());
-        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); },
-                            Duration::seconds(30)));
         Bytes msg(300000);
         for (std::size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<std::uint8_t>(i * 7);
         QVERIFY(p.members[client].node->stream_send(*stream, msg, p.now).has_value());
@@ -327,11 +352,8 @@ class TestNode : public QObject {
     void exit_policy_refuses_other_targets() {
         Pump p;
         p.build(1, 3);
-        auto client = p.add_client();
-        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
-        auto circ = p.members[client].node->build_circuit(p.now, 3);
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
-                            Duration::seconds(30)));
+        auto [client, circ] = p.client_with_circuit();
+        QVERIFY(circ.has_value());
         auto stream = p.members[client].node->open_stream(*circ, "elsewhere", 80, p.now);
         QVERIFY(stream.has_value());
         QVERIFY(p.run_until([&] { return !p.events<StreamClosed>(client).empty(); },
@@ -379,14 +401,10 @@ class TestNode : public QObject {
     void exit_buffer_is_bounded_when_the_target_stops_reading() {
         Pump p;
         p.build(1, 3);
-        auto client = p.add_client();
-        QVERIFY(p.run_until([&] { return p.has_full_consensus(client); }, Duration::minutes(5)));
-        auto circ = p.members[client].node->build_circuit(p.now, 3);
-        QVERIFY(p.run_until([&] { return !p.events<CircuitReady>(client).empty(); },
-                            Duration::seconds(30)));
-        auto stream = p.members[client].node->open_stream(*circ, "echo", 7, p.now);
-        QVERIFY(p.run_until([&] { return !p.events<StreamOpened>(client).empty(); },
-                            Duration::seconds(30)));
+        auto [client, circ] = p.client_with_circuit();
+        QVERIFY(circ.has_value());
+        auto stream = p.echo_stream(client, *circ);
+        QVERIFY(stream.has_value());
         p.stalled = true;
         const Bytes big(8 * 1024 * 1024, 0x42);
         QVERIFY(p.members[client].node->stream_send(*stream, big, p.now).has_value());

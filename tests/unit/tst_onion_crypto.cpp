@@ -39,6 +39,20 @@ CellPayload relay_payload(wire::RelayCommand cmd, std::string_view text) {
     return p;
 }
 
+// The relay's HopCrypto of a one-hop circuit (relay and handshake from a
+// DeterministicRng seeded `seed`), and a DATA cell of `text` the client
+// encrypted for it.
+std::pair<HopCrypto, CellPayload> one_hop_cell(std::uint64_t seed, std::string_view text) {
+    DeterministicRng rng(seed);
+    auto r = make_relay(rng);
+    auto [c, s] = handshake(r, rng);
+    std::vector<HopCrypto> client;
+    client.push_back(std::move(c));
+    auto p = relay_payload(wire::RelayCommand::Data, text);
+    client_encrypt_forward(client, 0, p);
+    return {std::move(s), std::move(p)};
+}
+
 }  // namespace
 
 class TestOnionCrypto : public QObject {
@@ -136,24 +150,12 @@ class TestOnionCrypto : public QObject {
         }
     }
     void corrupted_cell_is_not_recognised() {
-        DeterministicRng rng(8);
-        auto r = make_relay(rng);
-        auto [c, s] = handshake(r, rng);
-        std::vector<HopCrypto> client;
-        client.push_back(std::move(c));
-        auto p = relay_payload(wire::RelayCommand::Data, "x");
-        client_encrypt_forward(client, 0, p);
+        auto [s, p] = one_hop_cell(8, "x");
         p[100] ^= 0x20;
         QVERIFY(!s.relay_unwrap_forward(p));
     }
     void replayed_cell_is_not_recognised() {
-        DeterministicRng rng(9);
-        auto r = make_relay(rng);
-        auto [c, s] = handshake(r, rng);
-        std::vector<HopCrypto> client;
-        client.push_back(std::move(c));
-        auto p = relay_payload(wire::RelayCommand::Data, "once");
-        client_encrypt_forward(client, 0, p);
+        auto [s, p] = one_hop_cell(9, "once");
         auto copy = p;
         QVERIFY(s.relay_unwrap_forward(p));
         QVERIFY(!s.relay_unwrap_forward(copy));

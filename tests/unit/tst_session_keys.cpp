@@ -34,6 +34,20 @@ Bytes credentials(const std::map<std::string, Bytes>& v) {
     return c;
 }
 
+// What both session vectors give the two sides alike: the prologue, the
+// caller's pairwise key and each side's fixed ephemeral. Uses v.at(), so
+// reading it leaves the vector's size as the test checked it.
+struct SessionStart {
+    explicit SessionStart(const std::map<std::string, Bytes>& v)
+        : prologue(session_prologue(v.at("network_id"))),
+          a(ed_key(v.at("caller_pairwise_seed"))),
+          rng_a(fixed(v.at("caller_ephemeral"))),
+          rng_b(fixed(v.at("answerer_ephemeral"))) {}
+    Bytes prologue;
+    crypto::Ed25519SecretKey a;
+    test::FixedRng rng_a, rng_b;
+};
+
 }  // namespace
 
 class TestSessionKeys : public QObject {
@@ -81,11 +95,8 @@ class TestSessionKeys : public QObject {
     void a_contact_session_matches_the_document() {
         auto v = test::read_doc_vector_hex("messenger.md", "session-contact");
         QCOMPARE(v.size(), std::size_t(10));
-        const Bytes prologue = session_prologue(v["network_id"]);
-        auto a = ed_key(v["caller_pairwise_seed"]);
+        auto [prologue, a, rng_a, rng_b] = SessionStart(v);
         auto b = ed_key(v["answerer_pairwise_seed"]);
-        auto rng_a = fixed(v["caller_ephemeral"]);
-        auto rng_b = fixed(v["answerer_ephemeral"]);
         const auto a_pub = *crypto::x25519_from_ed25519(a.public_key());
         auto caller =
             SecureChannel::contact_caller(prologue, crypto::x25519_from_ed25519(a),
@@ -108,12 +119,9 @@ class TestSessionKeys : public QObject {
     void an_invite_session_matches_the_document() {
         auto v = test::read_doc_vector_hex("messenger.md", "session-invite");
         QCOMPARE(v.size(), std::size_t(12));
-        const Bytes prologue = session_prologue(v["network_id"]);
-        auto a = ed_key(v["caller_pairwise_seed"]);
+        auto [prologue, a, rng_a, rng_b] = SessionStart(v);
         auto inviter = invite_pairwise_key(v["invite_client_seed"]);
         const auto psk = invite_psk(credentials(v));
-        auto rng_a = fixed(v["caller_ephemeral"]);
-        auto rng_b = fixed(v["answerer_ephemeral"]);
         auto caller =
             SecureChannel::invite_caller(prologue, psk, crypto::x25519_from_ed25519(a), rng_a);
         auto answerer = SecureChannel::invite_answerer(prologue, psk,
