@@ -476,7 +476,8 @@ class TestTorControl : public QObject {
     }
 
     void quotedStrings() {
-        auto f = split_fields(R"(A="x\"y\\z" B="\n\t\r" C="\101\0\377" D="\q" E= F=bare G="")");
+        auto f = split_fields(
+            "A=\"x\\\"y\\\\z\" B=\"\\n\\t\\r\" C=\"\\101\\0\\377\" D=\"\\q\" E= F=bare G=\"\"");
         QVERIFY(f.has_value());
         QCOMPARE(*find_value(*f, "A"), std::string("x\"y\\z"));
         QCOMPARE(*find_value(*f, "B"), std::string("\n\t\r"));
@@ -489,21 +490,21 @@ class TestTorControl : public QObject {
         QVERIFY(!(*f)[5].quoted);
         QVERIFY((*f)[6].quoted);
         // Octal reads at most three digits.
-        QCOMPARE(*unquote(R"("\1234")"), std::string("S4"));
-        QCOMPARE(*unquote(R"("a b")"), std::string("a b"));
+        QCOMPARE(*unquote("\"\\1234\""), std::string("S4"));
+        QCOMPARE(*unquote("\"a b\""), std::string("a b"));
     }
 
     void malformedFields_data() {
         QTest::addColumn<QString>("line");
-        QTest::newRow("unterminated") << R"(A="abc)";
-        QTest::newRow("escape at end") << R"(A="abc\)";
-        QTest::newRow("octal above 377") << R"(A="\400")";
+        QTest::newRow("unterminated") << "A=\"abc";
+        QTest::newRow("escape at end") << "A=\"abc\\";
+        QTest::newRow("octal above 377") << "A=\"\\400\"";
         QTest::newRow("two spaces") << "A=1  B=2";
         QTest::newRow("leading space") << " A=1";
         QTest::newRow("trailing space") << "A=1 ";
-        QTest::newRow("text after quote") << R"(A="x"y)";
-        QTest::newRow("quote in bare value") << R"(A=x"y")";
-        QTest::newRow("quote in word") << R"(ab"c")";
+        QTest::newRow("text after quote") << "A=\"x\"y";
+        QTest::newRow("quote in bare value") << "A=x\"y\"";
+        QTest::newRow("quote in word") << "ab\"c\"";
         QTest::newRow("bad keyword") << "A+B=1";
         QTest::newRow("empty keyword") << "=1";
     }
