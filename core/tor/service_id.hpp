@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/crypto/ed25519.hpp"
 #include "core/util/error.hpp"
 
 namespace sotto::tor {
@@ -23,6 +24,10 @@ class OnionServiceId {
     // Accepts the bare id or the id with ".onion"; tor's own replies are in
     // lower case, so upper case is refused rather than folded.
     static Result<OnionServiceId> parse(std::string_view text);
+    // The v3 address of a service key (rend-spec-v3 6): base32 of
+    // key | CHECKSUM[:2] | 0x03, CHECKSUM = SHA3-256(".onion checksum" |
+    // key | 0x03).
+    static OnionServiceId for_key(const crypto::Ed25519PublicKey& key);
 
     const std::string& str() const { return id_; }
     // "<id>.onion", the SOCKS CONNECT host name.

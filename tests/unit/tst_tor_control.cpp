@@ -823,6 +823,18 @@ class TestTorControl : public QObject {
         QVERIFY(!OnionServiceId::parse("sampleonion12456"));
     }
 
+    // The address of a key: the first public key of tor's Ed25519 vectors,
+    // its address computed separately (Python: hashlib.sha3_256 and
+    // base64.b32encode over key | checksum | 3). tor_transport checks it
+    // against the ServiceID a real tor returns.
+    void serviceIdOfAKey() {
+        Bytes pk;
+        QVERIFY(from_hex("c2247870536a192d142d056abefca68d6193158e7c1a59c1654c954eccaff894", pk));
+        const auto id = OnionServiceId::for_key(crypto::Ed25519PublicKey::from(pk));
+        QCOMPARE(id.str(), std::string("yishq4ctnims2fbnavvl57fgrvqzgfmopqnftqlfjsku5tfp7ckh4cqd"));
+        QVERIFY(OnionServiceId::parse(id.str()).has_value());
+    }
+
     // ---- SAFECOOKIE
 
     void safeCookieRecorded() {
