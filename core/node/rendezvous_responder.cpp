@@ -19,7 +19,6 @@ RendezvousResponder::RendezvousResponder(NodeContext& node, const hs::ServiceCon
                                          const ServiceContacts& contacts, hs::ServiceStats& stats,
                                          TimePoint now)
     : node_(node),
-      config_(config),
       contacts_(contacts),
       stats_(stats),
       checks_(config.policy),

@@ -46,7 +46,6 @@ class RendezvousResponder final : public CircuitHandler {
 
   private:
     NodeContext& node_;
-    const hs::ServiceConfig& config_;
     const ServiceContacts& contacts_;
     hs::ServiceStats& stats_;
     hs::IntroductionChecks checks_;
