@@ -1,5 +1,7 @@
 #include "core/transport/credential.hpp"
 
+#include <algorithm>
+
 #include "core/transport/onion_credentials.hpp"
 #include "core/transport/tor_credentials.hpp"
 #include "core/wire/reader.hpp"
@@ -133,6 +135,13 @@ Result<IssuedGrants> issue_grants(std::span<const TransportKind> kinds, Rng& rng
         out.grants.push_back(std::move(g->grant));
         out.credentials.push_back(std::move(g->credential));
     }
+    return out;
+}
+
+SecretBytes join_secrets(ByteView a, ByteView b) {
+    SecretBytes out(a.size() + b.size());
+    std::copy(a.begin(), a.end(), out.data());
+    std::copy(b.begin(), b.end(), out.data() + a.size());
     return out;
 }
 

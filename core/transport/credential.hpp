@@ -106,6 +106,10 @@ struct IssuedGrants {
 };
 Result<IssuedGrants> issue_grants(std::span<const TransportKind> kinds, Rng& rng);
 
+// a | b as one secret: how a transport lays out its key material in an
+// entry (onion_credentials, tor_credentials).
+SecretBytes join_secrets(ByteView a, ByteView b);
+
 // Same kinds, same bytes, same order (bytes compared in constant time).
 bool same_credentials(const CredentialList& a, const CredentialList& b);
 

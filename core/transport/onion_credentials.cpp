@@ -1,27 +1,14 @@
 #include "core/transport/onion_credentials.hpp"
 
-#include <algorithm>
-
 namespace sotto::transport {
 
-namespace {
-
-SecretBytes concat(ByteView a, ByteView b) {
-    SecretBytes out(a.size() + b.size());
-    std::copy(a.begin(), a.end(), out.data());
-    std::copy(b.begin(), b.end(), out.data() + a.size());
-    return out;
-}
-
-}  // namespace
-
 Grant onion_grant(const hs::ContactGrant& grant) {
-    return {TransportKind::SottoOnion, concat(grant.client_key.seed(), grant.cookie.view())};
+    return {TransportKind::SottoOnion, join_secrets(grant.client_key.seed(), grant.cookie.view())};
 }
 
 Credential onion_credential(const hs::ContactCredentials& credentials) {
     return {TransportKind::SottoOnion,
-            concat(credentials.client_key_id.view(), credentials.cookie.view())};
+            join_secrets(credentials.client_key_id.view(), credentials.cookie.view())};
 }
 
 Result<hs::ContactGrant> open_onion_grant(const Grant& grant) {

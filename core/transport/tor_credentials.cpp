@@ -1,19 +1,6 @@
 #include "core/transport/tor_credentials.hpp"
 
-#include <algorithm>
-
 namespace sotto::transport {
-
-namespace {
-
-SecretBytes concat(ByteView a, ByteView b) {
-    SecretBytes out(a.size() + b.size());
-    std::copy(a.begin(), a.end(), out.data());
-    std::copy(b.begin(), b.end(), out.data() + a.size());
-    return out;
-}
-
-}  // namespace
 
 TorGrant generate_tor_grant(Rng& rng) {
     return {crypto::Ed25519SecretKey::generate(rng), crypto::X25519SecretKey::generate(rng)};
@@ -21,12 +8,12 @@ TorGrant generate_tor_grant(Rng& rng) {
 
 Grant tor_grant(const TorGrant& grant) {
     return {TransportKind::TorOnion,
-            concat(grant.service_key.seed(), grant.client_auth.secret_bytes())};
+            join_secrets(grant.service_key.seed(), grant.client_auth.secret_bytes())};
 }
 
 Credential tor_credential(const TorCredential& credential) {
     return {TransportKind::TorOnion,
-            concat(credential.service_key.view(), credential.client_auth.secret_bytes())};
+            join_secrets(credential.service_key.view(), credential.client_auth.secret_bytes())};
 }
 
 TorCredential tor_credential_for(const TorGrant& grant) {
