@@ -1,8 +1,10 @@
 #include "net/tor_adapter.hpp"
 
+#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
+#include <QStandardPaths>
 
 #include "core/crypto/random.hpp"
 #include "core/tor/service_id.hpp"
@@ -29,6 +31,31 @@ ByteView view_of(const QByteArray& b) {
 
 }  // namespace
 
+namespace {
+
+// A socket name is 16 hex characters and ".sock" after the folder's "/".
+constexpr int kSocketNameBytes = 22;
+
+bool usable_for_tor(const QString& dir) {
+    const QByteArray b = dir.toUtf8();
+    if (b.isEmpty() || b.size() + kSocketNameBytes > kMaxUnixSocketPath) return false;
+    for (char c : b)
+        if (c <= ' ' || c > '~' || c == '"' || c == '\\' || c == ',') return false;
+    return true;
+}
+
+}  // namespace
+
+QString contact_sockets_dir(const QString& preferred) {
+    if (usable_for_tor(preferred)) return preferred;
+    QString runtime = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
+    if (runtime.isEmpty()) runtime = QDir::tempPath();
+    const QByteArray hash =
+        QCryptographicHash::hash(preferred.toUtf8(), QCryptographicHash::Sha256).toHex().left(16);
+    const QString fallback = runtime + "/sotto-" + QString::fromLatin1(hash);
+    return usable_for_tor(fallback) ? fallback : QString();
+}
+
 TorAdapter::TorAdapter(TorAdapterConfig config) : config_(std::move(config)) {
     static SystemRng rng;
     transport_ = std::make_unique<TorTransport>(config_.transport, rng);
@@ -37,14 +64,16 @@ TorAdapter::TorAdapter(TorAdapterConfig config) : config_(std::move(config)) {
 }
 
 Result<std::unique_ptr<TorAdapter>> TorAdapter::create(TorAdapterConfig config) {
+    config.sockets_dir = contact_sockets_dir(config.sockets_dir);
+    if (config.sockets_dir.isEmpty())
+        return fail(Errc::Config,
+                    "no folder for the contacts' sockets that tor accepts (the profile's path "
+                    "is too long, and so is the runtime folder's)");
     if (!QDir().mkpath(config.sockets_dir) ||
         !QFile::setPermissions(config.sockets_dir, QFileDevice::ReadOwner |
                                                        QFileDevice::WriteOwner |
                                                        QFileDevice::ExeOwner))
         return fail(Errc::Io, "cannot make the private folder for the contacts' sockets");
-    // A contact's socket is the folder plus a 16-character name.
-    if (config.sockets_dir.toUtf8().size() + 22 > kMaxUnixSocketPath)
-        return fail(Errc::Config, "the profile folder's path is too long for Unix sockets");
     std::unique_ptr<TorAdapter> a(new TorAdapter(std::move(config)));
     a->start_tor();
     return a;

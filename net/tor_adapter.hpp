@@ -38,6 +38,14 @@ struct TorAdapterConfig {
     Duration restart_max = Duration::minutes(1);
 };
 
+// Where the contacts' sockets go: `preferred` (<profile>/tor-services) if
+// tor can be given paths in it — ADD_ONION's Port= is unquoted, so no
+// space, quote, backslash, comma or non-ASCII byte, and short enough for a
+// socket name — else a private folder of this user's runtime directory,
+// named after a hash of `preferred` so each profile keeps its own. Empty
+// when neither works.
+QString contact_sockets_dir(const QString& preferred);
+
 class TorAdapter final : public TransportAdapter {
     Q_OBJECT
   public:
