@@ -152,7 +152,6 @@ void TorAdapter::on_bootstrap(int progress_percent, const QString&) {
 // are gone too, and a new tor starts after a backoff.
 void TorAdapter::on_tor_lost(const QString& why) {
     if (!process_) return;
-    const bool was_up = up_;
     up_ = false;
     last_problem_ = why;
     control_sent_ = control_answered_ = 0;
@@ -175,10 +174,6 @@ void TorAdapter::on_tor_lost(const QString& why) {
     process_->disconnect(this);
     controller_.release()->deleteLater();
     process_.release()->deleteLater();
-    if (!is_ready() && !authenticated_once_ && !was_up) {
-        // Never got going: the user sees tor's reason; we still retry.
-        emit progress(status());
-    }
     ++restarts_;
     backoff_ = backoff_.us == 0 ? config_.restart_min : std::min(config_.restart_max, backoff_ * 2);
     const auto jitter =

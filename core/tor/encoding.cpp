@@ -16,13 +16,6 @@ int base64_value(char c) {
     return -1;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 void base64_encode_into(ByteView data, MutableByteView out) {
@@ -92,7 +85,7 @@ bool hex_decode_into(std::string_view text, MutableByteView out) {
         return false;
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
-        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+        int hi = hex_digit_value(text[2 * i]), lo = hex_digit_value(text[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             secure_wipe(out.data(), out.size());
             return false;

@@ -25,21 +25,19 @@ std::string to_hex(ByteView b) {
     return s;
 }
 
-namespace {
-int hex_value(char c) {
+int hex_digit_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-}  // namespace
 
 bool from_hex(std::string_view hex, Bytes& out) {
     if (hex.size() % 2 != 0) return false;
     Bytes r;
     r.reserve(hex.size() / 2);
     for (std::size_t i = 0; i < hex.size(); i += 2) {
-        int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+        int hi = hex_digit_value(hex[i]), lo = hex_digit_value(hex[i + 1]);
         if (hi < 0 || lo < 0) return false;
         r.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
     }

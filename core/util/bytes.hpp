@@ -30,6 +30,8 @@ bool ct_equal(ByteView a, ByteView b) noexcept;
 std::string to_hex(ByteView b);
 // Returns false on odd length or non-hex characters.
 bool from_hex(std::string_view hex, Bytes& out);
+// 0..15 for a hex digit of either case, -1 for anything else.
+int hex_digit_value(char c);
 
 inline ByteView as_bytes(std::string_view s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
