@@ -5,7 +5,7 @@
 #include <QStandardPaths>
 
 #include "core/crypto/random.hpp"
-#include "core/dir/network_file.hpp"
+#include "core/dir/profile_network.hpp"
 
 namespace sotto::net {
 
@@ -33,6 +33,8 @@ void SessionOptions::use_fast_publication() {
     messenger.reconnect_min = Duration::seconds(1);
     messenger.reconnect_max = Duration::seconds(10);
     messenger.connect_spread = Duration::seconds(1);
+    tor.publish_spacing = Duration::millis(50);
+    tor.publish_jitter = Duration::millis(50);
 }
 
 QString ProfileSession::default_profile_dir() {
@@ -48,8 +50,8 @@ Status ProfileSession::create_profile(const QString& dir, const QString& passphr
                                       const QString& display_name, const QString& network_file_text,
                                       const crypto::ScryptParams& scrypt,
                                       std::shared_ptr<ProfileLock> held) {
-    auto nf = dir::parse_network_file(network_file_text.toStdString());
-    if (!nf) return std::unexpected(nf.error());
+    auto network = dir::parse_profile_network(network_file_text.toStdString());
+    if (!network) return std::unexpected(network.error());
     if (display_name.trimmed().isEmpty())
         return fail(Errc::Config, "choose a display name (your contacts see it)");
     if (passphrase.isEmpty()) return fail(Errc::Config, "choose a passphrase");
@@ -71,7 +73,7 @@ Status ProfileSession::create_profile(const QString& dir, const QString& passphr
         .node_identity = crypto::Ed25519SecretKey::generate(rng),
         .node_onion = Secret<32>(onion.secret_bytes()),
         .network_file = network_file_text.toStdString(),
-        .network_id = dir::network_id(*nf),
+        .network_id = network->id,
     };
     const auto pass = passphrase.toUtf8();
     auto created = store::ProfileStore::create(
@@ -102,10 +104,8 @@ Result<std::unique_ptr<ProfileSession>> ProfileSession::open(const QString& dir,
     if (!st) return std::unexpected(st.error());
     s->store_ = std::move(*st);
 
-    auto transport = options.transport
-                         ? options.transport(s->store_->identity(), options)
-                         : OnionAdapter::create(s->store_->identity(), options.service,
-                                                options.consensus_fetch_interval);
+    auto transport = options.transport ? options.transport(s->store_->identity(), options)
+                                       : default_transport(dir, s->store_->identity(), options);
     if (!transport) return std::unexpected(transport.error());
     s->transport_ = std::move(*transport);
     auto* self = s.get();
@@ -123,6 +123,33 @@ ProfileSession::~ProfileSession() {
     transport_.reset();
 }
 
+Result<std::unique_ptr<TransportAdapter>> ProfileSession::default_transport(
+    const QString& dir, const store::ProfileIdentity& identity, const SessionOptions& options) {
+    auto network = dir::parse_profile_network(identity.network_file);
+    if (!network) return std::unexpected(network.error());
+    if (network->kind == dir::NetworkKind::Sotto) {
+        auto onion =
+            OnionAdapter::create(identity, options.service, options.consensus_fetch_interval);
+        if (!onion) return std::unexpected(onion.error());
+        return std::unique_ptr<TransportAdapter>(std::move(*onion));
+    }
+    TorAdapterConfig config;
+    config.tor.tor_program = options.tor_program;
+    config.tor.data_dir = QDir(dir).filePath(kTorDataDir);
+    for (const auto& o : network->tor.options)
+        config.tor.extra.emplace_back(QString::fromStdString(o.key),
+                                      QString::fromStdString(o.value));
+    config.transport = options.tor;
+    config.sockets_dir = QDir(dir).filePath(kTorServicesDir);
+    auto tor = TorAdapter::create(std::move(config));
+    if (!tor) return std::unexpected(tor.error());
+    return std::unique_ptr<TransportAdapter>(std::move(*tor));
+}
+
+TorAdapter* ProfileSession::tor() {
+    return qobject_cast<TorAdapter*>(transport_.get());
+}
+
 NodeDriver* ProfileSession::node() {
     auto* onion = qobject_cast<OnionAdapter*>(transport_.get());
     return onion ? &onion->node() : nullptr;
@@ -130,6 +157,8 @@ NodeDriver* ProfileSession::node() {
 
 void ProfileSession::on_transport_ready() {
     if (state_ == NetworkState::Online) return;
+    // Every grant is made for the transport the profile runs.
+    options_.messenger.transports = {transport_->transport().kind()};
     messenger_ = std::make_unique<MessengerDriver>(
         *store_, rng_, std::vector<TransportAdapter*>{transport_.get()}, options_.messenger);
     state_ = NetworkState::Online;

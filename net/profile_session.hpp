@@ -1,17 +1,20 @@
 // One unlocked profile, online: the encrypted profile store, the profile's
-// transport (made by SessionOptions::transport; by default the onion node
-// with the profile's keys on the network its file names) and the messenger
-// driver. Both the desktop app and `sotto-cli` run a profile through this
+// transport (made by SessionOptions::transport; by default the one the
+// profile's network names: Sotto's own tor and the Tor transport for a Tor
+// network, the onion node with the profile's keys for a Sotto network) and
+// the messenger driver. Both the desktop app and `sotto-cli` run a profile through this
 // class, so they behave the same.
 //
-// Bootstrapping: the transport first gets onto its network (the onion node
-// fetches a consensus); the messenger starts once it is ready
+// Bootstrapping: the transport first gets onto its network (tor
+// bootstraps, the onion node fetches a consensus); the messenger starts once it is ready
 // (networkChanged reports progress), and ready() fires once.
 //
 // Profiles live in a directory (default: $XDG_DATA_HOME/sotto/default; any
 // other with --profile DIR): `profile.db` is the SQLite database. A session
 // holds the directory's ProfileLock from open to destruction, so one profile
-// runs in one program at a time.
+// runs in one program at a time. A Tor profile's tor keeps its DataDirectory
+// in `tor/` (the consensus cache between runs) and the contacts' sockets in
+// `tor-services/`.
 #pragma once
 
 #include <QObject>
@@ -24,15 +27,18 @@
 #include "net/messenger_driver.hpp"
 #include "net/onion_adapter.hpp"
 #include "net/profile_lock.hpp"
+#include "net/tor_adapter.hpp"
 #include "net/transport_adapter.hpp"
 
 namespace sotto::net {
 
 inline constexpr const char* kProfileDbFile = "profile.db";
+inline constexpr const char* kTorDataDir = "tor";
+inline constexpr const char* kTorServicesDir = "tor-services";
 
 struct SessionOptions;
-// Makes a profile's transport. The default (an empty function) is the onion
-// transport on the network of the profile's network file.
+// Makes a profile's transport. The default (an empty function) is the one
+// the profile's network file names (default_transport).
 using TransportFactory = std::function<Result<std::unique_ptr<TransportAdapter>>(
     const store::ProfileIdentity& identity, const SessionOptions& options)>;
 
@@ -45,6 +51,9 @@ struct SessionOptions {
     // For create_profile and passphrase changes; tests use cheaper ones.
     crypto::ScryptParams scrypt = store::kProfileScrypt;
     TransportFactory transport;
+    // A Tor profile's tor and its transport (publication spacing, timeouts).
+    QString tor_program = QStringLiteral("tor");
+    transport::TorTransportConfig tor;
 
     // `--fast-publication` of sotto and sotto-cli: for a local test network
     // with a handful of users there is nothing to hide from colluding
@@ -63,7 +72,9 @@ class ProfileSession : public QObject {
     static QString default_profile_dir();
     static bool profile_exists(const QString& dir);
     // Creates DIR (mode 0700) and DIR/profile.db with fresh node keys.
-    // The network file text is checked first; errors say what to fix.
+    // The network file text (a Sotto network file, or a Tor network file:
+    // dir::kPublicTorNetworkFile for the Tor network) is checked first;
+    // errors say what to fix.
     // `lock`: DIR's lock if the caller holds it already (the app takes it at
     // start-up); otherwise this takes it for the duration, and fails with
     // ProfileLock's message if another program has the profile open.
@@ -82,6 +93,10 @@ class ProfileSession : public QObject {
                                                         std::shared_ptr<ProfileLock> lock = {});
     ~ProfileSession() override;
 
+    // The transport the profile's network names, with the options' settings.
+    static Result<std::unique_ptr<TransportAdapter>> default_transport(
+        const QString& dir, const store::ProfileIdentity& identity, const SessionOptions& options);
+
     NetworkState network_state() const { return state_; }
     // Null until ready().
     MessengerDriver* messenger() { return messenger_.get(); }
@@ -89,6 +104,8 @@ class ProfileSession : public QObject {
     TransportAdapter& transport() { return *transport_; }
     // The onion node, when the transport is the onion transport.
     NodeDriver* node();
+    // Sotto's own tor, when the profile is on a Tor network.
+    TorAdapter* tor();
     QString dir() const { return dir_; }
 
   signals:

@@ -82,7 +82,9 @@ std::string usage() {
     return R"(Usage: sotto-cli [--profile DIR] [--json] [--passphrase-file FILE] COMMAND ...
 
 Profile (DIR defaults to $XDG_DATA_HOME/sotto/default):
-  init --name NAME --network FILE      create a profile (asks for a passphrase)
+  init --name NAME [--network FILE]    create a profile (asks for a passphrase)
+                                       on the Tor network, or on the network
+                                       FILE names (a Sotto or Tor network file)
   passwd --new-passphrase-file FILE    change the passphrase (profile locked)
   unlock [--foreground] [--fast-publication] [--consensus-interval S]
                                        unlock and go online (runs the daemon)

@@ -22,6 +22,7 @@
 #include "app/sotto-cli/daemon.hpp"
 #include "app/sotto-cli/passphrase.hpp"
 #include "core/crypto/random.hpp"
+#include "core/dir/tor_network_file.hpp"
 #include "net/profile_session.hpp"
 #include "net/unix_signals.hpp"
 #ifdef SOTTO_HAVE_QR
@@ -152,10 +153,16 @@ int cmd_unlock(int argc, char** argv, const Args& a) {
 int cmd_init(const Args& a) {
     const auto name = a.option("name");
     const auto network = a.option("network");
-    if (!name || !network) return fail_with(2, "init needs --name NAME and --network FILE");
-    QFile f(QString::fromStdString(*network));
-    if (!f.open(QIODevice::ReadOnly))
-        return fail_with(2, "cannot read the network file " + *network);
+    if (!name) return fail_with(2, "init needs --name NAME");
+    // Without --network: the Tor network.
+    QByteArray network_text(dir::kPublicTorNetworkFile.data(),
+                            qsizetype(dir::kPublicTorNetworkFile.size()));
+    if (network) {
+        QFile f(QString::fromStdString(*network));
+        if (!f.open(QIODevice::ReadOnly))
+            return fail_with(2, "cannot read the network file " + *network);
+        network_text = f.readAll();
+    }
     std::string error;
     auto pass = read_passphrase(a.option_or("passphrase-file", ""), "New passphrase: ", error);
     if (!pass) return fail_with(2, error);
@@ -164,7 +171,7 @@ int cmd_init(const Args& a) {
     const QString dir = profile_dir(a);
     auto s = net::ProfileSession::create_profile(dir, QString::fromStdString(*pass),
                                                  QString::fromStdString(*name),
-                                                 QString::fromUtf8(f.readAll()), scrypt);
+                                                 QString::fromUtf8(network_text), scrypt);
     if (!s) return fail_with(1, s.error().message);
     if (g_json)
         std::printf("{\"ok\":true,\"profile\":\"%s\"}\n", qPrintable(dir));
