@@ -139,7 +139,10 @@ Result<std::unique_ptr<Daemon>> Daemon::start(std::unique_ptr<net::ProfileSessio
                 Qt::QueuedConnection);
         connect(m, &net::MessengerDriver::messageAdded, self, &Daemon::poll_waiters,
                 Qt::QueuedConnection);
-        self->poll_waiters();
+        // After ready() returns: the session starts the messenger then, and
+        // a command that waited for the network (a send right after
+        // unlock) must find its contacts loaded.
+        QTimer::singleShot(0, self, &Daemon::poll_waiters);
     });
     return d;
 }

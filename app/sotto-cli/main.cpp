@@ -112,8 +112,10 @@ int cmd_unlock(int argc, char** argv, const Args& a) {
     if (a.flag("foreground")) return run_daemon(argc, argv, a, std::move(*pass), -1);
     // Fork before any Qt object exists; the child becomes the daemon and
     // reports through a pipe whether the profile unlocked.
+    // Close-on-exec: the daemon's tor (a child it execs) must not hold the
+    // pipe's write end, or the read below would wait for tor to exit.
     int fds[2];
-    if (pipe(fds) != 0) return fail_with(1, "cannot create a pipe");
+    if (pipe2(fds, O_CLOEXEC) != 0) return fail_with(1, "cannot create a pipe");
     const QString dir = profile_dir(a);
     const pid_t child = fork();
     if (child < 0) return fail_with(1, "cannot start the daemon (fork failed)");
@@ -128,6 +130,8 @@ int cmd_unlock(int argc, char** argv, const Args& a) {
             dup2(logfd, STDOUT_FILENO);
             dup2(logfd, STDERR_FILENO);
         }
+        if (devnull > STDERR_FILENO) close(devnull);
+        if (logfd > STDERR_FILENO) close(logfd);
         _exit(run_daemon(argc, argv, a, std::move(*pass), fds[1]));
     }
     close(fds[1]);

@@ -163,6 +163,14 @@ std::vector<TorOption> TorTestNetwork::client_options() const {
     };
 }
 
+QString TorTestNetwork::network_file_text(const QString& name) const {
+    QString text = "# a private Tor network of the tests\ntor-network " + name + "\n";
+    for (const auto& [key, value] : client_options())
+        if (key != "SafeLogging")  // Sotto's tor sets it itself
+            text += "tor-option " + key + " " + value + "\n";
+    return text;
+}
+
 Status TorTestNetwork::start_node(const QString& name, const std::vector<TorOption>& options) {
     const QString d = dir_ + "/" + name;
     if (!QDir().mkpath(d)) return fail(Errc::Io, "cannot make " + d.toStdString());

@@ -49,6 +49,9 @@ class TorTestNetwork : public QObject {
     // TestingTorNetwork, the authority, and the settings that make a tiny
     // network fast (see ../shared/tor/README.md).
     std::vector<TorOption> client_options() const;
+    // The same as a Tor network file (core/dir/tor_network_file.hpp), for
+    // profiles on this network: `sotto-cli init --network FILE`.
+    QString network_file_text(const QString& name = QStringLiteral("sotto-test")) const;
     // Relays (the authority included) in the authority's newest consensus.
     int relays_in_consensus() const;
     int tor_count() const { return static_cast<int>(nodes_.size()); }
