@@ -11,6 +11,9 @@
 #include <random>
 
 #include "core/contacts/invite_code.hpp"
+#include "core/crypto/random.hpp"
+#include "core/dir/profile_network.hpp"
+#include "core/dir/tor_network_file.hpp"
 #include "ui/qr/qr_code.hpp"
 
 using namespace sotto;
@@ -115,6 +118,43 @@ class TestQrCode : public QObject {
         // Non-ASCII text (UTF-8 without ECI) and a short one.
         for (QString t : {QStringLiteral("Zoë ✓ Ünïcödé 日本"), QStringLiteral("x")})
             QCOMPARE(qr::decode_qr(qr::render_qr(t)), one(t));
+    }
+
+    // Issue 11, item 4: an invite on the Tor network carries a one-time
+    // onion service (its Ed25519 key and the client-auth secret, 64 bytes
+    // like the onion network's credential) and stays a symbol phones and
+    // zxing read from a screen: version 12 or below at level M (65 modules
+    // a side; at 8 px a module 584 px with the quiet zone), with the
+    // longest name hint. Measured: a 3-byte hint gives version 9 (233 characters), the
+    // 64-byte hint version 11 (343).
+    void a_tor_invite_fits_a_small_version() {
+        SystemRng rng;
+        auto grant = transport::issue_grant(transport::TransportKind::TorOnion, rng);
+        QVERIFY(grant.has_value());
+        contacts::InviteCode c;
+        c.network = dir::parse_profile_network(dir::kPublicTorNetworkFile)->id;
+        c.secret = SecretBytes(Bytes(contacts::kInviteSecretBytes, 7));
+        c.credentials.push_back(std::move(grant->credential));
+        c.expires_at = TimePoint::from_seconds(1'767'225'600);
+        QString shown;
+        const std::string hints[] = {"Bob", std::string(contacts::kMaxNameHintBytes, 'x')};
+        for (const auto& hint : hints) {
+            c.name_hint = hint;
+            auto text = contacts::format_invite(c);
+            QVERIFY(text.has_value());
+            shown = QString::fromStdString(*text).toUpper();
+            const QImage img = qr::render_qr(shown, 1, 0);
+            const int version = (img.width() - 17) / 4;
+            qInfo("Tor invite, %d-byte hint: %d characters, QR version %d (%d modules)",
+                  int(hint.size()), int(shown.size()), version, img.width());
+            QVERIFY2(version <= 12, qPrintable(QString::number(version)));
+        }
+        auto read = qr::decode_qr(qr::render_qr(shown));
+        QCOMPARE(read.size(), std::size_t(1));
+        auto parsed = contacts::parse_invite(read[0].toStdString());
+        QVERIFY(parsed.has_value());
+        QCOMPARE(parsed->credentials.size(), std::size_t(1));
+        QCOMPARE(parsed->credentials[0].transport, transport::TransportKind::TorOnion);
     }
 
     void upper_case_invite_codes_make_smaller_symbols() {
