@@ -57,6 +57,7 @@ class TorAdapter final : public TransportAdapter {
     transport::TorTransport& tor_transport() { return *transport_; }
     void flush() override;
     QString status() const override;
+    int bootstrap_percent() const override { return up_ ? bootstrap_progress() : 0; }
 
     // "Reconnect to Tor": a new tor process (after suspend, a new network).
     void reconnect();

@@ -32,6 +32,9 @@ class TransportAdapter : public QObject {
     // One line for people about where the transport stands, e.g.
     // "connected: 12 relays".
     virtual QString status() const = 0;
+    // How far bootstrapping is, 0-100, or -1 where the transport cannot
+    // tell (the UI shows a bar for the one and a spinner for the other).
+    virtual int bootstrap_percent() const { return -1; }
 
   signals:
     // The transport has events for take_events(), or a new deadline.

@@ -2,6 +2,7 @@
 
 #include <QFile>
 
+#include "core/dir/tor_network_file.hpp"
 #include "net/messenger_driver.hpp"
 
 namespace sotto::ui {
@@ -150,7 +151,7 @@ void SessionController::open_session(const QString& passphrase, QString* error) 
     session_ = std::move(*opened);
     online_ = false;
     network_failed_ = false;
-    network_detail_ = tr("Fetching the list of relays from the directory authorities…");
+    network_detail_ = session_->transport().status();
     emit networkChanged();
     connect(session_.get(), &net::ProfileSession::networkChanged, this,
             [this](net::NetworkState state, const QString& detail) {
@@ -169,6 +170,17 @@ void SessionController::open_session(const QString& passphrase, QString* error) 
     contacts_.set_store(store_);
     chat_.set_store(store_);
     emit profileChanged();
+}
+
+QString SessionController::torNetworkText() {
+    return QString::fromLatin1(dir::kPublicTorNetworkFile.data(),
+                               qsizetype(dir::kPublicTorNetworkFile.size()));
+}
+
+int SessionController::networkProgress() const {
+    if (!session_) return -1;
+    if (online_) return 100;
+    return session_->transport().bootstrap_percent();
 }
 
 QString SessionController::createProfile(const QString& name, const QString& passphrase,

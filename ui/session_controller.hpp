@@ -40,6 +40,10 @@ class SessionController : public QObject {
     Q_PROPERTY(QString networkFilePath READ networkFilePath CONSTANT)
     // The --network file's text, for the wizard to start from.
     Q_PROPERTY(QString defaultNetworkText READ defaultNetworkText CONSTANT)
+    // What the wizard's "The Tor network" choice creates a profile with.
+    Q_PROPERTY(QString torNetworkText READ torNetworkText CONSTANT)
+    // tor's bootstrap, 0-100, or -1 (a network that does not say).
+    Q_PROPERTY(int networkProgress READ networkProgress NOTIFY networkChanged)
     Q_PROPERTY(QString displayName READ displayName NOTIFY profileChanged)
     Q_PROPERTY(bool online READ online NOTIFY networkChanged)
     Q_PROPERTY(QString networkDetail READ networkDetail NOTIFY networkChanged)
@@ -87,6 +91,8 @@ class SessionController : public QObject {
     QString profileDir() const { return profile_dir_; }
     QString networkFilePath() const { return network_file_; }
     QString defaultNetworkText() const { return default_network_text_; }
+    static QString torNetworkText();
+    int networkProgress() const;
     QString displayName() const;
     bool online() const { return online_; }
     QString networkDetail() const { return network_detail_; }

@@ -378,7 +378,13 @@ void TestQmlFlow::wizard_refuses_mismatched_passphrases() {
         ->setProperty("text", QStringLiteral("abcdefgh1"));
     click(w, find_item(w, QStringLiteral("wizardNext")));
     QTRY_COMPARE(text_of(w, QStringLiteral("wizardError")), QString());
-    // Step 2 with garbage as the network file: its parser says what is wrong.
+    // Step 2: without --network the Tor network is chosen, and the network
+    // file's text is not shown.
+    QCOMPARE(find_item(w, QStringLiteral("wizardNetworkTor"))->property("checked").toBool(), true);
+    QCOMPARE(find_item(w, QStringLiteral("wizardNetwork"))->isVisible(), false);
+    // A network file with garbage in it: its parser says what is wrong.
+    click(w, find_item(w, QStringLiteral("wizardNetworkFileChoice")));
+    QTRY_VERIFY(find_item(w, QStringLiteral("wizardNetwork"))->isVisible());
     find_item(w, QStringLiteral("wizardNetwork"))->setProperty("text", QStringLiteral("garbage"));
     click(w, find_item(w, QStringLiteral("wizardNext")));
     QTRY_VERIFY(!text_of(w, QStringLiteral("wizardError")).isEmpty());

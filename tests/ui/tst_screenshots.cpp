@@ -159,6 +159,12 @@ void TestScreenshots::screens() {
         QTRY_COMPARE(
             find_object(w.window, QStringLiteral("firstRunWizard"))->property("step").toInt(), 1);
         save(w, QStringLiteral("wizard-network"), dark);
+        // The wizard's other choice, the default without --network.
+        click(w, find_item(w, QStringLiteral("wizardNetworkTor")));
+        QTRY_VERIFY(!find_item(w, QStringLiteral("wizardNetwork"))->isVisible());
+        save(w, QStringLiteral("wizard-network-tor"), dark);
+        click(w, find_item(w, QStringLiteral("wizardNetworkFileChoice")));
+        QTRY_VERIFY(find_item(w, QStringLiteral("wizardNetwork"))->isVisible());
         click(w, find_item(w, QStringLiteral("wizardNext")));
         QTRY_COMPARE(
             find_object(w.window, QStringLiteral("firstRunWizard"))->property("step").toInt(), 2);

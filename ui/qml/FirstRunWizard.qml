@@ -114,18 +114,42 @@ Item {
                     }
                 }
 
-                // ---- 2: network file
+                // ---- 2: network: the Tor network (the default), or a
+                // network file (a Sotto network, a private Tor network;
+                // chosen when the app was started with --network)
                 ColumnLayout {
                     spacing: 8
                     Label {
                         Layout.fillWidth: true
                         wrapMode: Text.Wrap
-                        text: qsTr("Sotto runs over an onion network. Open the network file you "
-                                   + "were given, or paste its text here.")
+                        text: qsTr("Which network should Sotto use? A profile stays on the "
+                                   + "network you choose now.")
+                    }
+                    ChoiceButton {
+                        id: torChoice
+                        objectName: "wizardNetworkTor"
+                        checked: wizard.session.defaultNetworkText === ""
+                        text: qsTr("The Tor network (recommended)")
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        Layout.leftMargin: 32
+                        wrapMode: Text.Wrap
+                        color: Theme.subtleText
+                        font.pixelSize: 12
+                        text: qsTr("Thousands of volunteer relays. Sotto starts its own Tor; "
+                                   + "nothing else is needed.")
+                    }
+                    ChoiceButton {
+                        id: fileChoice
+                        objectName: "wizardNetworkFileChoice"
+                        checked: !torChoice.checked
+                        text: qsTr("A network file (a private test network)")
                     }
                     ScrollView {
+                        visible: fileChoice.checked
                         Layout.fillWidth: true
-                        Layout.preferredHeight: 150
+                        Layout.preferredHeight: 110
                         TextArea {
                             id: networkText
                             objectName: "wizardNetwork"
@@ -133,7 +157,8 @@ Item {
                             font.family: "monospace"
                             font.pixelSize: 11
                             wrapMode: TextEdit.WrapAnywhere
-                            placeholderText: qsTr("Network file")
+                            placeholderText: qsTr("Open the network file you were given, or paste its text here")
+                            Accessible.name: qsTr("Network file")
                             background: Rectangle {
                                 color: Theme.window
                                 border.color: Theme.divider
@@ -142,6 +167,7 @@ Item {
                         }
                     }
                     RowLayout {
+                        visible: fileChoice.checked
                         ActionButton {
                             text: qsTr("Open file…")
                             onClicked: networkDialog.open()
@@ -188,13 +214,24 @@ Item {
                             }
                         }
                     }
+                    // tor's bootstrap percentage (a Sotto network file's
+                    // network does not report one: the spinner alone).
+                    ProgressBar {
+                        objectName: "wizardNetworkProgress"
+                        Layout.fillWidth: true
+                        visible: wizard.session.networkProgress >= 0 && !wizard.session.online
+                        from: 0
+                        to: 100
+                        value: Math.max(0, wizard.session.networkProgress)
+                        Accessible.name: qsTr("Connecting to Tor")
+                    }
                     Label {
                         Layout.fillWidth: true
                         wrapMode: Text.Wrap
                         color: Theme.subtleText
                         font.pixelSize: 12
-                        text: qsTr("Your profile is ready. Fetching the list of relays takes a "
-                                   + "few seconds; you can start while it finishes.")
+                        text: qsTr("Your profile is ready. Joining the network can take a "
+                                   + "minute; you can start while it finishes.")
                     }
                 }
             }
@@ -260,7 +297,8 @@ Item {
                 step = 1;
         } else if (step === 1) {
             error = session.createProfile(nameField.text, passField.text, pass2Field.text,
-                                          networkText.text);
+                                          torChoice.checked ? session.torNetworkText
+                                                            : networkText.text);
             if (error === "") {
                 passField.text = "";
                 pass2Field.text = "";
