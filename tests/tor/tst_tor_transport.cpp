@@ -4,10 +4,13 @@
 // hidden contact, and anyone without the contact's key, gets the same
 // Unreachable as for an offline user, and tor dying brings the contacts
 // back without anyone doing anything.
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <csignal>
+#include <set>
 
 #include "core/crypto/random.hpp"
 #include "net/engine_driver.hpp"
@@ -163,6 +166,49 @@ std::optional<StreamId> connect_retrying(User& u, const Credential& credential, 
     return std::nullopt;
 }
 
+// One connect() and how it ended: the Unreachable's reason ("connected" if
+// it got through) and how long it took.
+constexpr std::chrono::seconds kProbeWindow{120};
+
+struct ProbeResult {
+    std::string reason;
+    qint64 ms = 0;
+};
+
+// Connects with `credential` over and over for `window`, as a contact's
+// messenger would keep trying (without its back-off: more samples).
+std::vector<ProbeResult> probe(User& u, const Credential& credential, std::chrono::seconds window) {
+    std::vector<ProbeResult> out;
+    QDeadlineTimer until(window);
+    while (!until.hasExpired()) {
+        QElapsedTimer t;
+        t.start();
+        const AttemptId a = u.t().connect(credential, EngineDriver::now());
+        u.pump();
+        ProbeResult r;
+        auto done = u.wait_for<Event>([&](const Event& e) {
+            if (auto* c = std::get_if<Connected>(&e); c && c->attempt == a) r.reason = "connected";
+            if (auto* f = std::get_if<Unreachable>(&e); f && f->attempt == a) r.reason = f->reason;
+            return !r.reason.empty();
+        });
+        if (!done) r.reason = "no answer";
+        r.ms = t.elapsed();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+qint64 median_ms(std::vector<ProbeResult> v) {
+    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.ms < b.ms; });
+    return v.empty() ? -1 : v[v.size() / 2].ms;
+}
+
+std::set<std::string> reasons(const std::vector<ProbeResult>& v) {
+    std::set<std::string> out;
+    for (const auto& r : v) out.insert(r.reason);
+    return out;
+}
+
 }  // namespace
 
 class TestTorTransportOnTor : public QObject {
@@ -174,12 +220,18 @@ class TestTorTransportOnTor : public QObject {
     void without_the_key_the_service_is_unreachable();
     void a_revoked_contact_is_cut_off_and_gets_unreachable();
     void a_dead_tor_is_restarted_and_the_contact_comes_back();
+    // Last, in this order (each is one two-minute probe, under QtTest's
+    // five-minute limit per function); the second closes Bob's app.
+    void a_revoked_contact_probes_for_two_minutes();
+    void a_revoked_contact_sees_what_an_offline_one_sees();
 
   private:
     QTemporaryDir dir_;
     std::unique_ptr<TorTestNetwork> net_;
     std::unique_ptr<User> alice_, bob_;
     DeterministicRng rng_{42};
+    std::optional<IssuedGrant> closed_;  // granted to Alice, reached, kept
+    std::vector<ProbeResult> after_revoke_;
 };
 
 void TestTorTransportOnTor::initTestCase() {
@@ -285,6 +337,77 @@ void TestTorTransportOnTor::a_dead_tor_is_restarted_and_the_contact_comes_back()
     const auto stream = connect_retrying(*alice_, issued->credential, 5);
     QVERIFY2(stream, qPrintable(bob_->adapter->status()));
     QVERIFY(bob_->wait_for<IncomingStream>([](const IncomingStream& s) { return s.tag == 4; }));
+}
+
+// Item 9: after a silent revoke, the revoked contact probing for two
+// minutes sees what it sees when Bob's app is closed — the same results, in
+// the same timing class — so the revoke cannot be told from going offline.
+void TestTorTransportOnTor::a_revoked_contact_probes_for_two_minutes() {
+    auto revoked = issue_grant(TransportKind::TorOnion, rng_);
+    auto closed = issue_grant(TransportKind::TorOnion, rng_);
+    QVERIFY(revoked && closed);
+    closed_ = std::move(*closed);
+    for (auto [tag, issued] : {std::pair{Tag(5), &*revoked}, std::pair{Tag(6), &*closed_}}) {
+        QVERIFY(grant_and_publish(*bob_, tag, *issued));
+        // Alice has reached both (her tor holds their descriptors, as a
+        // contact's would).
+        const auto stream = connect_retrying(*alice_, issued->credential, 5);
+        QVERIFY(stream);
+        alice_->t().close(*stream, EngineDriver::now());
+        alice_->pump();
+    }
+    QVERIFY(bob_->t().revoke(5, EngineDriver::now()));
+    bob_->pump();
+    after_revoke_ = probe(*alice_, revoked->credential, kProbeWindow);
+    QVERIFY(!after_revoke_.empty());
+}
+
+void TestTorTransportOnTor::a_revoked_contact_sees_what_an_offline_one_sees() {
+    QVERIFY(closed_ && !after_revoke_.empty());
+    bob_.reset();  // Bob closes the app: his tor goes with it
+    const auto after_close = probe(*alice_, closed_->credential, kProbeWindow);
+    const auto& after_revoke = after_revoke_;
+
+    auto show = [](const std::vector<ProbeResult>& v) {
+        QStringList parts;
+        for (const auto& r : reasons(v))
+            parts << QString::fromStdString(r) + " x" +
+                         QString::number(std::count_if(v.begin(), v.end(),
+                                                       [&](auto& p) { return p.reason == r; }));
+        return QString("%1 attempts, median %2 ms: %3")
+            .arg(v.size())
+            .arg(median_ms(v))
+            .arg(parts.join(", "));
+    };
+    qInfo("after the revoke:     %s", qPrintable(show(after_revoke)));
+    qInfo("after Bob closed:     %s", qPrintable(show(after_close)));
+    QVERIFY(!after_revoke.empty() && !after_close.empty());
+    for (const auto* run : {&after_revoke, &after_close})
+        for (const auto& r : *run) QVERIFY2(r.reason != "connected", "reached a gone service");
+    // The same result class: one reason (measured: tor's F2, "introduction
+    // failed") for at least 90 % of the attempts of each run. The first
+    // attempt after the change may differ (measured: F1 once right after
+    // DEL_ONION; one 120 s timeout right after Bob's tor exited).
+    auto dominant = [](const std::vector<ProbeResult>& v) {
+        std::string best;
+        std::size_t n = 0;
+        for (const auto& r : reasons(v)) {
+            const auto c = std::size_t(
+                std::count_if(v.begin(), v.end(), [&](auto& p) { return p.reason == r; }));
+            if (c > n) best = r, n = c;
+        }
+        return std::pair{best, n};
+    };
+    const auto [revoke_reason, revoke_n] = dominant(after_revoke);
+    const auto [close_reason, close_n] = dominant(after_close);
+    QCOMPARE(revoke_reason, close_reason);
+    QVERIFY(revoke_n * 10 >= after_revoke.size() * 9);
+    QVERIFY(close_n * 10 >= after_close.size() * 9);
+    // The same timing class: medians within 3x of each other, or both under
+    // half a second (fast failures differ by scheduling noise alone).
+    const qint64 a = median_ms(after_revoke), b = median_ms(after_close);
+    QVERIFY2((a < 500 && b < 500) || (a <= 3 * b && b <= 3 * a),
+             qPrintable(QString("%1 ms vs %2 ms").arg(a).arg(b)));
 }
 
 QTEST_GUILESS_MAIN(TestTorTransportOnTor)
