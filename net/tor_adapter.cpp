@@ -152,6 +152,7 @@ void TorAdapter::on_bootstrap(int progress_percent, const QString&) {
 // are gone too, and a new tor starts after a backoff.
 void TorAdapter::on_tor_lost(const QString& why) {
     if (!process_) return;
+    const bool missing = process_->program_missing();
     up_ = false;
     last_problem_ = why;
     control_sent_ = control_answered_ = 0;
@@ -174,6 +175,14 @@ void TorAdapter::on_tor_lost(const QString& why) {
     process_->disconnect(this);
     controller_.release()->deleteLater();
     process_.release()->deleteLater();
+    if (missing) {
+        // No tor to run: say so once and wait for reconnect() (the user
+        // installs tor), rather than failing again every minute.
+        feed_back();
+        emit progress(status());
+        emit failed(why);
+        return;
+    }
     ++restarts_;
     backoff_ = backoff_.us == 0 ? config_.restart_min : std::min(config_.restart_max, backoff_ * 2);
     const auto jitter =

@@ -160,6 +160,7 @@ void TorProcess::on_finished(int code, QProcess::ExitStatus status) {
 
 void TorProcess::on_error(QProcess::ProcessError error) {
     if (error != QProcess::FailedToStart) return;  // the rest end in finished()
+    program_missing_ = true;
     fail_once("tor is not installed or cannot be run (" + config_.tor_program + ": " +
               process_->errorString() + "); install Debian's tor package");
     if (process_) process_.release()->deleteLater();

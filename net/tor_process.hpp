@@ -59,6 +59,9 @@ class TorProcess : public QObject {
     QString control_socket() const;
     QString socks_socket() const;
     QString cookie_file() const;
+    // tor could not be run at all (not installed, not executable): trying
+    // again changes nothing until the user installs it.
+    bool program_missing() const { return program_missing_; }
     // tor's last warning or error line (without its time stamp), "" if none.
     QString last_warning() const { return last_warning_; }
 
@@ -86,6 +89,7 @@ class TorProcess : public QObject {
     QString last_warning_;
     bool ready_ = false;
     bool reported_ = false;
+    bool program_missing_ = false;
     bool stopping_ = false;
     QTimer* control_timer_ = nullptr;
 };

@@ -8,6 +8,8 @@
 #include <QtTest>
 #include <csignal>
 
+#include "core/dir/tor_network_file.hpp"
+#include "net/profile_session.hpp"
 #include "net/tor_process.hpp"
 
 using namespace sotto;
@@ -40,6 +42,7 @@ class TestTorProcess : public QObject {
     void reports_the_reason_tor_gives_for_exiting();
     void refuses_a_socket_path_too_long_for_the_kernel();
     void reports_tor_dying_after_it_was_ready();
+    void a_tor_profile_without_tor_fails_with_one_line();
 };
 
 void TestTorProcess::opens_its_control_socket_in_a_private_folder() {
@@ -118,6 +121,31 @@ void TestTorProcess::reports_tor_dying_after_it_was_ready() {
     // And it starts again on the same folder.
     QVERIFY(tor.start().has_value());
     QVERIFY(ready.wait(30'000));
+}
+
+// Item 9: a profile on the Tor network where tor is not installed: the
+// session fails with the one line (not a spinner that retries every minute
+// behind the user's back), and stays offline.
+void TestTorProcess::a_tor_profile_without_tor_fails_with_one_line() {
+    QTemporaryDir dir;
+    const QString profile = dir.path() + "/profile";
+    const crypto::ScryptParams cheap{16, 1, 1};
+    QVERIFY(ProfileSession::create_profile(
+        profile, "pass", "Bob", QString::fromLatin1(dir::kPublicTorNetworkFile.data()), cheap));
+    SessionOptions options;
+    options.scrypt = cheap;
+    options.tor_program = dir.path() + "/no-such-tor";
+    auto session = ProfileSession::open(profile, "pass", options);
+    QVERIFY2(session.has_value(), session ? "" : session.error().message.c_str());
+    QSignalSpy failed(session->get(), &ProfileSession::failed);
+    QVERIFY(failed.wait(30'000));
+    QCOMPARE(failed.count(), 1);
+    QVERIFY2(failed[0][0].toString().startsWith("tor is not installed"),
+             qPrintable(failed[0][0].toString()));
+    QCOMPARE((*session)->network_state(), NetworkState::Bootstrapping);
+    QVERIFY((*session)->transport().status().contains("not installed"));
+    // And it does not try again by itself.
+    QCOMPARE((*session)->tor()->restarts(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestTorProcess)
