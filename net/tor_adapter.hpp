@@ -8,7 +8,9 @@
 // control connection breaks, the adapter starts tor again (backing off from
 // 1 s to a minute, with jitter) and, once the new tor is authenticated,
 // tells the transport, which publishes every service and adds every key
-// again: the contacts come back without the user doing anything.
+// again: the contacts come back without the user doing anything. Only when
+// tor cannot be run at all (not installed) does the adapter stop and emit
+// failed() with the one line; reconnect() tries again.
 #pragma once
 
 #include <QLocalServer>
