@@ -20,6 +20,7 @@
 
 #include "net/profile_lock.hpp"
 #include "tests/common/cli_run.hpp"
+#include "tests/common/cli_story.hpp"
 #include "tests/common/free_ports.hpp"
 
 namespace {
@@ -32,6 +33,10 @@ using Run = sotto::testing::CliRun;
 
 class TestCliLocalnet : public QObject {
     Q_OBJECT
+  public:
+    // For the shared steps (tests/common/cli_story.hpp).
+    Run operator()(const QString& who, QStringList args) { return cli(who, std::move(args)); }
+
   private:
     QTemporaryDir dir_;
 
@@ -52,10 +57,7 @@ class TestCliLocalnet : public QObject {
     }
 
     QStringList bodies(const QString& who, const QString& contact) {
-        auto h = cli(who, {"history", contact, "--limit", "200"});
-        QStringList out;
-        for (const auto& m : h.json["messages"].toArray()) out << m.toObject()["text"].toString();
-        return out;
+        return sotto::testing::cli_bodies(*this, who, contact);
     }
 
   private slots:
@@ -154,38 +156,13 @@ class TestCliLocalnet : public QObject {
     }
 
     void kill_9_while_sending_delivers_each_message_once() {
-        QStringList sent;
-        for (int i = 0; i < 5; ++i) {
-            sent << QStringLiteral("crash-test %1").arg(i);
-            auto r = cli("alice", {"send", "Bob", sent.last()});
-            QVERIFY2(r.code == 0, qPrintable(r.err));
-        }
-        QFile pidf(profile("alice") + "/daemon.pid");
-        QVERIFY(pidf.open(QIODevice::ReadOnly));
-        const auto pid = pidf.readAll().trimmed().toInt();
-        QVERIFY(pid > 0);
-        QCOMPARE(::kill(pid, SIGKILL), 0);
-        // The kernel drops a killed process's lock as it exits (kill only
-        // sends the signal): the profile opens again.
-        QTRY_VERIFY_WITH_TIMEOUT(bool(sotto::net::ProfileLock::acquire(profile("alice"))), 10000);
-        // The dead daemon's socket file remains; unlock must cope with it.
-        auto r = cli("alice", {"unlock", "--fast-publication", "--consensus-interval", "5"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        // Delivery is in order, so once this one is delivered the five are too.
-        auto marker = cli("alice", {"send", "Bob", "after restart", "--wait", "--timeout", "150"});
-        QVERIFY2(marker.code == 0, qPrintable(marker.err));
-        const auto got = bodies("bob", "Alice");
-        for (const auto& s : sent) QCOMPARE(got.count(s), 1);
-        QCOMPARE(got.count(QStringLiteral("after restart")), 1);
+        sotto::testing::kill_9_while_sending_delivers_each_once(
+            *this, profile("alice"), {"unlock", "--fast-publication", "--consensus-interval", "5"},
+            "150");
     }
 
     void hidden_presence_looks_offline() {
-        QVERIFY(cli("bob", {"presence", "invisible"}).code == 0);
-        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
-        QVERIFY2(off.code == 0, qPrintable(off.err));
-        QVERIFY(cli("bob", {"presence", "visible"}).code == 0);
-        auto on = cli("alice", {"wait-online", "Bob", "--timeout", "150"});
-        QVERIFY2(on.code == 0, qPrintable(on.err));
+        sotto::testing::invisible_looks_offline_and_visible_comes_back(*this, "150");
     }
 
     void an_unanswered_invite_expires_and_can_be_removed() {
@@ -212,17 +189,7 @@ class TestCliLocalnet : public QObject {
     }
 
     void silent_revoke_looks_offline_forever() {
-        auto r = cli("bob", {"revoke", "Alice", "--yes"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY(cli("bob", {"contacts"}).json["contacts"].toArray().isEmpty());
-        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
-        QVERIFY2(off.code == 0, qPrintable(off.err));
-        auto late = cli("alice", {"send", "Bob", "are you there?", "--wait", "--timeout", "20"});
-        QCOMPARE(late.code, 1);
-        QVERIFY2(late.err.contains("timed out"), qPrintable(late.err));
-        auto list = cli("alice", {"contacts"}).json["contacts"].toArray();
-        QCOMPARE(list.size(), 1);
-        QCOMPARE(list[0].toObject()["presence"].toString(), QStringLiteral("offline"));
+        sotto::testing::silent_revoke_looks_offline(*this);
     }
 };
 

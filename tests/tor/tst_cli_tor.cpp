@@ -17,6 +17,7 @@
 
 #include "net/profile_lock.hpp"
 #include "tests/common/cli_run.hpp"
+#include "tests/common/cli_story.hpp"
 #include "tests/common/tor_test_network.hpp"
 
 namespace {
@@ -30,6 +31,10 @@ using sotto::testing::TorTestNetwork;
 
 class TestCliTor : public QObject {
     Q_OBJECT
+  public:
+    // For the shared steps (tests/common/cli_story.hpp).
+    Run operator()(const QString& who, QStringList args) { return cli(who, std::move(args)); }
+
   private:
     QTemporaryDir dir_;
     std::unique_ptr<TorTestNetwork> net_;
@@ -43,18 +48,10 @@ class TestCliTor : public QObject {
     }
 
     QStringList bodies(const QString& who, const QString& contact) {
-        auto h = cli(who, {"history", contact, "--limit", "200"});
-        QStringList out;
-        for (const auto& m : h.json["messages"].toArray()) out << m.toObject()["text"].toString();
-        return out;
+        return sotto::testing::cli_bodies(*this, who, contact);
     }
 
     Run unlock(const QString& who) { return cli(who, {"unlock", "--fast-publication"}); }
-
-    qint64 daemon_pid(const QString& who) {
-        QFile pidf(profile(who) + "/daemon.pid");
-        return pidf.open(QIODevice::ReadOnly) ? pidf.readAll().trimmed().toLongLong() : 0;
-    }
 
   private slots:
     void initTestCase() {
@@ -142,47 +139,15 @@ class TestCliTor : public QObject {
     }
 
     void kill_9_after_five_sends_delivers_each_once() {
-        QStringList sent;
-        for (int i = 0; i < 5; ++i) {
-            sent << QStringLiteral("crash-test %1").arg(i);
-            auto r = cli("alice", {"send", "Bob", sent.last()});
-            QVERIFY2(r.code == 0, qPrintable(r.err));
-        }
-        const auto pid = daemon_pid("alice");
-        QVERIFY(pid > 0);
-        QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
-        QTRY_VERIFY_WITH_TIMEOUT(bool(sotto::net::ProfileLock::acquire(profile("alice"))), 10000);
-        auto r = unlock("alice");
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        auto marker = cli("alice", {"send", "Bob", "after restart", "--wait", "--timeout", "200"});
-        QVERIFY2(marker.code == 0, qPrintable(marker.err));
-        const auto got = bodies("bob", "Alice");
-        for (const auto& s : sent) QCOMPARE(got.count(s), 1);
-        QCOMPARE(got.count(QStringLiteral("after restart")), 1);
+        sotto::testing::kill_9_while_sending_delivers_each_once(
+            *this, profile("alice"), {"unlock", "--fast-publication"}, "200");
     }
 
     void invisible_looks_offline_and_visible_comes_back() {
-        QVERIFY(cli("bob", {"presence", "invisible"}).code == 0);
-        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
-        QVERIFY2(off.code == 0, qPrintable(off.err));
-        QVERIFY(cli("bob", {"presence", "visible"}).code == 0);
-        auto on = cli("alice", {"wait-online", "Bob", "--timeout", "200"});
-        QVERIFY2(on.code == 0, qPrintable(on.err));
+        sotto::testing::invisible_looks_offline_and_visible_comes_back(*this, "200");
     }
 
-    void silent_revoke_looks_offline() {
-        auto r = cli("bob", {"revoke", "Alice", "--yes"});
-        QVERIFY2(r.code == 0, qPrintable(r.err));
-        QVERIFY(cli("bob", {"contacts"}).json["contacts"].toArray().isEmpty());
-        auto off = cli("alice", {"wait-offline", "Bob", "--timeout", "120"});
-        QVERIFY2(off.code == 0, qPrintable(off.err));
-        auto late = cli("alice", {"send", "Bob", "are you there?", "--wait", "--timeout", "20"});
-        QCOMPARE(late.code, 1);
-        QVERIFY2(late.err.contains("timed out"), qPrintable(late.err));
-        auto list = cli("alice", {"contacts"}).json["contacts"].toArray();
-        QCOMPARE(list.size(), 1);
-        QCOMPARE(list[0].toObject()["presence"].toString(), QStringLiteral("offline"));
-    }
+    void silent_revoke_looks_offline() { sotto::testing::silent_revoke_looks_offline(*this); }
 };
 
 QTEST_GUILESS_MAIN(TestCliTor)
